@@ -1,0 +1,28 @@
+//! The msp plugin contract.
+//!
+//! A démarche (flow) is a plugin: it names its flow code and business
+//! application, declares engine-neutral tables ([`record::TableDef`]), and
+//! turns the archive's data documents — already read safely into an
+//! [`xml::Element`] tree — into [`record::Row`]s. It never sees a database
+//! connection: the core writes the rows through whichever backend the client
+//! is configured with. Refusals are [`PluginError`]s naming the element and
+//! the rule, which end in the error log beside the rejected archive.
+//!
+//! Built-in plugins register with [`register!`]; [`Registry::builtin`]
+//! collects them.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod plugin;
+pub mod record;
+pub mod registry;
+pub mod xml;
+
+pub use plugin::{
+    default_comment, DataDocument, FlowPlugin, ParseContext, PluginError, Records, STATUSES,
+};
+pub use record::{Column, ColumnType, Row, TableDef, Value, DOSSIER_KEY};
+pub use registry::{Registration, Registry};
+
+#[doc(hidden)]
+pub use inventory;

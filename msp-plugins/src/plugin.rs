@@ -1,0 +1,119 @@
+//! The `FlowPlugin` contract.
+
+use std::fmt;
+
+use chrono::NaiveDateTime;
+
+use crate::record::{Row, TableDef};
+use crate::xml::Element;
+
+/// A data document of the archive, already read safely (encoding, no DTD).
+#[derive(Debug, Clone)]
+pub struct DataDocument {
+    /// `Document/Code` from the envelope (e.g. `10870-XML`).
+    pub code: String,
+    /// The file name inside the archive (for messages).
+    pub file_name: String,
+    /// Its root element.
+    pub root: Element,
+}
+
+/// What the core knows about the archive when it asks a plugin to parse it.
+#[derive(Debug, Clone)]
+pub struct ParseContext {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// FileNumber from the archive name.
+    pub file_number: u32,
+    /// The CodeINSEE the archive was routed by.
+    pub insee: String,
+    /// `Teledemarche/Date` of the envelope, if it parsed.
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+/// The rows a plugin made from the documents, ready for any backend.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// Rows, each for one of the plugin's tables.
+    pub rows: Vec<Row>,
+    /// A one-line human summary ("DUBOIS Noël, né(e) le 16/08/2009") for logs.
+    pub summary: String,
+}
+
+/// A document the plugin refuses: which element, which rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginError {
+    /// Path of the offending element (`Personne/Sexe`), or the document name.
+    pub element: String,
+    /// The rule broken, in plain words (`is 3 but must be 1 (male) or 2 (female)`).
+    pub rule: String,
+}
+
+impl PluginError {
+    /// Builds an error for `element` breaking `rule`.
+    pub fn new(element: impl Into<String>, rule: impl Into<String>) -> Self {
+        PluginError {
+            element: element.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.element, self.rule)
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+/// Status codes of PROTOCOL §5.
+pub const STATUSES: [u16; 7] = [14, 15, 16, 17, 19, 20, 100];
+
+/// A démarche: parses its data documents into rows for its business tables.
+///
+/// A plugin returns data and never touches a connection, so it runs
+/// unchanged on every backend. Implementations must be deterministic and
+/// must not panic on any input: every refusal is a [`PluginError`].
+pub trait FlowPlugin: Send + Sync + 'static {
+    /// The flow code it handles (`RCO-LA`).
+    fn flow_code(&self) -> &'static str;
+
+    /// The business application it feeds (`Avenir`).
+    fn application(&self) -> &'static str;
+
+    /// One line saying what the démarche is.
+    fn description(&self) -> &'static str;
+
+    /// Version of its table layout; bump it when [`tables`](Self::tables) changes.
+    fn schema_version(&self) -> u32 {
+        1
+    }
+
+    /// Its business tables.
+    fn tables(&self) -> Vec<TableDef>;
+
+    /// Parses and validates the data document(s) into rows.
+    fn parse(&self, ctx: &ParseContext, documents: &[DataDocument])
+        -> Result<Records, PluginError>;
+
+    /// The French comment sent to the citizen with a status when the agent
+    /// gave none.
+    fn default_comment(&self, status: u16) -> &'static str {
+        default_comment(status)
+    }
+}
+
+/// Generic French comments per status, used when a plugin has no better one.
+pub fn default_comment(status: u16) -> &'static str {
+    match status {
+        14 => "Votre demande a bien été reçue et sera traitée prochainement.",
+        15 => "Votre demande n'est pas recevable. Veuillez contacter votre mairie.",
+        16 => "Votre demande est en cours de traitement.",
+        17 => "Des informations complémentaires sont nécessaires pour traiter votre demande. Votre mairie va vous contacter.",
+        19 => "Votre demande a été traitée et acceptée.",
+        20 => "Votre demande a été refusée. Veuillez contacter votre mairie pour en connaître le motif.",
+        100 => "Votre dossier est clos.",
+        _ => "",
+    }
+}
