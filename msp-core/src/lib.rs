@@ -1,1 +1,31 @@
-//! msp-core
+//! The msp pipeline.
+//!
+//! The core knows traits, not implementations: plugins are
+//! [`msp_plugins::FlowPlugin`]s found in a [`msp_plugins::Registry`], and
+//! databases are [`backend::Backend`]s opened through a
+//! [`backend::Connector`] that the binary provides (from `db-backends`).
+//!
+//! One archive goes: input → [`folders::claim`] into work →
+//! [`extract::extract`] (safe, streamed, limited) → envelope checks
+//! ([`envelope`]) → plugin rows → one transaction ([`backend::Backend::import`])
+//! → return archive ([`returns::write_return`]) → done, with a line in the
+//! [`synclog::SyncLog`]. Bad input ([`error::ErrorKind::BadInput`]) goes to
+//! the error folder with a French log a clerk can act on; trouble
+//! ([`error::ErrorKind::Trouble`]) puts the archive back into input.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod extract;
+pub mod folders;
+pub mod naming;
+pub mod returns;
+pub mod sync;
+pub mod synclog;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Reason, Result};
+pub use sync::{FlowCounts, RunReport, Synchronizer};

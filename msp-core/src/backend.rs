@@ -1,0 +1,228 @@
+//! The storage contract the pipeline writes through. Implementations live
+//! in `db-backends` (the only crate that speaks SQL); the core only knows
+//! this trait, so a town's database can be SQLite, PostgreSQL or an ODBC
+//! source without the pipeline noticing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use msp_plugins::{Row, TableDef};
+use serde::Serialize;
+
+use crate::config::{AttachmentMode, ClientConfig, Config};
+use crate::error::Result;
+
+/// A dossier (one NumeroTeledemarche).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dossier {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// Flow code.
+    pub flow: String,
+    /// CodeINSEE it was routed by.
+    pub insee: String,
+    /// Latest FileNumber imported.
+    pub file_number: u32,
+    /// Current status code.
+    pub status: u16,
+    /// Transmission indicator of the current status (0 or 2).
+    pub indicator: u8,
+    /// One-line summary from the plugin.
+    pub summary: String,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// One status in a dossier's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusEntry {
+    /// Order in the history (1-based).
+    pub seq: u32,
+    /// Status code.
+    pub status: u16,
+    /// 0 = not transmitted, 2 = transmitted.
+    pub indicator: u8,
+    /// Comment for the citizen (None: the flow's default text).
+    pub comment: Option<String>,
+    /// Recorded by msp itself (automatic closure).
+    pub automatic: bool,
+    /// Replaced before being transmitted; never sent.
+    pub superseded: bool,
+    /// When it was recorded.
+    pub at: NaiveDateTime,
+    /// When it was transmitted.
+    pub transmitted_at: Option<NaiveDateTime>,
+}
+
+/// A return flow (one archive for the portal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReturnFlow {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// Flow code.
+    pub flow: String,
+    /// Increment (1, 2, ...).
+    pub increment: u32,
+    /// Etat sent.
+    pub status: u16,
+    /// Commentaire sent.
+    pub comment: String,
+    /// The archive's file name.
+    pub file: String,
+    /// Recorded at.
+    pub created_at: NaiveDateTime,
+    /// Archive written into output at.
+    pub written_at: Option<NaiveDateTime>,
+    /// Archive collected by the portal at.
+    pub collected_at: Option<NaiveDateTime>,
+}
+
+/// One archive received and accepted (imported or complement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivedArchive {
+    /// File name as received.
+    pub name: String,
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// FileNumber.
+    pub file_number: u32,
+    /// SHA-256 of the archive bytes, hex.
+    pub sha256: String,
+    /// `imported` or `complement`.
+    pub outcome: String,
+    /// When.
+    pub received_at: NaiveDateTime,
+}
+
+/// An attachment stored with a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredAttachment {
+    /// Order within the dossier.
+    pub seq: u32,
+    /// FileNumber of the archive that brought it.
+    pub file_number: u32,
+    /// Code (JI, JD...).
+    pub code: String,
+    /// Intitule.
+    pub label: String,
+    /// Entry name in the archive.
+    pub file_name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Path when stored in the attachments folder; None when in the database.
+    pub path: Option<String>,
+}
+
+/// An attachment to store at import.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    /// Metadata (seq is assigned by the backend).
+    pub meta: StoredAttachment,
+    /// Where to read the content from when stored in the database.
+    pub source: PathBuf,
+    /// Storage mode.
+    pub mode: AttachmentMode,
+}
+
+/// New dossier or complement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    /// First file of a dossier: dossier row, status 14, return flow 1.
+    New,
+    /// Higher FileNumber: business rows replaced, status unchanged.
+    Complement,
+}
+
+/// Everything one archive writes, in ONE transaction.
+#[derive(Debug, Clone)]
+pub struct ImportWrite<'a> {
+    /// New or complement.
+    pub kind: ImportKind,
+    /// The dossier row (status and indicator are used for `New` only).
+    pub dossier: &'a Dossier,
+    /// The plugin's tables (to delete a complement's old rows).
+    pub tables: &'a [TableDef],
+    /// The plugin's rows.
+    pub rows: &'a [Row],
+    /// Attachments.
+    pub attachments: &'a [NewAttachment],
+    /// The archive record.
+    pub received: &'a ReceivedArchive,
+    /// The initial status (14) for `New`.
+    pub initial_status: Option<&'a StatusEntry>,
+    /// The return flow record for status 14 (`New`).
+    pub initial_return: Option<&'a ReturnFlow>,
+    /// Event text for the dossier's journal.
+    pub event: String,
+}
+
+/// A plugin's tables with their version, for `db init`.
+#[derive(Debug, Clone)]
+pub struct PluginSchema {
+    /// Flow code (component name in the version table).
+    pub flow: String,
+    /// Layout version.
+    pub version: u32,
+    /// Tables.
+    pub tables: Vec<TableDef>,
+}
+
+/// An entry of the dossier's journal (imports, complements...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// When.
+    pub at: NaiveDateTime,
+    /// What happened.
+    pub text: String,
+}
+
+/// A database holding the MSP tables and the business tables.
+pub trait Backend: Send + Sync {
+    /// The URL with any password hidden, for logs.
+    fn describe(&self) -> String;
+
+    /// Creates or upgrades the MSP tables and the plugins' tables
+    /// (idempotent, versioned). Returns what was done, one line per step.
+    fn init(&self, plugins: &[PluginSchema]) -> Result<Vec<String>>;
+
+    /// Writes one archive's import in one transaction.
+    fn import(&self, write: &ImportWrite<'_>) -> Result<()>;
+
+    /// A dossier by number.
+    fn dossier(&self, numero: &str) -> Result<Option<Dossier>>;
+
+    /// All dossiers (optionally of some flows), ordered by number.
+    fn dossiers(&self, flows: &[String]) -> Result<Vec<Dossier>>;
+
+    /// Status history of a dossier, oldest first.
+    fn history(&self, numero: &str) -> Result<Vec<StatusEntry>>;
+
+    /// Return flows of a dossier, by increment.
+    fn returns(&self, numero: &str) -> Result<Vec<ReturnFlow>>;
+
+    /// Archives accepted for a dossier, by FileNumber.
+    fn received(&self, numero: &str) -> Result<Vec<ReceivedArchive>>;
+
+    /// Attachments of a dossier.
+    fn attachments(&self, numero: &str) -> Result<Vec<StoredAttachment>>;
+
+    /// The dossier's journal.
+    fn events(&self, numero: &str) -> Result<Vec<Event>>;
+
+    /// Return flows recorded but whose archive is not written yet.
+    fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>>;
+
+    /// Marks a return flow written and its status transmitted.
+    fn mark_return_written(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()>;
+}
+
+/// Opens the backend of a client (implemented by `db-backends`).
+pub trait Connector: Send + Sync {
+    /// Connects to the client's database.
+    fn connect(&self, config: &Config, client: &ClientConfig) -> Result<Arc<dyn Backend>>;
+}

@@ -1,0 +1,181 @@
+//! Typed errors: bad input (the archive is wrong) versus trouble (the
+//! environment is wrong), PROTOCOL §6.
+
+use std::fmt;
+
+/// Why an archive is refused. Each reason has a French summary for the
+/// town-hall clerk who reads the log beside the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The file is not a readable ZIP archive.
+    NotZip,
+    /// An entry would land outside the extraction folder, or is a link.
+    UnsafeEntry,
+    /// Size, entry count or compression ratio over the configured limits.
+    TooLarge,
+    /// message.xml or the -ent.xml is missing or unreadable.
+    Envelope,
+    /// The archive name disagrees with its content.
+    NameMismatch,
+    /// No configured client for the CodeINSEE.
+    UnknownInsee,
+    /// A file named by the envelope is missing from the archive.
+    MissingFile,
+    /// The -ent.xml disagrees with message.xml.
+    EntMismatch,
+    /// A data document breaks the démarche's rules.
+    Document,
+    /// An attachment name is unsafe.
+    Attachment,
+    /// Same FileNumber already imported with other bytes.
+    Conflict,
+    /// A FileNumber lower than the latest imported one.
+    Stale,
+    /// The dossier is closed (status 100).
+    Closed,
+}
+
+impl Reason {
+    /// The French summary written in the rejection log.
+    pub fn summary_fr(self) -> &'static str {
+        match self {
+            Reason::NotZip => "Le fichier reçu n'est pas une archive ZIP lisible (fichier tronqué ou d'un autre type).",
+            Reason::UnsafeEntry => "L'archive contient un fichier dont le chemin sortirait du dossier de travail (chemin absolu, « .. », lecteur ou lien) : elle est refusée par sécurité.",
+            Reason::TooLarge => "L'archive dépasse les limites configurées (taille décompressée, nombre de fichiers ou taux de compression).",
+            Reason::Envelope => "L'enveloppe de la demande (message.xml ou fichier -ent.xml) est absente ou illisible.",
+            Reason::NameMismatch => "Le contenu de l'archive ne correspond pas à son nom.",
+            Reason::UnknownInsee => "La demande est adressée à une commune (code INSEE) qui n'est pas configurée.",
+            Reason::MissingFile => "Un fichier annoncé dans l'enveloppe est absent de l'archive.",
+            Reason::EntMismatch => "Le fichier -ent.xml ne concorde pas avec message.xml.",
+            Reason::Document => "Les données de la demande ne respectent pas les règles de la démarche.",
+            Reason::Attachment => "Le nom d'une pièce jointe est invalide.",
+            Reason::Conflict => "Ce fichier a déjà été reçu pour ce dossier avec un contenu différent (conflit).",
+            Reason::Stale => "Ce fichier est plus ancien que le dernier fichier déjà intégré pour ce dossier.",
+            Reason::Closed => "Le dossier est clos : aucun nouveau fichier ne peut y être intégré.",
+        }
+    }
+
+    /// What the clerk can do about it.
+    pub fn advice_fr(self) -> &'static str {
+        match self {
+            Reason::UnknownInsee => "Vérifiez la configuration des communes (clé insee des clients) ou signalez l'erreur d'aiguillage au portail.",
+            Reason::Conflict | Reason::Stale | Reason::Closed => "Vérifiez le dossier dans l'application métier ; si ce fichier doit être intégré, contactez le support du portail.",
+            Reason::Document => "Corrigez la demande avec l'usager ou signalez l'anomalie au portail ; l'archive peut être replacée dans le dossier d'entrée une fois corrigée.",
+            _ => "Signalez l'anomalie au portail pour qu'il renvoie la demande ; l'archive est conservée ici telle qu'elle a été reçue.",
+        }
+    }
+
+    /// Short English tag for logs and JSON.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Reason::NotZip => "not-zip",
+            Reason::UnsafeEntry => "unsafe-entry",
+            Reason::TooLarge => "too-large",
+            Reason::Envelope => "envelope",
+            Reason::NameMismatch => "name-mismatch",
+            Reason::UnknownInsee => "unknown-insee",
+            Reason::MissingFile => "missing-file",
+            Reason::EntMismatch => "ent-mismatch",
+            Reason::Document => "document",
+            Reason::Attachment => "attachment",
+            Reason::Conflict => "conflict",
+            Reason::Stale => "stale",
+            Reason::Closed => "closed",
+        }
+    }
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The archive itself is wrong: it goes to the error folder.
+    BadInput(Reason),
+    /// The environment failed (database, disk, permissions): retry later.
+    Trouble,
+    /// The configuration is wrong: fix it before running.
+    Config,
+    /// Something asked for does not exist (a dossier number...).
+    NotFound,
+}
+
+/// The error type of msp's libraries: a kind, a message saying what and
+/// where, and whether retrying later may succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// What is wrong, where (file, element, database).
+    pub message: String,
+    /// True when the same operation may succeed later (lock, unreachable server).
+    pub temporary: bool,
+}
+
+impl Error {
+    /// Bad input for `reason`.
+    pub fn bad_input(reason: Reason, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::BadInput(reason),
+            message: message.into(),
+            temporary: false,
+        }
+    }
+    /// Environmental trouble.
+    pub fn trouble(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Trouble,
+            message: message.into(),
+            temporary: false,
+        }
+    }
+    /// Temporary trouble (retry later).
+    pub fn temporary(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Trouble,
+            message: message.into(),
+            temporary: true,
+        }
+    }
+    /// Configuration error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Config,
+            message: message.into(),
+            temporary: false,
+        }
+    }
+    /// Not found.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::NotFound,
+            message: message.into(),
+            temporary: false,
+        }
+    }
+    /// I/O trouble on `path`.
+    pub fn io(what: &str, path: &std::path::Path, e: std::io::Error) -> Self {
+        Error::trouble(format!("{what} {}: {e}", path.display()))
+    }
+    /// The rejection reason, when bad input.
+    pub fn reason(&self) -> Option<Reason> {
+        match self.kind {
+            ErrorKind::BadInput(r) => Some(r),
+            _ => None,
+        }
+    }
+    /// Prefixes the message with context.
+    pub fn context(mut self, ctx: impl fmt::Display) -> Self {
+        self.message = format!("{ctx}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,287 @@
+//! The folders of PROTOCOL §2, the claim of an archive, safe moves and the
+//! recovery of what an interrupted run left in work.
+//!
+//! The claim hard-links the archive from input into work (which fails if
+//! the name is taken there) and then removes it from input; the claimer then
+//! holds an exclusive lock on the claimed file for as long as it works on
+//! it. Recovery skips locked files (another live run owns them) and puts
+//! the others back into input. Moves never overwrite: a name already taken
+//! in the destination gets a distinct one.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The folders one installation works with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folders {
+    /// Archives received from the portal (`entree`).
+    pub input: PathBuf,
+    /// Archives being processed and their extracted files (`travail`).
+    pub work: PathBuf,
+    /// Return-flow archives for the portal (`sortie`).
+    pub output: PathBuf,
+    /// Rejected archives with their logs (`erreur`).
+    pub error: PathBuf,
+    /// Imported archives (`termine`).
+    pub done: PathBuf,
+    /// One log per synchronisation (`logs`).
+    pub logs: PathBuf,
+    /// Attachments stored outside the database (`pieces`).
+    pub attachments: PathBuf,
+}
+
+impl Folders {
+    /// All folders with their role, for messages.
+    pub fn all(&self) -> [(&'static str, &Path); 7] {
+        [
+            ("input", &self.input),
+            ("work", &self.work),
+            ("output", &self.output),
+            ("error", &self.error),
+            ("done", &self.done),
+            ("logs", &self.logs),
+            ("attachments", &self.attachments),
+        ]
+    }
+
+    /// Creates missing folders.
+    pub fn ensure(&self) -> Result<()> {
+        for (role, p) in self.all() {
+            fs::create_dir_all(p).map_err(|e| {
+                Error::trouble(format!(
+                    "cannot create the {role} folder {}: {e}",
+                    p.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// An archive claimed into work, locked for as long as this value lives.
+#[derive(Debug)]
+pub struct Claim {
+    /// Its path in work.
+    pub path: PathBuf,
+    /// Its file name.
+    pub name: String,
+    lock: File,
+}
+
+impl Claim {
+    /// The extraction folder of this archive.
+    pub fn extraction_dir(&self) -> PathBuf {
+        extraction_dir(&self.path)
+    }
+
+    /// Releases the lock (the file itself is moved by the caller).
+    pub fn release(self) {
+        let _ = self.lock.unlock();
+    }
+}
+
+fn extraction_dir(archive_in_work: &Path) -> PathBuf {
+    let mut s = archive_in_work.as_os_str().to_owned();
+    s.push(".d");
+    PathBuf::from(s)
+}
+
+/// Claims `input/name` into work. `Ok(None)` when another process took it first.
+pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
+    let src = folders.input.join(name);
+    let dst = folders.work.join(name);
+    match fs::hard_link(&src, &dst) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+        Err(e) => return Err(Error::io("cannot claim (link into work)", &src, e)),
+    }
+    let lock = match File::open(&dst) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot open", &dst, e)),
+    };
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => return Ok(None),
+        Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &dst, e)),
+    }
+    // Only now leave input: the link in work is ours and locked.
+    match fs::remove_file(&src) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("cannot remove from input", &src, e)),
+    }
+    // A recovery may have moved it back between link and lock: check it is still there.
+    if !dst.exists() {
+        return Ok(None);
+    }
+    Ok(Some(Claim {
+        path: dst,
+        name: name.to_string(),
+        lock,
+    }))
+}
+
+/// Moves `src` into `dir` under `name`, never overwriting: a taken name gets
+/// `~2`, `~3`... before `.zip`. Returns the final path.
+pub fn move_into(src: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
+    for attempt in 1u32.. {
+        let candidate = if attempt == 1 {
+            name.to_string()
+        } else {
+            match name.strip_suffix(".zip") {
+                Some(stem) => format!("{stem}~{attempt}.zip"),
+                None => format!("{name}~{attempt}"),
+            }
+        };
+        let dst = dir.join(&candidate);
+        match fs::hard_link(src, &dst) {
+            Ok(()) => {
+                fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
+                return Ok(dst);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if same_file(src, &dst) {
+                    fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
+                    return Ok(dst);
+                }
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+                return copy_across(src, dir, name);
+            }
+            Err(e) => {
+                return Err(
+                    Error::io("cannot move", src, e).context(format!("into {}", dir.display()))
+                )
+            }
+        }
+    }
+    unreachable!("u32 attempts exhausted")
+}
+
+/// Cross-device move: copy to a temporary name in `dir`, sync, link it
+/// under its final name there, and only then remove the source.
+fn copy_across(src: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
+    let tmp = dir.join(format!(".{name}.{}.copy", std::process::id()));
+    fs::copy(src, &tmp).map_err(|e| Error::io("cannot copy", src, e))?;
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("cannot sync", &tmp, e))?;
+    let dst = move_into(&tmp, dir, name)?;
+    fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
+    Ok(dst)
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &Path, _b: &Path) -> bool {
+    false
+}
+
+/// Puts back into input what an interrupted run left in work (archives not
+/// locked by a live run) and removes stale extraction folders. Returns the
+/// names recovered.
+pub fn recover(folders: &Folders) -> Result<Vec<String>> {
+    let mut recovered = Vec::new();
+    let entries =
+        fs::read_dir(&folders.work).map_err(|e| Error::io("cannot read", &folders.work, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("cannot read", &folders.work, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".zip") || name.starts_with('.') || !path.is_file() {
+            continue;
+        }
+        let f = match File::open(&path) {
+            Ok(f) => f,
+            Err(_) => continue,
+        };
+        if f.try_lock().is_err() {
+            continue; // a live run owns it
+        }
+        let _ = fs::remove_dir_all(extraction_dir(&path));
+        move_into(&path, &folders.input, &name)?;
+        drop(f);
+        recovered.push(name);
+    }
+    // Extraction folders whose archive is gone (crash after the move).
+    for entry in fs::read_dir(&folders.work)
+        .map_err(|e| Error::io("cannot read", &folders.work, e))?
+        .flatten()
+    {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(archive) = name.strip_suffix(".d") {
+            if path.is_dir() && !folders.work.join(archive).exists() {
+                let _ = fs::remove_dir_all(&path);
+            }
+        }
+    }
+    Ok(recovered)
+}
+
+/// Removes an extraction folder, ignoring a missing one.
+pub fn remove_dir(dir: &Path) {
+    let _ = fs::remove_dir_all(dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folders(root: &Path) -> Folders {
+        let f = Folders {
+            input: root.join("entree"),
+            work: root.join("travail"),
+            output: root.join("sortie"),
+            error: root.join("erreur"),
+            done: root.join("termine"),
+            logs: root.join("logs"),
+            attachments: root.join("pieces"),
+        };
+        f.ensure().unwrap();
+        f
+    }
+
+    #[test]
+    fn claim_is_exclusive_and_recovery_skips_live_claims() {
+        let t = tempfile::tempdir().unwrap();
+        let f = folders(t.path());
+        fs::write(f.input.join("a.zip"), b"x").unwrap();
+        let c = claim(&f, "a.zip").unwrap().unwrap();
+        assert!(!f.input.join("a.zip").exists());
+        assert!(claim(&f, "a.zip").unwrap().is_none());
+        assert!(
+            recover(&f).unwrap().is_empty(),
+            "locked claim must not be recovered"
+        );
+        drop(c);
+        assert_eq!(recover(&f).unwrap(), vec!["a.zip".to_string()]);
+        assert!(f.input.join("a.zip").exists());
+    }
+
+    #[test]
+    fn moves_never_overwrite() {
+        let t = tempfile::tempdir().unwrap();
+        let f = folders(t.path());
+        fs::write(f.done.join("a.zip"), b"first").unwrap();
+        fs::write(f.work.join("a.zip"), b"second").unwrap();
+        let p = move_into(&f.work.join("a.zip"), &f.done, "a.zip").unwrap();
+        assert_eq!(p, f.done.join("a~2.zip"));
+        assert_eq!(fs::read(f.done.join("a.zip")).unwrap(), b"first");
+        assert_eq!(fs::read(p).unwrap(), b"second");
+    }
+}

@@ -1,0 +1,70 @@
+//! One log file per synchronisation, in the logs folder.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::Local;
+
+use crate::error::{Error, Result};
+
+/// The synchronisation log being written. Each line is also sent to
+/// `tracing` at info level.
+pub struct SyncLog {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl SyncLog {
+    /// Creates `logs/sync-YYYYMMDD-HHMMSS-<pid>.log` (never overwriting).
+    pub fn create(dir: &Path) -> Result<Self> {
+        let stamp = Local::now().format("%Y%m%d-%H%M%S");
+        let pid = std::process::id();
+        for n in 0u32.. {
+            let name = if n == 0 {
+                format!("sync-{stamp}-{pid}.log")
+            } else {
+                format!("sync-{stamp}-{pid}-{n}.log")
+            };
+            let path = dir.join(name);
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(f) => {
+                    return Ok(SyncLog {
+                        path,
+                        out: BufWriter::new(f),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io("cannot create the synchronisation log", &path, e)),
+            }
+        }
+        unreachable!()
+    }
+
+    /// The log file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends a time-stamped line (errors writing the log are reported at the end).
+    pub fn line(&mut self, text: &str) {
+        tracing::info!("{text}");
+        let _ = writeln!(
+            self.out,
+            "{} {text}",
+            Local::now().format("%Y-%m-%d %H:%M:%S")
+        );
+    }
+
+    /// Flushes and syncs the file.
+    pub fn finish(mut self) -> Result<()> {
+        self.out
+            .flush()
+            .and_then(|_| self.out.get_ref().sync_all())
+            .map_err(|e| Error::io("cannot write the synchronisation log", &self.path, e))
+    }
+}
