@@ -1,0 +1,154 @@
+//! The MSP tables, described once as data and turned into each engine's
+//! DDL by its [`Dialect`](crate::sql::Dialect), plus the plugins' tables
+//! (with their implicit leading `numero` column).
+
+use msp_plugins::{Column, ColumnType, TableDef, DOSSIER_KEY};
+
+/// Version of the MSP tables this build creates.
+pub const MSP_VERSION: u32 = 1;
+
+/// The component name of the MSP tables in `msp_schema_version`.
+pub const MSP_COMPONENT: &str = "msp";
+
+/// A table to create: columns, primary key, optional foreign key to the dossier.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Name.
+    pub name: &'static str,
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Primary key columns.
+    pub primary_key: Vec<&'static str>,
+    /// Whether `numero` references `msp_dossier(numero)`.
+    pub references_dossier: bool,
+}
+
+use ColumnType::*;
+
+fn req(name: &'static str, ty: ColumnType) -> Column {
+    Column::required(name, ty)
+}
+fn opt(name: &'static str, ty: ColumnType) -> Column {
+    Column::optional(name, ty)
+}
+
+/// The version table (created first, outside any migration).
+pub fn version_table() -> Table {
+    Table {
+        name: "msp_schema_version",
+        columns: vec![
+            req("component", Text(64)),
+            req("version", Integer),
+            req("applied_at", Timestamp),
+        ],
+        primary_key: vec!["component"],
+        references_dossier: false,
+    }
+}
+
+/// The MSP tables of version 1.
+pub fn msp_tables_v1() -> Vec<Table> {
+    let numero = || req(DOSSIER_KEY, Text(64));
+    vec![
+        Table {
+            name: "msp_dossier",
+            columns: vec![
+                numero(),
+                req("flow", Text(32)),
+                req("insee", Text(5)),
+                req("file_number", Integer),
+                req("status", Integer),
+                req("indicator", Integer),
+                req("summary", Text(255)),
+                req("created_at", Timestamp),
+                req("updated_at", Timestamp),
+            ],
+            primary_key: vec![DOSSIER_KEY],
+            references_dossier: false,
+        },
+        Table {
+            name: "msp_statut",
+            columns: vec![
+                numero(),
+                req("seq", Integer),
+                req("status", Integer),
+                req("indicator", Integer),
+                opt("comment", Text(2000)),
+                req("automatic", Boolean),
+                req("superseded", Boolean),
+                req("created_at", Timestamp),
+                opt("transmitted_at", Timestamp),
+                opt("return_increment", Integer),
+            ],
+            primary_key: vec![DOSSIER_KEY, "seq"],
+            references_dossier: true,
+        },
+        Table {
+            name: "msp_retour",
+            columns: vec![
+                numero(),
+                req("increment", Integer),
+                req("status", Integer),
+                req("comment", Text(2000)),
+                req("file_name", Text(255)),
+                opt("attachment_name", Text(255)),
+                req("created_at", Timestamp),
+                opt("written_at", Timestamp),
+                opt("collected_at", Timestamp),
+            ],
+            primary_key: vec![DOSSIER_KEY, "increment"],
+            references_dossier: true,
+        },
+        Table {
+            name: "msp_piece_jointe",
+            columns: vec![
+                numero(),
+                req("seq", Integer),
+                req("file_number", Integer),
+                req("code", Text(32)),
+                req("label", Text(255)),
+                req("file_name", Text(255)),
+                req("size_bytes", Integer),
+                req("sha256", Text(64)),
+                opt("path", Text(1024)),
+                opt("content", Blob),
+                req("created_at", Timestamp),
+            ],
+            primary_key: vec![DOSSIER_KEY, "seq"],
+            references_dossier: true,
+        },
+        Table {
+            name: "msp_archive_recue",
+            columns: vec![
+                numero(),
+                req("file_number", Integer),
+                req("name", Text(255)),
+                req("sha256", Text(64)),
+                req("outcome", Text(16)),
+                req("received_at", Timestamp),
+            ],
+            primary_key: vec![DOSSIER_KEY, "file_number"],
+            references_dossier: true,
+        },
+        Table {
+            name: "msp_evenement",
+            columns: vec![numero(), req("seq", Integer), req("at", Timestamp), req("text", Text(2000))],
+            primary_key: vec![DOSSIER_KEY, "seq"],
+            references_dossier: true,
+        },
+    ]
+}
+
+/// A plugin table with its leading `numero` column and key.
+pub fn plugin_table(def: &TableDef) -> Table {
+    let mut columns = vec![Column::required(DOSSIER_KEY, Text(64))];
+    columns.extend(def.columns.iter().cloned());
+    let mut primary_key = vec![DOSSIER_KEY];
+    primary_key.extend(def.key.iter().copied());
+    Table {
+        name: def.name,
+        columns,
+        primary_key,
+        references_dossier: true,
+    }
+}

@@ -1,0 +1,8 @@
+//! SQLite with diesel (bundled SQLite, WAL journal): the embedded default.
+
+mod backend;
+mod config;
+mod error;
+
+pub use backend::SqliteBackend;
+pub use config::{SqliteConfig, SCHEME};
