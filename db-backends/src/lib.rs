@@ -45,7 +45,11 @@ pub fn open(config: &Config, client: &ClientConfig) -> Result<Arc<dyn Backend>> 
     let scheme = client.database.split(':').next().unwrap_or_default();
     match scheme {
         sqlite::SCHEME => {
-            let c = sqlite::SqliteConfig::from_url(&client.database, &config.root, client.busy_timeout_ms)?;
+            let c = sqlite::SqliteConfig::from_url(
+                &client.database,
+                &config.root,
+                client.busy_timeout_ms,
+            )?;
             Ok(Arc::new(sqlite::SqliteBackend::open(&c)?))
         }
         other => Err(Error::config(format!(

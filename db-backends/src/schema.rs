@@ -132,7 +132,12 @@ pub fn msp_tables_v1() -> Vec<Table> {
         },
         Table {
             name: "msp_evenement",
-            columns: vec![numero(), req("seq", Integer), req("at", Timestamp), req("text", Text(2000))],
+            columns: vec![
+                numero(),
+                req("seq", Integer),
+                req("at", Timestamp),
+                req("text", Text(2000)),
+            ],
             primary_key: vec![DOSSIER_KEY, "seq"],
             references_dossier: true,
         },

@@ -52,7 +52,11 @@ pub fn create_table(d: &dyn Dialect, t: &Table) -> String {
         .collect();
     parts.push(format!(
         "PRIMARY KEY ({})",
-        t.primary_key.iter().map(|c| d.quote(c)).collect::<Vec<_>>().join(", ")
+        t.primary_key
+            .iter()
+            .map(|c| d.quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     if t.references_dossier {
         parts.push(format!(
@@ -62,7 +66,11 @@ pub fn create_table(d: &dyn Dialect, t: &Table) -> String {
             d.quote("numero")
         ));
     }
-    format!("CREATE TABLE {} (\n  {}\n)", d.quote(t.name), parts.join(",\n  "))
+    format!(
+        "CREATE TABLE {} (\n  {}\n)",
+        d.quote(t.name),
+        parts.join(",\n  ")
+    )
 }
 
 /// `INSERT INTO t (cols) VALUES (placeholders)`.

@@ -1,1 +1,243 @@
-//! plugin-avenir
+//! msp plugin for RCO-LA, the recensement citoyen obligatoire (census of
+//! 16-year-olds), business application Avenir.
+//!
+//! Same file set as every plugin crate: `document.rs` reads the data
+//! document into typed values, `rules.rs` enforces the démarche's rules,
+//! `tables.rs` declares the business tables and maps the values to rows,
+//! and this file ties them into a [`FlowPlugin`] registered with
+//! [`msp_plugins::register!`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod document;
+pub mod rules;
+pub mod tables;
+
+use msp_plugins::{DataDocument, FlowPlugin, ParseContext, PluginError, Records, TableDef};
+
+/// The flow code.
+pub const FLOW: &str = "RCO-LA";
+/// The data document code.
+pub const DOCUMENT_CODE: &str = "10870-XML";
+
+/// The RCO-LA plugin.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Avenir;
+
+msp_plugins::register!(Avenir);
+
+impl FlowPlugin for Avenir {
+    fn flow_code(&self) -> &'static str {
+        FLOW
+    }
+
+    fn application(&self) -> &'static str {
+        "Avenir"
+    }
+
+    fn description(&self) -> &'static str {
+        "recensement citoyen obligatoire (census of 16-year-olds)"
+    }
+
+    fn tables(&self) -> Vec<TableDef> {
+        tables::tables()
+    }
+
+    fn parse(
+        &self,
+        _ctx: &ParseContext,
+        documents: &[DataDocument],
+    ) -> Result<Records, PluginError> {
+        let doc = documents
+            .iter()
+            .find(|d| d.root.name == "RecensementCitoyen")
+            .ok_or_else(|| {
+                PluginError::new(
+                    documents
+                        .first()
+                        .map_or("Document", |d| d.file_name.as_str()),
+                    format!("no RecensementCitoyen ({DOCUMENT_CODE}) data document in the archive"),
+                )
+            })?;
+        let census = document::read(&doc.root)
+            .map_err(|e| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule))?;
+        rules::check(&census)
+            .map_err(|e| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule))?;
+        let p = &census.person;
+        let summary = format!(
+            "{} {}, né(e) le {}{}",
+            p.family_name.as_deref().unwrap_or_default(),
+            p.first_name.as_deref().unwrap_or_default(),
+            p.birth_date
+                .map(|d| d.format("%d/%m/%Y").to_string())
+                .unwrap_or_default(),
+            p.birthplace
+                .commune
+                .as_deref()
+                .map(|c| format!(" à {c}"))
+                .unwrap_or_default()
+        );
+        Ok(Records {
+            rows: tables::rows(&census),
+            summary,
+        })
+    }
+
+    fn default_comment(&self, status: u16) -> &'static str {
+        match status {
+            15 => "Votre demande de recensement n'est pas recevable. Veuillez prendre contact avec votre mairie.",
+            16 => "Votre demande de recensement est en cours de traitement par la mairie.",
+            17 => "Des informations complémentaires sont nécessaires pour traiter votre recensement. Votre mairie va vous contacter.",
+            19 => "Votre recensement est enregistré. Votre attestation de recensement est jointe.",
+            20 => "Votre demande de recensement a été refusée. Veuillez prendre contact avec votre mairie.",
+            100 => "Votre dossier de recensement est clos.",
+            s => msp_plugins::default_comment(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msp_plugins::{xml, Value};
+
+    const PUBLISHED: &str = include_str!("../tests/data/10870-XML.xml");
+
+    fn ctx() -> ParseContext {
+        ParseContext {
+            numero: "A-1".into(),
+            file_number: 1,
+            insee: "06088".into(),
+            submitted_at: None,
+        }
+    }
+
+    fn parse(text: &str) -> Result<Records, PluginError> {
+        let root = xml::parse(text.as_bytes()).unwrap().root;
+        Avenir.parse(
+            &ctx(),
+            &[DataDocument {
+                code: DOCUMENT_CODE.into(),
+                file_name: "doc.xml".into(),
+                root,
+            }],
+        )
+    }
+
+    #[test]
+    fn the_published_sample_imports() {
+        let r = parse(PUBLISHED).unwrap();
+        assert_eq!(r.summary, "BUREAU ALAIN, né(e) le 04/04/2003 à NICE");
+        let tables = Avenir.tables();
+        for row in &r.rows {
+            tables
+                .iter()
+                .find(|t| t.name == row.table)
+                .unwrap()
+                .check_row(row)
+                .unwrap();
+        }
+        let person = r
+            .rows
+            .iter()
+            .find(|r| r.get("role") == Some(&Value::from("RECENSE")))
+            .unwrap();
+        assert_eq!(person.get("sexe"), Some(&Value::Integer(1)));
+        assert_eq!(
+            person.get("lieu_naissance_autre"),
+            Some(&Value::from("06000"))
+        );
+        // parents left blank: no rows; residence left blank: no row
+        assert_eq!(
+            r.rows
+                .iter()
+                .filter(|r| r.table == tables::PERSONNE)
+                .count(),
+            1
+        );
+        assert_eq!(
+            r.rows.iter().filter(|r| r.table == tables::ADRESSE).count(),
+            1
+        );
+        assert_eq!(
+            r.rows.iter().filter(|r| r.table == tables::CONTACT).count(),
+            2
+        );
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let cases = [
+            (
+                "<Sexe>1</Sexe>",
+                "<Sexe>3</Sexe>",
+                "Personne/Sexe is \"3\" but must be 1 (male) or 2 (female)",
+            ),
+            (
+                "<Sexe>1</Sexe>",
+                "<Sexe></Sexe>",
+                "Personne/Sexe is empty but is required",
+            ),
+            (
+                "<NomFamille>BUREAU</NomFamille>",
+                "<NomFamille> </NomFamille>",
+                "Personne/NomFamille is empty",
+            ),
+            (
+                "<PrenomUsuel>ALAIN</PrenomUsuel>",
+                "<PrenomUsuel/>",
+                "Personne/PrenomUsuel is empty",
+            ),
+            (
+                "04/04/2003",
+                "2003-04-04",
+                "not a date in the dd/mm/yyyy form",
+            ),
+            (
+                "04/04/2003",
+                "04/04/2010",
+                "must be at least 16 and under 26",
+            ),
+            ("04/04/2003", "04/04/1990", "the person is 31"),
+            (
+                "<Code>AUTRE</Code>\n      \t\t\t<Nom>06000</Nom>",
+                "<Code>AILLEURS</Code><Nom>x</Nom>",
+                "must be COMMUNE or AUTRE",
+            ),
+            (
+                "2021-08-04T11:42:48",
+                "04/08/2021",
+                "Formalite/DateSoumission",
+            ),
+            (
+                "<FormaliteMotifCode>RECENSEMENT</FormaliteMotifCode>",
+                "",
+                "FormaliteMotifCode is empty",
+            ),
+            (
+                "<NombreEnfants>0</NombreEnfants>",
+                "<NombreEnfants>zero</NombreEnfants>",
+                "NombreEnfants is \"zero\"",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert!(PUBLISHED.contains(from), "{from}");
+            let e = parse(&PUBLISHED.replacen(from, to, 1)).unwrap_err();
+            assert!(e.to_string().contains(expected), "{from} -> {to}: {e}");
+            assert!(e.to_string().starts_with("doc.xml: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_third_birthplace_is_refused() {
+        let three = PUBLISHED.replacen(
+            "<LieuNaissance>",
+            "<LieuNaissance><Code>AUTRE</Code><Nom>X</Nom></LieuNaissance><LieuNaissance>",
+            1,
+        );
+        assert!(parse(&three)
+            .unwrap_err()
+            .to_string()
+            .contains("at most twice"));
+    }
+}

@@ -9,8 +9,8 @@ use diesel::sql_types::{BigInt, Binary, Bool, Nullable, Text};
 use diesel::sqlite::Sqlite as DieselSqlite;
 use diesel::{sql_query, QueryableByName, RunQueryDsl, SqliteConnection};
 use msp_core::backend::{
-    Backend, Dossier, Event, ImportKind, ImportWrite, PluginSchema, ReceivedArchive, ReturnFlow, StatusEntry,
-    StoredAttachment,
+    Backend, Dossier, Event, ImportKind, ImportWrite, PluginSchema, ReceivedArchive, ReturnFlow,
+    StatusEntry, StoredAttachment,
 };
 use msp_core::config::AttachmentMode;
 use msp_core::{Error, Result};
@@ -29,7 +29,10 @@ struct Pragmas {
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+    fn on_acquire(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             self.busy_timeout_ms
@@ -86,7 +89,10 @@ impl SqliteBackend {
         self.pool.get().map_err(|e| map_pool(&self.label, e))
     }
 
-    fn tx<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> std::result::Result<T, TxError>) -> Result<T> {
+    fn tx<T>(
+        &self,
+        f: impl FnOnce(&mut SqliteConnection) -> std::result::Result<T, TxError>,
+    ) -> Result<T> {
         let mut conn = self.conn()?;
         match conn.immediate_transaction(f) {
             Ok(v) => Ok(v),
@@ -107,7 +113,11 @@ fn parse_ts(s: &str) -> NaiveDateTime {
 }
 
 /// Executes `sql` with `values` bound in order.
-fn exec(conn: &mut SqliteConnection, sql: &str, values: &[Value]) -> std::result::Result<usize, diesel::result::Error> {
+fn exec(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    values: &[Value],
+) -> std::result::Result<usize, diesel::result::Error> {
     let mut q = sql_query(sql).into_boxed::<DieselSqlite>();
     for v in values {
         q = match v.clone() {
@@ -123,7 +133,11 @@ fn exec(conn: &mut SqliteConnection, sql: &str, values: &[Value]) -> std::result
     q.execute(conn)
 }
 
-fn insert(conn: &mut SqliteConnection, table: &str, cols: &[(&str, Value)]) -> std::result::Result<usize, diesel::result::Error> {
+fn insert(
+    conn: &mut SqliteConnection,
+    table: &str,
+    cols: &[(&str, Value)],
+) -> std::result::Result<usize, diesel::result::Error> {
     let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
     let values: Vec<Value> = cols.iter().map(|(_, v)| v.clone()).collect();
     exec(conn, &sql::insert(&Sqlite, table, &names), &values)
@@ -283,7 +297,11 @@ struct EventRow {
     text: String,
 }
 
-fn next_seq(conn: &mut SqliteConnection, table: &str, numero: &str) -> std::result::Result<i64, diesel::result::Error> {
+fn next_seq(
+    conn: &mut SqliteConnection,
+    table: &str,
+    numero: &str,
+) -> std::result::Result<i64, diesel::result::Error> {
     let rows: Vec<CountRow> = sql_query(format!(
         "SELECT COALESCE(MAX(\"seq\"), 0) AS n FROM \"{table}\" WHERE \"numero\" = ?"
     ))
@@ -292,10 +310,14 @@ fn next_seq(conn: &mut SqliteConnection, table: &str, numero: &str) -> std::resu
     Ok(rows.first().map_or(0, |r| r.n) + 1)
 }
 
-fn table_exists(conn: &mut SqliteConnection, name: &str) -> std::result::Result<bool, diesel::result::Error> {
-    let rows: Vec<CountRow> = sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?")
-        .bind::<Text, _>(name)
-        .load(conn)?;
+fn table_exists(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> std::result::Result<bool, diesel::result::Error> {
+    let rows: Vec<CountRow> =
+        sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .bind::<Text, _>(name)
+            .load(conn)?;
     Ok(rows.first().is_some_and(|r| r.n > 0))
 }
 
@@ -532,10 +554,11 @@ impl Backend for SqliteBackend {
 
     fn history(&self, numero: &str) -> Result<Vec<StatusEntry>> {
         let mut c = self.conn()?;
-        let rows: Vec<StatusRow> = sql_query("SELECT * FROM msp_statut WHERE numero = ? ORDER BY seq")
-            .bind::<Text, _>(numero)
-            .load(&mut c)
-            .map_err(|e| map(&self.label, e))?;
+        let rows: Vec<StatusRow> =
+            sql_query("SELECT * FROM msp_statut WHERE numero = ? ORDER BY seq")
+                .bind::<Text, _>(numero)
+                .load(&mut c)
+                .map_err(|e| map(&self.label, e))?;
         Ok(rows
             .into_iter()
             .map(|r| StatusEntry {
@@ -564,10 +587,11 @@ impl Backend for SqliteBackend {
 
     fn received(&self, numero: &str) -> Result<Vec<ReceivedArchive>> {
         let mut c = self.conn()?;
-        let rows: Vec<ReceivedRow> = sql_query("SELECT * FROM msp_archive_recue WHERE numero = ? ORDER BY file_number")
-            .bind::<Text, _>(numero)
-            .load(&mut c)
-            .map_err(|e| map(&self.label, e))?;
+        let rows: Vec<ReceivedRow> =
+            sql_query("SELECT * FROM msp_archive_recue WHERE numero = ? ORDER BY file_number")
+                .bind::<Text, _>(numero)
+                .load(&mut c)
+                .map_err(|e| map(&self.label, e))?;
         Ok(rows
             .into_iter()
             .map(|r| ReceivedArchive {
@@ -606,10 +630,11 @@ impl Backend for SqliteBackend {
 
     fn events(&self, numero: &str) -> Result<Vec<Event>> {
         let mut c = self.conn()?;
-        let rows: Vec<EventRow> = sql_query("SELECT at, text FROM msp_evenement WHERE numero = ? ORDER BY seq")
-            .bind::<Text, _>(numero)
-            .load(&mut c)
-            .map_err(|e| map(&self.label, e))?;
+        let rows: Vec<EventRow> =
+            sql_query("SELECT at, text FROM msp_evenement WHERE numero = ? ORDER BY seq")
+                .bind::<Text, _>(numero)
+                .load(&mut c)
+                .map_err(|e| map(&self.label, e))?;
         Ok(rows
             .into_iter()
             .map(|r| Event {

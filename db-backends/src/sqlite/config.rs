@@ -27,8 +27,15 @@ impl SqliteConfig {
             return Err(Error::config(format!("\"{url}\" names no database file")));
         }
         let p = Path::new(rest);
-        let path = if p.is_absolute() { p.to_path_buf() } else { root.join(p) };
-        Ok(SqliteConfig { path, busy_timeout_ms })
+        let path = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            root.join(p)
+        };
+        Ok(SqliteConfig {
+            path,
+            busy_timeout_ms,
+        })
     }
 }
 

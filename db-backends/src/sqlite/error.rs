@@ -11,7 +11,10 @@ pub fn map(db: &str, e: DieselError) -> Error {
             let lower = msg.to_ascii_lowercase();
             if lower.contains("locked") || lower.contains("busy") {
                 Error::temporary(format!("{db}: database is locked ({msg}), retry later"))
-            } else if matches!(kind, DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation) {
+            } else if matches!(
+                kind,
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation
+            ) {
                 Error::trouble(format!("{db}: constraint violated: {msg}"))
             } else {
                 Error::trouble(format!("{db}: {msg}"))

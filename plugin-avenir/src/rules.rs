@@ -1,0 +1,87 @@
+//! The RCO-LA business rules (the schema's header comment):
+//!
+//! * `Personne/NomFamille`, `PrenomUsuel`, `DateNaissance`, `Sexe` are not empty;
+//! * the person is at least 16 and under 26 on `Formalite/DateSoumission`;
+//! * `Sexe` is 1 (male) or 2 (female) — checked while reading;
+//! * `LieuNaissance` with Code COMMUNE gives the birth commune's name; Code
+//!   AUTRE carries a postal code or a foreign place — checked while reading;
+//! * at least one `FormaliteMotifCode`.
+
+use chrono::{Datelike, NaiveDate};
+use msp_plugins::PluginError;
+
+use crate::document::Census;
+
+/// Age in whole years on `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Checks every rule; the first broken one is returned.
+pub fn check(c: &Census) -> Result<(), PluginError> {
+    let p = &c.person;
+    for (value, name) in [
+        (p.family_name.is_some(), "NomFamille"),
+        (p.first_name.is_some(), "PrenomUsuel"),
+        (p.birth_date.is_some(), "DateNaissance"),
+        (p.sex.is_some(), "Sexe"),
+    ] {
+        if !value {
+            return Err(PluginError::new(
+                format!("Personne/{name}"),
+                "is empty but is required",
+            ));
+        }
+    }
+    if c.reasons.is_empty() {
+        return Err(PluginError::new(
+            "Formalite/FormaliteMotifCode",
+            "is empty but at least one reason is required",
+        ));
+    }
+    let birth = p.birth_date.expect("checked above");
+    let on = c.submitted_at.date();
+    if birth > on {
+        return Err(PluginError::new(
+            "Personne/DateNaissance",
+            format!(
+                "is {} which is after the submission date {}",
+                birth.format("%d/%m/%Y"),
+                on.format("%d/%m/%Y")
+            ),
+        ));
+    }
+    let age = age_on(birth, on);
+    if !(16..26).contains(&age) {
+        return Err(PluginError::new(
+            "Personne/DateNaissance",
+            format!(
+                "is {}: the person is {age} on the submission date {} but must be at least 16 and under 26",
+                birth.format("%d/%m/%Y"),
+                on.format("%d/%m/%Y")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn ages_by_calendar() {
+        assert_eq!(age_on(d(2009, 8, 16), d(2025, 8, 15)), 15);
+        assert_eq!(age_on(d(2009, 8, 16), d(2025, 8, 16)), 16);
+        assert_eq!(age_on(d(2008, 2, 29), d(2024, 2, 28)), 15);
+        assert_eq!(age_on(d(2008, 2, 29), d(2024, 2, 29)), 16);
+    }
+}
