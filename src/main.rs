@@ -1,1 +1,12 @@
-fn main() {}
+//! `msp`: the thin binary. Parses the command line, loads the
+//! configuration, calls the core, maps the outcome to an exit code:
+//! 0 all went well, 1 some archives were rejected, 2 trouble.
+
+// Name every plugin crate, or the linker drops its registration.
+use plugin_avenir as _;
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run(cli::parse()));
+}

@@ -1,0 +1,322 @@
+//! Command-line interface.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use msp_core::backend::{Backend, Connector, Dossier};
+use msp_core::{Config, Synchronizer};
+use msp_plugins::Registry;
+use serde_json::{json, Value};
+
+/// Integrator between the "Ma démarche en ligne" portal and town-hall
+/// business applications.
+#[derive(Parser, Debug)]
+#[command(name = "msp", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./msp.toml if present, else the embedded
+    /// default: ./msp-data with one SQLite database, any CodeINSEE).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// More output on stderr (-v: info, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one synchronisation: import the archives waiting in input, write
+    /// the return flows, log.
+    Run {
+        /// Only this flow (repeatable); default: every registered flow.
+        #[arg(long = "flow", value_name = "CODE")]
+        flows: Vec<String>,
+    },
+    /// Database administration.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Inspect dossiers.
+    Dossier {
+        #[command(subcommand)]
+        command: DossierCommand,
+    },
+    /// List the registered plugins (flows).
+    Plugins,
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Create or upgrade the MSP tables and every plugin's tables in every
+    /// client database (idempotent).
+    Init,
+}
+
+#[derive(Subcommand, Debug)]
+enum DossierCommand {
+    /// List dossiers.
+    List {
+        /// JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only this flow (repeatable).
+        #[arg(long = "flow", value_name = "CODE")]
+        flows: Vec<String>,
+    },
+    /// Show one dossier with its history and return flows.
+    Show {
+        /// NumeroTeledemarche.
+        numero: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the command line.
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Runs a command and returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MSP_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("msp: error: {e:#}");
+            2
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    let config = match path {
+        Some(p) => Config::load(p)?,
+        None if Path::new("msp.toml").is_file() => Config::load(Path::new("msp.toml"))?,
+        None => Config::embedded_default(),
+    };
+    Ok(config)
+}
+
+fn execute(cli: Cli) -> Result<i32> {
+    let registry = Registry::builtin();
+    match cli.command {
+        Command::Plugins => {
+            for p in registry.iter() {
+                println!("{:<8} {:<9} {}", p.flow_code(), p.application(), p.description());
+                for t in p.tables() {
+                    println!("         table {:<22} {}", t.name, t.comment);
+                }
+            }
+            Ok(0)
+        }
+        Command::Run { flows } => {
+            let config = load_config(cli.config.as_deref())?;
+            let mut selected = registry.clone();
+            if !flows.is_empty() {
+                let unknown = selected.restrict(&flows);
+                if !unknown.is_empty() {
+                    bail!(
+                        "unknown flow {} (registered: {})",
+                        unknown.join(", "),
+                        registry.codes().join(", ")
+                    );
+                }
+            }
+            // Tables are created for every registered plugin, whatever --flow says.
+            let connector = db_backends::AutoInit::new(&registry);
+            let mut sync = Synchronizer::new(&config, &selected, &connector);
+            let report = sync.run()?;
+            print_report(&report);
+            Ok(report.exit_code())
+        }
+        Command::Db { command: DbCommand::Init } => {
+            let config = load_config(cli.config.as_deref())?;
+            config.folders.ensure()?;
+            let schemas = db_backends::plugin_schemas(&registry);
+            let mut failed = false;
+            for client in &config.clients {
+                match db_backends::open(&config, client).and_then(|b| b.init(&schemas).map(|s| (b, s))) {
+                    Ok((b, steps)) if steps.is_empty() => println!("{}: {} is up to date", client.name, b.describe()),
+                    Ok((b, steps)) => {
+                        for s in steps {
+                            println!("{}: {}: {s}", client.name, b.describe());
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e}", client.name);
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { 2 } else { 0 })
+        }
+        Command::Dossier { command } => {
+            let config = load_config(cli.config.as_deref())?;
+            let connector = db_backends::AutoInit::new(&registry);
+            let backends: Vec<Arc<dyn Backend>> = config
+                .clients
+                .iter()
+                .map(|c| connector.connect(&config, c))
+                .collect::<Result<_, _>>()?;
+            match command {
+                DossierCommand::List { json, flows } => {
+                    let mut all: Vec<Dossier> = Vec::new();
+                    for b in &backends {
+                        all.extend(b.dossiers(&flows)?);
+                    }
+                    all.sort_by(|a, b| a.numero.cmp(&b.numero));
+                    if json {
+                        let v: Vec<Value> = all.iter().map(dossier_json).collect();
+                        println!("{}", serde_json::to_string_pretty(&v)?);
+                    } else {
+                        println!("{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  summary", "numero", "flow", "insee", "file", "status", "ind");
+                        for d in &all {
+                            println!(
+                                "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  {}",
+                                d.numero, d.flow, d.insee, d.file_number, d.status, d.indicator, d.summary
+                            );
+                        }
+                    }
+                    Ok(0)
+                }
+                DossierCommand::Show { numero, json } => {
+                    for b in &backends {
+                        if let Some(d) = b.dossier(&numero)? {
+                            return show(b.as_ref(), &d, json).map(|_| 0);
+                        }
+                    }
+                    Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
+                }
+            }
+        }
+    }
+}
+
+fn dossier_json(d: &Dossier) -> Value {
+    json!({
+        "numero": d.numero,
+        "flow": d.flow,
+        "insee": d.insee,
+        "status": d.status,
+        "indicator": d.indicator,
+        "file_number": d.file_number,
+        "summary": d.summary,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    })
+}
+
+fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
+    let history = b.history(&d.numero)?;
+    let returns = b.returns(&d.numero)?;
+    let received = b.received(&d.numero)?;
+    let attachments = b.attachments(&d.numero)?;
+    let events = b.events(&d.numero)?;
+    if as_json {
+        let mut v = dossier_json(d);
+        v["history"] = json!(history
+            .iter()
+            .map(|h| json!({
+                "seq": h.seq, "status": h.status, "indicator": h.indicator, "comment": h.comment,
+                "automatic": h.automatic, "superseded": h.superseded, "at": h.at, "transmitted_at": h.transmitted_at,
+            }))
+            .collect::<Vec<_>>());
+        v["returns"] = json!(returns
+            .iter()
+            .map(|r| json!({
+                "increment": r.increment, "status": r.status, "comment": r.comment, "file": r.file,
+                "created_at": r.created_at, "written_at": r.written_at, "collected_at": r.collected_at,
+            }))
+            .collect::<Vec<_>>());
+        v["archives"] = serde_json::to_value(&received)?;
+        v["attachments"] = serde_json::to_value(&attachments)?;
+        v["events"] = serde_json::to_value(&events)?;
+        v["database"] = json!(b.describe());
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("Dossier {} ({}), CodeINSEE {}", d.numero, d.flow, d.insee);
+    println!("  {}", d.summary);
+    println!("  status {} (indicator {}), file number {}", d.status, d.indicator, d.file_number);
+    println!("  created {}, updated {}", d.created_at, d.updated_at);
+    println!("History:");
+    for h in &history {
+        println!(
+            "  #{} {} ind {}{}{} at {}{}",
+            h.seq,
+            h.status,
+            h.indicator,
+            if h.automatic { " automatic" } else { "" },
+            if h.superseded { " superseded" } else { "" },
+            h.at,
+            h.comment.as_deref().map(|c| format!(" — {c}")).unwrap_or_default()
+        );
+    }
+    println!("Return flows:");
+    for r in &returns {
+        println!(
+            "  {} status {} {} written {} collected {}",
+            r.increment,
+            r.status,
+            r.file,
+            r.written_at.map_or("-".into(), |t| t.to_string()),
+            r.collected_at.map_or("-".into(), |t| t.to_string())
+        );
+    }
+    println!("Archives received:");
+    for a in &received {
+        println!("  file {} {} ({}) at {}", a.file_number, a.name, a.outcome, a.received_at);
+    }
+    println!("Attachments:");
+    for a in &attachments {
+        println!(
+            "  {} {} {} ({} bytes){}",
+            a.seq,
+            a.code,
+            a.file_name,
+            a.size,
+            a.path.as_deref().map(|p| format!(" at {p}")).unwrap_or(" in the database".into())
+        );
+    }
+    println!("Events:");
+    for e in &events {
+        println!("  {} {}", e.at, e.text);
+    }
+    Ok(())
+}
+
+fn print_report(r: &msp_core::RunReport) {
+    println!("{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}", "flow", "imported", "complements", "duplicates", "rejected", "returns", "errors");
+    for (flow, c) in &r.flows {
+        println!(
+            "{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
+            flow, c.imported, c.complements, c.duplicates, c.rejected, c.returns_written, c.errors
+        );
+    }
+    for name in &r.recovered {
+        println!("recovered from an interrupted run: {name}");
+    }
+    for (name, message) in &r.rejected {
+        println!("rejected {name}: {message}");
+    }
+    for t in &r.troubles {
+        println!("trouble: {t}");
+    }
+    println!("log: {}", r.log_path.display());
+}
