@@ -91,7 +91,8 @@ pub fn run(cli: Cli) -> i32 {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MSP_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+            tracing_subscriber::EnvFilter::try_from_env("MSP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -118,7 +119,12 @@ fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Plugins => {
             for p in registry.iter() {
-                println!("{:<8} {:<9} {}", p.flow_code(), p.application(), p.description());
+                println!(
+                    "{:<8} {:<9} {}",
+                    p.flow_code(),
+                    p.application(),
+                    p.description()
+                );
                 for t in p.tables() {
                     println!("         table {:<22} {}", t.name, t.comment);
                 }
@@ -145,14 +151,20 @@ fn execute(cli: Cli) -> Result<i32> {
             print_report(&report);
             Ok(report.exit_code())
         }
-        Command::Db { command: DbCommand::Init } => {
+        Command::Db {
+            command: DbCommand::Init,
+        } => {
             let config = load_config(cli.config.as_deref())?;
             config.folders.ensure()?;
             let schemas = db_backends::plugin_schemas(&registry);
             let mut failed = false;
             for client in &config.clients {
-                match db_backends::open(&config, client).and_then(|b| b.init(&schemas).map(|s| (b, s))) {
-                    Ok((b, steps)) if steps.is_empty() => println!("{}: {} is up to date", client.name, b.describe()),
+                match db_backends::open(&config, client)
+                    .and_then(|b| b.init(&schemas).map(|s| (b, s)))
+                {
+                    Ok((b, steps)) if steps.is_empty() => {
+                        println!("{}: {} is up to date", client.name, b.describe())
+                    }
                     Ok((b, steps)) => {
                         for s in steps {
                             println!("{}: {}: {s}", client.name, b.describe());
@@ -185,11 +197,20 @@ fn execute(cli: Cli) -> Result<i32> {
                         let v: Vec<Value> = all.iter().map(dossier_json).collect();
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     } else {
-                        println!("{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  summary", "numero", "flow", "insee", "file", "status", "ind");
+                        println!(
+                            "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  summary",
+                            "numero", "flow", "insee", "file", "status", "ind"
+                        );
                         for d in &all {
                             println!(
                                 "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  {}",
-                                d.numero, d.flow, d.insee, d.file_number, d.status, d.indicator, d.summary
+                                d.numero,
+                                d.flow,
+                                d.insee,
+                                d.file_number,
+                                d.status,
+                                d.indicator,
+                                d.summary
                             );
                         }
                     }
@@ -253,7 +274,10 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
     }
     println!("Dossier {} ({}), CodeINSEE {}", d.numero, d.flow, d.insee);
     println!("  {}", d.summary);
-    println!("  status {} (indicator {}), file number {}", d.status, d.indicator, d.file_number);
+    println!(
+        "  status {} (indicator {}), file number {}",
+        d.status, d.indicator, d.file_number
+    );
     println!("  created {}, updated {}", d.created_at, d.updated_at);
     println!("History:");
     for h in &history {
@@ -265,7 +289,10 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
             if h.automatic { " automatic" } else { "" },
             if h.superseded { " superseded" } else { "" },
             h.at,
-            h.comment.as_deref().map(|c| format!(" — {c}")).unwrap_or_default()
+            h.comment
+                .as_deref()
+                .map(|c| format!(" — {c}"))
+                .unwrap_or_default()
         );
     }
     println!("Return flows:");
@@ -281,7 +308,10 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
     }
     println!("Archives received:");
     for a in &received {
-        println!("  file {} {} ({}) at {}", a.file_number, a.name, a.outcome, a.received_at);
+        println!(
+            "  file {} {} ({}) at {}",
+            a.file_number, a.name, a.outcome, a.received_at
+        );
     }
     println!("Attachments:");
     for a in &attachments {
@@ -291,7 +321,10 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
             a.code,
             a.file_name,
             a.size,
-            a.path.as_deref().map(|p| format!(" at {p}")).unwrap_or(" in the database".into())
+            a.path
+                .as_deref()
+                .map(|p| format!(" at {p}"))
+                .unwrap_or(" in the database".into())
         );
     }
     println!("Events:");
@@ -302,7 +335,10 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
 }
 
 fn print_report(r: &msp_core::RunReport) {
-    println!("{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}", "flow", "imported", "complements", "duplicates", "rejected", "returns", "errors");
+    println!(
+        "{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
+        "flow", "imported", "complements", "duplicates", "rejected", "returns", "errors"
+    );
     for (flow, c) in &r.flows {
         println!(
             "{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",

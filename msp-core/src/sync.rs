@@ -286,7 +286,7 @@ impl<'a> Synchronizer<'a> {
             }
             Err(e) if matches!(e.kind, ErrorKind::BadInput(_)) => {
                 counts.rejected += 1;
-                let message = format!("archive {name}: {}", e.message);
+                let message = e.message.clone();
                 match reject(&self.config.folders.error, &claim.path, &name, &e) {
                     Ok(p) => log.line(&format!(
                         "{name}: REJECTED: {}; archive and log in {}",

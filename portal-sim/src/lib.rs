@@ -1,1 +1,408 @@
-//! portal-sim
+//! A small simulator of the portal: builds inbound archives the way
+//! "Ma démarche en ligne" drops them (message.xml, -ent.xml, data document,
+//! attachments), valid by default, and lets tests break any part of them.
+//!
+//! ```no_run
+//! let mut a = portal_sim::Archive::rco("A-2-DEMO001", 1);
+//! a.insee = "69123".into();
+//! a.write_to(std::path::Path::new("msp-data/entree")).unwrap();
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+
+/// A deterministic pseudo-random generator (xorshift), so fixtures are
+/// reproducible from a seed.
+#[derive(Debug, Clone)]
+pub struct Seq(u64);
+
+impl Seq {
+    /// From a seed.
+    pub fn new(seed: u64) -> Self {
+        Seq(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    /// Next number.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    /// One element of a slice.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next_u64() % items.len() as u64) as usize]
+    }
+    /// A number in `lo..hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo)
+    }
+}
+
+/// Text encoding of the XML files in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (declared).
+    Utf8,
+    /// UTF-8 with a byte-order mark.
+    Utf8Bom,
+    /// ISO-8859-1 (declared).
+    Latin1,
+}
+
+/// The citizen of a census request.
+#[derive(Debug, Clone)]
+pub struct Citizen {
+    /// NomFamille.
+    pub family_name: String,
+    /// PrenomUsuel.
+    pub first_name: String,
+    /// Sexe (1 or 2).
+    pub sex: String,
+    /// DateNaissance, dd/mm/yyyy.
+    pub birth_date: String,
+    /// Birth commune.
+    pub birth_commune: String,
+    /// Birth commune INSEE code.
+    pub birth_insee: String,
+}
+
+impl Citizen {
+    /// A plausible citizen from a seed, aged 16 or 17 in November 2026.
+    pub fn generate(seq: &mut Seq) -> Self {
+        let female = seq.next_u64().is_multiple_of(2);
+        let first = if female {
+            seq.pick(&[
+                "Chloé", "Léa", "Zoé", "Maëlle", "Inès", "Anaïs", "Hélène", "Noémie",
+            ])
+        } else {
+            seq.pick(&[
+                "Noël", "Loïc", "Jérôme", "Gaël", "Théo", "Mathéo", "Raphaël", "Benoît",
+            ])
+        };
+        let (commune, insee) = match seq.range(0, 4) {
+            0 => ("NANTES", "44109"),
+            1 => ("PARIS", "75056"),
+            2 => ("LYON", "69123"),
+            _ => ("AJACCIO", "2A004"),
+        };
+        Citizen {
+            family_name: seq
+                .pick(&[
+                    "DUBOIS",
+                    "LEFÈVRE",
+                    "MÜLLER",
+                    "GARÇON",
+                    "BÉRANGER",
+                    "DUPONT",
+                    "N'GUYEN",
+                    "CÔTÉ",
+                ])
+                .to_string(),
+            first_name: first.to_string(),
+            sex: if female { "2" } else { "1" }.to_string(),
+            birth_date: format!(
+                "{:02}/{:02}/{}",
+                seq.range(1, 29),
+                seq.range(1, 13),
+                seq.range(2006, 2010)
+            ),
+            birth_commune: commune.to_string(),
+            birth_insee: insee.to_string(),
+        }
+    }
+}
+
+/// An RCO-LA data document (10870-XML) for a citizen.
+pub fn rco_document(c: &Citizen, submitted: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<RecensementCitoyen><Convention></Convention><Formalite><Identifiant/><FormaliteType>DECL</FormaliteType><DateSoumission>{submitted}</DateSoumission><FormaliteMotifCode>RECENSEMENT</FormaliteMotifCode><FormaliteMotifCode></FormaliteMotifCode><FormaliteModeCode>AJOUT</FormaliteModeCode></Formalite><Personne><Civilite>{civ}</Civilite><Sexe>{sex}</Sexe><NomFamille>{nom}</NomFamille><NomUsage></NomUsage><PrenomUsuel>{prenom}</PrenomUsuel><Prenom></Prenom><DateNaissance>{naissance}</DateNaissance><PaysNaissance>FRA</PaysNaissance><Nationalite>FRA</Nationalite><CodeINSEENaissance>{insee}</CodeINSEENaissance><LieuNaissance><Code>COMMUNE</Code><Nom>{commune}</Nom></LieuNaissance><LieuNaissance><Code>AUTRE</Code><Nom></Nom></LieuNaissance><AdresseDomicile><PointDeRemise></PointDeRemise><Complement></Complement><NumeroVoie>18</NumeroVoie><Extension></Extension><TypeVoie>PLACE</TypeVoie><NomVoie>DE L'ÉGLISE</NomVoie><LieuDit></LieuDit><CodePostal>75004</CodePostal><Localite>PARIS</Localite><CodeINSEE>75056</CodeINSEE></AdresseDomicile><AdresseResidence><NumeroVoie></NumeroVoie><NomVoie></NomVoie><CodePostal></CodePostal><Localite></Localite></AdresseResidence><SituationFamille><SituationMatrimoniale>Célibataire</SituationMatrimoniale><NombreEnfants>0</NombreEnfants><Pupille></Pupille><NombreFrereSoeur>1</NombreFrereSoeur></SituationFamille><MethodeContact><URI>contact@exemple.fr</URI><CanalCode>EMAIL</CanalCode></MethodeContact><MethodeContact><URI>0123456789</URI><CanalCode>TEL</CanalCode></MethodeContact></Personne><FiliationPere><NomFamille>{nom}</NomFamille><PrenomUsuel>Jérôme</PrenomUsuel><Prenom></Prenom><DateNaissance>03/01/1970</DateNaissance><PaysNaissance>FRA</PaysNaissance><Nationalite>FRA</Nationalite><CodeINSEENaissance></CodeINSEENaissance><LieuNaissance><Code>COMMUNE</Code><Nom>PARIS</Nom></LieuNaissance></FiliationPere><FiliationMere><NomFamille></NomFamille><PrenomUsuel></PrenomUsuel><Prenom></Prenom><DateNaissance></DateNaissance><PaysNaissance></PaysNaissance><Nationalite></Nationalite><CodeINSEENaissance></CodeINSEENaissance><LieuNaissance><Code>COMMUNE</Code><Nom></Nom></LieuNaissance></FiliationMere></RecensementCitoyen>"#,
+        civ = if c.sex == "2" { "MME" } else { "M" },
+        sex = c.sex,
+        nom = xml_escape(&c.family_name),
+        prenom = xml_escape(&c.first_name),
+        naissance = c.birth_date,
+        insee = c.birth_insee,
+        commune = c.birth_commune,
+    )
+}
+
+/// Escapes text for XML content.
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An attachment of the archive.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// Code (JI, JD).
+    pub code: String,
+    /// Intitule.
+    pub label: String,
+    /// File name in the archive (and in the envelope).
+    pub file: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+/// A minimal one-page PDF.
+pub const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// One inbound archive, every part of which a test may change before
+/// writing it.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    /// NumeroTeledemarche (file name).
+    pub numero: String,
+    /// Flow code (file name).
+    pub flow: String,
+    /// FileNumber (file name).
+    pub file_number: u32,
+    /// FlowType written in message.xml.
+    pub message_flow: String,
+    /// NumeroTeledemarche written in message.xml.
+    pub message_numero: String,
+    /// CodeINSEE in message.xml.
+    pub insee: String,
+    /// CodeINSEE in the -ent.xml.
+    pub ent_insee: String,
+    /// Document/Code.
+    pub document_code: String,
+    /// Data document file name.
+    pub document_file: String,
+    /// Data document content (UTF-8 text; re-encoded per `encoding`).
+    pub document: String,
+    /// Attachments.
+    pub attachments: Vec<Attachment>,
+    /// Encoding of the XML files.
+    pub encoding: Encoding,
+    /// Prefix and namespace of message.xml's PEC elements.
+    pub message_namespace: (String, String),
+    /// Namespace of the business envelope elements.
+    pub business_namespace: String,
+    /// Entries not to write into the ZIP (e.g. `message.xml`).
+    pub omit: Vec<String>,
+    /// Extra entries (name, bytes), written as given.
+    pub extra: Vec<(String, Vec<u8>)>,
+    /// Replaces message.xml's bytes entirely.
+    pub message_override: Option<Vec<u8>>,
+    /// Date of the Teledemarche.
+    pub date: String,
+    /// Whether the envelopes announce the data document (`Document`).
+    pub announce_document: bool,
+}
+
+impl Archive {
+    /// A valid RCO-LA archive with a generated citizen (seeded by the number).
+    pub fn rco(numero: &str, file_number: u32) -> Self {
+        let mut seq = Seq::new(
+            numero
+                .bytes()
+                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
+        );
+        let citizen = Citizen::generate(&mut seq);
+        let document = rco_document(&citizen, "2026-11-02T11:42:48");
+        Self::with_document(numero, "RCO-LA", file_number, "10870-XML", document)
+    }
+
+    /// A valid archive of `flow` around a given data document.
+    pub fn with_document(
+        numero: &str,
+        flow: &str,
+        file_number: u32,
+        code: &str,
+        document: String,
+    ) -> Self {
+        let att = |code: &str, n: u32| Attachment {
+            code: code.to_string(),
+            label: format!("justificatif {n}.pdf"),
+            file: format!("{numero}-{flow}-pj-{}-{n}-0.pdf", code.to_ascii_lowercase()),
+            bytes: TINY_PDF.to_vec(),
+        };
+        Archive {
+            numero: numero.to_string(),
+            flow: flow.to_string(),
+            file_number,
+            message_flow: flow.to_string(),
+            message_numero: numero.to_string(),
+            insee: "75056".into(),
+            ent_insee: "75056".into(),
+            document_code: code.to_string(),
+            document_file: format!("{numero}-{flow}-doc-{code}-1-0.xml"),
+            document,
+            attachments: vec![att("JI", 1), att("JD", 2)],
+            encoding: Encoding::Utf8,
+            message_namespace: (
+                "ns2".into(),
+                "http://finances.gouv.fr/dgme/pec/message/v1".into(),
+            ),
+            business_namespace: "urn:msp:metier:v1".into(),
+            omit: Vec::new(),
+            extra: Vec::new(),
+            message_override: None,
+            date: "2026-11-02T10:50:54.240+01:00".into(),
+            announce_document: true,
+        }
+    }
+
+    /// Sets the CodeINSEE in both envelopes.
+    pub fn routed_to(mut self, insee: &str) -> Self {
+        self.insee = insee.to_string();
+        self.ent_insee = insee.to_string();
+        self
+    }
+
+    /// `<Numero>-<Flow>-<FileNumber>.zip`.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}-{}.zip", self.numero, self.flow, self.file_number)
+    }
+
+    /// `<Numero>-<Flow>-ent.xml`.
+    pub fn ent_name(&self) -> String {
+        format!("{}-{}-ent.xml", self.numero, self.flow)
+    }
+
+    fn business_body(&self, numero: &str, insee: &str) -> String {
+        let mut s = format!(
+            "<Teledemarche><NumeroTeledemarche>{}</NumeroTeledemarche><Date>{}</Date><IdentifiantPlateforme>portal-sim</IdentifiantPlateforme></Teledemarche><Routage><Donnee><Id>CodeINSEE</Id><Valeur>{}</Valeur></Donnee></Routage>",
+            xml_escape(numero),
+            self.date,
+            xml_escape(insee)
+        );
+        for a in &self.attachments {
+            s.push_str(&format!(
+                "<PieceJointe><Intitule>{}</Intitule><Code>{}</Code><Fichier>{}</Fichier></PieceJointe>",
+                xml_escape(&a.label),
+                xml_escape(&a.code),
+                xml_escape(&a.file)
+            ));
+        }
+        if !self.announce_document {
+            return s;
+        }
+        s.push_str(&format!(
+            "<Document><Code>{0}</Code><Nom>{0}</Nom><FichierFormulaire><FichierDonnees>{1}</FichierDonnees></FichierFormulaire></Document>",
+            xml_escape(&self.document_code),
+            xml_escape(&self.document_file)
+        ));
+        s
+    }
+
+    /// The message.xml text.
+    pub fn message_xml(&self) -> String {
+        let (p, ns) = &self.message_namespace;
+        format!(
+            "<?xml version=\"1.0\" encoding=\"{enc}\"?>\n<{p}:Message xmlns:{p}=\"{ns}\" xmlns=\"{bns}\"><{p}:Header><{p}:Routing><{p}:MessageId>MSG-{num}-{flow}</{p}:MessageId><{p}:FlowType>{mflow}</{p}:FlowType><{p}:Sender>portal-sim</{p}:Sender></{p}:Routing></{p}:Header><{p}:Body><{p}:Content><{p}:Aller>{body}</{p}:Aller></{p}:Content></{p}:Body></{p}:Message>",
+            enc = self.declared_encoding(),
+            bns = self.business_namespace,
+            num = xml_escape(&self.numero),
+            flow = self.flow,
+            mflow = xml_escape(&self.message_flow),
+            body = self.business_body(&self.message_numero, &self.insee),
+        )
+    }
+
+    /// The -ent.xml text.
+    pub fn ent_xml(&self) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"{}\"?>\n<EnteteMetierEnveloppe xmlns=\"{}\">{}</EnteteMetierEnveloppe>",
+            self.declared_encoding(),
+            self.business_namespace,
+            self.business_body(&self.message_numero, &self.ent_insee)
+        )
+    }
+
+    fn declared_encoding(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Latin1 => "ISO-8859-1",
+            _ => "UTF-8",
+        }
+    }
+
+    fn encode(&self, text: &str) -> Vec<u8> {
+        match self.encoding {
+            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Utf8Bom => {
+                let mut v = vec![0xEF, 0xBB, 0xBF];
+                v.extend_from_slice(text.as_bytes());
+                v
+            }
+            Encoding::Latin1 => {
+                let text = text.replacen("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"", 1);
+                text.chars()
+                    .map(|c| if (c as u32) < 256 { c as u8 } else { b'?' })
+                    .collect()
+            }
+        }
+    }
+
+    /// The entries of the ZIP, in order.
+    pub fn entries(&self) -> Vec<(String, Vec<u8>)> {
+        let mut v = vec![
+            (
+                "message.xml".to_string(),
+                self.message_override
+                    .clone()
+                    .unwrap_or_else(|| self.encode(&self.message_xml())),
+            ),
+            (self.ent_name(), self.encode(&self.ent_xml())),
+            (self.document_file.clone(), self.encode(&self.document)),
+        ];
+        for a in &self.attachments {
+            v.push((a.file.clone(), a.bytes.clone()));
+        }
+        v.retain(|(n, _)| !self.omit.contains(n));
+        v.extend(self.extra.iter().cloned());
+        v
+    }
+
+    /// The ZIP bytes.
+    pub fn to_zip(&self) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        let opts =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in self.entries() {
+            w.start_file(name, opts).expect("zip entry");
+            w.write_all(&bytes).expect("zip write");
+        }
+        w.finish().expect("zip finish").into_inner()
+    }
+
+    /// Writes the archive into `dir` the way a careful transport does
+    /// (temporary name, then rename). Returns its path.
+    pub fn write_to(&self, dir: &Path) -> io::Result<PathBuf> {
+        let path = dir.join(self.file_name());
+        let tmp = dir.join(format!("{}.part", self.file_name()));
+        std::fs::write(&tmp, self.to_zip())?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+}
+
+/// Writes a ZIP whose single entry inflates to `size` zero bytes, declared
+/// honestly (a classic zip bomb), streaming so memory stays small.
+pub fn write_zip_bomb(path: &Path, entry: &str, size: u64) -> io::Result<()> {
+    let f = std::fs::File::create(path)?;
+    let mut w = zip::ZipWriter::new(f);
+    let opts = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(size >= u32::MAX as u64);
+    w.start_file(entry, opts)?;
+    let chunk = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        w.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    w.finish()?;
+    Ok(())
+}

@@ -474,8 +474,8 @@ impl Backend for SqliteBackend {
                 cols.extend(row.values.iter().map(|(k, v)| (*k, v.clone())));
                 insert(c, row.table, &cols)?;
             }
-            let mut seq = next_seq(c, "msp_piece_jointe", &d.numero)?;
-            for a in w.attachments {
+            let first = next_seq(c, "msp_piece_jointe", &d.numero)?;
+            for (seq, a) in (first..).zip(w.attachments) {
                 let content = match a.mode {
                     AttachmentMode::Database => Value::Blob(std::fs::read(&a.source).map_err(|e| {
                         TxError::Msp(Error::io("cannot read attachment", &a.source, e))
@@ -500,7 +500,6 @@ impl Backend for SqliteBackend {
                         ("created_at", ts(w.received.received_at).into()),
                     ],
                 )?;
-                seq += 1;
             }
             let r = w.received;
             insert(

@@ -1,0 +1,239 @@
+//! Helpers for end-to-end tests: a temporary installation, the real `msp`
+//! binary run in it, and looks into its folders and database.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Text};
+use diesel::{sql_query, Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+use serde_json::Value;
+
+/// A temporary installation: its folder is the working directory of `msp`,
+/// so without a configuration file the embedded default applies.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Env {
+    /// An installation on the embedded default (no configuration file).
+    pub fn new() -> Self {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(env.input()).unwrap();
+        env
+    }
+
+    /// An installation with `msp.toml` holding `toml`.
+    pub fn with_config(toml: &str) -> Self {
+        let env = Env::new();
+        env.write_config(toml);
+        env
+    }
+
+    pub fn write_config(&self, toml: &str) {
+        std::fs::write(self.path().join("msp.toml"), toml).unwrap();
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn root(&self) -> PathBuf {
+        self.path().join("msp-data")
+    }
+    pub fn input(&self) -> PathBuf {
+        self.root().join("entree")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.root().join("travail")
+    }
+    pub fn output(&self) -> PathBuf {
+        self.root().join("sortie")
+    }
+    pub fn error(&self) -> PathBuf {
+        self.root().join("erreur")
+    }
+    pub fn done(&self) -> PathBuf {
+        self.root().join("termine")
+    }
+    pub fn logs(&self) -> PathBuf {
+        self.root().join("logs")
+    }
+    pub fn attachments(&self) -> PathBuf {
+        self.root().join("pieces")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.root().join("msp.db")
+    }
+
+    /// Runs the real binary with `args` in this installation.
+    pub fn msp(&self, args: &[&str]) -> Run {
+        let out: Output = Command::new(env!("CARGO_BIN_EXE_msp"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("MSP_LOG")
+            .output()
+            .expect("msp runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `msp run` (extra args appended), returning the run.
+    pub fn run(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        self.msp(&args)
+    }
+
+    /// `msp dossier list --json`.
+    pub fn dossiers(&self) -> Vec<Value> {
+        let r = self.msp(&["dossier", "list", "--json"]);
+        assert_eq!(r.code, 0, "dossier list failed: {}", r.stderr);
+        serde_json::from_str::<Value>(&r.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// `msp dossier show NUMERO --json`.
+    pub fn dossier(&self, numero: &str) -> Value {
+        let r = self.msp(&["dossier", "show", numero, "--json"]);
+        assert_eq!(r.code, 0, "dossier show failed: {}{}", r.stdout, r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    }
+
+    /// The one synchronisation log of the latest run.
+    pub fn last_log(&self) -> String {
+        let mut logs = files(&self.logs());
+        logs.sort();
+        std::fs::read_to_string(self.logs().join(logs.last().expect("a sync log"))).unwrap()
+    }
+}
+
+/// File names in a folder, sorted (empty when the folder is missing).
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Row counts of every table of a SQLite database except the version table.
+pub fn row_counts(db: &Path) -> Vec<(String, i64)> {
+    let mut c = SqliteConnection::establish(&db.to_string_lossy()).unwrap();
+    let names: Vec<Name> = sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'msp_schema_version' ORDER BY name",
+    )
+    .load(&mut c)
+    .unwrap();
+    names
+        .into_iter()
+        .map(|t| {
+            let n: Vec<Count> = sql_query(format!("SELECT COUNT(*) AS n FROM \"{}\"", t.name))
+                .load(&mut c)
+                .unwrap();
+            (t.name, n[0].n)
+        })
+        .collect()
+}
+
+/// Asserts the database holds no dossier data at all.
+pub fn assert_empty_db(db: &Path) {
+    for (table, n) in row_counts(db) {
+        assert_eq!(n, 0, "table {table} should be empty");
+    }
+}
+
+/// One text query returning a single string column named `v`.
+pub fn query_strings(db: &Path, sql: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = Text)]
+        v: String,
+    }
+    let mut c = SqliteConnection::establish(&db.to_string_lossy()).unwrap();
+    sql_query(sql)
+        .load::<V>(&mut c)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.v)
+        .collect()
+}
+
+/// Holds an exclusive lock on a SQLite database until dropped.
+pub struct DbLock(SqliteConnection);
+
+impl DbLock {
+    pub fn take(db: &Path) -> Self {
+        let mut c = SqliteConnection::establish(&db.to_string_lossy()).unwrap();
+        c.batch_execute("PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE;")
+            .unwrap();
+        DbLock(c)
+    }
+}
+
+/// Reads one entry of a ZIP file as text.
+pub fn zip_text(path: &Path, entry: &str) -> String {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut z.by_name(entry).unwrap(), &mut s).unwrap();
+    s
+}
+
+/// Validates an XML file against spec/xsd/message.xsd with xmllint. CI
+/// installs xmllint; elsewhere the check is skipped with a message.
+pub fn xmllint_message(xml: &str) {
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xsd/message.xsd");
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "xmllint is required in CI (apt-get install libxml2-utils)"
+        );
+        eprintln!("SKIPPED schema check: xmllint not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("message.xml");
+    std::fs::write(&f, xml).unwrap();
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "message.xml does not validate against message.xsd:\n{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,662 @@
+//! End to end: the real `msp` binary on real folders, embedded SQLite.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{assert_empty_db, files, row_counts, zip_text, DbLock, Env};
+use portal_sim::{Archive, Attachment, Encoding, TINY_PDF};
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+#[test]
+fn the_spec_sample_imports_with_its_return_flow() {
+    let env = Env::new();
+    fs::copy(
+        data("A-2-WK1DEGZ-RCO-LA-1.zip"),
+        env.input().join("A-2-WK1DEGZ-RCO-LA-1.zip"),
+    )
+    .unwrap();
+    let r = env.run(&["--flow", "RCO-LA"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("RCO-LA          1"),
+        "summary: {}",
+        r.stdout
+    );
+    assert_eq!(files(&env.input()), Vec::<String>::new());
+    assert_eq!(files(&env.done()), vec!["A-2-WK1DEGZ-RCO-LA-1.zip"]);
+    assert_eq!(files(&env.error()), Vec::<String>::new());
+    assert_eq!(
+        files(&env.work()),
+        Vec::<String>::new(),
+        "work is left clean"
+    );
+    assert_eq!(files(&env.output()), vec!["A-2-WK1DEGZ-RCO-LA-1.zip"]);
+
+    let msg = zip_text(
+        &env.output().join("A-2-WK1DEGZ-RCO-LA-1.zip"),
+        "message.xml",
+    );
+    common::xmllint_message(&msg);
+    assert!(msg.contains("<ns2:Etat>14</ns2:Etat>"), "{msg}");
+    assert!(msg.contains("<ns2:NumeroTeledemarche>A-2-WK1DEGZ</ns2:NumeroTeledemarche>"));
+    assert!(
+        msg.contains("Votre demande a bien été reçue et sera traitée prochainement."),
+        "{msg}"
+    );
+
+    let d = env.dossier("A-2-WK1DEGZ");
+    assert_eq!(d["flow"], "RCO-LA");
+    assert_eq!(d["insee"], "75056");
+    assert_eq!(d["status"], 14);
+    assert_eq!(d["indicator"], 2);
+    assert_eq!(d["file_number"], 1);
+    assert_eq!(d["summary"], "DUBOIS Noël, né(e) le 16/08/2009 à NANTES");
+    assert_eq!(d["history"].as_array().unwrap().len(), 1);
+    assert_eq!(d["history"][0]["status"], 14);
+    assert_eq!(d["history"][0]["indicator"], 2);
+    assert_eq!(d["history"][0]["automatic"], false);
+    assert_eq!(d["history"][0]["superseded"], false);
+    assert_eq!(d["returns"][0]["increment"], 1);
+    assert_eq!(d["returns"][0]["status"], 14);
+    assert_eq!(d["returns"][0]["file"], "A-2-WK1DEGZ-RCO-LA-1.zip");
+    assert!(d["returns"][0]["written_at"].is_string());
+    assert_eq!(d["attachments"].as_array().unwrap().len(), 2);
+    assert_eq!(d["attachments"][0]["code"], "JI");
+    assert!(
+        d["attachments"][0]["path"].is_null(),
+        "stored in the database by default"
+    );
+
+    // The Avenir tables hold the citizen and the parents, typed.
+    let db = env.db();
+    let persons = common::query_strings(
+        &db,
+        "SELECT role || '|' || nom_famille || '|' || prenom_usuel || '|' || date_naissance AS v FROM avenir_personne ORDER BY role",
+    );
+    assert_eq!(
+        persons,
+        vec![
+            "MERE|MÜLLER|Mathéo|1971-07-01",
+            "PERE|LEFÈVRE|Salomé|1970-01-03",
+            "RECENSE|DUBOIS|Noël|2009-08-16"
+        ]
+    );
+    let home = common::query_strings(
+        &db,
+        "SELECT nom_voie || ' ' || localite AS v FROM avenir_adresse WHERE type = 'DOMICILE'",
+    );
+    assert_eq!(home, vec!["DE L'ÉGLISE LYON"]);
+    let log = env.last_log();
+    assert!(
+        log.contains("A-2-WK1DEGZ-RCO-LA-1.zip: imported (DUBOIS Noël"),
+        "{log}"
+    );
+    assert!(log.contains("return flow 1 (status 14) written"), "{log}");
+}
+
+#[test]
+fn the_portals_published_sample_imports() {
+    let env = Env::new();
+    let doc = fs::read_to_string(data("10870-XML.xml")).unwrap();
+    Archive::with_document("A-2-IJO924A", "RCO-LA", 1, "10870-XML", doc)
+        .routed_to("06088")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()), vec!["A-2-IJO924A-RCO-LA-1.zip"]);
+    let d = env.dossier("A-2-IJO924A");
+    assert_eq!(d["summary"], "BUREAU ALAIN, né(e) le 04/04/2003 à NICE");
+    assert_eq!(d["insee"], "06088");
+    // blank parents and residence leave no rows
+    let roles = common::query_strings(&env.db(), "SELECT role AS v FROM avenir_personne");
+    assert_eq!(roles, vec!["RECENSE"]);
+    let born = common::query_strings(
+        &env.db(),
+        "SELECT commune_naissance || '/' || lieu_naissance_autre AS v FROM avenir_personne",
+    );
+    assert_eq!(born, vec!["NICE/06000"]);
+}
+
+#[test]
+fn other_files_and_other_flows_are_left_alone() {
+    let env = Env::new();
+    let a = Archive::rco("A-2-KEEP", 1);
+    let bytes = a.to_zip();
+    for name in [
+        "A-2-KEEP-RCO-LA-1.zip.part",
+        ".A-2-KEEP-RCO-LA-1.zip",
+        "A-2-KEEP-RCO-LA-1.tmp",
+        "readme.txt",
+        "A-2-KEEP-XYZ-LA-1.zip",
+    ] {
+        fs::write(env.input().join(name), &bytes).unwrap();
+    }
+    fs::copy(
+        data("A-2-2CEWXY7-ILE-LA-1.zip"),
+        env.input().join("A-2-2CEWXY7-ILE-LA-1.zip"),
+    )
+    .unwrap();
+    let r = env.run(&["--flow", "RCO-LA"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.input()).len(),
+        6,
+        "nothing touched: {:?}",
+        files(&env.input())
+    );
+    assert!(files(&env.error()).is_empty());
+    let r = env.run(&["--flow", "NOPE-LA"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("unknown flow NOPE-LA (registered: RCO-LA"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A bad-input case: what to do to the archive, the text the log must hold.
+struct Bad {
+    name: &'static str,
+    expect: &'static str,
+    make: fn(&Path) -> String,
+}
+
+fn write(a: Archive, dir: &Path) -> String {
+    a.write_to(dir).unwrap();
+    a.file_name()
+}
+
+fn bad_cases() -> Vec<Bad> {
+    vec![
+        Bad {
+            name: "not a zip",
+            expect: "not a readable ZIP archive",
+            make: |d| {
+                fs::write(d.join("A-2-NOTZIP-RCO-LA-1.zip"), b"this is not a zip").unwrap();
+                "A-2-NOTZIP-RCO-LA-1.zip".into()
+            },
+        },
+        Bad {
+            name: "truncated",
+            expect: "Le fichier reçu n'est pas une archive ZIP lisible",
+            make: |d| {
+                let z = Archive::rco("A-2-TRUNC", 1).to_zip();
+                fs::write(d.join("A-2-TRUNC-RCO-LA-1.zip"), &z[..z.len() / 2]).unwrap();
+                "A-2-TRUNC-RCO-LA-1.zip".into()
+            },
+        },
+        Bad {
+            name: "zip slip",
+            expect: "entry \"../../evil.txt\" goes up with \"..\"",
+            make: |d| {
+                let mut a = Archive::rco("A-2-SLIP", 1);
+                a.extra.push(("../../evil.txt".into(), b"owned".to_vec()));
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "absolute entry",
+            expect: "entry \"/tmp/msp-evil.txt\" is an absolute path",
+            make: |d| {
+                let mut a = Archive::rco("A-2-ABS", 1);
+                a.extra.push(("/tmp/msp-evil.txt".into(), b"owned".to_vec()));
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "missing message.xml",
+            expect: "message.xml is missing from the archive",
+            make: |d| {
+                let mut a = Archive::rco("A-2-NOMSG", 1);
+                a.omit.push("message.xml".into());
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "flow mismatch",
+            expect: "message.xml FlowType is ILE-LA but the file name says RCO-LA",
+            make: |d| {
+                let mut a = Archive::rco("A-2-FLOW", 1);
+                a.message_flow = "ILE-LA".into();
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "number mismatch",
+            expect: "message.xml NumeroTeledemarche is A-2-OTHER but the file name says A-2-NUM",
+            make: |d| {
+                let mut a = Archive::rco("A-2-NUM", 1);
+                a.message_numero = "A-2-OTHER".into();
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "unknown CodeINSEE",
+            expect: "CodeINSEE 69123 is not routed to any configured client",
+            make: |d| write(Archive::rco("A-2-INSEE", 1).routed_to("69123"), d),
+        },
+        Bad {
+            name: "missing attachment",
+            expect: "A-2-MISS-RCO-LA-pj-jd-2-0.pdf is named in message.xml but is not in the archive",
+            make: |d| {
+                let mut a = Archive::rco("A-2-MISS", 1);
+                a.omit.push("A-2-MISS-RCO-LA-pj-jd-2-0.pdf".into());
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "missing data document",
+            expect: "A-2-MISSDOC-RCO-LA-doc-10870-XML-1-0.xml is named in message.xml but is not in the archive",
+            make: |d| {
+                let mut a = Archive::rco("A-2-MISSDOC", 1);
+                a.omit.push(a.document_file.clone());
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "no Document",
+            expect: "message.xml names no Document",
+            make: |d| {
+                let mut a = Archive::rco("A-2-NODOC", 1);
+                a.announce_document = false;
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "missing -ent.xml",
+            expect: "A-2-NOENT-RCO-LA-ent.xml is missing from the archive",
+            make: |d| {
+                let mut a = Archive::rco("A-2-NOENT", 1);
+                a.omit.push(a.ent_name());
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "ent.xml disagreeing",
+            expect: "A-2-ENT-RCO-LA-ent.xml disagrees with message.xml: CodeINSEE is 75001 there but 75056 in message.xml",
+            make: |d| {
+                let mut a = Archive::rco("A-2-ENT", 1);
+                a.ent_insee = "75001".into();
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "malformed XML",
+            expect: "A-2-BADXML-RCO-LA-doc-10870-XML-1-0.xml: malformed XML",
+            make: |d| {
+                let mut a = Archive::rco("A-2-BADXML", 1);
+                a.document = "<RecensementCitoyen><Formalite></RecensementCitoyen>".into();
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "DOCTYPE and entities",
+            expect: "message.xml: the document contains a DOCTYPE declaration",
+            make: |d| {
+                let mut a = Archive::rco("A-2-DTD", 1);
+                let msg = a.message_xml().replacen(
+                    "?>",
+                    "?><!DOCTYPE m [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>",
+                    1,
+                );
+                a.message_override = Some(msg.into_bytes());
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "rule violation",
+            expect: "Personne/Sexe is \"3\" but must be 1 (male) or 2 (female)",
+            make: |d| {
+                let mut a = Archive::rco("A-2-RULE", 1);
+                a.document = a.document.replacen("<Sexe>1</Sexe>", "<Sexe>3</Sexe>", 1).replacen("<Sexe>2</Sexe>", "<Sexe>3</Sexe>", 1);
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "attachment name with ../",
+            expect: "attachment name \"../A-2-PJ.pdf\" is not a plain file name",
+            make: |d| {
+                let mut a = Archive::rco("A-2-PJ", 1);
+                a.attachments[0] = Attachment {
+                    code: "JI".into(),
+                    label: "x".into(),
+                    file: "../A-2-PJ.pdf".into(),
+                    bytes: TINY_PDF.to_vec(),
+                };
+                a.omit.push("../A-2-PJ.pdf".into());
+                a.extra.push(("A-2-PJ.pdf".into(), TINY_PDF.to_vec()));
+                write(a, d)
+            },
+        },
+    ]
+}
+
+#[test]
+fn every_bad_input_goes_to_error_with_a_log_and_leaves_no_trace() {
+    let env = Env::with_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    let cases = bad_cases();
+    let mut names = Vec::new();
+    for c in &cases {
+        names.push((c, (c.make)(&env.input())));
+    }
+    let r = env.run(&[]);
+    assert_eq!(
+        r.code, 1,
+        "rejections give exit status 1: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(
+        files(&env.input()).is_empty(),
+        "left in input: {:?}",
+        files(&env.input())
+    );
+    assert!(files(&env.done()).is_empty());
+    assert!(
+        files(&env.output()).is_empty(),
+        "no return flow for a rejected archive"
+    );
+    assert!(
+        files(&env.work()).is_empty(),
+        "work is left clean: {:?}",
+        files(&env.work())
+    );
+    let err = files(&env.error());
+    let log = env.last_log();
+    for (c, name) in &names {
+        assert!(
+            err.contains(name),
+            "{}: {name} not in error ({err:?})",
+            c.name
+        );
+        let text = fs::read_to_string(env.error().join(format!("{name}.log")))
+            .unwrap_or_else(|_| panic!("{}: no log beside {name}", c.name));
+        assert!(text.contains(c.expect), "{}: log says:\n{text}", c.name);
+        assert!(text.contains(&format!("Archive : {name}")), "{text}");
+        assert!(text.contains("REJETÉE"), "{text}");
+        assert!(
+            log.contains(&format!("{name}: REJECTED")),
+            "{}: sync log:\n{log}",
+            c.name
+        );
+    }
+    assert_eq!(err.len(), 2 * cases.len());
+    assert!(!env.path().join("evil.txt").exists() && !env.root().join("evil.txt").exists());
+    assert!(!Path::new("/tmp/msp-evil.txt").exists());
+    assert!(env.dossiers().is_empty());
+    assert_empty_db(&env.db());
+    let summary = r.stdout;
+    assert!(
+        summary.contains(&format!(
+            "RCO-LA          0           0          0 {:>8}",
+            cases.len()
+        )),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_zip_bomb_is_refused_without_inflating_it() {
+    let env = Env::new();
+    let path = env.input().join("A-2-BOMB-RCO-LA-1.zip");
+    portal_sim::write_zip_bomb(&path, "message.xml", 1 << 30).unwrap();
+    assert!(
+        fs::metadata(&path).unwrap().len() < 8 << 20,
+        "the bomb is small on disk"
+    );
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.error()),
+        vec!["A-2-BOMB-RCO-LA-1.zip", "A-2-BOMB-RCO-LA-1.zip.log"]
+    );
+    let log = fs::read_to_string(env.error().join("A-2-BOMB-RCO-LA-1.zip.log")).unwrap();
+    assert!(
+        log.contains("uncompressed size 1073741824 bytes is over the limit"),
+        "{log}"
+    );
+    assert!(files(&env.work()).is_empty());
+}
+
+#[test]
+fn encodings_and_foreign_namespaces_are_tolerated() {
+    let env = Env::new();
+    let mut latin = Archive::rco("A-2-LATIN", 1);
+    latin.encoding = Encoding::Latin1;
+    latin.write_to(&env.input()).unwrap();
+    let mut bom = Archive::rco("A-2-BOM", 1);
+    bom.encoding = Encoding::Utf8Bom;
+    bom.write_to(&env.input()).unwrap();
+    let mut ns = Archive::rco("A-2-NS", 1);
+    ns.message_namespace = ("pec".into(), "http://example.org/another/version".into());
+    ns.business_namespace = "http://example.org/metier/v2".into();
+    ns.extra
+        .push(("notes.txt".into(), b"unknown extra file".to_vec()));
+    ns.write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()).len(), 3);
+    let latin_name = env.dossier("A-2-LATIN")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let utf8_name = {
+        let e2 = Env::new();
+        Archive::rco("A-2-LATIN", 1).write_to(&e2.input()).unwrap();
+        assert_eq!(e2.run(&[]).code, 0);
+        e2.dossier("A-2-LATIN")["summary"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        latin_name, utf8_name,
+        "ISO-8859-1 decodes to the same accented text"
+    );
+    assert!(
+        !latin_name.is_ascii(),
+        "the generated name has accents: {latin_name}"
+    );
+}
+
+#[test]
+fn attachments_can_be_stored_in_the_attachments_folder() {
+    let env = Env::with_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nattachments = \"directory\"\n",
+    );
+    Archive::rco("A-2-DIR", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let stored = files(&env.attachments().join("A-2-DIR"));
+    assert_eq!(
+        stored,
+        vec![
+            "1-A-2-DIR-RCO-LA-pj-jd-2-0.pdf",
+            "1-A-2-DIR-RCO-LA-pj-ji-1-0.pdf"
+        ]
+    );
+    assert_eq!(
+        fs::read(env.attachments().join("A-2-DIR").join(&stored[0])).unwrap(),
+        TINY_PDF
+    );
+    let d = env.dossier("A-2-DIR");
+    assert!(d["attachments"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("pieces/A-2-DIR/1-A-2-DIR-RCO-LA-pj-ji-1-0.pdf"));
+    let blobs = common::query_strings(
+        &env.db(),
+        "SELECT CAST(COUNT(content) AS TEXT) AS v FROM msp_piece_jointe",
+    );
+    assert_eq!(
+        blobs,
+        vec!["0"],
+        "no content in the database in directory mode"
+    );
+}
+
+#[test]
+fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
+    let cfg = |lyon_db: &str| {
+        format!(
+            "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"{lyon_db}\"\n"
+        )
+    };
+    let env = Env::with_config(&cfg("sqlite:///nonexistent-msp-dir/lyon.db"));
+    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
+    Archive::rco("A-2-LYON", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(
+        r.code, 2,
+        "trouble gives exit status 2: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(
+        r.stdout.contains("trouble: A-2-LYON-RCO-LA-1.zip"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(files(&env.input()), vec!["A-2-LYON-RCO-LA-1.zip"]);
+    assert_eq!(files(&env.done()), vec!["A-2-PARIS-RCO-LA-1.zip"]);
+    assert!(files(&env.error()).is_empty(), "trouble is not bad input");
+    assert!(files(&env.work()).is_empty());
+    assert!(env
+        .last_log()
+        .contains("A-2-LYON-RCO-LA-1.zip: TROUBLE, back in input for the next run"));
+    env.write_config(&cfg("sqlite://lyon.db"));
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.done()),
+        vec!["A-2-LYON-RCO-LA-1.zip", "A-2-PARIS-RCO-LA-1.zip"]
+    );
+    assert_eq!(env.dossier("A-2-LYON")["insee"], "69123");
+}
+
+#[test]
+fn a_locked_database_mid_run_is_trouble_not_rejection() {
+    let env = Env::with_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
+    );
+    Archive::rco("A-2-FIRST", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    Archive::rco("A-2-LOCKED", 1)
+        .write_to(&env.input())
+        .unwrap();
+    let before = row_counts(&env.db());
+    {
+        let _lock = DbLock::take(&env.db());
+        let r = env.run(&[]);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("locked"), "{}", r.stdout);
+    }
+    assert_eq!(files(&env.input()), vec!["A-2-LOCKED-RCO-LA-1.zip"]);
+    assert!(files(&env.error()).is_empty());
+    assert_eq!(row_counts(&env.db()), before, "nothing half-written");
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(
+        files(&env.done()),
+        vec!["A-2-FIRST-RCO-LA-1.zip", "A-2-LOCKED-RCO-LA-1.zip"]
+    );
+}
+
+#[test]
+fn an_interrupted_run_is_recovered_and_nothing_is_imported_twice() {
+    let env = Env::new();
+    Archive::rco("A-2-CRASH", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    // A killed run left an archive (and half an extraction) in work.
+    fs::create_dir_all(env.work()).unwrap();
+    Archive::rco("A-2-LEFT", 1).write_to(&env.work()).unwrap();
+    fs::create_dir_all(env.work().join("A-2-LEFT-RCO-LA-1.zip.d")).unwrap();
+    fs::write(
+        env.work().join("A-2-LEFT-RCO-LA-1.zip.d/message.xml"),
+        b"<half",
+    )
+    .unwrap();
+    // And one that was imported before the kill, still in work: a duplicate.
+    fs::copy(
+        env.done().join("A-2-CRASH-RCO-LA-1.zip"),
+        env.work().join("A-2-CRASH-RCO-LA-1.zip"),
+    )
+    .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("recovered from an interrupted run: A-2-LEFT-RCO-LA-1.zip"),
+        "{}",
+        r.stdout
+    );
+    assert!(files(&env.work()).is_empty(), "{:?}", files(&env.work()));
+    assert_eq!(
+        files(&env.done()),
+        vec![
+            "A-2-CRASH-RCO-LA-1.zip",
+            "A-2-CRASH-RCO-LA-1~2.zip",
+            "A-2-LEFT-RCO-LA-1.zip"
+        ],
+        "the duplicate keeps a distinct name, nothing is overwritten"
+    );
+    assert!(
+        env.last_log().contains("A-2-CRASH-RCO-LA-1.zip: duplicate"),
+        "{}",
+        env.last_log()
+    );
+    assert_eq!(env.dossiers().len(), 2);
+    assert_eq!(
+        env.dossier("A-2-CRASH")["returns"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(files(&env.output()).len(), 2);
+}
+
+#[test]
+fn each_run_writes_one_log_and_db_init_is_idempotent() {
+    let env = Env::new();
+    let r = env.msp(&["db", "init"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("MSP tables created (version 1)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("RCO-LA tables created (version 1): avenir_recensement, avenir_personne, avenir_adresse, avenir_contact"), "{}", r.stdout);
+    let r = env.msp(&["db", "init"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("is up to date"), "{}", r.stdout);
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(files(&env.logs()).len(), 2);
+    for dir in [
+        env.input(),
+        env.work(),
+        env.output(),
+        env.error(),
+        env.done(),
+        env.logs(),
+        env.attachments(),
+    ] {
+        assert!(dir.is_dir(), "{} created", dir.display());
+    }
+    let r = env.msp(&["plugins"]);
+    assert!(r.stdout.contains("RCO-LA   Avenir"), "{}", r.stdout);
+    let r = env.msp(&["dossier", "show", "A-2-NONE"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no dossier A-2-NONE"), "{}", r.stderr);
+}
