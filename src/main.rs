@@ -4,6 +4,8 @@
 
 // Name every plugin crate, or the linker drops its registration.
 use plugin_avenir as _;
+use plugin_siecle as _;
+use plugin_suffrage as _;
 
 mod cli;
 

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fields;
 pub mod plugin;
 pub mod record;
 pub mod registry;

@@ -117,3 +117,20 @@ pub fn default_comment(status: u16) -> &'static str {
         _ => "",
     }
 }
+
+/// The first data document whose root element is `root`, or an error
+/// naming what was expected.
+pub fn document_with_root<'a>(
+    documents: &'a [DataDocument],
+    root: &str,
+) -> Result<&'a DataDocument, PluginError> {
+    documents.iter().find(|d| d.root.name == root).ok_or_else(|| {
+        PluginError::new(
+            documents.first().map_or("Document", |d| d.file_name.as_str()),
+            format!(
+                "is not the expected data document: no document with root element {root} in the archive (found {})",
+                documents.iter().map(|d| d.root.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}

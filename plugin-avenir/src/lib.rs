@@ -48,21 +48,11 @@ impl FlowPlugin for Avenir {
         _ctx: &ParseContext,
         documents: &[DataDocument],
     ) -> Result<Records, PluginError> {
-        let doc = documents
-            .iter()
-            .find(|d| d.root.name == "RecensementCitoyen")
-            .ok_or_else(|| {
-                PluginError::new(
-                    documents
-                        .first()
-                        .map_or("Document", |d| d.file_name.as_str()),
-                    format!("no RecensementCitoyen ({DOCUMENT_CODE}) data document in the archive"),
-                )
-            })?;
-        let census = document::read(&doc.root)
-            .map_err(|e| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule))?;
-        rules::check(&census)
-            .map_err(|e| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule))?;
+        let doc = msp_plugins::plugin::document_with_root(documents, "RecensementCitoyen")?;
+        let in_doc =
+            |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
+        let census = document::read(&doc.root).map_err(in_doc)?;
+        rules::check(&census).map_err(in_doc)?;
         let p = &census.person;
         let summary = format!(
             "{} {}, né(e) le {}{}",

@@ -1,0 +1,168 @@
+//! msp plugin for ILE-LA, the inscription sur les listes électorales
+//! (voter registration), business application Suffrage.
+//!
+//! Same file set as every plugin crate: `document.rs` reads the data
+//! document into typed values, `rules.rs` enforces the démarche's rules,
+//! `tables.rs` declares the business tables and maps the values to rows,
+//! and this file ties them into a [`FlowPlugin`] registered with
+//! [`msp_plugins::register!`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod document;
+pub mod rules;
+pub mod tables;
+
+use msp_plugins::{DataDocument, FlowPlugin, ParseContext, PluginError, Records, TableDef};
+
+/// The flow code.
+pub const FLOW: &str = "ILE-LA";
+/// The data document's root element.
+pub const ROOT: &str = "InscriptionListeElectorale";
+
+/// The ILE-LA plugin.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Suffrage;
+
+msp_plugins::register!(Suffrage);
+
+impl FlowPlugin for Suffrage {
+    fn flow_code(&self) -> &'static str {
+        FLOW
+    }
+
+    fn application(&self) -> &'static str {
+        "Suffrage"
+    }
+
+    fn description(&self) -> &'static str {
+        "inscription sur les listes électorales (voter registration)"
+    }
+
+    fn tables(&self) -> Vec<TableDef> {
+        tables::tables()
+    }
+
+    fn parse(
+        &self,
+        _ctx: &ParseContext,
+        documents: &[DataDocument],
+    ) -> Result<Records, PluginError> {
+        let doc = msp_plugins::plugin::document_with_root(documents, ROOT)?;
+        let in_doc =
+            |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
+        let reg = document::read(&doc.root).map_err(in_doc)?;
+        rules::check(&reg).map_err(in_doc)?;
+        let summary = format!(
+            "{} {}, liste {}, {}",
+            reg.elector.name,
+            reg.elector.first_names,
+            reg.list.to_lowercase(),
+            reg.reason.to_lowercase()
+        );
+        Ok(Records {
+            rows: tables::rows(&reg),
+            summary,
+        })
+    }
+
+    fn default_comment(&self, status: u16) -> &'static str {
+        match status {
+            15 => "Votre demande d'inscription sur les listes électorales n'est pas recevable. Veuillez prendre contact avec votre mairie.",
+            16 => "Votre demande d'inscription sur les listes électorales est en cours d'instruction.",
+            17 => "Des pièces complémentaires sont nécessaires pour instruire votre inscription. Votre mairie va vous contacter.",
+            19 => "Votre inscription sur les listes électorales est acceptée. Vous recevrez votre carte électorale.",
+            20 => "Votre demande d'inscription sur les listes électorales a été refusée. Veuillez prendre contact avec votre mairie.",
+            100 => "Votre dossier d'inscription sur les listes électorales est clos.",
+            s => msp_plugins::default_comment(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msp_plugins::xml;
+
+    const SAMPLE: &str = include_str!("../tests/data/ile.xml");
+
+    fn parse(text: &str) -> Result<Records, PluginError> {
+        let root = xml::parse(text.as_bytes()).unwrap().root;
+        let ctx = ParseContext {
+            numero: "A-1".into(),
+            file_number: 1,
+            insee: "67482".into(),
+            submitted_at: None,
+        };
+        Suffrage.parse(
+            &ctx,
+            &[DataDocument {
+                code: "10871-XML".into(),
+                file_name: "doc.xml".into(),
+                root,
+            }],
+        )
+    }
+
+    #[test]
+    fn the_sample_imports() {
+        let r = parse(SAMPLE).unwrap();
+        assert_eq!(
+            r.summary,
+            "Dupont-Aignan Zoé, liste generale, premiere_inscription"
+        );
+        let tables = Suffrage.tables();
+        for row in &r.rows {
+            tables
+                .iter()
+                .find(|t| t.name == row.table)
+                .unwrap()
+                .check_row(row)
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let cases = [
+            ("<Nationalite>FR</Nationalite>", "<Nationalite>DE</Nationalite>", "doc.xml: Electeur/Nationalite is DE but TypeListe GENERALE requires FR"),
+            (
+                "<TypeListe>GENERALE</TypeListe>",
+                "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>",
+                "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state",
+            ),
+            ("<Motif>PREMIERE_INSCRIPTION</Motif>", "<Motif>CHANGEMENT_COMMUNE</Motif>", "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires"),
+            ("<DateNaissance>1992-07-14</DateNaissance>", "<DateNaissance>2010-07-14</DateNaissance>", "the elector is 16 on DateDemande 2026-11-02 but must be at least 17"),
+            ("<Attache>DOMICILE</Attache>", "<Attache>VACANCES</Attache>", "Attache is VACANCES but must be one of"),
+            ("<Sexe>F</Sexe>", "<Sexe>X</Sexe>", "Electeur/Sexe is X but must be one of M, F"),
+            ("<Voie>impasse des Lilas</Voie>", "", "Electeur/Adresse/Voie is missing or empty"),
+        ];
+        for (from, to, expected) in cases {
+            assert!(SAMPLE.contains(from), "{from}");
+            let e = parse(&SAMPLE.replacen(from, to, 1)).unwrap_err();
+            assert!(e.to_string().contains(expected), "{to}: {e}");
+        }
+        // A European on a complementary list is fine; a non-European is not.
+        let eu = SAMPLE
+            .replacen(
+                "<TypeListe>GENERALE</TypeListe>",
+                "<TypeListe>COMPLEMENTAIRE_MUNICIPALE</TypeListe>",
+                1,
+            )
+            .replacen(
+                "<Nationalite>FR</Nationalite>",
+                "<Nationalite>DE</Nationalite>",
+                1,
+            );
+        assert!(parse(&eu).is_ok());
+        let us = eu.replacen(
+            "<Nationalite>DE</Nationalite>",
+            "<Nationalite>US</Nationalite>",
+            1,
+        );
+        assert!(parse(&us)
+            .unwrap_err()
+            .to_string()
+            .contains("is US but TypeListe COMPLEMENTAIRE_MUNICIPALE"));
+    }
+}

@@ -1,0 +1,69 @@
+//! The ILE-LA rules (the schema's header comment):
+//!
+//! * `TypeListe` GENERALE requires `Nationalite` FR;
+//! * COMPLEMENTAIRE_EUROPEENNE / COMPLEMENTAIRE_MUNICIPALE require a
+//!   European Union nationality other than FR;
+//! * `Motif` CHANGEMENT_COMMUNE requires `AncienneInscription`;
+//! * the elector is at least 17 on `DateDemande`.
+
+use chrono::{Datelike, NaiveDate};
+use msp_plugins::PluginError;
+
+use crate::document::Registration;
+
+/// The European Union member states (ISO 3166-1 alpha-2; Greece is GR).
+pub const EU_MEMBERS: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// Age in whole years on `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Checks every rule; the first broken one is returned.
+pub fn check(r: &Registration) -> Result<(), PluginError> {
+    let nat = r.nationality.as_str();
+    match r.list.as_str() {
+        "GENERALE" if nat != "FR" => {
+            return Err(PluginError::new(
+                "Electeur/Nationalite",
+                format!("is {nat} but TypeListe GENERALE requires FR"),
+            ))
+        }
+        "COMPLEMENTAIRE_EUROPEENNE" | "COMPLEMENTAIRE_MUNICIPALE" if nat == "FR" || !EU_MEMBERS.contains(&nat) => {
+            return Err(PluginError::new(
+                "Electeur/Nationalite",
+                format!(
+                    "is {nat} but TypeListe {} requires the nationality of another European Union member state",
+                    r.list
+                ),
+            ))
+        }
+        _ => {}
+    }
+    if r.reason == "CHANGEMENT_COMMUNE" && r.former.is_none() {
+        return Err(PluginError::new(
+            "AncienneInscription",
+            "is missing but Motif CHANGEMENT_COMMUNE requires the former registration",
+        ));
+    }
+    let birth = r.elector.birth_date;
+    let age = age_on(birth, r.requested_on);
+    if age < 17 {
+        return Err(PluginError::new(
+            "Electeur/DateNaissance",
+            format!(
+                "is {}: the elector is {age} on DateDemande {} but must be at least 17",
+                birth.format("%Y-%m-%d"),
+                r.requested_on.format("%Y-%m-%d")
+            ),
+        ));
+    }
+    Ok(())
+}
