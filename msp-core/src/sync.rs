@@ -422,9 +422,21 @@ impl<'a> Synchronizer<'a> {
         let file_number = candidate.parsed.file_number;
         let mut attachments = Vec::new();
         let mut written_files = Vec::new();
+        // A complement carries the complete file again: only attachments not
+        // already stored (same name and content) are added.
+        let known = match kind {
+            ImportKind::New => Vec::new(),
+            ImportKind::Complement => backend.attachments(numero)?,
+        };
         for a in &v.message.envelope.attachments {
             let source = extracted.dir.join(&a.file);
             let (size, digest) = size_and_sha256(&source)?;
+            if known
+                .iter()
+                .any(|k| k.file_name == a.file && k.sha256 == digest)
+            {
+                continue;
+            }
             let path = match v.client.attachments {
                 AttachmentMode::Database => None,
                 AttachmentMode::Directory => {

@@ -133,6 +133,54 @@ pub fn rco_document(c: &Citizen, submitted: &str) -> String {
     )
 }
 
+/// An AEC-LA data document (DemandeActe) for a birth certificate of the citizen.
+pub fn aec_document(c: &Citizen) -> String {
+    let (d, m, y) = (
+        &c.birth_date[0..2],
+        &c.birth_date[3..5],
+        &c.birth_date[6..10],
+    );
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<DemandeActe xmlns="urn:msp:doc:aec:v1"><TypeActe>NAISSANCE</TypeActe><NatureActe>EXTRAIT_AVEC_FILIATION</NatureActe><NombreExemplaires>2</NombreExemplaires><Motif>Demande de passeport</Motif><QualiteDemandeur>TITULAIRE</QualiteDemandeur><Titulaire><Nom>{nom}</Nom><Prenoms>{prenom}</Prenoms><Sexe>{sexe}</Sexe><DateEvenement>{y}-{m}-{d}</DateEvenement><LieuEvenement><Commune>{commune}</Commune><CodeINSEE>{insee}</CodeINSEE><Pays>FR</Pays></LieuEvenement><Pere><Nom>{nom}</Nom><Prenoms>Éric</Prenoms><DateNaissance>1970-09-03</DateNaissance></Pere><Mere><Nom>Dubois</Nom><Prenoms>Salomé</Prenoms></Mere></Titulaire><ModeDelivrance>COURRIER</ModeDelivrance><AdresseEnvoi><NumeroVoie>120</NumeroVoie><Voie>quai des Brumes</Voie><CodePostal>31000</CodePostal><Commune>Toulouse</Commune><Pays>FR</Pays></AdresseEnvoi></DemandeActe>"#,
+        nom = xml_escape(&c.family_name),
+        prenom = xml_escape(&c.first_name),
+        sexe = if c.sex == "2" { "F" } else { "M" },
+        commune = c.birth_commune,
+        insee = c.birth_insee,
+    )
+}
+
+/// An ILE-LA data document (InscriptionListeElectorale): a first registration
+/// on the general list, for an adult born 20 years before the citizen.
+pub fn ile_document(c: &Citizen) -> String {
+    let (d, m, y) = (
+        &c.birth_date[0..2],
+        &c.birth_date[3..5],
+        &c.birth_date[6..10],
+    );
+    let y: i32 = y.parse::<i32>().unwrap_or(2008) - 20;
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<InscriptionListeElectorale xmlns="urn:msp:doc:ile:v1"><DateDemande>2026-11-02</DateDemande><TypeListe>GENERALE</TypeListe><Motif>PREMIERE_INSCRIPTION</Motif><Electeur><Nom>{nom}</Nom><Prenoms>{prenom}</Prenoms><Sexe>{sexe}</Sexe><DateNaissance>{y}-{m}-{d}</DateNaissance><LieuNaissance><Commune>{commune}</Commune><CodeINSEE>{insee}</CodeINSEE><Pays>FR</Pays></LieuNaissance><Adresse><NumeroVoie>16</NumeroVoie><Voie>impasse des Lilas</Voie><CodePostal>75004</CodePostal><Commune>Paris</Commune><Pays>FR</Pays></Adresse><Contact><Courriel>electeur@exemple.fr</Courriel></Contact><Nationalite>FR</Nationalite></Electeur><Attache>DOMICILE</Attache></InscriptionListeElectorale>"#,
+        nom = xml_escape(&c.family_name),
+        prenom = xml_escape(&c.first_name),
+        sexe = if c.sex == "2" { "F" } else { "M" },
+        commune = c.birth_commune,
+        insee = c.birth_insee,
+    )
+}
+
+/// Replaces the content of the first `<name>...</name>` element of a document.
+pub fn set_element(doc: &str, name: &str, value: &str) -> String {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    match (doc.find(&open), doc.find(&close)) {
+        (Some(a), Some(b)) if b > a => format!("{}{open}{value}{}", &doc[..a], &doc[b..]),
+        _ => doc.to_string(),
+    }
+}
+
 /// Escapes text for XML content.
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -211,6 +259,47 @@ impl Archive {
         let citizen = Citizen::generate(&mut seq);
         let document = rco_document(&citizen, "2026-11-02T11:42:48");
         Self::with_document(numero, "RCO-LA", file_number, "10870-XML", document)
+    }
+
+    /// A valid AEC-LA archive (birth certificate request).
+    pub fn aec(numero: &str, file_number: u32) -> Self {
+        let citizen = Citizen::generate(&mut Self::seq_for(numero));
+        Self::with_document(
+            numero,
+            "AEC-LA",
+            file_number,
+            "10872-XML",
+            aec_document(&citizen),
+        )
+    }
+
+    /// A valid ILE-LA archive (voter registration).
+    pub fn ile(numero: &str, file_number: u32) -> Self {
+        let citizen = Citizen::generate(&mut Self::seq_for(numero));
+        Self::with_document(
+            numero,
+            "ILE-LA",
+            file_number,
+            "10871-XML",
+            ile_document(&citizen),
+        )
+    }
+
+    /// A valid archive of any of the three flows.
+    pub fn of_flow(flow: &str, numero: &str, file_number: u32) -> Self {
+        match flow {
+            "AEC-LA" => Self::aec(numero, file_number),
+            "ILE-LA" => Self::ile(numero, file_number),
+            _ => Self::rco(numero, file_number),
+        }
+    }
+
+    fn seq_for(numero: &str) -> Seq {
+        Seq::new(
+            numero
+                .bytes()
+                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
+        )
     }
 
     /// A valid archive of `flow` around a given data document.

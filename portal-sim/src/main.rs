@@ -18,6 +18,9 @@ struct Args {
     /// CodeINSEE to route them to.
     #[arg(long, default_value = "75056")]
     insee: String,
+    /// Flows to generate, in turn (repeatable; default: the three flows).
+    #[arg(long = "flow", value_name = "CODE")]
+    flows: Vec<String>,
     /// Prefix of the generated dossier numbers.
     #[arg(long, default_value = "A-2-SIM")]
     prefix: String,
@@ -35,11 +38,21 @@ fn main() -> std::io::Result<()> {
         .map(std::fs::read_to_string)
         .transpose()?;
     let stamp = chrono::Local::now().format("%H%M%S");
+    let flows = if args.flows.is_empty() {
+        vec![
+            "RCO-LA".to_string(),
+            "AEC-LA".to_string(),
+            "ILE-LA".to_string(),
+        ]
+    } else {
+        args.flows.clone()
+    };
     for i in 1..=args.count {
         let numero = format!("{}{stamp}{i:03}", args.prefix);
+        let flow = &flows[(i as usize - 1) % flows.len()];
         let archive = match &fixed {
             Some(doc) => Archive::with_document(&numero, "RCO-LA", 1, "10870-XML", doc.clone()),
-            None => Archive::rco(&numero, 1),
+            None => Archive::of_flow(flow, &numero, 1),
         }
         .routed_to(&args.insee);
         let path = archive.write_to(&args.out)?;

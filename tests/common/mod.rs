@@ -237,3 +237,9 @@ pub fn xmllint_message(xml: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Executes SQL on a SQLite database (a "business application" writing).
+pub fn exec_sql(db: &Path, sql: &str) {
+    let mut c = SqliteConnection::establish(&db.to_string_lossy()).unwrap();
+    c.batch_execute(sql).unwrap();
+}

@@ -1,0 +1,355 @@
+//! End to end: the three flows side by side, and re-delivered archives
+//! (complement, duplicate, stale, conflict, closed dossier).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{assert_empty_db, files, query_strings, Env};
+use portal_sim::{Archive, Encoding};
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+#[test]
+fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
+    let env = Env::new();
+    for sample in [
+        "A-2-WK1DEGZ-RCO-LA-1.zip",
+        "A-2-MGNZGED-AEC-LA-1.zip",
+        "A-2-2CEWXY7-ILE-LA-1.zip",
+    ] {
+        fs::copy(data(sample), env.input().join(sample)).unwrap();
+    }
+    for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
+        Archive::of_flow(flow, &format!("A-2-MIX{}", &flow[..3]), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for flow in ["AEC-LA", "ILE-LA", "RCO-LA"] {
+        assert!(
+            r.stdout.contains(&format!("{flow:<8}        2")),
+            "{flow}: {}",
+            r.stdout
+        );
+    }
+    assert_eq!(files(&env.done()).len(), 6);
+    assert_eq!(files(&env.output()).len(), 6);
+    let list = env.dossiers();
+    assert_eq!(list.len(), 6);
+    let aec = env.dossier("A-2-MGNZGED");
+    assert_eq!(aec["flow"], "AEC-LA");
+    assert_eq!(
+        aec["summary"],
+        "naissance Moreau Hervé, 2 exemplaire(s), courrier"
+    );
+    let ile = env.dossier("A-2-2CEWXY7");
+    assert_eq!(
+        ile["summary"],
+        "Dupont-Aignan Zoé, liste generale, premiere_inscription"
+    );
+    let db = env.db();
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT role AS v FROM siecle_personne WHERE numero = 'A-2-MGNZGED' ORDER BY role"
+        ),
+        vec!["MERE", "PERE", "TITULAIRE"]
+    );
+    assert_eq!(
+        query_strings(&db, "SELECT nom || ' ' || prenoms || ' ' || date_naissance || ' ' || nationalite AS v FROM suffrage_electeur WHERE numero = 'A-2-2CEWXY7'"),
+        vec!["Dupont-Aignan Zoé 1992-07-14 FR"]
+    );
+    assert_eq!(
+        query_strings(
+            &db,
+            "SELECT type_attache AS v FROM suffrage_attache WHERE numero = 'A-2-2CEWXY7'"
+        ),
+        vec!["DOMICILE"]
+    );
+    let msg = common::zip_text(
+        &env.output().join("A-2-2CEWXY7-ILE-LA-1.zip"),
+        "message.xml",
+    );
+    common::xmllint_message(&msg);
+    assert!(msg.contains("<ns2:FlowType>ILE-LA</ns2:FlowType>"));
+}
+
+#[test]
+fn flow_selection_restricts_the_run() {
+    let env = Env::new();
+    Archive::rco("A-2-SELR", 1).write_to(&env.input()).unwrap();
+    Archive::aec("A-2-SELA", 1).write_to(&env.input()).unwrap();
+    Archive::ile("A-2-SELI", 1).write_to(&env.input()).unwrap();
+    let r = env.run(&["--flow", "AEC-LA", "--flow", "ILE-LA"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.input()), vec!["A-2-SELR-RCO-LA-1.zip"]);
+    assert!(
+        !r.stdout.contains("RCO-LA"),
+        "only the selected flows are reported: {}",
+        r.stdout
+    );
+    assert_eq!(env.run(&[]).code, 0);
+    assert!(files(&env.input()).is_empty());
+}
+
+struct RuleCase {
+    flow: &'static str,
+    from: &'static str,
+    to: &'static str,
+    expect: &'static str,
+}
+
+#[test]
+fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
+    let cases = [
+        RuleCase { flow: "AEC-LA", from: "<TypeActe>NAISSANCE</TypeActe>", to: "<TypeActe>MARIAGE</TypeActe>", expect: "Titulaire/Conjoint is missing but TypeActe MARIAGE requires the spouse" },
+        RuleCase {
+            flow: "AEC-LA",
+            from: "<TypeActe>NAISSANCE</TypeActe><NatureActe>EXTRAIT_AVEC_FILIATION</NatureActe>",
+            to: "<TypeActe>DECES</TypeActe><NatureActe>EXTRAIT_PLURILINGUE</NatureActe>",
+            expect: "NatureActe is EXTRAIT_PLURILINGUE but a multilingual extract is not available for TypeActe DECES",
+        },
+        RuleCase { flow: "AEC-LA", from: "<QualiteDemandeur>TITULAIRE</QualiteDemandeur>", to: "<QualiteDemandeur>HERITIER</QualiteDemandeur>", expect: "Demandeur is missing but QualiteDemandeur HERITIER requires the requester's identity" },
+        RuleCase { flow: "AEC-LA", from: "<DateEvenement>", to: "2999-01-01", expect: "Titulaire/DateEvenement is 2999-01-01 which is in the future" },
+        RuleCase { flow: "ILE-LA", from: "<Nationalite>FR</Nationalite>", to: "<Nationalite>DE</Nationalite>", expect: "Electeur/Nationalite is DE but TypeListe GENERALE requires FR" },
+        RuleCase { flow: "ILE-LA", from: "<TypeListe>GENERALE</TypeListe>", to: "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>", expect: "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state" },
+        RuleCase { flow: "ILE-LA", from: "<Motif>PREMIERE_INSCRIPTION</Motif>", to: "<Motif>CHANGEMENT_COMMUNE</Motif>", expect: "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires the former registration" },
+        RuleCase { flow: "ILE-LA", from: "<DateDemande>2026-11-02</DateDemande>", to: "<DateDemande>1990-11-02</DateDemande>", expect: "on DateDemande 1990-11-02 but must be at least 17" },
+        RuleCase { flow: "RCO-LA", from: "<DateNaissance>", to: "01/01/2020", expect: "Personne/DateNaissance is 01/01/2020: the person is 6 on the submission date" },
+    ];
+    let env = Env::new();
+    let mut names = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let mut a = Archive::of_flow(c.flow, &format!("A-2-RULE{i}"), 1);
+        assert!(a.document.contains(c.from), "{}", c.from);
+        a.document = if c.to.contains('<') {
+            a.document.replacen(c.from, c.to, 1)
+        } else {
+            // a new value for the first element named by `from`
+            portal_sim::set_element(&a.document, c.from.trim_matches(['<', '>']), c.to)
+        };
+        a.write_to(&env.input()).unwrap();
+        names.push(a.file_name());
+    }
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    for (c, name) in cases.iter().zip(&names) {
+        let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
+        assert!(log.contains(c.expect), "{}: {log}", c.expect);
+        assert!(
+            log.contains("Les données de la demande ne respectent pas les règles de la démarche."),
+            "{log}"
+        );
+    }
+    assert!(files(&env.done()).is_empty());
+    assert_empty_db(&env.db());
+}
+
+#[test]
+fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
+    let env = Env::new();
+    let mut reference = Vec::new();
+    for (i, flow) in ["RCO-LA", "AEC-LA", "ILE-LA"].iter().enumerate() {
+        let mut latin = Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1);
+        latin.encoding = Encoding::Latin1;
+        latin.write_to(&env.input()).unwrap();
+        let mut bom = Archive::of_flow(flow, &format!("A-2-BOM{i}"), 1);
+        bom.encoding = Encoding::Utf8Bom;
+        bom.write_to(&env.input()).unwrap();
+        let mut ns = Archive::of_flow(flow, &format!("A-2-NSX{i}"), 1);
+        ns.message_namespace = ("m".into(), "urn:another:portal:v3".into());
+        ns.business_namespace = "urn:another:metier".into();
+        // the data document under a prefix and another namespace URI
+        let root = ns
+            .document
+            .split('<')
+            .nth(2)
+            .unwrap()
+            .split([' ', '>'])
+            .next()
+            .unwrap()
+            .to_string();
+        ns.document = ns
+            .document
+            .replace(
+                &format!("<{root} xmlns=\"urn:msp:doc:aec:v1\">"),
+                &format!("<d:{root} xmlns:d=\"urn:x:aec\" xmlns=\"urn:x:aec\">"),
+            )
+            .replace(
+                &format!("<{root} xmlns=\"urn:msp:doc:ile:v1\">"),
+                &format!("<d:{root} xmlns:d=\"urn:x:ile\" xmlns=\"urn:x:ile\">"),
+            )
+            .replace(
+                &format!("<{root}>"),
+                &format!("<d:{root} xmlns:d=\"urn:x:rco\">"),
+            )
+            .replace(&format!("</{root}>"), &format!("</d:{root}>"));
+        ns.write_to(&env.input()).unwrap();
+        reference.push((flow, i));
+    }
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()).len(), 9);
+    // The same generated person reads the same whatever the encoding.
+    let plain = Env::new();
+    for (flow, i) in &reference {
+        Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1)
+            .write_to(&plain.input())
+            .unwrap();
+    }
+    assert_eq!(plain.run(&[]).code, 0);
+    for (_, i) in &reference {
+        let a = env.dossier(&format!("A-2-LAT{i}"))["summary"].clone();
+        let b = plain.dossier(&format!("A-2-LAT{i}"))["summary"].clone();
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn redelivery_complement_duplicate_stale_conflict_and_closed() {
+    let env = Env::new();
+    // Run 1: files 1 and 2 of one dossier wait together: 1 then 2.
+    let mut f1 = Archive::aec("A-2-REDO", 1);
+    f1.document = f1.document.replacen(
+        "<NombreExemplaires>2</NombreExemplaires>",
+        "<NombreExemplaires>1</NombreExemplaires>",
+        1,
+    );
+    let mut f2 = Archive::aec("A-2-REDO", 2);
+    f2.document = f2.document.replacen(
+        "<NombreExemplaires>2</NombreExemplaires>",
+        "<NombreExemplaires>3</NombreExemplaires>",
+        1,
+    );
+    f2.attachments.push(portal_sim::Attachment {
+        code: "AUTRE".into(),
+        label: "livret de famille.pdf".into(),
+        file: "A-2-REDO-AEC-LA-pj-autre-3-0.pdf".into(),
+        bytes: b"%PDF-1.4 livret".to_vec(),
+    });
+    f2.write_to(&env.input()).unwrap();
+    f1.write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("AEC-LA          1           1"),
+        "{}",
+        r.stdout
+    );
+    let d = env.dossier("A-2-REDO");
+    assert_eq!(d["file_number"], 2);
+    assert_eq!(d["status"], 14, "a complement does not change the status");
+    assert!(
+        d["summary"].as_str().unwrap().contains("3 exemplaire(s)"),
+        "{}",
+        d["summary"]
+    );
+    assert_eq!(
+        d["returns"].as_array().unwrap().len(),
+        1,
+        "no return flow for a complement"
+    );
+    assert_eq!(
+        d["attachments"].as_array().unwrap().len(),
+        3,
+        "only the new attachment is added"
+    );
+    let events: Vec<String> = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events[0].starts_with("file 1 imported"));
+    assert!(
+        events[1].starts_with("complement: file 2 replaces the data of file 1"),
+        "{events:?}"
+    );
+    let copies = query_strings(&env.db(), "SELECT CAST(nombre_exemplaires AS TEXT) AS v FROM siecle_demande WHERE numero = 'A-2-REDO'");
+    assert_eq!(copies, vec!["3"], "business rows replaced, not added");
+    let log = env.last_log();
+    let p1 = log
+        .find("A-2-REDO-AEC-LA-1.zip: imported")
+        .expect("file 1 imported");
+    let p2 = log
+        .find("A-2-REDO-AEC-LA-2.zip: complement imported")
+        .expect("file 2 complement");
+    assert!(p1 < p2, "file 1 before file 2:\n{log}");
+
+    // Run 2: the same file 2 again (duplicate), file 1 with other bytes
+    // (conflict), and a file 3 that is fine.
+    f2.write_to(&env.input()).unwrap();
+    let mut f1b = f1.clone();
+    f1b.document = f1b
+        .document
+        .replacen("Demande de passeport", "Demande de mariage", 1);
+    f1b.write_to(&env.input()).unwrap();
+    let before = common::row_counts(&env.db());
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.done()),
+        vec![
+            "A-2-REDO-AEC-LA-1.zip",
+            "A-2-REDO-AEC-LA-2.zip",
+            "A-2-REDO-AEC-LA-2~2.zip"
+        ]
+    );
+    assert!(env
+        .last_log()
+        .contains("A-2-REDO-AEC-LA-2.zip: duplicate of a file already imported, nothing changed"));
+    let conflict = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-1.zip.log")).unwrap();
+    assert!(conflict.contains("file 1 of dossier A-2-REDO was already imported (A-2-REDO-AEC-LA-1.zip) with different content"), "{conflict}");
+    assert!(conflict.contains("conflit"), "{conflict}");
+    assert_eq!(
+        common::row_counts(&env.db()),
+        before,
+        "nothing changes for a duplicate or a conflict"
+    );
+
+    // Run 3: a file 4, then the stale file 3 (never imported, lower than 4).
+    Archive::aec("A-2-REDO", 4).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(env.dossier("A-2-REDO")["file_number"], 4);
+    Archive::aec("A-2-REDO", 3).write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1);
+    let stale = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-3.zip.log")).unwrap();
+    assert!(
+        stale.contains("file 3 of dossier A-2-REDO is older than file 4 already imported (stale)"),
+        "{stale}"
+    );
+
+    // Run 4: the dossier is closed (status 100, written by the business
+    // application); any new file is refused, and the same bad name again
+    // keeps both archives in error.
+    common::exec_sql(
+        &env.db(),
+        "UPDATE msp_dossier SET status = 100 WHERE numero = 'A-2-REDO'",
+    );
+    Archive::aec("A-2-REDO", 5).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    let closed = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-5.zip.log")).unwrap();
+    assert!(
+        closed.contains("dossier A-2-REDO is closed (status 100); file 5 cannot be imported"),
+        "{closed}"
+    );
+    Archive::aec("A-2-REDO", 5).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    let err = files(&env.error());
+    assert!(
+        err.contains(&"A-2-REDO-AEC-LA-5~2.zip".to_string())
+            && err.contains(&"A-2-REDO-AEC-LA-5~2.zip.log".to_string()),
+        "{err:?}"
+    );
+    assert!(err.contains(&"A-2-REDO-AEC-LA-5.zip".to_string()));
+    assert_eq!(env.dossier("A-2-REDO")["file_number"], 4);
+}
