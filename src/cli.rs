@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use msp_core::backend::{Backend, Connector, Dossier};
-use msp_core::{Config, Synchronizer};
+use msp_core::lifecycle;
+use msp_core::status::Action;
+use msp_core::{Config, ErrorKind, Synchronizer};
 use msp_plugins::Registry;
 use serde_json::{json, Value};
 
@@ -66,6 +68,29 @@ enum DossierCommand {
         /// Only this flow (repeatable).
         #[arg(long = "flow", value_name = "CODE")]
         flows: Vec<String>,
+        /// Only dossiers at this status (repeatable).
+        #[arg(long = "status", value_name = "CODE")]
+        statuses: Vec<u16>,
+        /// Only dossiers whose current status is not transmitted yet.
+        #[arg(long)]
+        untransmitted: bool,
+    },
+    /// Change a dossier's status (PROTOCOL §5 rules); the next `msp run`
+    /// sends it to the portal.
+    Status {
+        /// NumeroTeledemarche.
+        numero: String,
+        /// The new status: 15, 16, 17, 19, 20 or 100.
+        code: u16,
+        /// Comment for the citizen (default: the flow's text for the status).
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Cancel the current status while it is not transmitted (19, or a
+    /// manual 100), restoring the one before it.
+    Cancel {
+        /// NumeroTeledemarche.
+        numero: String,
     },
     /// Show one dossier with its history and return flows.
     Show {
@@ -187,11 +212,20 @@ fn execute(cli: Cli) -> Result<i32> {
                 .map(|c| connector.connect(&config, c))
                 .collect::<Result<_, _>>()?;
             match command {
-                DossierCommand::List { json, flows } => {
+                DossierCommand::List {
+                    json,
+                    flows,
+                    statuses,
+                    untransmitted,
+                } => {
                     let mut all: Vec<Dossier> = Vec::new();
                     for b in &backends {
                         all.extend(b.dossiers(&flows)?);
                     }
+                    all.retain(|d| {
+                        (statuses.is_empty() || statuses.contains(&d.status))
+                            && (!untransmitted || d.indicator == 0)
+                    });
                     all.sort_by(|a, b| a.numero.cmp(&b.numero));
                     if json {
                         let v: Vec<Value> = all.iter().map(dossier_json).collect();
@@ -216,6 +250,18 @@ fn execute(cli: Cli) -> Result<i32> {
                     }
                     Ok(0)
                 }
+                DossierCommand::Status {
+                    numero,
+                    code,
+                    comment,
+                } => {
+                    let b = holder(&backends, &numero)?;
+                    change(b.as_ref(), &numero, Action::Set(code), comment)
+                }
+                DossierCommand::Cancel { numero } => {
+                    let b = holder(&backends, &numero)?;
+                    change(b.as_ref(), &numero, Action::Cancel, None)
+                }
                 DossierCommand::Show { numero, json } => {
                     for b in &backends {
                         if let Some(d) = b.dossier(&numero)? {
@@ -226,6 +272,31 @@ fn execute(cli: Cli) -> Result<i32> {
                 }
             }
         }
+    }
+}
+
+/// The backend that holds dossier `numero`.
+fn holder<'b>(backends: &'b [Arc<dyn Backend>], numero: &str) -> Result<&'b Arc<dyn Backend>> {
+    for b in backends {
+        if b.dossier(numero)?.is_some() {
+            return Ok(b);
+        }
+    }
+    Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
+}
+
+/// Applies an agent's change; a refusal by the rules exits with 1.
+fn change(b: &dyn Backend, numero: &str, action: Action, comment: Option<String>) -> Result<i32> {
+    match lifecycle::change(b, numero, action, comment) {
+        Ok(line) => {
+            println!("{numero}: {line}; the next `msp run` sends it to the portal");
+            Ok(0)
+        }
+        Err(e) if e.kind == ErrorKind::Refused => {
+            eprintln!("msp: refused: {e}");
+            Ok(1)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -255,13 +326,15 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
             .iter()
             .map(|h| json!({
                 "seq": h.seq, "status": h.status, "indicator": h.indicator, "comment": h.comment,
-                "automatic": h.automatic, "superseded": h.superseded, "at": h.at, "transmitted_at": h.transmitted_at,
+                "automatic": h.automatic, "superseded": h.superseded, "cancelled": h.cancelled,
+                "at": h.at, "transmitted_at": h.transmitted_at, "return_increment": h.return_increment,
             }))
             .collect::<Vec<_>>());
         v["returns"] = json!(returns
             .iter()
             .map(|r| json!({
                 "increment": r.increment, "status": r.status, "comment": r.comment, "file": r.file,
+                "attachment": r.attachment,
                 "created_at": r.created_at, "written_at": r.written_at, "collected_at": r.collected_at,
             }))
             .collect::<Vec<_>>());
@@ -287,7 +360,13 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
             h.status,
             h.indicator,
             if h.automatic { " automatic" } else { "" },
-            if h.superseded { " superseded" } else { "" },
+            if h.cancelled {
+                " cancelled"
+            } else if h.superseded {
+                " superseded"
+            } else {
+                ""
+            },
             h.at,
             h.comment
                 .as_deref()
@@ -350,6 +429,15 @@ fn print_report(r: &msp_core::RunReport) {
     }
     for (name, message) in &r.rejected {
         println!("rejected {name}: {message}");
+    }
+    for t in &r.refused {
+        println!("refused status change: {t}");
+    }
+    if r.collected > 0 {
+        println!(
+            "return archives collected by the portal since the last run: {}",
+            r.collected
+        );
     }
     for t in &r.troubles {
         println!("trouble: {t}");

@@ -157,7 +157,7 @@ fn other_files_and_other_flows_are_left_alone() {
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
-            .contains("unknown flow NOPE-LA (registered: RCO-LA"),
+            .contains("unknown flow NOPE-LA (registered: AEC-LA, ILE-LA, RCO-LA)"),
         "{}",
         r.stderr
     );

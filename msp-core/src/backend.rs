@@ -30,6 +30,8 @@ pub struct Dossier {
     pub indicator: u8,
     /// One-line summary from the plugin.
     pub summary: String,
+    /// `seq` of the current status in the history.
+    pub status_seq: u32,
     /// Creation time.
     pub created_at: NaiveDateTime,
     /// Last change.
@@ -55,6 +57,18 @@ pub struct StatusEntry {
     pub at: NaiveDateTime,
     /// When it was transmitted.
     pub transmitted_at: Option<NaiveDateTime>,
+    /// Cancelled by an agent (also superseded).
+    pub cancelled: bool,
+    /// Increment of the return flow that carries it, once recorded.
+    pub return_increment: Option<u32>,
+}
+
+impl StatusEntry {
+    /// Transmitted for the rules: indicator 1 or 2, or its return flow
+    /// already recorded (it will be sent with that increment).
+    pub fn transmitted(&self) -> bool {
+        self.indicator != 0 || self.return_increment.is_some()
+    }
 }
 
 /// A return flow (one archive for the portal).
@@ -72,6 +86,8 @@ pub struct ReturnFlow {
     pub comment: String,
     /// The archive's file name.
     pub file: String,
+    /// Name of the attachment carried, if any.
+    pub attachment: Option<String>,
     /// Recorded at.
     pub created_at: NaiveDateTime,
     /// Archive written into output at.
@@ -217,8 +233,50 @@ pub trait Backend: Send + Sync {
     /// Return flows recorded but whose archive is not written yet.
     fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>>;
 
-    /// Marks a return flow written and its status transmitted.
+    /// Marks a return flow written, its status transmitted (indicator 2)
+    /// and, when that status is the current one, the dossier's indicator.
     fn mark_return_written(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()>;
+
+    /// Applies a status change in one transaction.
+    fn update_statuses(&self, numero: &str, update: &StatusUpdate) -> Result<()>;
+
+    /// Records a return flow for the status `seq` (before its archive exists).
+    fn record_return(&self, ret: &ReturnFlow, status_seq: u32) -> Result<()>;
+
+    /// Records that the portal collected a return archive.
+    fn mark_return_collected(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()>;
+
+    /// Return flows written and not yet collected.
+    fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>>;
+
+    /// Numbers of the dossiers that need the returns step: current status
+    /// untransmitted, or statuses written by a business application after
+    /// the current one.
+    fn dossiers_to_transmit(&self) -> Result<Vec<String>>;
+
+    /// The business rows of a dossier in one plugin table (for documents
+    /// generated from the dossier, such as an attestation).
+    fn rows(&self, table: &TableDef, numero: &str) -> Result<Vec<Row>>;
+}
+
+/// A change to a dossier's statuses, computed by the core
+/// ([`crate::lifecycle`]) and written by the backend in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct StatusUpdate {
+    /// A new status to append (its `seq` is final).
+    pub append: Option<StatusEntry>,
+    /// History entries to mark superseded.
+    pub supersede: Vec<u32>,
+    /// History entries to mark cancelled (and superseded).
+    pub cancel: Vec<u32>,
+    /// History entries to restore (superseded back to false).
+    pub restore: Vec<u32>,
+    /// The dossier's current status afterwards: (seq, status, indicator).
+    pub current: (u32, u16, u8),
+    /// A line for the dossier's journal.
+    pub event: String,
+    /// When.
+    pub at: NaiveDateTime,
 }
 
 /// Opens the backend of a client (implemented by `db-backends`).

@@ -96,6 +96,8 @@ pub enum ErrorKind {
     Config,
     /// Something asked for does not exist (a dossier number...).
     NotFound,
+    /// A status change the rules refuse (PROTOCOL §5).
+    Refused,
 }
 
 /// The error type of msp's libraries: a kind, a message saying what and
@@ -147,6 +149,14 @@ impl Error {
     pub fn not_found(message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::NotFound,
+            message: message.into(),
+            temporary: false,
+        }
+    }
+    /// A status change refused by the rules.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Refused,
             message: message.into(),
             temporary: false,
         }

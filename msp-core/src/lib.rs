@@ -21,8 +21,10 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod folders;
+pub mod lifecycle;
 pub mod naming;
 pub mod returns;
+pub mod status;
 pub mod sync;
 pub mod synclog;
 

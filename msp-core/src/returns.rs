@@ -15,16 +15,7 @@ use crate::naming::return_name;
 /// Namespace of the PEC message.
 pub const PEC_NAMESPACE: &str = "http://finances.gouv.fr/dgme/pec/message/v1";
 
-/// An attachment carried in a return archive.
-#[derive(Debug, Clone)]
-pub struct ReturnAttachment {
-    /// `Intitule`.
-    pub label: String,
-    /// File name inside the archive.
-    pub file: String,
-    /// Content.
-    pub bytes: Vec<u8>,
-}
+pub use msp_plugins::ReturnAttachment;
 
 /// What one return archive says.
 #[derive(Debug, Clone)]

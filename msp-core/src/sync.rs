@@ -28,8 +28,8 @@ use crate::envelope::{self, Message};
 use crate::error::{Error, ErrorKind, Reason, Result};
 use crate::extract::{self, Extracted};
 use crate::folders::{self, Claim};
+use crate::lifecycle;
 use crate::naming::{self, ArchiveName};
-use crate::returns::{self, ReturnMessage};
 use crate::synclog::SyncLog;
 
 /// Counts for one flow in one synchronisation.
@@ -60,6 +60,10 @@ pub struct RunReport {
     pub rejected: Vec<(String, String)>,
     /// Trouble met (messages).
     pub troubles: Vec<String>,
+    /// Status changes written by a business application that the rules refused.
+    pub refused: Vec<String>,
+    /// Return archives found collected by the portal.
+    pub collected: u32,
     /// The synchronisation log file.
     pub log_path: PathBuf,
 }
@@ -69,7 +73,7 @@ impl RunReport {
     pub fn exit_code(&self) -> i32 {
         if !self.troubles.is_empty() {
             2
-        } else if !self.rejected.is_empty() {
+        } else if !self.rejected.is_empty() || !self.refused.is_empty() {
             1
         } else {
             0
@@ -399,7 +403,7 @@ impl<'a> Synchronizer<'a> {
         )?;
         // Step 4: the return archive for status 14, right away.
         if kind == ImportKind::New {
-            self.write_returns_of(&backend, Some(numero), report, log);
+            self.transmit(&backend, numero, report, log);
         }
         Ok((Outcome::Imported(kind), summary))
     }
@@ -479,6 +483,7 @@ impl<'a> Synchronizer<'a> {
             status: existing.as_ref().map_or(14, |d| d.status),
             indicator: existing.as_ref().map_or(2, |d| d.indicator),
             summary: v.records.summary.clone(),
+            status_seq: existing.as_ref().map_or(1, |d| d.status_seq),
             created_at: existing.as_ref().map_or(at, |d| d.created_at),
             updated_at: at,
         };
@@ -503,6 +508,8 @@ impl<'a> Synchronizer<'a> {
             superseded: false,
             at,
             transmitted_at: None,
+            cancelled: false,
+            return_increment: Some(1),
         };
         let ret = ReturnFlow {
             numero: numero.clone(),
@@ -511,6 +518,7 @@ impl<'a> Synchronizer<'a> {
             status: 14,
             comment,
             file: naming::return_name(numero, flow, 1),
+            attachment: None,
             created_at: at,
             written_at: None,
             collected_at: None,
@@ -544,79 +552,129 @@ impl<'a> Synchronizer<'a> {
         Ok(())
     }
 
-    /// Writes the archives of return flows recorded but not written yet
-    /// (for one dossier, or all), and marks them transmitted.
-    fn write_returns_of(
+    /// Transmits one dossier's pending statuses, logging each return flow.
+    fn transmit(
         &self,
         backend: &Arc<dyn Backend>,
-        only: Option<&str>,
+        numero: &str,
         report: &mut RunReport,
         log: &mut SyncLog,
     ) {
-        let pending = match backend.unwritten_returns() {
-            Ok(p) => p,
+        let flow = match backend.dossier(numero) {
+            Ok(Some(d)) => d.flow,
+            Ok(None) => return,
             Err(e) => {
-                log.line(&format!(
-                    "TROUBLE listing pending return flows in {}: {e}",
-                    backend.describe()
-                ));
+                log.line(&format!("{numero}: TROUBLE reading the dossier: {e}"));
                 report.troubles.push(e.message);
                 return;
             }
         };
-        for r in pending
-            .iter()
-            .filter(|r| only.is_none_or(|n| n == r.numero))
-        {
-            let m = ReturnMessage {
-                numero: &r.numero,
-                flow: &r.flow,
-                increment: r.increment,
-                status: r.status,
-                comment: &r.comment,
-                attachment: None,
-            };
-            let done = returns::write_return(&self.config.folders.output, &m).and_then(|p| {
-                backend
-                    .mark_return_written(&r.numero, r.increment, now())
-                    .map(|_| p)
-            });
-            match done {
-                Ok(p) => {
+        let Some(plugin) = self.registry.get(&flow) else {
+            return; // flow not selected in this run
+        };
+        match lifecycle::adopt_written_statuses(backend.as_ref(), numero) {
+            Ok(a) => {
+                for line in a.adopted {
+                    log.line(&format!("{numero}: {line}"));
+                }
+                for refusal in a.refused {
+                    log.line(&format!(
+                        "{numero}: REFUSED status written by the business application: {refusal}"
+                    ));
+                    report.refused.push(refusal);
+                }
+            }
+            Err(e) => {
+                log.line(&format!("{numero}: TROUBLE applying written statuses: {e}"));
+                report.troubles.push(e.message);
+                return;
+            }
+        }
+        match lifecycle::transmit(
+            backend.as_ref(),
+            plugin.as_ref(),
+            &self.config.folders.output,
+            numero,
+        ) {
+            Ok(written) => {
+                for w in written {
                     report
                         .flows
-                        .entry(r.flow.clone())
+                        .entry(flow.clone())
                         .or_default()
                         .returns_written += 1;
                     log.line(&format!(
-                        "{}: return flow {} (status {}) written: {}",
-                        r.numero,
-                        r.increment,
-                        r.status,
-                        p.display()
+                        "{numero}: return flow {} (status {}) written: {}",
+                        w.ret.increment,
+                        w.ret.status,
+                        w.path.display()
                     ));
                 }
-                Err(e) => {
-                    log.line(&format!(
-                        "{}: TROUBLE writing return flow {} (retried next run): {e}",
-                        r.numero, r.increment
-                    ));
-                    report.troubles.push(e.message);
-                }
+            }
+            Err(e) => {
+                log.line(&format!(
+                    "{numero}: TROUBLE writing return flows (retried next run): {e}"
+                ));
+                report.troubles.push(e.message);
             }
         }
     }
 
-    /// Step "returns" of the synchronisation, for every client.
+    /// The returns step of the synchronisation, for every client:
+    /// collections, leftovers, statuses written by business applications,
+    /// then one return flow per untransmitted status.
     fn write_pending_returns(&mut self, report: &mut RunReport, log: &mut SyncLog) {
         let clients = self.config.clients.clone();
         for client in &clients {
-            match self.backend(client) {
-                Ok(b) => self.write_returns_of(&b, None, report, log),
+            let backend = match self.backend(client) {
+                Ok(b) => b,
                 Err(e) => {
                     log.line(&format!("TROUBLE: {e}"));
                     report.troubles.push(e.message);
+                    continue;
                 }
+            };
+            match lifecycle::record_collections(backend.as_ref(), &self.config.folders.output) {
+                Ok(collected) => {
+                    for r in collected {
+                        report.collected += 1;
+                        log.line(&format!(
+                            "{}: return flow {} ({}) collected by the portal",
+                            r.numero, r.increment, r.file
+                        ));
+                    }
+                }
+                Err(e) => {
+                    log.line(&format!("TROUBLE checking collected return flows: {e}"));
+                    report.troubles.push(e.message);
+                }
+            }
+            let mut numeros: Vec<String> = match backend.unwritten_returns() {
+                Ok(r) => r.into_iter().map(|r| r.numero).collect(),
+                Err(e) => {
+                    log.line(&format!(
+                        "TROUBLE listing pending return flows in {}: {e}",
+                        backend.describe()
+                    ));
+                    report.troubles.push(e.message);
+                    continue;
+                }
+            };
+            match backend.dossiers_to_transmit() {
+                Ok(n) => numeros.extend(n),
+                Err(e) => {
+                    log.line(&format!(
+                        "TROUBLE listing dossiers to transmit in {}: {e}",
+                        backend.describe()
+                    ));
+                    report.troubles.push(e.message);
+                    continue;
+                }
+            }
+            numeros.sort();
+            numeros.dedup();
+            for numero in numeros {
+                self.transmit(&backend, &numero, report, log);
             }
         }
     }

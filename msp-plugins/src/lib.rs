@@ -20,7 +20,8 @@ pub mod registry;
 pub mod xml;
 
 pub use plugin::{
-    default_comment, DataDocument, FlowPlugin, ParseContext, PluginError, Records, STATUSES,
+    default_comment, DataDocument, DossierData, FlowPlugin, ParseContext, PluginError, Records,
+    ReturnAttachment, STATUSES,
 };
 pub use record::{Column, ColumnType, Row, TableDef, Value, DOSSIER_KEY};
 pub use registry::{Registration, Registry};

@@ -67,6 +67,35 @@ impl fmt::Display for PluginError {
 
 impl std::error::Error for PluginError {}
 
+/// What a plugin gets to build a document from a dossier (e.g. the census
+/// attestation): the dossier's identity and its business rows, as data.
+#[derive(Debug, Clone)]
+pub struct DossierData {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// Flow code.
+    pub flow: String,
+    /// CodeINSEE of the commune.
+    pub insee: String,
+    /// The status being transmitted.
+    pub status: u16,
+    /// When that status was recorded.
+    pub status_at: NaiveDateTime,
+    /// The dossier's rows in the plugin's tables.
+    pub rows: Vec<Row>,
+}
+
+/// A file carried in a return archive, named in `Maj/PieceJointe`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnAttachment {
+    /// `Intitule`.
+    pub label: String,
+    /// File name inside the archive (`Fichier`).
+    pub file: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
 /// Status codes of PROTOCOL §5.
 pub const STATUSES: [u16; 7] = [14, 15, 16, 17, 19, 20, 100];
 
@@ -96,6 +125,23 @@ pub trait FlowPlugin: Send + Sync + 'static {
     /// Parses and validates the data document(s) into rows.
     fn parse(&self, ctx: &ParseContext, documents: &[DataDocument])
         -> Result<Records, PluginError>;
+
+    /// The file name of the document the return archive of `status` carries
+    /// for dossier `numero`, if any (recorded before the archive is written).
+    fn attachment_name(&self, numero: &str, status: u16) -> Option<String> {
+        let _ = (numero, status);
+        None
+    }
+
+    /// The document a return archive carries for `dossier.status` (called
+    /// only when [`attachment_name`](Self::attachment_name) names one).
+    fn return_attachment(
+        &self,
+        dossier: &DossierData,
+    ) -> Result<Option<ReturnAttachment>, PluginError> {
+        let _ = dossier;
+        Ok(None)
+    }
 
     /// The French comment sent to the citizen with a status when the agent
     /// gave none.

@@ -9,11 +9,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod attestation;
 pub mod document;
 pub mod rules;
 pub mod tables;
 
-use msp_plugins::{DataDocument, FlowPlugin, ParseContext, PluginError, Records, TableDef};
+use msp_plugins::{
+    DataDocument, DossierData, FlowPlugin, ParseContext, PluginError, Records, ReturnAttachment,
+    TableDef,
+};
 
 /// The flow code.
 pub const FLOW: &str = "RCO-LA";
@@ -71,6 +75,24 @@ impl FlowPlugin for Avenir {
             rows: tables::rows(&census),
             summary,
         })
+    }
+
+    fn attachment_name(&self, numero: &str, status: u16) -> Option<String> {
+        (status == 19).then(|| attestation::file_name(numero))
+    }
+
+    fn return_attachment(
+        &self,
+        dossier: &DossierData,
+    ) -> Result<Option<ReturnAttachment>, PluginError> {
+        if dossier.status != 19 {
+            return Ok(None);
+        }
+        Ok(Some(ReturnAttachment {
+            label: "Attestation de recensement".into(),
+            file: attestation::file_name(&dossier.numero),
+            bytes: attestation::pdf(dossier)?,
+        }))
     }
 
     fn default_comment(&self, status: u16) -> &'static str {

@@ -10,11 +10,11 @@ use diesel::sqlite::Sqlite as DieselSqlite;
 use diesel::{sql_query, QueryableByName, RunQueryDsl, SqliteConnection};
 use msp_core::backend::{
     Backend, Dossier, Event, ImportKind, ImportWrite, PluginSchema, ReceivedArchive, ReturnFlow,
-    StatusEntry, StoredAttachment,
+    StatusEntry, StatusUpdate, StoredAttachment,
 };
 use msp_core::config::AttachmentMode;
 use msp_core::{Error, Result};
-use msp_plugins::Value;
+use msp_plugins::{ColumnType, Row, TableDef, Value};
 
 use super::config::SqliteConfig;
 use super::error::{map, map_pool};
@@ -34,7 +34,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
         conn: &mut SqliteConnection,
     ) -> std::result::Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             self.busy_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)
@@ -76,12 +76,18 @@ impl SqliteBackend {
         let manager = ConnectionManager::<SqliteConnection>::new(config.path.to_string_lossy());
         let pool = Pool::builder()
             .max_size(4)
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_millis(config.busy_timeout_ms.max(1000)))
             .connection_customizer(Box::new(Pragmas {
                 busy_timeout_ms: config.busy_timeout_ms,
             }))
             .build(manager)
             .map_err(|e| map_pool(&label, e))?;
+        // WAL is a property of the database file: set it once.
+        let mut conn = pool.get().map_err(|e| map_pool(&label, e))?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")
+            .map_err(|e| map(&label, e))?;
+        drop(conn);
         Ok(SqliteBackend { pool, label })
     }
 
@@ -173,6 +179,8 @@ struct DossierRow {
     indicator: i64,
     #[diesel(sql_type = Text)]
     summary: String,
+    #[diesel(sql_type = BigInt)]
+    status_seq: i64,
     #[diesel(sql_type = Text)]
     created_at: String,
     #[diesel(sql_type = Text)]
@@ -189,6 +197,7 @@ impl From<DossierRow> for Dossier {
             status: r.status as u16,
             indicator: r.indicator as u8,
             summary: r.summary,
+            status_seq: r.status_seq as u32,
             created_at: parse_ts(&r.created_at),
             updated_at: parse_ts(&r.updated_at),
         }
@@ -213,6 +222,10 @@ struct StatusRow {
     created_at: String,
     #[diesel(sql_type = Nullable<Text>)]
     transmitted_at: Option<String>,
+    #[diesel(sql_type = Bool)]
+    cancelled: bool,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    return_increment: Option<i64>,
 }
 
 #[derive(QueryableByName)]
@@ -229,6 +242,8 @@ struct ReturnRow {
     comment: String,
     #[diesel(sql_type = Text)]
     file_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    attachment_name: Option<String>,
     #[diesel(sql_type = Text)]
     created_at: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -246,6 +261,7 @@ impl From<ReturnRow> for ReturnFlow {
             status: r.status as u16,
             comment: r.comment,
             file: r.file_name,
+            attachment: r.attachment_name,
             created_at: parse_ts(&r.created_at),
             written_at: r.written_at.as_deref().map(parse_ts),
             collected_at: r.collected_at.as_deref().map(parse_ts),
@@ -415,6 +431,7 @@ impl Backend for SqliteBackend {
                             ("status", i64::from(d.status).into()),
                             ("indicator", i64::from(d.indicator).into()),
                             ("summary", truncate(&d.summary, 255).into()),
+                            ("status_seq", i64::from(d.status_seq).into()),
                             ("created_at", ts(d.created_at).into()),
                             ("updated_at", ts(d.updated_at).into()),
                         ],
@@ -450,24 +467,13 @@ impl Backend for SqliteBackend {
                         ("superseded", s.superseded.into()),
                         ("created_at", ts(s.at).into()),
                         ("transmitted_at", s.transmitted_at.map(ts).into()),
+                        ("cancelled", false.into()),
                         ("return_increment", w.initial_return.map(|r| i64::from(r.increment)).into()),
                     ],
                 )?;
             }
             if let Some(r) = w.initial_return {
-                insert(
-                    c,
-                    "msp_retour",
-                    &[
-                        ("numero", numero.clone()),
-                        ("increment", i64::from(r.increment).into()),
-                        ("status", i64::from(r.status).into()),
-                        ("comment", r.comment.clone().into()),
-                        ("file_name", r.file.clone().into()),
-                        ("attachment_name", Value::Null),
-                        ("created_at", ts(r.created_at).into()),
-                    ],
-                )?;
+                insert_return(c, r)?;
             }
             for row in w.rows {
                 let mut cols: Vec<(&str, Value)> = vec![("numero", numero.clone())];
@@ -514,17 +520,7 @@ impl Backend for SqliteBackend {
                     ("received_at", ts(r.received_at).into()),
                 ],
             )?;
-            let eseq = next_seq(c, "msp_evenement", &d.numero)?;
-            insert(
-                c,
-                "msp_evenement",
-                &[
-                    ("numero", numero),
-                    ("seq", eseq.into()),
-                    ("at", ts(r.received_at).into()),
-                    ("text", truncate(&w.event, 2000).into()),
-                ],
-            )?;
+            add_event(c, &d.numero, r.received_at, &w.event)?;
             Ok(())
         })
         .map_err(|e| e.context(format!("import into {label}")))
@@ -569,6 +565,8 @@ impl Backend for SqliteBackend {
                 superseded: r.superseded,
                 at: parse_ts(&r.created_at),
                 transmitted_at: r.transmitted_at.as_deref().map(parse_ts),
+                cancelled: r.cancelled,
+                return_increment: r.return_increment.map(|i| i as u32),
             })
             .collect())
     }
@@ -665,11 +663,212 @@ impl Backend for SqliteBackend {
             exec(
                 c,
                 "UPDATE msp_statut SET indicator = 2, transmitted_at = ? WHERE numero = ? AND return_increment = ?",
-                &[at, numero.into(), inc],
+                &[at, numero.into(), inc.clone()],
+            )?;
+            exec(
+                c,
+                "UPDATE msp_dossier SET indicator = 2 WHERE numero = ? AND status_seq IN (SELECT seq FROM msp_statut WHERE numero = ? AND return_increment = ?)",
+                &[numero.into(), numero.into(), inc],
             )?;
             Ok(())
         })
     }
+
+    fn update_statuses(&self, numero: &str, u: &StatusUpdate) -> Result<()> {
+        self.tx(|c| {
+            let n: Value = numero.into();
+            for seq in &u.supersede {
+                exec(c, "UPDATE msp_statut SET superseded = 1 WHERE numero = ? AND seq = ?", &[n.clone(), i64::from(*seq).into()])?;
+            }
+            for seq in &u.cancel {
+                exec(
+                    c,
+                    "UPDATE msp_statut SET superseded = 1, cancelled = 1 WHERE numero = ? AND seq = ?",
+                    &[n.clone(), i64::from(*seq).into()],
+                )?;
+            }
+            for seq in &u.restore {
+                exec(c, "UPDATE msp_statut SET superseded = 0 WHERE numero = ? AND seq = ?", &[n.clone(), i64::from(*seq).into()])?;
+            }
+            if let Some(s) = &u.append {
+                insert(
+                    c,
+                    "msp_statut",
+                    &[
+                        ("numero", n.clone()),
+                        ("seq", i64::from(s.seq).into()),
+                        ("status", i64::from(s.status).into()),
+                        ("indicator", i64::from(s.indicator).into()),
+                        ("comment", s.comment.clone().into()),
+                        ("automatic", s.automatic.into()),
+                        ("superseded", s.superseded.into()),
+                        ("created_at", ts(s.at).into()),
+                        ("transmitted_at", s.transmitted_at.map(ts).into()),
+                        ("cancelled", s.cancelled.into()),
+                        ("return_increment", s.return_increment.map(i64::from).into()),
+                    ],
+                )?;
+            }
+            let (seq, status, indicator) = u.current;
+            exec(
+                c,
+                "UPDATE msp_dossier SET status_seq = ?, status = ?, indicator = ?, updated_at = ? WHERE numero = ?",
+                &[i64::from(seq).into(), i64::from(status).into(), i64::from(indicator).into(), ts(u.at).into(), n.clone()],
+            )?;
+            add_event(c, numero, u.at, &u.event)?;
+            Ok(())
+        })
+    }
+
+    fn record_return(&self, ret: &ReturnFlow, status_seq: u32) -> Result<()> {
+        self.tx(|c| {
+            insert_return(c, ret)?;
+            exec(
+                c,
+                "UPDATE msp_statut SET return_increment = ? WHERE numero = ? AND seq = ?",
+                &[
+                    i64::from(ret.increment).into(),
+                    ret.numero.clone().into(),
+                    i64::from(status_seq).into(),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn mark_return_collected(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()> {
+        self.tx(|c| {
+            exec(
+                c,
+                "UPDATE msp_retour SET collected_at = ? WHERE numero = ? AND increment = ? AND collected_at IS NULL",
+                &[ts(at).into(), numero.into(), i64::from(increment).into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>> {
+        let mut c = self.conn()?;
+        let rows: Vec<ReturnRow> = sql_query(
+            "SELECT r.*, d.flow FROM msp_retour r JOIN msp_dossier d ON d.numero = r.numero WHERE r.written_at IS NOT NULL AND r.collected_at IS NULL ORDER BY r.numero, r.increment",
+        )
+        .load(&mut c)
+        .map_err(|e| map(&self.label, e))?;
+        Ok(rows.into_iter().map(ReturnFlow::from).collect())
+    }
+
+    fn dossiers_to_transmit(&self) -> Result<Vec<String>> {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = Text)]
+            numero: String,
+        }
+        let mut c = self.conn()?;
+        let rows: Vec<N> = sql_query(
+            "SELECT numero FROM msp_dossier WHERE indicator = 0 \
+             UNION SELECT s.numero FROM msp_statut s JOIN msp_dossier d ON d.numero = s.numero \
+             WHERE s.seq > d.status_seq AND s.cancelled = 0 AND s.superseded = 0 ORDER BY numero",
+        )
+        .load(&mut c)
+        .map_err(|e| map(&self.label, e))?;
+        Ok(rows.into_iter().map(|r| r.numero).collect())
+    }
+
+    fn rows(&self, table: &TableDef, numero: &str) -> Result<Vec<Row>> {
+        // One JSON object per row, so columns known only at run time can be
+        // read back through a static diesel row type.
+        let pairs: Vec<String> = table
+            .columns
+            .iter()
+            .map(|col| format!("'{0}', \"{0}\"", col.name))
+            .collect();
+        let sql = format!(
+            "SELECT json_object({}) AS v FROM \"{}\" WHERE numero = ?",
+            pairs.join(", "),
+            table.name
+        );
+        #[derive(QueryableByName)]
+        struct J {
+            #[diesel(sql_type = Text)]
+            v: String,
+        }
+        let mut c = self.conn()?;
+        let rows: Vec<J> = sql_query(sql)
+            .bind::<Text, _>(numero)
+            .load(&mut c)
+            .map_err(|e| map(&self.label, e))?;
+        rows.iter()
+            .map(|j| {
+                json_row(table, &j.v).map_err(|m| Error::trouble(format!("{}: {m}", self.label)))
+            })
+            .collect()
+    }
+}
+
+fn insert_return(
+    c: &mut SqliteConnection,
+    r: &ReturnFlow,
+) -> std::result::Result<usize, diesel::result::Error> {
+    insert(
+        c,
+        "msp_retour",
+        &[
+            ("numero", r.numero.clone().into()),
+            ("increment", i64::from(r.increment).into()),
+            ("status", i64::from(r.status).into()),
+            ("comment", r.comment.clone().into()),
+            ("file_name", r.file.clone().into()),
+            ("attachment_name", r.attachment.clone().into()),
+            ("created_at", ts(r.created_at).into()),
+        ],
+    )
+}
+
+fn add_event(
+    c: &mut SqliteConnection,
+    numero: &str,
+    at: NaiveDateTime,
+    text: &str,
+) -> std::result::Result<(), diesel::result::Error> {
+    let seq = next_seq(c, "msp_evenement", numero)?;
+    insert(
+        c,
+        "msp_evenement",
+        &[
+            ("numero", numero.into()),
+            ("seq", seq.into()),
+            ("at", ts(at).into()),
+            ("text", truncate(text, 2000).into()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a `json_object` row back into typed values.
+fn json_row(table: &TableDef, json: &str) -> std::result::Result<Row, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("bad row JSON: {e}"))?;
+    let mut row = Row::new(table.name);
+    for col in &table.columns {
+        let x = &v[col.name];
+        let value = match (x, col.ty) {
+            (serde_json::Value::Null, _) => Value::Null,
+            (x, ColumnType::Integer) => x.as_i64().map(Value::Integer).unwrap_or(Value::Null),
+            (x, ColumnType::Boolean) => {
+                Value::Boolean(x.as_i64() == Some(1) || x.as_bool() == Some(true))
+            }
+            (serde_json::Value::String(s), ColumnType::Date) => {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(Value::Date)
+                    .unwrap_or(Value::Null)
+            }
+            (serde_json::Value::String(s), ColumnType::Timestamp) => Value::Timestamp(parse_ts(s)),
+            (serde_json::Value::String(s), _) => Value::Text(s.clone()),
+            (other, _) => Value::Text(other.to_string()),
+        };
+        row = row.set(col.name, value);
+    }
+    Ok(row)
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -1,0 +1,366 @@
+//! Status changes and return flows after import (PROTOCOL §5 and §7).
+//!
+//! * [`change`] is the agent API (`msp dossier status` / `cancel`): it
+//!   applies the state machine of [`crate::status`] and records the change.
+//! * [`adopt_written_statuses`] gives statuses that a business application
+//!   wrote straight into `msp_statut` (indicator 0) the same treatment at the
+//!   next synchronisation.
+//! * [`transmit`] writes, for a dossier whose current status is not
+//!   transmitted, the return archive with the next increment, marks it
+//!   transmitted, and records and transmits the automatic closure after 15,
+//!   19 or 20 in the same run.
+
+use std::path::Path;
+
+use chrono::{Local, NaiveDateTime, Timelike};
+use msp_plugins::{DossierData, FlowPlugin};
+
+use crate::backend::{Backend, Dossier, ReturnFlow, StatusEntry, StatusUpdate};
+use crate::error::{Error, Result};
+use crate::naming;
+use crate::returns::{self, ReturnMessage};
+use crate::status::{self, Action, Change, Current, AUTO_CLOSE_AFTER, CLOSED};
+
+/// Now, to the second, local time.
+pub fn now() -> NaiveDateTime {
+    let t = Local::now().naive_local();
+    t.with_nanosecond(0).unwrap_or(t)
+}
+
+fn load(backend: &dyn Backend, numero: &str) -> Result<(Dossier, Vec<StatusEntry>)> {
+    let d = backend.dossier(numero)?.ok_or_else(|| {
+        Error::not_found(format!("no dossier {numero} in {}", backend.describe()))
+    })?;
+    let history = backend.history(numero)?;
+    Ok((d, history))
+}
+
+fn current_entry<'h>(d: &Dossier, history: &'h [StatusEntry]) -> Result<&'h StatusEntry> {
+    history
+        .iter()
+        .find(|h| h.seq == d.status_seq)
+        .ok_or_else(|| {
+            Error::trouble(format!(
+                "dossier {}: current status #{} missing from the history",
+                d.numero, d.status_seq
+            ))
+        })
+}
+
+fn as_current(e: &StatusEntry) -> Current {
+    Current {
+        status: e.status,
+        transmitted: e.transmitted(),
+        automatic: e.automatic,
+    }
+}
+
+/// Computes the update for `action` on a dossier, or the refusal.
+fn plan(
+    d: &Dossier,
+    history: &[StatusEntry],
+    action: Action,
+    comment: Option<String>,
+    automatic: bool,
+    at: NaiveDateTime,
+    origin: &str,
+) -> Result<StatusUpdate> {
+    let cur = current_entry(d, history)?;
+    let change = status::decide(as_current(cur), action)
+        .map_err(|r| Error::refused(format!("dossier {}: {r}", d.numero)))?;
+    let next_seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
+    Ok(match change {
+        Change::Set { status, supersedes } => StatusUpdate {
+            append: Some(StatusEntry {
+                seq: next_seq,
+                status,
+                indicator: 0,
+                comment: comment.filter(|c| !c.trim().is_empty()),
+                automatic,
+                superseded: false,
+                at,
+                transmitted_at: None,
+                cancelled: false,
+                return_increment: None,
+            }),
+            supersede: if supersedes { vec![cur.seq] } else { vec![] },
+            current: (next_seq, status, 0),
+            event: format!(
+                "status {status} ({}) set {origin}{}",
+                status::label_fr(status),
+                if supersedes {
+                    format!(", superseding {} (never sent)", cur.status)
+                } else {
+                    String::new()
+                }
+            ),
+            at,
+            ..StatusUpdate::default()
+        },
+        Change::Cancel => {
+            let prev = history
+                .iter()
+                .rfind(|h| h.seq < cur.seq && !h.cancelled)
+                .ok_or_else(|| {
+                    Error::refused(format!(
+                        "dossier {}: there is no status to go back to",
+                        d.numero
+                    ))
+                })?;
+            StatusUpdate {
+                cancel: vec![cur.seq],
+                restore: if prev.superseded {
+                    vec![prev.seq]
+                } else {
+                    vec![]
+                },
+                current: (prev.seq, prev.status, prev.indicator),
+                event: format!(
+                    "status {} cancelled {origin}, back to {}",
+                    cur.status, prev.status
+                ),
+                at,
+                ..StatusUpdate::default()
+            }
+        }
+    })
+}
+
+/// An agent's change: `action` on dossier `numero`, with an optional
+/// comment for the citizen. Returns the journal line written.
+pub fn change(
+    backend: &dyn Backend,
+    numero: &str,
+    action: Action,
+    comment: Option<String>,
+) -> Result<String> {
+    let (d, history) = load(backend, numero)?;
+    let u = plan(&d, &history, action, comment, false, now(), "by an agent")?;
+    backend.update_statuses(numero, &u)?;
+    Ok(u.event)
+}
+
+/// What happened to statuses written by a business application.
+#[derive(Debug, Clone, Default)]
+pub struct Adoption {
+    /// Journal lines of the statuses taken into account.
+    pub adopted: Vec<String>,
+    /// Refusals (the rule broken); the status is cancelled, never sent.
+    pub refused: Vec<String>,
+}
+
+/// Applies the rules to statuses written straight into the history by a
+/// business application since the current one (seq greater than the
+/// dossier's current status, indicator 0), oldest first.
+pub fn adopt_written_statuses(backend: &dyn Backend, numero: &str) -> Result<Adoption> {
+    let mut out = Adoption::default();
+    loop {
+        let (d, history) = load(backend, numero)?;
+        let Some(e) = history
+            .iter()
+            .find(|h| h.seq > d.status_seq && !h.cancelled && !h.superseded)
+            .cloned()
+        else {
+            return Ok(out);
+        };
+        let at = now();
+        match plan(
+            &d,
+            &history,
+            Action::Set(e.status),
+            None,
+            false,
+            at,
+            "by the business application",
+        ) {
+            Ok(mut u) => {
+                // Adopt the written row itself instead of appending a copy.
+                u.append = None;
+                u.current = (e.seq, e.status, 0);
+                backend.update_statuses(numero, &u)?;
+                out.adopted.push(u.event);
+            }
+            Err(err) if matches!(err.kind, crate::error::ErrorKind::Refused) => {
+                let u = StatusUpdate {
+                    cancel: vec![e.seq],
+                    current: (d.status_seq, d.status, d.indicator),
+                    event: format!(
+                        "status {} written by the business application refused: {}",
+                        e.status, err.message
+                    ),
+                    at,
+                    ..StatusUpdate::default()
+                };
+                backend.update_statuses(numero, &u)?;
+                out.refused.push(err.message);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// One return archive written by [`transmit`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The return flow.
+    pub ret: ReturnFlow,
+    /// Where the archive is.
+    pub path: std::path::PathBuf,
+}
+
+/// Writes the archive of a recorded return flow and marks it transmitted.
+pub fn write_recorded(
+    backend: &dyn Backend,
+    plugin: &dyn FlowPlugin,
+    output: &Path,
+    d: &Dossier,
+    ret: &ReturnFlow,
+) -> Result<Written> {
+    let attachment = match &ret.attachment {
+        None => None,
+        Some(_) => {
+            let status_at = backend
+                .history(&d.numero)?
+                .iter()
+                .find(|h| h.return_increment == Some(ret.increment))
+                .map_or(ret.created_at, |h| h.at);
+            let mut rows = Vec::new();
+            for t in plugin.tables() {
+                rows.extend(backend.rows(&t, &d.numero)?);
+            }
+            let data = DossierData {
+                numero: d.numero.clone(),
+                flow: d.flow.clone(),
+                insee: d.insee.clone(),
+                status: ret.status,
+                status_at,
+                rows,
+            };
+            plugin.return_attachment(&data).map_err(|e| {
+                Error::trouble(format!(
+                    "dossier {}: cannot build the return document: {e}",
+                    d.numero
+                ))
+            })?
+        }
+    };
+    let m = ReturnMessage {
+        numero: &ret.numero,
+        flow: &ret.flow,
+        increment: ret.increment,
+        status: ret.status,
+        comment: &ret.comment,
+        attachment: attachment.as_ref(),
+    };
+    let path = returns::write_return(output, &m)?;
+    backend.mark_return_written(&ret.numero, ret.increment, now())?;
+    Ok(Written {
+        ret: ret.clone(),
+        path,
+    })
+}
+
+/// Transmits a dossier's untransmitted current status (and the automatic
+/// closure that follows 15, 19 or 20), one return flow each, in increment
+/// order. Returns what was written.
+pub fn transmit(
+    backend: &dyn Backend,
+    plugin: &dyn FlowPlugin,
+    output: &Path,
+    numero: &str,
+) -> Result<Vec<Written>> {
+    let mut written = Vec::new();
+    // Return flows recorded but never written (e.g. the status-14 return of
+    // the import, or a run killed in between): same increment, in order.
+    if let Some(d) = backend.dossier(numero)? {
+        for r in backend
+            .returns(numero)?
+            .iter()
+            .filter(|r| r.written_at.is_none())
+        {
+            written.push(write_recorded(backend, plugin, output, &d, r)?);
+        }
+    }
+    // Bounded: at most the status itself and its automatic closure.
+    for _ in 0..4 {
+        let (d, history) = load(backend, numero)?;
+        let cur = current_entry(&d, &history)?.clone();
+        if cur.transmitted() && cur.indicator != 0 {
+            if AUTO_CLOSE_AFTER.contains(&cur.status) {
+                // Not an agent's change: the rules make msp close the dossier.
+                let seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
+                let at = now();
+                let u = StatusUpdate {
+                    append: Some(StatusEntry {
+                        seq,
+                        status: CLOSED,
+                        indicator: 0,
+                        comment: None,
+                        automatic: true,
+                        superseded: false,
+                        at,
+                        transmitted_at: None,
+                        cancelled: false,
+                        return_increment: None,
+                    }),
+                    current: (seq, CLOSED, 0),
+                    event: format!(
+                        "status 100 (dossier clos) recorded automatically after {} was transmitted",
+                        cur.status
+                    ),
+                    at,
+                    ..StatusUpdate::default()
+                };
+                backend.update_statuses(numero, &u)?;
+                continue;
+            }
+            break;
+        }
+        let returns = backend.returns(numero)?;
+        let ret = match cur
+            .return_increment
+            .and_then(|i| returns.iter().find(|r| r.increment == i))
+        {
+            Some(r) => r.clone(),
+            None => {
+                let increment = returns.iter().map(|r| r.increment).max().unwrap_or(0) + 1;
+                let ret = ReturnFlow {
+                    numero: d.numero.clone(),
+                    flow: d.flow.clone(),
+                    increment,
+                    status: cur.status,
+                    comment: cur
+                        .comment
+                        .clone()
+                        .unwrap_or_else(|| plugin.default_comment(cur.status).to_string()),
+                    file: naming::return_name(&d.numero, &d.flow, increment),
+                    attachment: plugin.attachment_name(&d.numero, cur.status),
+                    created_at: now(),
+                    written_at: None,
+                    collected_at: None,
+                };
+                backend.record_return(&ret, cur.seq)?;
+                ret
+            }
+        };
+        if ret.written_at.is_none() {
+            written.push(write_recorded(backend, plugin, output, &d, &ret)?);
+        } else {
+            // Written but not marked (crash in between): mark it now.
+            backend.mark_return_written(numero, ret.increment, now())?;
+        }
+    }
+    Ok(written)
+}
+
+/// Records the collection of return archives that have left `output`.
+pub fn record_collections(backend: &dyn Backend, output: &Path) -> Result<Vec<ReturnFlow>> {
+    let mut collected = Vec::new();
+    for r in backend.uncollected_returns()? {
+        if !output.join(&r.file).exists() {
+            backend.mark_return_collected(&r.numero, r.increment, now())?;
+            collected.push(r);
+        }
+    }
+    Ok(collected)
+}
