@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use quick_xml::escape::escape;
+use quick_xml::escape::partial_escape as escape;
 use zip::write::SimpleFileOptions;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,433 @@
+//! End to end: driving dossiers from 14 to 100 by commands and by direct
+//! database writes, and the return archives that result.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{files, zip_text, Env};
+use portal_sim::Archive;
+use serde_json::Value;
+
+/// The Etat, Commentaire and attachment name of a return archive.
+fn return_message(path: &Path) -> (String, String, Option<String>) {
+    let xml = zip_text(path, "message.xml");
+    common::xmllint_message(&xml);
+    let root = msp_plugins::xml::parse(xml.as_bytes()).unwrap().root;
+    let maj = root
+        .find("Body/Content/Retour/Instruction/Maj")
+        .expect("Maj");
+    let pick = |path: &str| maj.text_at(path).map(str::to_string);
+    (
+        pick("Etat").unwrap(),
+        pick("Commentaire").unwrap_or_default(),
+        pick("PieceJointe/Fichier"),
+    )
+}
+
+fn status(env: &Env, numero: &str, code: &str, comment: Option<&str>) {
+    let mut args = vec!["dossier", "status", numero, code];
+    if let Some(c) = comment {
+        args.extend(["--comment", c]);
+    }
+    let r = env.msp(&args);
+    assert_eq!(r.code, 0, "status {code}: {}{}", r.stdout, r.stderr);
+}
+
+fn run_ok(env: &Env) {
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+fn history(d: &Value) -> Vec<(u64, u64, bool, bool)> {
+    d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["status"].as_u64().unwrap(),
+                h["indicator"].as_u64().unwrap(),
+                h["automatic"].as_bool().unwrap(),
+                h["superseded"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Default comments per flow and status, as a citizen reads them.
+fn default_comment(flow: &str, status: u16) -> &'static str {
+    match (flow, status) {
+        (_, 14) => "Votre demande a bien été reçue et sera traitée prochainement.",
+        ("RCO-LA", 17) => "Des informations complémentaires sont nécessaires pour traiter votre recensement. Votre mairie va vous contacter.",
+        ("RCO-LA", 19) => "Votre recensement est enregistré. Votre attestation de recensement est jointe.",
+        ("RCO-LA", 100) => "Votre dossier de recensement est clos.",
+        ("AEC-LA", 17) => "Des informations complémentaires sont nécessaires pour établir votre acte. Votre mairie va vous contacter.",
+        ("AEC-LA", 19) => "Votre acte d'état civil a été établi et vous sera remis selon le mode de délivrance choisi.",
+        ("AEC-LA", 100) => "Votre dossier de demande d'acte d'état civil est clos.",
+        ("ILE-LA", 17) => "Des pièces complémentaires sont nécessaires pour instruire votre inscription. Votre mairie va vous contacter.",
+        ("ILE-LA", 19) => "Votre inscription sur les listes électorales est acceptée. Vous recevrez votre carte électorale.",
+        ("ILE-LA", 100) => "Votre dossier d'inscription sur les listes électorales est clos.",
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn each_flow_goes_14_16_17_19_then_automatic_100() {
+    for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
+        let env = Env::new();
+        let numero = format!("A-2-LIFE{}", &flow[..3]);
+        Archive::of_flow(flow, &numero, 1)
+            .write_to(&env.input())
+            .unwrap();
+        run_ok(&env);
+        status(
+            &env,
+            &numero,
+            "16",
+            Some("Nous traitons votre demande : merci de votre patience."),
+        );
+        run_ok(&env);
+        status(&env, &numero, "17", None);
+        run_ok(&env);
+        status(&env, &numero, "19", None);
+        let r = env.run(&[]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!(
+                "{flow:<8}        0           0          0        0       2"
+            )),
+            "19 and 100 in one run: {}",
+            r.stdout
+        );
+        let out = files(&env.output());
+        let expected: Vec<String> = (1..=5)
+            .map(|i| format!("{numero}-{flow}-{i}.zip"))
+            .collect();
+        assert_eq!(out, expected, "{flow}: exactly the return archives of §7");
+        let etats: Vec<(String, String, Option<String>)> = expected
+            .iter()
+            .map(|f| return_message(&env.output().join(f)))
+            .collect();
+        assert_eq!(
+            etats.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["14", "16", "17", "19", "100"]
+        );
+        assert_eq!(etats[0].1, default_comment(flow, 14));
+        assert_eq!(
+            etats[1].1, "Nous traitons votre demande : merci de votre patience.",
+            "the agent's comment"
+        );
+        assert_eq!(etats[2].1, default_comment(flow, 17));
+        assert_eq!(etats[3].1, default_comment(flow, 19));
+        assert_eq!(etats[4].1, default_comment(flow, 100));
+        let attestation = format!("{numero}-RCO-LA-attestation.pdf");
+        assert_eq!(
+            etats[3].2,
+            (flow == "RCO-LA").then_some(attestation.clone()),
+            "{flow}: attachment of 19"
+        );
+        let d = env.dossier(&numero);
+        assert_eq!(d["status"], 100);
+        assert_eq!(d["indicator"], 2);
+        assert_eq!(
+            history(&d),
+            vec![
+                (14, 2, false, false),
+                (16, 2, false, false),
+                (17, 2, false, false),
+                (19, 2, false, false),
+                (100, 2, true, false)
+            ]
+        );
+        let incs: Vec<u64> = d["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["increment"].as_u64().unwrap())
+            .collect();
+        assert_eq!(incs, [1, 2, 3, 4, 5]);
+        // An automatic closure cannot be cancelled, and 100 is final.
+        let r = env.msp(&["dossier", "cancel", &numero]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr
+                .contains("cancel is only allowed while the current status is not transmitted"),
+            "{}",
+            r.stderr
+        );
+        let r = env.msp(&["dossier", "status", &numero, "16"]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr
+                .contains("100 → 16 is refused: the dossier is closed (100 is final)"),
+            "{}",
+            r.stderr
+        );
+        // Nothing more to send.
+        run_ok(&env);
+        assert_eq!(files(&env.output()).len(), 5);
+    }
+}
+
+#[test]
+fn the_census_attestation_is_a_real_pdf_with_the_citizens_accented_name() {
+    let env = Env::new();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/A-2-WK1DEGZ-RCO-LA-1.zip"),
+        env.input().join("A-2-WK1DEGZ-RCO-LA-1.zip"),
+    )
+    .unwrap();
+    run_ok(&env);
+    status(&env, "A-2-WK1DEGZ", "16", None);
+    run_ok(&env);
+    status(&env, "A-2-WK1DEGZ", "19", None);
+    run_ok(&env);
+    let zip = env.output().join("A-2-WK1DEGZ-RCO-LA-3.zip");
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(
+        &mut z.by_name("A-2-WK1DEGZ-RCO-LA-attestation.pdf").unwrap(),
+        &mut pdf,
+    )
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("attestation.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let Ok(out) = Command::new("pdftotext")
+        .arg("-enc")
+        .arg("UTF-8")
+        .arg(&file)
+        .arg("-")
+        .output()
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pdftotext is required in CI (apt-get install poppler-utils)"
+        );
+        eprintln!("SKIPPED PDF text check: pdftotext not installed");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "ATTESTATION DE RECENSEMENT",
+        "RÉPUBLIQUE FRANÇAISE",
+        "Noël Loïc DUBOIS",
+        "né le 16/08/2009 à NANTES (44000)",
+        "18 PLACE DE L'ÉGLISE, 69001 LYON",
+        "demande déposée le 02/11/2026",
+        "code INSEE 75056",
+        "Dossier n° A-2-WK1DEGZ",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not in the PDF text:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn fifteen_then_automatic_closure_and_superseding_before_transmission() {
+    let env = Env::new();
+    Archive::aec("A-2-NR", 1).write_to(&env.input()).unwrap();
+    Archive::ile("A-2-SUP", 1).write_to(&env.input()).unwrap();
+    run_ok(&env);
+    // 14 → 15 → automatic 100.
+    status(&env, "A-2-NR", "15", Some("Pièce d'identité illisible."));
+    // 16 then 15 before any run: 16 is superseded and never sent.
+    status(&env, "A-2-SUP", "16", None);
+    status(&env, "A-2-SUP", "15", None);
+    run_ok(&env);
+    let nr: Vec<String> = (1..=3).map(|i| format!("A-2-NR-AEC-LA-{i}.zip")).collect();
+    let sup: Vec<String> = (1..=3).map(|i| format!("A-2-SUP-ILE-LA-{i}.zip")).collect();
+    assert_eq!(files(&env.output()), [nr.clone(), sup.clone()].concat());
+    assert_eq!(
+        return_message(&env.output().join(&nr[1])).1,
+        "Pièce d'identité illisible."
+    );
+    assert_eq!(return_message(&env.output().join(&nr[2])).0, "100");
+    assert_eq!(
+        return_message(&env.output().join(&sup[1])).0,
+        "15",
+        "16 was never sent"
+    );
+    assert_eq!(return_message(&env.output().join(&sup[2])).0, "100");
+    let d = env.dossier("A-2-SUP");
+    assert_eq!(
+        history(&d),
+        vec![
+            (14, 2, false, false),
+            (16, 0, false, true),
+            (15, 2, false, false),
+            (100, 2, true, false)
+        ]
+    );
+}
+
+#[test]
+fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
+    let env = Env::new();
+    Archive::rco("A-2-CAN", 1).write_to(&env.input()).unwrap();
+    run_ok(&env);
+    status(&env, "A-2-CAN", "16", None);
+    run_ok(&env);
+    status(&env, "A-2-CAN", "19", None);
+    let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("status 19 cancelled by an agent, back to 16"),
+        "{}",
+        r.stdout
+    );
+    let d = env.dossier("A-2-CAN");
+    assert_eq!(
+        (d["status"].as_u64(), d["indicator"].as_u64()),
+        (Some(16), Some(2)),
+        "16 is back, transmitted"
+    );
+    // A manual 100 from an untransmitted 17 supersedes it; cancel restores 17 untransmitted.
+    status(&env, "A-2-CAN", "17", None);
+    status(&env, "A-2-CAN", "100", None);
+    let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let d = env.dossier("A-2-CAN");
+    assert_eq!(
+        (d["status"].as_u64(), d["indicator"].as_u64()),
+        (Some(17), Some(0))
+    );
+    let h = d["history"].as_array().unwrap();
+    assert_eq!(h.iter().filter(|e| e["cancelled"] == true).count(), 2);
+    // Refusals name the rule.
+    let r = env.msp(&["dossier", "status", "A-2-CAN", "19"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("17 → 19 is only allowed once 17 has been transmitted"),
+        "{}",
+        r.stderr
+    );
+    let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("cancel is only allowed for an untransmitted 19 or a manual 100, not for 17"),
+        "{}",
+        r.stderr
+    );
+    run_ok(&env);
+    // 14, 16, 17: the cancelled 19 and 100 were never sent.
+    let etats: Vec<String> = files(&env.output())
+        .iter()
+        .map(|f| return_message(&env.output().join(f)).0)
+        .collect();
+    assert_eq!(etats, ["14", "16", "17"]);
+}
+
+#[test]
+fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run() {
+    let env = Env::new();
+    Archive::ile("A-2-APP", 1).write_to(&env.input()).unwrap();
+    Archive::ile("A-2-BAD", 1).write_to(&env.input()).unwrap();
+    run_ok(&env);
+    let db = env.db();
+    // The integration contract documented in the README.
+    common::exec_sql(
+        &db,
+        "INSERT INTO msp_statut (numero, seq, status, indicator, comment, automatic, superseded, cancelled, created_at) \
+         SELECT 'A-2-APP', MAX(seq) + 1, 16, 0, 'Dossier pris en charge par le service élections.', 0, 0, 0, datetime('now', 'localtime') \
+         FROM msp_statut WHERE numero = 'A-2-APP'; \
+         INSERT INTO msp_statut (numero, seq, status, indicator, comment, automatic, superseded, cancelled, created_at) \
+         SELECT 'A-2-BAD', MAX(seq) + 1, 19, 0, NULL, 0, 0, 0, datetime('now', 'localtime') \
+         FROM msp_statut WHERE numero = 'A-2-BAD';",
+    );
+    let r = env.run(&[]);
+    assert_eq!(
+        r.code, 1,
+        "a refused status change needs attention: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("refused status change: dossier A-2-BAD: 14 → 19 is not an allowed change"),
+        "{}",
+        r.stdout
+    );
+    let (etat, comment, _) = return_message(&env.output().join("A-2-APP-ILE-LA-2.zip"));
+    assert_eq!(
+        (etat.as_str(), comment.as_str()),
+        ("16", "Dossier pris en charge par le service élections.")
+    );
+    let d = env.dossier("A-2-APP");
+    assert_eq!(
+        (d["status"].as_u64(), d["indicator"].as_u64()),
+        (Some(16), Some(2))
+    );
+    let bad = env.dossier("A-2-BAD");
+    assert_eq!(bad["status"], 14);
+    assert_eq!(bad["history"][1]["cancelled"], true);
+    assert!(!env.output().join("A-2-BAD-ILE-LA-2.zip").exists());
+    assert!(
+        env.last_log()
+            .contains("A-2-BAD: REFUSED status written by the business application"),
+        "{}",
+        env.last_log()
+    );
+    run_ok(&env);
+}
+
+#[test]
+fn collection_times_and_list_filters() {
+    let env = Env::new();
+    Archive::rco("A-2-COL1", 1).write_to(&env.input()).unwrap();
+    Archive::aec("A-2-COL2", 1).write_to(&env.input()).unwrap();
+    run_ok(&env);
+    // The portal collects the first return archive.
+    std::fs::remove_file(env.output().join("A-2-COL1-RCO-LA-1.zip")).unwrap();
+    status(&env, "A-2-COL2", "16", None);
+    let list = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["dossier", "list", "--json"];
+        a.extend_from_slice(args);
+        let r = env.msp(&a);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["numero"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(list(&["--untransmitted"]), ["A-2-COL2"]);
+    assert_eq!(list(&["--status", "14"]), ["A-2-COL1"]);
+    assert_eq!(list(&["--flow", "AEC-LA"]), ["A-2-COL2"]);
+    assert_eq!(
+        list(&["--flow", "RCO-LA", "--status", "16"]),
+        Vec::<String>::new()
+    );
+    let r = env.run(&[]);
+    assert!(
+        r.stdout
+            .contains("return archives collected by the portal since the last run: 1"),
+        "{}",
+        r.stdout
+    );
+    let d = env.dossier("A-2-COL1");
+    assert!(d["returns"][0]["written_at"].is_string());
+    assert!(
+        d["returns"][0]["collected_at"].is_string(),
+        "{}",
+        d["returns"]
+    );
+    let d2 = env.dossier("A-2-COL2");
+    assert!(d2["returns"][1]["collected_at"].is_null());
+    assert!(list(&["--untransmitted"]).is_empty());
+    let text = env.msp(&["dossier", "show", "A-2-COL1"]).stdout;
+    assert!(text.contains("collected 20"), "{text}");
+}
