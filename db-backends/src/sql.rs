@@ -1,5 +1,14 @@
-//! SQL text generation per engine dialect: identifier quoting,
-//! placeholders, column types, DDL and INSERT statements.
+//! SQL text per engine dialect: identifier quoting, parameter markers,
+//! column types, DDL, and the statements the generic backend runs.
+//!
+//! Every table msp writes has a natural key (`numero`, plus `seq`,
+//! `increment`, `file_number` or a plugin key) computed inside the import
+//! transaction, so no dialect needs identity columns, sequences or a way to
+//! read generated keys back: the same statements work on every engine.
+//!
+//! Reads cast every column to text ([`Dialect::cast_text`]) so each engine
+//! returns the same thing whatever its wire format; the generic backend then
+//! parses values by the column's declared type.
 
 use msp_plugins::ColumnType;
 
@@ -7,16 +16,42 @@ use crate::schema::Table;
 
 /// What differs between engines in the SQL msp writes.
 pub trait Dialect: Send + Sync {
+    /// Name used in configuration (`dialect = "..."`) and messages.
+    fn name(&self) -> &'static str;
     /// Quotes an identifier.
     fn quote(&self, ident: &str) -> String {
         format!("\"{ident}\"")
     }
-    /// The placeholder for the `n`-th (1-based) parameter.
+    /// The marker of the `n`-th (1-based) parameter.
     fn placeholder(&self, _n: usize) -> String {
         "?".into()
     }
     /// The column type in DDL.
     fn column_type(&self, ty: ColumnType) -> String;
+    /// An expression reading `expr` as text.
+    fn cast_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS VARCHAR(4000))")
+    }
+    /// Text after `CREATE TABLE (...)` (engine, charset).
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+    /// Longest identifier the engine accepts.
+    fn max_identifier(&self) -> usize {
+        128
+    }
+    /// Whether one call may carry several statements separated by `;`.
+    fn multi_statement(&self) -> bool {
+        false
+    }
+    /// Literal for a boolean in SQL text.
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b {
+            "1"
+        } else {
+            "0"
+        }
+    }
 }
 
 /// SQLite.
@@ -24,6 +59,9 @@ pub trait Dialect: Send + Sync {
 pub struct Sqlite;
 
 impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
     fn column_type(&self, ty: ColumnType) -> String {
         match ty {
             ColumnType::Text(n) => format!("VARCHAR({n})"),
@@ -34,10 +72,211 @@ impl Dialect for Sqlite {
             ColumnType::Blob => "BLOB".into(),
         }
     }
+    fn cast_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TEXT)")
+    }
+    fn multi_statement(&self) -> bool {
+        true
+    }
 }
 
-/// `CREATE TABLE` for a table.
-pub fn create_table(d: &dyn Dialect, t: &Table) -> String {
+/// PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Postgres;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+    fn column_type(&self, ty: ColumnType) -> String {
+        match ty {
+            ColumnType::Text(n) => format!("VARCHAR({n})"),
+            ColumnType::Integer => "BIGINT".into(),
+            ColumnType::Boolean => "BOOLEAN".into(),
+            ColumnType::Date => "DATE".into(),
+            ColumnType::Timestamp => "TIMESTAMP".into(),
+            ColumnType::Blob => "BYTEA".into(),
+        }
+    }
+    fn cast_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS TEXT)")
+    }
+    fn max_identifier(&self) -> usize {
+        63
+    }
+    fn multi_statement(&self) -> bool {
+        true
+    }
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+}
+
+/// MySQL and MariaDB.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mysql;
+
+impl Dialect for Mysql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+    fn quote(&self, ident: &str) -> String {
+        format!("`{ident}`")
+    }
+    fn column_type(&self, ty: ColumnType) -> String {
+        match ty {
+            ColumnType::Text(n) => format!("VARCHAR({n})"),
+            ColumnType::Integer => "BIGINT".into(),
+            ColumnType::Boolean => "BOOLEAN".into(),
+            ColumnType::Date => "DATE".into(),
+            ColumnType::Timestamp => "DATETIME".into(),
+            ColumnType::Blob => "LONGBLOB".into(),
+        }
+    }
+    fn cast_text(&self, expr: &str) -> String {
+        format!("CAST({expr} AS CHAR)")
+    }
+    fn table_options(&self) -> &'static str {
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    }
+    fn max_identifier(&self) -> usize {
+        64
+    }
+}
+
+/// Oracle (through ODBC).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Oracle;
+
+impl Dialect for Oracle {
+    fn name(&self) -> &'static str {
+        "oracle"
+    }
+    fn column_type(&self, ty: ColumnType) -> String {
+        match ty {
+            ColumnType::Text(n) if n <= 4000 => format!("VARCHAR2({n} CHAR)"),
+            ColumnType::Text(_) => "CLOB".into(),
+            ColumnType::Integer => "NUMBER(19)".into(),
+            ColumnType::Boolean => "NUMBER(1)".into(),
+            ColumnType::Date => "DATE".into(),
+            ColumnType::Timestamp => "TIMESTAMP".into(),
+            ColumnType::Blob => "BLOB".into(),
+        }
+    }
+    fn cast_text(&self, expr: &str) -> String {
+        format!("TO_CHAR({expr})")
+    }
+    fn max_identifier(&self) -> usize {
+        30
+    }
+}
+
+/// Microsoft SQL Server (through ODBC).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqlServer;
+
+impl Dialect for SqlServer {
+    fn name(&self) -> &'static str {
+        "sqlserver"
+    }
+    fn quote(&self, ident: &str) -> String {
+        format!("[{ident}]")
+    }
+    fn column_type(&self, ty: ColumnType) -> String {
+        match ty {
+            ColumnType::Text(n) if n <= 4000 => format!("NVARCHAR({n})"),
+            ColumnType::Text(_) => "NVARCHAR(MAX)".into(),
+            ColumnType::Integer => "BIGINT".into(),
+            ColumnType::Boolean => "BIT".into(),
+            ColumnType::Date => "DATE".into(),
+            ColumnType::Timestamp => "DATETIME2(0)".into(),
+            ColumnType::Blob => "VARBINARY(MAX)".into(),
+        }
+    }
+    fn cast_text(&self, expr: &str) -> String {
+        format!("CONVERT(NVARCHAR(4000), {expr}, 120)")
+    }
+}
+
+/// Microsoft Access (through ODBC): one statement per call, 255-character
+/// TEXT, MEMO beyond, 32-bit LONG integers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Access;
+
+impl Dialect for Access {
+    fn name(&self) -> &'static str {
+        "access"
+    }
+    fn quote(&self, ident: &str) -> String {
+        format!("[{ident}]")
+    }
+    fn column_type(&self, ty: ColumnType) -> String {
+        match ty {
+            ColumnType::Text(n) if n <= 255 => format!("TEXT({n})"),
+            ColumnType::Text(_) => "MEMO".into(),
+            ColumnType::Integer => "LONG".into(),
+            ColumnType::Boolean => "YESNO".into(),
+            ColumnType::Date | ColumnType::Timestamp => "DATETIME".into(),
+            ColumnType::Blob => "LONGBINARY".into(),
+        }
+    }
+    fn cast_text(&self, expr: &str) -> String {
+        format!("CSTR({expr})")
+    }
+    fn max_identifier(&self) -> usize {
+        64
+    }
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+}
+
+/// The dialect named in configuration.
+pub fn dialect_named(name: &str) -> Option<&'static dyn Dialect> {
+    Some(match name {
+        "sqlite" => &Sqlite,
+        "postgres" | "postgresql" => &Postgres,
+        "mysql" | "mariadb" => &Mysql,
+        "oracle" => &Oracle,
+        "sqlserver" | "mssql" => &SqlServer,
+        "access" => &Access,
+        _ => return None,
+    })
+}
+
+/// Dialect names accepted in configuration.
+pub const DIALECTS: &[&str] = &[
+    "access",
+    "oracle",
+    "sqlserver",
+    "postgres",
+    "mysql",
+    "sqlite",
+];
+
+/// `CREATE TABLE` for a table; checks identifier lengths.
+pub fn create_table(d: &dyn Dialect, t: &Table) -> Result<String, String> {
+    for ident in std::iter::once(t.name).chain(t.columns.iter().map(|c| c.name)) {
+        if ident.len() > d.max_identifier() {
+            return Err(format!(
+                "identifier {ident} is {} characters long, more than {} allows ({})",
+                ident.len(),
+                d.name(),
+                d.max_identifier()
+            ));
+        }
+    }
     let mut parts: Vec<String> = t
         .columns
         .iter()
@@ -66,14 +305,15 @@ pub fn create_table(d: &dyn Dialect, t: &Table) -> String {
             d.quote("numero")
         ));
     }
-    format!(
-        "CREATE TABLE {} (\n  {}\n)",
+    Ok(format!(
+        "CREATE TABLE {} (\n  {}\n){}",
         d.quote(t.name),
-        parts.join(",\n  ")
-    )
+        parts.join(",\n  "),
+        d.table_options()
+    ))
 }
 
-/// `INSERT INTO t (cols) VALUES (placeholders)`.
+/// `INSERT INTO t (cols) VALUES (markers)`.
 pub fn insert(d: &dyn Dialect, table: &str, columns: &[&str]) -> String {
     let cols: Vec<String> = columns.iter().map(|c| d.quote(c)).collect();
     let ph: Vec<String> = (1..=columns.len()).map(|i| d.placeholder(i)).collect();
@@ -85,15 +325,77 @@ pub fn insert(d: &dyn Dialect, table: &str, columns: &[&str]) -> String {
     )
 }
 
+/// `SELECT cast(cols) FROM t [WHERE where_] [ORDER BY order]`; `where_`
+/// uses `{1}`, `{2}`... for parameter markers and `{col}` quoting is done
+/// by the caller with [`Dialect::quote`].
+pub fn select(
+    d: &dyn Dialect,
+    table: &Table,
+    columns: &[&str],
+    where_: &str,
+    order: &str,
+) -> String {
+    let cols: Vec<String> = columns.iter().map(|c| d.cast_text(&d.quote(c))).collect();
+    let mut s = format!("SELECT {} FROM {}", cols.join(", "), d.quote(table.name));
+    if !where_.is_empty() {
+        s.push_str(" WHERE ");
+        s.push_str(&markers(d, where_));
+    }
+    if !order.is_empty() {
+        s.push_str(" ORDER BY ");
+        s.push_str(order);
+    }
+    s
+}
+
+/// Replaces `{1}`, `{2}`... by the dialect's parameter markers and `` `x` ``
+/// by quoted identifiers.
+pub fn markers(d: &dyn Dialect, sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' => {
+                let mut n = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    n.push(c);
+                }
+                out.push_str(&d.placeholder(n.parse().unwrap_or(1)));
+            }
+            '`' => {
+                let mut ident = String::new();
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                    ident.push(c);
+                }
+                out.push_str(&d.quote(&ident));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema;
 
+    fn statut() -> Table {
+        schema::msp_tables_v1()
+            .into_iter()
+            .find(|t| t.name == "msp_statut")
+            .unwrap()
+    }
+
     #[test]
     fn ddl_for_sqlite() {
-        let t = &schema::msp_tables_v1()[1];
-        let ddl = create_table(&Sqlite, t);
+        let ddl = create_table(&Sqlite, &statut()).unwrap();
         assert!(ddl.starts_with("CREATE TABLE \"msp_statut\" ("), "{ddl}");
         assert!(ddl.contains("\"comment\" VARCHAR(2000),"), "{ddl}");
         assert!(ddl.contains("PRIMARY KEY (\"numero\", \"seq\")"), "{ddl}");
@@ -102,5 +404,105 @@ mod tests {
             insert(&Sqlite, "t", &["a", "b"]),
             "INSERT INTO \"t\" (\"a\", \"b\") VALUES (?, ?)"
         );
+    }
+
+    #[test]
+    fn ddl_and_dml_for_oracle() {
+        let ddl = create_table(&Oracle, &statut()).unwrap();
+        assert!(ddl.contains("\"comment\" VARCHAR2(2000 CHAR),"), "{ddl}");
+        assert!(ddl.contains("\"seq\" NUMBER(19) NOT NULL"), "{ddl}");
+        assert!(ddl.contains("\"automatic\" NUMBER(1) NOT NULL"), "{ddl}");
+        assert!(ddl.contains("\"created_at\" TIMESTAMP NOT NULL"), "{ddl}");
+        let pj = schema::msp_tables_v1()
+            .into_iter()
+            .find(|t| t.name == "msp_piece_jointe")
+            .unwrap();
+        assert!(create_table(&Oracle, &pj)
+            .unwrap()
+            .contains("\"content\" BLOB,"));
+        assert_eq!(Oracle.column_type(ColumnType::Text(5000)), "CLOB");
+        assert_eq!(
+            select(&Oracle, &statut(), &["seq"], "`numero` = {1}", ""),
+            "SELECT TO_CHAR(\"seq\") FROM \"msp_statut\" WHERE \"numero\" = ?"
+        );
+        let long = Table {
+            name: "a_table_name_that_is_far_too_long_for_oracle",
+            columns: vec![],
+            primary_key: vec![],
+            references_dossier: false,
+        };
+        assert!(create_table(&Oracle, &long)
+            .unwrap_err()
+            .contains("more than oracle allows (30)"));
+    }
+
+    #[test]
+    fn ddl_and_dml_for_sqlserver() {
+        let ddl = create_table(&SqlServer, &statut()).unwrap();
+        assert!(ddl.starts_with("CREATE TABLE [msp_statut] ("), "{ddl}");
+        assert!(ddl.contains("[comment] NVARCHAR(2000),"), "{ddl}");
+        assert!(ddl.contains("[automatic] BIT NOT NULL"), "{ddl}");
+        assert!(ddl.contains("[created_at] DATETIME2(0) NOT NULL"), "{ddl}");
+        assert_eq!(SqlServer.column_type(ColumnType::Blob), "VARBINARY(MAX)");
+        assert_eq!(
+            insert(&SqlServer, "t", &["a"]),
+            "INSERT INTO [t] ([a]) VALUES (?)"
+        );
+        assert_eq!(
+            SqlServer.cast_text("[x]"),
+            "CONVERT(NVARCHAR(4000), [x], 120)"
+        );
+    }
+
+    #[test]
+    fn ddl_and_dml_for_access() {
+        let ddl = create_table(&Access, &statut()).unwrap();
+        assert!(
+            ddl.contains("[comment] MEMO,"),
+            "2000 characters do not fit TEXT(255): {ddl}"
+        );
+        assert!(ddl.contains("[numero] TEXT(64) NOT NULL"), "{ddl}");
+        assert!(ddl.contains("[seq] LONG NOT NULL"), "{ddl}");
+        assert!(ddl.contains("[automatic] YESNO NOT NULL"), "{ddl}");
+        assert!(ddl.contains("[created_at] DATETIME NOT NULL"), "{ddl}");
+        assert!(
+            !Access.multi_statement(),
+            "Access runs one statement per call"
+        );
+        assert_eq!(Access.column_type(ColumnType::Blob), "LONGBINARY");
+    }
+
+    #[test]
+    fn postgres_and_mysql() {
+        assert_eq!(
+            insert(&Postgres, "t", &["a", "b"]),
+            "INSERT INTO \"t\" (\"a\", \"b\") VALUES ($1, $2)"
+        );
+        assert_eq!(
+            markers(&Postgres, "`a` = {1} AND `b` > {2}"),
+            "\"a\" = $1 AND \"b\" > $2"
+        );
+        assert_eq!(markers(&Mysql, "`a` = {1}"), "`a` = ?");
+        let ddl = create_table(&Mysql, &statut()).unwrap();
+        assert!(
+            ddl.ends_with(") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
+            "{ddl}"
+        );
+        assert!(ddl.contains("`created_at` DATETIME NOT NULL"), "{ddl}");
+        assert!(create_table(&Postgres, &statut())
+            .unwrap()
+            .contains("\"seq\" BIGINT NOT NULL"));
+    }
+
+    #[test]
+    fn every_table_fits_every_dialect() {
+        let mut tables = schema::msp_tables_v1();
+        tables.push(schema::version_table());
+        for name in DIALECTS {
+            let d = dialect_named(name).unwrap();
+            for t in &tables {
+                create_table(d, t).unwrap();
+            }
+        }
     }
 }

@@ -44,17 +44,151 @@ pub struct ClientConfig {
     /// Attachment storage.
     #[serde(default)]
     pub attachments: AttachmentMode,
-    /// SQLite busy timeout in milliseconds (how long to wait for a lock).
+    /// How long to wait for a lock or a connection, in milliseconds.
     #[serde(default = "default_busy_timeout")]
     pub busy_timeout_ms: u64,
+    /// Environment variable holding the database password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// File holding the database password (first line).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// SQL dialect of an `odbc:` database (access, oracle, sqlserver,
+    /// postgres, mysql, sqlite).
+    #[serde(default)]
+    pub dialect: Option<String>,
+    /// Flows this client handles (default: every registered flow).
+    #[serde(default)]
+    pub flows: Option<Vec<String>>,
+}
+
+impl ClientConfig {
+    /// The password from `password_env` or `password_file`, if configured.
+    pub fn password(&self) -> Result<Option<String>> {
+        if let Some(var) = &self.password_env {
+            return std::env::var(var).map(Some).map_err(|_| {
+                Error::config(format!(
+                    "client {}: environment variable {var} (password_env) is not set",
+                    self.name
+                ))
+            });
+        }
+        if let Some(file) = &self.password_file {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::config(format!(
+                    "client {}: cannot read password_file {}: {e}",
+                    self.name,
+                    file.display()
+                ))
+            })?;
+            return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
+        }
+        Ok(None)
+    }
+
+    /// The database URL or connection string with the password filled in
+    /// (URL: `user:password@`, ODBC: `PWD=...;`). Never print it: use
+    /// [`redact_url`].
+    pub fn database_url(&self) -> Result<String> {
+        let Some(pw) = self.password()? else {
+            return Ok(self.database.clone());
+        };
+        if let Some(odbc) = self.database.strip_prefix("odbc:") {
+            let sep = if odbc.trim_end().ends_with(';') || odbc.is_empty() {
+                ""
+            } else {
+                ";"
+            };
+            return Ok(format!(
+                "odbc:{odbc}{sep}PWD={{{}}};",
+                pw.replace('}', "}}")
+            ));
+        }
+        if let Some((scheme, rest)) = self.database.split_once("://") {
+            if let Some((cred, host)) = rest.split_once('@') {
+                if !cred.contains(':') {
+                    return Ok(format!("{scheme}://{cred}:{}@{host}", percent_encode(&pw)));
+                }
+            }
+        }
+        Err(Error::config(format!(
+            "client {}: a password is configured but the database URL \"{}\" has no user (expected scheme://user@host/db)",
+            self.name,
+            redact_url(&self.database)
+        )))
+    }
+
+    /// Whether this client handles `flow`.
+    pub fn handles(&self, flow: &str) -> bool {
+        self.flows
+            .as_ref()
+            .is_none_or(|f| f.iter().any(|x| x == flow))
+    }
+}
+
+/// Splits an ODBC connection string on `;`, keeping `{...}` values whole.
+pub fn odbc_pairs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    let mut braced = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if !braced => {
+                braced = true;
+                cur.push(c);
+            }
+            '}' if braced => {
+                cur.push(c);
+                if chars.peek() == Some(&'}') {
+                    cur.push(chars.next().unwrap_or('}'));
+                } else {
+                    braced = false;
+                }
+            }
+            ';' if !braced => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn default_busy_timeout() -> u64 {
     5000
 }
 
-/// Hides the password of a `scheme://user:password@host` URL.
+/// Hides the password of a `scheme://user:password@host` URL or of an ODBC
+/// connection string (`PWD=...`, `Password=...`).
 pub fn redact_url(url: &str) -> String {
+    if let Some(odbc) = url.strip_prefix("odbc:") {
+        let parts: Vec<String> = odbc_pairs(odbc)
+            .into_iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _))
+                    if k.trim().eq_ignore_ascii_case("pwd")
+                        || k.trim().eq_ignore_ascii_case("password") =>
+                {
+                    format!("{k}=***")
+                }
+                _ => kv.to_string(),
+            })
+            .collect();
+        return format!("odbc:{}", parts.join(";"));
+    }
     if let Some((scheme, rest)) = url.split_once("://") {
         if let Some((cred, host)) = rest.rsplit_once('@') {
             if let Some((user, _)) = cred.split_once(':') {
@@ -72,6 +206,10 @@ impl fmt::Debug for ClientConfig {
             .field("insee", &self.insee)
             .field("database", &redact_url(&self.database))
             .field("attachments", &self.attachments)
+            .field("password_env", &self.password_env)
+            .field("password_file", &self.password_file)
+            .field("dialect", &self.dialect)
+            .field("flows", &self.flows)
             .finish()
     }
 }
@@ -222,6 +360,31 @@ impl Config {
         Ok(())
     }
 
+    /// Checks the folders can be created and written (for `config check`).
+    pub fn check_folders(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (role, dir) in self.folders.all() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                problems.push(format!(
+                    "{role} folder {}: cannot create it: {e}",
+                    dir.display()
+                ));
+                continue;
+            }
+            let probe = dir.join(format!(".msp-check-{}", std::process::id()));
+            match std::fs::write(&probe, b"") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => problems.push(format!(
+                    "{role} folder {}: not writable: {e}",
+                    dir.display()
+                )),
+            }
+        }
+        problems
+    }
+
     /// The client a CodeINSEE is routed to (exact code first, then `*`).
     pub fn client_for(&self, insee: &str) -> Option<&ClientConfig> {
         self.clients
@@ -256,6 +419,26 @@ mod tests {
     }
 
     #[test]
+    fn passwords_come_from_the_environment_or_a_file() {
+        let t = tempfile::tempdir().unwrap();
+        let pw = t.path().join("pw");
+        std::fs::write(&pw, "s3cret/@;}\n").unwrap();
+        let toml = format!(
+            "[[client]]\nname = \"A\"\ninsee = [\"75056\"]\ndatabase = \"postgres://msp@db/town\"\npassword_file = \"{}\"\n[[client]]\nname = \"B\"\ninsee = [\"69123\"]\ndatabase = \"odbc:DSN=town\"\ndialect = \"oracle\"\npassword_env = \"MSP_TEST_NO_SUCH_VAR\"\nflows = [\"RCO-LA\"]\n",
+            pw.display()
+        );
+        let c = Config::from_toml(&toml, t.path(), "t".into()).unwrap();
+        assert_eq!(
+            c.clients[0].database_url().unwrap(),
+            "postgres://msp:s3cret%2F%40%3B%7D@db/town"
+        );
+        let e = c.clients[1].database_url().unwrap_err();
+        assert!(e.message.contains("MSP_TEST_NO_SUCH_VAR"), "{e}");
+        assert!(c.clients[1].handles("RCO-LA") && !c.clients[1].handles("AEC-LA"));
+        assert!(!format!("{:?}", c).contains("s3cret"));
+    }
+
+    #[test]
     fn routes_and_checks() {
         let t = "root = \"/r\"\n[directories]\ninput = \"/in\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://p.db\"\n[[client]]\nname = \"Ajaccio\"\ninsee = [\"2A004\"]\ndatabase = \"postgres://u:secret@h/db\"\nattachments = \"directory\"\n";
         let c = Config::from_toml(t, Path::new("/etc"), "t".into()).unwrap();
@@ -267,6 +450,14 @@ mod tests {
         );
         assert!(c.client_for("69123").is_none());
         assert!(!format!("{:?}", c.clients[1]).contains("secret"));
+        assert_eq!(
+            redact_url("odbc:Driver={X};UID=u;PWD={p;w}};x};"),
+            "odbc:Driver={X};UID=u;PWD=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         let dup = t.replace("2A004", "75056");
         assert!(Config::from_toml(&dup, Path::new("/"), "t".into())
             .unwrap_err()

@@ -4,5 +4,5 @@ mod backend;
 mod config;
 mod error;
 
-pub use backend::SqliteBackend;
+pub use backend::open;
 pub use config::{SqliteConfig, SCHEME};

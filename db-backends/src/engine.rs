@@ -1,0 +1,210 @@
+//! What an engine module provides to the generic backend: sessions that
+//! execute SQL with typed parameters and return rows as text, inside a
+//! transaction when asked.
+
+use msp_core::Result;
+use msp_plugins::{ColumnType, Value};
+
+use crate::sql::Dialect;
+
+/// A parameter: its value and the column type it goes into (so NULLs are
+/// typed, which PostgreSQL and ODBC drivers need).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The value.
+    pub value: Value,
+    /// The column type.
+    pub ty: ColumnType,
+}
+
+impl Param {
+    /// A parameter of type `ty`.
+    pub fn new(value: impl Into<Value>, ty: ColumnType) -> Self {
+        Param {
+            value: value.into(),
+            ty,
+        }
+    }
+    /// A text parameter.
+    pub fn text(s: impl Into<String>) -> Self {
+        Param::new(s.into(), ColumnType::Text(4000))
+    }
+    /// An integer parameter.
+    pub fn int(i: i64) -> Self {
+        Param::new(i, ColumnType::Integer)
+    }
+}
+
+/// One row read back, every column as text (NULL is `None`).
+pub type TextRow = Vec<Option<String>>;
+
+/// A connection in use.
+pub trait Session {
+    /// Executes a statement; returns the number of rows affected.
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<usize>;
+    /// Runs a query whose columns are all cast to text.
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<TextRow>>;
+}
+
+/// An engine: a connection pool and its dialect.
+pub trait Engine: Send + Sync {
+    /// The SQL dialect.
+    fn dialect(&self) -> &'static dyn Dialect;
+    /// The database, password hidden, for messages.
+    fn label(&self) -> &str;
+    /// Runs `f` on a session, in one transaction when `tx` (committed when
+    /// `f` succeeds, rolled back otherwise).
+    fn with_session(
+        &self,
+        tx: bool,
+        f: &mut dyn FnMut(&mut dyn Session) -> Result<()>,
+    ) -> Result<()>;
+}
+
+/// Binds [`Param`]s to a boxed diesel `sql_query`, NULLs typed by column.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! diesel_bind_all {
+    ($query:expr, $params:expr) => {{
+        use diesel::sql_types as st;
+        use msp_plugins::{ColumnType as CT, Value as V};
+        let mut q = $query;
+        for p in $params {
+            q = match (&p.value, p.ty) {
+                (V::Null, CT::Text(_)) => q.bind::<st::Nullable<st::Text>, _>(None::<String>),
+                (V::Null, CT::Integer) => q.bind::<st::Nullable<st::BigInt>, _>(None::<i64>),
+                (V::Null, CT::Boolean) => q.bind::<st::Nullable<st::Bool>, _>(None::<bool>),
+                (V::Null, CT::Date) => {
+                    q.bind::<st::Nullable<st::Date>, _>(None::<chrono::NaiveDate>)
+                }
+                (V::Null, CT::Timestamp) => {
+                    q.bind::<st::Nullable<st::Timestamp>, _>(None::<chrono::NaiveDateTime>)
+                }
+                (V::Null, CT::Blob) => q.bind::<st::Nullable<st::Binary>, _>(None::<Vec<u8>>),
+                (V::Text(s), _) => q.bind::<st::Text, _>(s.clone()),
+                (V::Integer(i), _) => q.bind::<st::BigInt, _>(*i),
+                (V::Boolean(b), _) => q.bind::<st::Bool, _>(*b),
+                (V::Date(d), _) => q.bind::<st::Date, _>(*d),
+                (V::Timestamp(t), _) => q.bind::<st::Timestamp, _>(*t),
+                (V::Blob(b), _) => q.bind::<st::Binary, _>(b.clone()),
+            };
+        }
+        q
+    }};
+}
+
+/// A row of any diesel backend read as text, column by column.
+pub struct DieselTextRow(pub TextRow);
+
+impl<DB> diesel::QueryableByName<DB> for DieselTextRow
+where
+    DB: diesel::backend::Backend,
+    Option<String>:
+        diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::{Field, Row};
+        let n = row.field_count();
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let field = Row::get(row, i).ok_or("missing column")?;
+            let v = <Option<String> as diesel::deserialize::FromSql<
+                diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                DB,
+            >>::from_nullable_sql(field.value())?;
+            out.push(v);
+        }
+        Ok(DieselTextRow(out))
+    }
+}
+
+/// Implements [`Engine`] for a diesel connection type behind an r2d2 pool.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! diesel_engine {
+    ($engine:ident, $conn:ty, $backend:ty, $dialect:expr, $map:path, $map_pool:path, $tx:ident) => {
+        /// The engine: a pool of connections.
+        pub struct $engine {
+            pool: diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<$conn>>,
+            label: String,
+        }
+
+        struct DieselSession<'c> {
+            conn: &'c mut $conn,
+            label: &'c str,
+        }
+
+        impl $crate::engine::Session for DieselSession<'_> {
+            fn execute(
+                &mut self,
+                sql: &str,
+                params: &[$crate::engine::Param],
+            ) -> msp_core::Result<usize> {
+                use diesel::RunQueryDsl;
+                let q = $crate::diesel_bind_all!(
+                    diesel::sql_query(sql).into_boxed::<$backend>(),
+                    params
+                );
+                q.execute(self.conn).map_err(|e| $map(self.label, e))
+            }
+            fn query(
+                &mut self,
+                sql: &str,
+                params: &[$crate::engine::Param],
+            ) -> msp_core::Result<Vec<$crate::engine::TextRow>> {
+                use diesel::RunQueryDsl;
+                let q = $crate::diesel_bind_all!(
+                    diesel::sql_query(sql).into_boxed::<$backend>(),
+                    params
+                );
+                let rows: Vec<$crate::engine::DieselTextRow> =
+                    q.load(self.conn).map_err(|e| $map(self.label, e))?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+        }
+
+        enum TxError {
+            Diesel(diesel::result::Error),
+            Msp(msp_core::Error),
+        }
+
+        impl From<diesel::result::Error> for TxError {
+            fn from(e: diesel::result::Error) -> Self {
+                TxError::Diesel(e)
+            }
+        }
+
+        impl $crate::engine::Engine for $engine {
+            fn dialect(&self) -> &'static dyn $crate::sql::Dialect {
+                &$dialect
+            }
+            fn label(&self) -> &str {
+                &self.label
+            }
+            fn with_session(
+                &self,
+                tx: bool,
+                f: &mut dyn FnMut(&mut dyn $crate::engine::Session) -> msp_core::Result<()>,
+            ) -> msp_core::Result<()> {
+                #[allow(unused_imports)]
+                use diesel::Connection as _;
+                let mut conn = self.pool.get().map_err(|e| $map_pool(&self.label, e))?;
+                let label = self.label.as_str();
+                if !tx {
+                    return f(&mut DieselSession {
+                        conn: &mut conn,
+                        label,
+                    });
+                }
+                let result = conn.$tx(|c| -> std::result::Result<(), TxError> {
+                    f(&mut DieselSession { conn: c, label }).map_err(TxError::Msp)
+                });
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(TxError::Msp(e)) => Err(e),
+                    Err(TxError::Diesel(e)) => Err($map(label, e)),
+                }
+            }
+        }
+    };
+}
