@@ -109,9 +109,11 @@ pub fn parse() -> Cli {
 
 /// Runs a command and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    // ODBC drivers log every diagnostic (even informational ones) at warn:
+    // keep them for -vv.
     let filter = match cli.verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,odbc_api=error",
+        1 => "info,odbc_api=error",
         _ => "debug",
     };
     tracing_subscriber::fmt()

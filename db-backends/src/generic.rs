@@ -346,13 +346,19 @@ impl Backend for SqlBackend {
 
     fn init(&self, plugins: &[PluginSchema]) -> Result<Vec<String>> {
         let label = self.describe();
+        let vt = schema::version_table();
+        // Probe the version table outside the transaction: on PostgreSQL a
+        // failed statement aborts the transaction it runs in.
+        let existing = self
+            .run(false, |s, d| {
+                s.query(&sql::select(d, &vt, &["component", "version"], "", ""), &[])
+            })
+            .ok();
         self.run(true, |s, d| {
             let mut done = Vec::new();
-            let vt = schema::version_table();
-            // Does the version table exist? Reading it fails when it does not.
-            let versions = match s.query(&sql::select(d, &vt, &["component", "version"], "", ""), &[]) {
-                Ok(rows) => rows,
-                Err(_) => {
+            let versions = match &existing {
+                Some(rows) => rows.clone(),
+                None => {
                     let ddl = sql::create_table(d, &vt).map_err(Error::config)?;
                     s.execute(&ddl, &[])?;
                     Vec::new()

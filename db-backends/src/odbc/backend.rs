@@ -31,6 +31,7 @@ fn environment() -> Result<&'static Environment> {
 /// The ODBC engine.
 pub struct OdbcEngine {
     config: OdbcConfig,
+    dialect: &'static dyn Dialect,
     conn: Mutex<Option<Connection<'static>>>,
 }
 
@@ -88,15 +89,12 @@ fn param(p: &Param) -> Box<dyn InputParameter> {
 struct OdbcSession<'c> {
     conn: &'c Connection<'static>,
     label: &'c str,
-    timeout: usize,
 }
 
 impl Session for OdbcSession<'_> {
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<usize> {
         let bound: Vec<Box<dyn InputParameter>> = params.iter().map(param).collect();
         let mut stmt = self.conn.preallocate().map_err(|e| map(self.label, e))?;
-        stmt.set_query_timeout_sec(self.timeout)
-            .map_err(|e| map(self.label, e))?;
         stmt.execute(sql, bound.as_slice())
             .map_err(|e| map(self.label, e))?;
         Ok(stmt
@@ -110,7 +108,7 @@ impl Session for OdbcSession<'_> {
         let mut out = Vec::new();
         let Some(mut cursor) = self
             .conn
-            .execute(sql, bound.as_slice(), Some(self.timeout))
+            .execute(sql, bound.as_slice(), None)
             .map_err(|e| map(self.label, e))?
         else {
             return Ok(out);
@@ -133,7 +131,7 @@ impl Session for OdbcSession<'_> {
 
 impl Engine for OdbcEngine {
     fn dialect(&self) -> &'static dyn Dialect {
-        self.config.dialect
+        self.dialect
     }
 
     fn label(&self) -> &str {
@@ -154,11 +152,7 @@ impl Engine for OdbcEngine {
         }
         let conn = guard.as_ref().expect("connected above");
         let label = self.config.label.as_str();
-        let mut session = OdbcSession {
-            conn,
-            label,
-            timeout: self.config.timeout_sec,
-        };
+        let mut session = OdbcSession { conn, label };
         let result = if tx {
             conn.set_autocommit(false).map_err(|e| map(label, e))?;
             let r = f(&mut session);
@@ -189,11 +183,58 @@ impl Engine for OdbcEngine {
     }
 }
 
+/// The database's dialect with ODBC's own parameter marker (`?`, whatever
+/// the engine behind the driver uses natively).
+struct OdbcMarkers(&'static dyn Dialect);
+
+impl Dialect for OdbcMarkers {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn quote(&self, ident: &str) -> String {
+        self.0.quote(ident)
+    }
+    fn placeholder(&self, _n: usize) -> String {
+        "?".into()
+    }
+    fn column_type(&self, ty: ColumnType) -> String {
+        self.0.column_type(ty)
+    }
+    fn cast_text(&self, expr: &str) -> String {
+        self.0.cast_text(expr)
+    }
+    fn table_options(&self) -> &'static str {
+        self.0.table_options()
+    }
+    fn max_identifier(&self) -> usize {
+        self.0.max_identifier()
+    }
+    fn multi_statement(&self) -> bool {
+        false
+    }
+    fn bool_literal(&self, b: bool) -> &'static str {
+        self.0.bool_literal(b)
+    }
+}
+
+fn odbc_dialect(d: &'static dyn Dialect) -> &'static dyn Dialect {
+    use std::collections::HashMap;
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static OdbcMarkers>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    *cache
+        .entry(d.name())
+        .or_insert_with(|| Box::leak(Box::new(OdbcMarkers(d))))
+}
+
 /// Opens an ODBC data source (connecting now, so a wrong connection string
 /// is reported at once with the driver's own words).
 pub fn open(config: &OdbcConfig) -> Result<Arc<dyn Backend>> {
     let engine = OdbcEngine {
         config: config.clone(),
+        dialect: odbc_dialect(config.dialect),
         conn: Mutex::new(None),
     };
     let first = engine.connect()?;
