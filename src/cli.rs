@@ -49,6 +49,18 @@ enum Command {
     },
     /// List the registered plugins (flows).
     Plugins,
+    /// Configuration checks.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Validate the configuration file, the folders, and connect to every
+    /// client database, saying exactly what is wrong.
+    Check,
 }
 
 #[derive(Subcommand, Debug)]
@@ -158,6 +170,9 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config_check(cli.config.as_deref(), &registry),
         Command::Run { flows } => {
             let config = load_config(cli.config.as_deref())?;
             let mut selected = registry.clone();
@@ -208,9 +223,12 @@ fn execute(cli: Cli) -> Result<i32> {
         Command::Dossier { command } => {
             let config = load_config(cli.config.as_deref())?;
             let connector = db_backends::AutoInit::new(&registry);
+            // One backend per database: several towns may share one.
+            let mut seen = std::collections::HashSet::new();
             let backends: Vec<Arc<dyn Backend>> = config
                 .clients
                 .iter()
+                .filter(|c| seen.insert(c.database.clone()))
                 .map(|c| connector.connect(&config, c))
                 .collect::<Result<_, _>>()?;
             match command {
@@ -275,6 +293,59 @@ fn execute(cli: Cli) -> Result<i32> {
             }
         }
     }
+}
+
+/// `msp config check`: every problem on its own line, exit 2 if any.
+fn config_check(path: Option<&Path>, registry: &Registry) -> Result<i32> {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("FAIL configuration: {e:#}");
+            return Ok(2);
+        }
+    };
+    println!(
+        "ok   configuration {} ({} client(s))",
+        config.source,
+        config.clients.len()
+    );
+    let mut failed = false;
+    let problems = config.check_folders();
+    if problems.is_empty() {
+        println!("ok   folders under {}", config.root.display());
+    }
+    for p in problems {
+        failed = true;
+        println!("FAIL {p}");
+    }
+    let codes = registry.codes();
+    for client in &config.clients {
+        if let Some(flows) = &client.flows {
+            for f in flows {
+                if !codes.contains(&f.as_str()) {
+                    failed = true;
+                    println!(
+                        "FAIL client {}: flow {f} is not registered (registered: {})",
+                        client.name,
+                        codes.join(", ")
+                    );
+                }
+            }
+        }
+        match db_backends::open(&config, client) {
+            Ok(b) => println!(
+                "ok   client {} ({}): connected to {}",
+                client.name,
+                client.insee.join(", "),
+                b.describe()
+            ),
+            Err(e) => {
+                failed = true;
+                println!("FAIL client {}: {e}", client.name);
+            }
+        }
+    }
+    Ok(if failed { 2 } else { 0 })
 }
 
 /// The backend that holds dossier `numero`.

@@ -115,6 +115,7 @@ pub struct Synchronizer<'a> {
     config: &'a Config,
     registry: &'a Registry,
     connector: &'a dyn Connector,
+    /// Connected backends, by database URL.
     backends: HashMap<String, Arc<dyn Backend>>,
 }
 
@@ -153,14 +154,15 @@ impl<'a> Synchronizer<'a> {
 
     /// The backend of a client, connected on first use.
     pub fn backend(&mut self, client: &ClientConfig) -> Result<Arc<dyn Backend>> {
-        if let Some(b) = self.backends.get(&client.name) {
+        // Keyed by database: several towns may share one database.
+        if let Some(b) = self.backends.get(&client.database) {
             return Ok(b.clone());
         }
         let b = self
             .connector
             .connect(self.config, client)
             .map_err(|e| e.context(format!("database of client {}", client.name)))?;
-        self.backends.insert(client.name.clone(), b.clone());
+        self.backends.insert(client.database.clone(), b.clone());
         Ok(b)
     }
 
@@ -624,7 +626,9 @@ impl<'a> Synchronizer<'a> {
     /// collections, leftovers, statuses written by business applications,
     /// then one return flow per untransmitted status.
     fn write_pending_returns(&mut self, report: &mut RunReport, log: &mut SyncLog) {
-        let clients = self.config.clients.clone();
+        let mut clients = self.config.clients.clone();
+        let mut seen = std::collections::HashSet::new();
+        clients.retain(|c| seen.insert(c.database.clone()));
         for client in &clients {
             let backend = match self.backend(client) {
                 Ok(b) => b,

@@ -80,6 +80,8 @@ impl Env {
             .args(args)
             .current_dir(self.path())
             .env_remove("MSP_LOG")
+            // psqlODBC needs a UTF-8 locale for accented text.
+            .env("LANG", "C.UTF-8")
             .output()
             .expect("msp runs");
         Run {

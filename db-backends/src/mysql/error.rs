@@ -9,7 +9,7 @@ use msp_core::Error;
 pub fn map(db: &str, e: DieselError) -> Error {
     match &e {
         DieselError::DatabaseError(kind, info) => {
-            let msg = info.message();
+            let msg = info.message().trim_end();
             let lower = msg.to_ascii_lowercase();
             let temporary = matches!(
                 kind,
@@ -40,5 +40,8 @@ pub fn map(db: &str, e: DieselError) -> Error {
 /// Maps a pool error (connection refused, authentication...): the real
 /// cause is in the message.
 pub fn map_pool(db: &str, e: impl std::fmt::Display) -> Error {
-    Error::temporary(format!("cannot connect to {db}: {e}"))
+    Error::temporary(format!(
+        "cannot connect to {db}: {}",
+        e.to_string().trim_end()
+    ))
 }

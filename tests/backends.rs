@@ -1,0 +1,402 @@
+//! One behaviour suite, run unchanged against every engine available: the
+//! embedded SQLite; PostgreSQL and MariaDB natively (diesel); PostgreSQL,
+//! MariaDB and SQLite through unixODBC; SQL Server and Oracle through ODBC
+//! when `MSP_TEST_SQLSERVER` / `MSP_TEST_ORACLE` hold a connection string.
+//!
+//! Each run gets its own fresh database. A server that is not there is
+//! skipped with a message, except in CI (`CI` set) where PostgreSQL, MariaDB
+//! and the ODBC drivers are installed by `.ci/run` and must be there.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use common::{files, zip_text, Env};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, MysqlConnection, PgConnection};
+use portal_sim::Archive;
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn pg_admin() -> String {
+    std::env::var("MSP_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn mysql_admin() -> String {
+    std::env::var("MSP_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// Skips (or fails in CI) when a prerequisite is missing.
+fn unavailable(what: &str, why: &str) -> Option<()> {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} must be available in CI: {why}"
+    );
+    eprintln!("SKIPPED {what}: {why}");
+    None
+}
+
+/// A fresh PostgreSQL database; returns its name.
+fn pg_database() -> Option<String> {
+    let mut c = match PgConnection::establish(&pg_admin()) {
+        Ok(c) => c,
+        Err(e) => return unavailable("PostgreSQL", &e.to_string()).map(|_| String::new()),
+    };
+    let name = unique("msp_t");
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    Some(name)
+}
+
+/// A fresh MariaDB/MySQL database; returns its name.
+fn mysql_database() -> Option<String> {
+    let mut c = match MysqlConnection::establish(&mysql_admin()) {
+        Ok(c) => c,
+        Err(e) => return unavailable("MariaDB", &e.to_string()).map(|_| String::new()),
+    };
+    let name = unique("msp_t");
+    c.batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+        .unwrap();
+    Some(name)
+}
+
+fn odbc_driver(name: &str) -> Option<()> {
+    let out = Command::new("odbcinst").args(["-q", "-d"]).output();
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).contains(&format!("[{name}]")) => Some(()),
+        Ok(_) => unavailable(
+            &format!("ODBC driver {name}"),
+            "not registered (odbcinst -q -d)",
+        ),
+        Err(e) => unavailable("unixODBC", &e.to_string()),
+    }
+}
+
+fn host_port(url: &str) -> (String, String) {
+    let after = url.split('@').nth(1).unwrap_or("127.0.0.1:5432/x");
+    let hp = after.split('/').next().unwrap_or("127.0.0.1:5432");
+    let (h, p) = hp.split_once(':').unwrap_or((hp, "5432"));
+    (h.to_string(), p.to_string())
+}
+
+/// The `[[client]]` lines for Paris (75056, also 06088) and Lyon (69123) on
+/// one database.
+fn clients(database: &str, extra: &str) -> String {
+    format!(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\", \"06088\"]\ndatabase = \"{database}\"\n{extra}\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"{database}\"\n{extra}\n"
+    )
+}
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// The behaviour suite: import of the three flows, a rejection, a
+/// duplicate, a complement, and a lifecycle with return flows.
+fn behaviour(engine: &str, config: &str) {
+    let env = Env::with_config(config);
+    let r = env.msp(&["config", "check"]);
+    assert_eq!(
+        r.code, 0,
+        "{engine}: config check: {}{}",
+        r.stdout, r.stderr
+    );
+    let r = env.msp(&["db", "init"]);
+    assert_eq!(r.code, 0, "{engine}: db init: {}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("MSP tables created (version 1)"),
+        "{engine}: {}",
+        r.stdout
+    );
+    let r = env.msp(&["db", "init"]);
+    assert!(
+        r.stdout.contains("is up to date"),
+        "{engine}: init is idempotent: {}",
+        r.stdout
+    );
+
+    for sample in [
+        "A-2-WK1DEGZ-RCO-LA-1.zip",
+        "A-2-MGNZGED-AEC-LA-1.zip",
+        "A-2-2CEWXY7-ILE-LA-1.zip",
+    ] {
+        std::fs::copy(data(sample), env.input().join(sample)).unwrap();
+    }
+    Archive::ile("A-2-LYON", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let mut bad = Archive::rco("A-2-BAD", 1);
+    bad.document = bad
+        .document
+        .replacen("<Sexe>1</Sexe>", "<Sexe>9</Sexe>", 1)
+        .replacen("<Sexe>2</Sexe>", "<Sexe>9</Sexe>", 1);
+    bad.write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{engine}: {}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()).len(), 4, "{engine}: {}", r.stdout);
+    assert_eq!(
+        files(&env.error()),
+        ["A-2-BAD-RCO-LA-1.zip", "A-2-BAD-RCO-LA-1.zip.log"],
+        "{engine}"
+    );
+    let list = env.dossiers();
+    assert_eq!(list.len(), 4, "{engine}");
+    assert_eq!(
+        env.dossier("A-2-WK1DEGZ")["summary"],
+        "DUBOIS Noël, né(e) le 16/08/2009 à NANTES",
+        "{engine}"
+    );
+    assert_eq!(
+        env.dossier("A-2-MGNZGED")["summary"],
+        "naissance Moreau Hervé, 2 exemplaire(s), courrier"
+    );
+    assert_eq!(
+        env.dossier("A-2-2CEWXY7")["summary"],
+        "Dupont-Aignan Zoé, liste generale, premiere_inscription"
+    );
+    let d = env.dossier("A-2-WK1DEGZ");
+    assert_eq!(d["attachments"].as_array().unwrap().len(), 2, "{engine}");
+    assert_eq!(d["attachments"][0]["size"], 193, "{engine}: blob stored");
+
+    // A duplicate and a complement.
+    std::fs::copy(
+        data("A-2-MGNZGED-AEC-LA-1.zip"),
+        env.input().join("A-2-MGNZGED-AEC-LA-1.zip"),
+    )
+    .unwrap();
+    let mut c = Archive::aec("A-2-LYONC", 1).routed_to("69123");
+    c.write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0, "{engine}");
+    c.file_number = 2;
+    c.document = c.document.replacen(
+        "<NombreExemplaires>2</NombreExemplaires>",
+        "<NombreExemplaires>4</NombreExemplaires>",
+        1,
+    );
+    c.write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{engine}: {}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("AEC-LA          0           1"),
+        "{engine}: {}",
+        r.stdout
+    );
+    let lc = env.dossier("A-2-LYONC");
+    assert_eq!(lc["file_number"], 2);
+    assert!(
+        lc["summary"].as_str().unwrap().contains("4 exemplaire(s)"),
+        "{engine}: {}",
+        lc["summary"]
+    );
+    assert_eq!(lc["events"].as_array().unwrap().len(), 2);
+
+    // Lifecycle: 14 → 16 → 19 (attestation) → automatic 100.
+    for code in ["16", "19"] {
+        let r = env.msp(&["dossier", "status", "A-2-WK1DEGZ", code]);
+        assert_eq!(r.code, 0, "{engine}: {}", r.stderr);
+        assert_eq!(env.run(&[]).code, 0, "{engine}");
+    }
+    let r = env.msp(&["dossier", "status", "A-2-WK1DEGZ", "16"]);
+    assert_eq!(r.code, 1, "{engine}: 100 is final");
+    let d = env.dossier("A-2-WK1DEGZ");
+    assert_eq!(
+        (d["status"].as_u64(), d["indicator"].as_u64()),
+        (Some(100), Some(2)),
+        "{engine}"
+    );
+    let h: Vec<(u64, bool)> = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_u64().unwrap(),
+                e["automatic"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        h,
+        [(14, false), (16, false), (19, false), (100, true)],
+        "{engine}"
+    );
+    let outs: Vec<String> = files(&env.output())
+        .into_iter()
+        .filter(|f| f.starts_with("A-2-WK1DEGZ"))
+        .collect();
+    assert_eq!(
+        outs,
+        (1..=4)
+            .map(|i| format!("A-2-WK1DEGZ-RCO-LA-{i}.zip"))
+            .collect::<Vec<_>>(),
+        "{engine}"
+    );
+    let msg = zip_text(
+        &env.output().join("A-2-WK1DEGZ-RCO-LA-3.zip"),
+        "message.xml",
+    );
+    assert!(
+        msg.contains("A-2-WK1DEGZ-RCO-LA-attestation.pdf"),
+        "{engine}: {msg}"
+    );
+    let pdf = {
+        let mut z = zip::ZipArchive::new(
+            std::fs::File::open(env.output().join("A-2-WK1DEGZ-RCO-LA-3.zip")).unwrap(),
+        )
+        .unwrap();
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(
+            &mut z.by_name("A-2-WK1DEGZ-RCO-LA-attestation.pdf").unwrap(),
+            &mut v,
+        )
+        .unwrap();
+        v
+    };
+    assert!(pdf.starts_with(b"%PDF-"), "{engine}");
+    let list = env.msp(&["dossier", "list", "--status", "100"]).stdout;
+    assert!(list.contains("A-2-WK1DEGZ"), "{engine}: {list}");
+}
+
+#[test]
+fn sqlite_embedded() {
+    behaviour("sqlite", &clients("sqlite://msp.db", ""));
+}
+
+#[test]
+fn postgres_native() {
+    let Some(db) = pg_database() else { return };
+    let (h, p) = host_port(&pg_admin());
+    behaviour(
+        "postgres",
+        &clients(&format!("postgres://postgres@{h}:{p}/{db}"), ""),
+    );
+}
+
+#[test]
+fn mariadb_native() {
+    let Some(db) = mysql_database() else { return };
+    let (h, p) = host_port(&mysql_admin());
+    behaviour(
+        "mariadb",
+        &clients(&format!("mysql://root@{h}:{p}/{db}"), ""),
+    );
+}
+
+#[test]
+fn postgres_through_odbc() {
+    let Some(()) = odbc_driver("PostgreSQL Unicode") else {
+        return;
+    };
+    let Some(db) = pg_database() else { return };
+    let (h, p) = host_port(&pg_admin());
+    behaviour(
+        "odbc postgres",
+        &clients(&format!("odbc:Driver={{PostgreSQL Unicode}};Server={h};Port={p};Database={db};Uid=postgres;"), "dialect = \"postgres\""),
+    );
+}
+
+#[test]
+fn mariadb_through_odbc() {
+    let Some(()) = odbc_driver("MariaDB Unicode") else {
+        return;
+    };
+    let Some(db) = mysql_database() else { return };
+    let socket =
+        std::env::var("MSP_TEST_MYSQL_SOCKET").unwrap_or_else(|_| "/run/mysqld/mysqld.sock".into());
+    behaviour(
+        "odbc mariadb",
+        &clients(
+            &format!("odbc:Driver={{MariaDB Unicode}};Socket={socket};Database={db};Uid=root;"),
+            "dialect = \"mysql\"",
+        ),
+    );
+}
+
+#[test]
+fn sqlite_through_odbc() {
+    let Some(()) = odbc_driver("SQLite3") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    behaviour(
+        "odbc sqlite",
+        &clients(
+            &format!("odbc:Driver={{SQLite3}};Database={};", db.display()),
+            "dialect = \"sqlite\"",
+        ),
+    );
+}
+
+/// Runs the suite against a server given by an ODBC connection string in
+/// `var` (see docker-compose.yml), or says it skipped.
+fn external(var: &str, dialect: &str) {
+    match std::env::var(var) {
+        Ok(cs) if !cs.trim().is_empty() => {
+            behaviour(dialect, &clients(&format!("odbc:{}", cs.trim_start_matches("odbc:")), &format!("dialect = \"{dialect}\"")))
+        }
+        _ => eprintln!("SKIPPED {dialect}: set {var} to an ODBC connection string to run the suite against it (see docker-compose.yml)"),
+    }
+}
+
+#[test]
+fn sqlserver_when_configured() {
+    external("MSP_TEST_SQLSERVER", "sqlserver");
+}
+
+#[test]
+fn oracle_when_configured() {
+    external("MSP_TEST_ORACLE", "oracle");
+}
+
+#[test]
+fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
+    let Some(db) = pg_database() else { return };
+    let Some(closed) = pg_database() else { return };
+    let (h, p) = host_port(&pg_admin());
+    let config = format!(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"postgres://postgres@{h}:{p}/{db}\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"postgres://postgres@{h}:{p}/{closed}\"\n"
+    );
+    let env = Env::with_config(&config);
+    let mut admin = PgConnection::establish(&pg_admin()).unwrap();
+    admin
+        .batch_execute(&format!("ALTER DATABASE {closed} ALLOW_CONNECTIONS false"))
+        .unwrap();
+    Archive::rco("A-2-PAR", 1).write_to(&env.input()).unwrap();
+    Archive::rco("A-2-LYO", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("is not currently accepting connections"),
+        "the server's own words: {}",
+        r.stdout
+    );
+    assert_eq!(files(&env.input()), ["A-2-LYO-RCO-LA-1.zip"]);
+    assert_eq!(files(&env.done()), ["A-2-PAR-RCO-LA-1.zip"]);
+    assert!(files(&env.error()).is_empty(), "trouble is not bad input");
+    admin
+        .batch_execute(&format!("ALTER DATABASE {closed} ALLOW_CONNECTIONS true"))
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.done()),
+        ["A-2-LYO-RCO-LA-1.zip", "A-2-PAR-RCO-LA-1.zip"]
+    );
+}
