@@ -660,3 +660,47 @@ fn each_run_writes_one_log_and_db_init_is_idempotent() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no dossier A-2-NONE"), "{}", r.stderr);
 }
+
+#[test]
+fn two_runs_at_once_neither_import_twice_nor_lose_an_archive() {
+    let env = Env::new();
+    for i in 0..30 {
+        Archive::of_flow(
+            ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
+            &format!("A-2-CONC{i:02}"),
+            1,
+        )
+        .write_to(&env.input())
+        .unwrap();
+    }
+    // Create the database first so both runs find it.
+    assert_eq!(env.msp(&["db", "init"]).code, 0);
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
+            .arg("run")
+            .current_dir(env.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success(), "{:?} {:?}", a, b);
+    assert!(files(&env.input()).is_empty());
+    assert!(files(&env.error()).is_empty());
+    assert!(
+        files(&env.work()).iter().all(|f| f.starts_with('.')),
+        "{:?}",
+        files(&env.work())
+    );
+    assert_eq!(
+        files(&env.done()).len(),
+        30,
+        "each archive once: {:?}",
+        files(&env.done())
+    );
+    assert_eq!(env.dossiers().len(), 30);
+    let out = files(&env.output());
+    assert_eq!(out.len(), 30, "one status-14 return per dossier: {out:?}");
+    assert!(out.iter().all(|f| f.ends_with("-1.zip")));
+}

@@ -626,6 +626,26 @@ impl<'a> Synchronizer<'a> {
     /// collections, leftovers, statuses written by business applications,
     /// then one return flow per untransmitted status.
     fn write_pending_returns(&mut self, report: &mut RunReport, log: &mut SyncLog) {
+        // One run at a time writes return flows: a second run started
+        // meanwhile leaves them to the first (increments are never reused).
+        let lock_path = self.config.folders.work.join(".msp-returns.lock");
+        let lock = match File::create(&lock_path) {
+            Ok(f) => f,
+            Err(e) => {
+                log.line(&format!(
+                    "TROUBLE: cannot create {}: {e}",
+                    lock_path.display()
+                ));
+                report
+                    .troubles
+                    .push(format!("cannot create {}: {e}", lock_path.display()));
+                return;
+            }
+        };
+        if lock.try_lock().is_err() {
+            log.line("return flows: another synchronisation is writing them, left to it");
+            return;
+        }
         let mut clients = self.config.clients.clone();
         let mut seen = std::collections::HashSet::new();
         clients.retain(|c| seen.insert(c.database.clone()));
