@@ -64,6 +64,13 @@ impl Env {
     pub fn done(&self) -> PathBuf {
         self.root().join("termine")
     }
+    /// What work holds besides msp's own lock file.
+    pub fn work_files(&self) -> Vec<String> {
+        files(&self.work())
+            .into_iter()
+            .filter(|f| f != ".msp-returns.lock")
+            .collect()
+    }
     pub fn logs(&self) -> PathBuf {
         self.root().join("logs")
     }
