@@ -208,3 +208,38 @@ macro_rules! diesel_engine {
         }
     };
 }
+
+/// Maps a diesel error to msp's kinds: serialization failures, closed
+/// connections and any message containing one of the engine's `temporary`
+/// keywords are temporary (retry later); the rest is trouble.
+pub fn map_diesel(db: &str, e: diesel::result::Error, temporary: &[&str]) -> msp_core::Error {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    match &e {
+        DieselError::DatabaseError(kind, info) => {
+            let msg = info.message().trim_end();
+            let lower = msg.to_ascii_lowercase();
+            if matches!(
+                kind,
+                DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection
+            ) || temporary.iter().any(|k| lower.contains(k))
+            {
+                msp_core::Error::temporary(format!("{db}: {msg} (temporary, retry later)"))
+            } else {
+                msp_core::Error::trouble(format!("{db}: {msg}"))
+            }
+        }
+        DieselError::BrokenTransactionManager => {
+            msp_core::Error::temporary(format!("{db}: the connection broke during a transaction"))
+        }
+        _ => msp_core::Error::trouble(format!("{db}: {e}")),
+    }
+}
+
+/// Maps a pool or connection error (refused, authentication, unknown
+/// database): temporary, with the server's own words.
+pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
+    msp_core::Error::temporary(format!(
+        "cannot connect to {db}: {}",
+        e.to_string().trim_end()
+    ))
+}

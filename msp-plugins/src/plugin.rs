@@ -180,3 +180,20 @@ pub fn document_with_root<'a>(
         )
     })
 }
+
+/// Finds the data document with root element `root`, reads it with `read`
+/// and checks it with `check`; errors name the document file first
+/// (`...-doc-10870-XML-1-0.xml: Personne/Sexe is "3" but ...`).
+pub fn read_document<T>(
+    documents: &[DataDocument],
+    root: &str,
+    read: impl FnOnce(&Element) -> Result<T, PluginError>,
+    check: impl FnOnce(&T) -> Result<(), PluginError>,
+) -> Result<T, PluginError> {
+    let doc = document_with_root(documents, root)?;
+    let in_doc =
+        |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
+    let value = read(&doc.root).map_err(in_doc)?;
+    check(&value).map_err(in_doc)?;
+    Ok(value)
+}

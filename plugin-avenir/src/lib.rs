@@ -52,11 +52,12 @@ impl FlowPlugin for Avenir {
         _ctx: &ParseContext,
         documents: &[DataDocument],
     ) -> Result<Records, PluginError> {
-        let doc = msp_plugins::plugin::document_with_root(documents, "RecensementCitoyen")?;
-        let in_doc =
-            |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
-        let census = document::read(&doc.root).map_err(in_doc)?;
-        rules::check(&census).map_err(in_doc)?;
+        let census = msp_plugins::plugin::read_document(
+            documents,
+            "RecensementCitoyen",
+            document::read,
+            rules::check,
+        )?;
         let p = &census.person;
         let summary = format!(
             "{} {}, né(e) le {}{}",

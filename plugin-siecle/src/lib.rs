@@ -48,11 +48,9 @@ impl FlowPlugin for Siecle {
         _ctx: &ParseContext,
         documents: &[DataDocument],
     ) -> Result<Records, PluginError> {
-        let doc = msp_plugins::plugin::document_with_root(documents, ROOT)?;
-        let in_doc =
-            |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
-        let request = document::read(&doc.root).map_err(in_doc)?;
-        rules::check(&request, chrono::Local::now().date_naive()).map_err(in_doc)?;
+        let request = msp_plugins::plugin::read_document(documents, ROOT, document::read, |r| {
+            rules::check(r, chrono::Local::now().date_naive())
+        })?;
         let h = &request.holder;
         let summary = format!(
             "{} {} {}, {} exemplaire(s), {}",

@@ -48,11 +48,8 @@ impl FlowPlugin for Suffrage {
         _ctx: &ParseContext,
         documents: &[DataDocument],
     ) -> Result<Records, PluginError> {
-        let doc = msp_plugins::plugin::document_with_root(documents, ROOT)?;
-        let in_doc =
-            |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
-        let reg = document::read(&doc.root).map_err(in_doc)?;
-        rules::check(&reg).map_err(in_doc)?;
+        let reg =
+            msp_plugins::plugin::read_document(documents, ROOT, document::read, rules::check)?;
         let summary = format!(
             "{} {}, liste {}, {}",
             reg.elector.name,

@@ -1,47 +1,22 @@
-//! Maps MySQL and MariaDB errors (through diesel and r2d2) to msp's error kinds;
-//! serialization failures, deadlocks, lock timeouts and lost connections
-//! are temporary.
+//! Maps MySQL and MariaDB errors (through diesel and r2d2) to msp's error
+//! kinds: deadlocks, lock wait timeouts and lost connections are temporary.
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use msp_core::Error;
+
+pub use crate::engine::map_pool;
+
+/// Messages that mark a temporary failure.
+const TEMPORARY: &[&str] = &[
+    "deadlock",
+    "lock wait timeout",
+    "server has gone away",
+    "lost connection",
+    "can't connect",
+    "too many connections",
+];
 
 /// Maps a diesel error.
 pub fn map(db: &str, e: DieselError) -> Error {
-    match &e {
-        DieselError::DatabaseError(kind, info) => {
-            let msg = info.message().trim_end();
-            let lower = msg.to_ascii_lowercase();
-            let temporary = matches!(
-                kind,
-                DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection
-            ) || [
-                "deadlock",
-                "lock wait timeout",
-                "server has gone away",
-                "lost connection",
-                "can't connect",
-                "too many connections",
-            ]
-            .iter()
-            .any(|k| lower.contains(k));
-            if temporary {
-                Error::temporary(format!("{db}: {msg} (temporary, retry later)"))
-            } else {
-                Error::trouble(format!("{db}: {msg}"))
-            }
-        }
-        DieselError::BrokenTransactionManager => {
-            Error::temporary(format!("{db}: the connection broke during a transaction"))
-        }
-        _ => Error::trouble(format!("{db}: {e}")),
-    }
-}
-
-/// Maps a pool error (connection refused, authentication...): the real
-/// cause is in the message.
-pub fn map_pool(db: &str, e: impl std::fmt::Display) -> Error {
-    Error::temporary(format!(
-        "cannot connect to {db}: {}",
-        e.to_string().trim_end()
-    ))
+    crate::engine::map_diesel(db, e, TEMPORARY)
 }

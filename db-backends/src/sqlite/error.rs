@@ -1,30 +1,15 @@
-//! Maps SQLite / diesel / r2d2 errors to msp's error kinds.
+//! Maps SQLite errors (through diesel and r2d2) to msp's error kinds: a
+//! locked or busy database is temporary.
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use msp_core::Error;
 
-/// Maps a diesel error; locks and busy databases are temporary.
-pub fn map(db: &str, e: DieselError) -> Error {
-    match &e {
-        DieselError::DatabaseError(kind, info) => {
-            let msg = info.message();
-            let lower = msg.to_ascii_lowercase();
-            if lower.contains("locked") || lower.contains("busy") {
-                Error::temporary(format!("{db}: database is locked ({msg}), retry later"))
-            } else if matches!(
-                kind,
-                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation
-            ) {
-                Error::trouble(format!("{db}: constraint violated: {msg}"))
-            } else {
-                Error::trouble(format!("{db}: {msg}"))
-            }
-        }
-        _ => Error::trouble(format!("{db}: {e}")),
-    }
-}
+pub use crate::engine::map_pool;
 
-/// Maps a pool error (it wraps connection failures).
-pub fn map_pool(db: &str, e: impl std::fmt::Display) -> Error {
-    Error::temporary(format!("cannot open database {db}: {e}"))
+/// Messages that mark a temporary failure.
+const TEMPORARY: &[&str] = &["locked", "busy"];
+
+/// Maps a diesel error.
+pub fn map(db: &str, e: DieselError) -> Error {
+    crate::engine::map_diesel(db, e, TEMPORARY)
 }
