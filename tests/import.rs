@@ -696,3 +696,64 @@ fn two_runs_at_once_neither_import_twice_nor_lose_an_archive() {
     assert_eq!(out.len(), 30, "one status-14 return per dossier: {out:?}");
     assert!(out.iter().all(|f| f.ends_with("-1.zip")));
 }
+
+#[test]
+fn config_check_says_exactly_what_is_wrong() {
+    let env = Env::with_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nflows = [\"RCO-LA\", \"XYZ-LA\"]\n\
+         [[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite:///nonexistent-msp-dir/lyon.db\"\n\
+         [[client]]\nname = \"Nice\"\ninsee = [\"06088\"]\ndatabase = \"oracle://x\"\n",
+    );
+    let r = env.msp(&["config", "check"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("ok   folders under"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("FAIL client Paris: flow XYZ-LA is not registered"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("ok   client Paris (75056): connected to sqlite://"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("FAIL client Lyon: cannot open database sqlite:///nonexistent-msp-dir/lyon.db: folder /nonexistent-msp-dir does not exist"), "{}", r.stdout);
+    assert!(r.stdout.contains("FAIL client Nice: client Nice: unknown database scheme \"oracle\" (known: sqlite, postgres"), "{}", r.stdout);
+    env.write_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"750\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    let r = env.msp(&["config", "check"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("FAIL configuration: configuration msp.toml: client Paris: \"750\" is not an INSEE commune code"), "{}", r.stdout);
+}
+
+#[test]
+fn an_archive_for_a_flow_its_town_does_not_handle_is_rejected() {
+    let env = Env::with_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nflows = [\"RCO-LA\"]\n",
+    );
+    Archive::aec("A-2-NOTHERE", 1)
+        .write_to(&env.input())
+        .unwrap();
+    Archive::rco("A-2-HERE", 1).write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let log = fs::read_to_string(env.error().join("A-2-NOTHERE-AEC-LA-1.zip.log")).unwrap();
+    assert!(
+        log.contains(
+            "CodeINSEE 75056 is routed to client Paris, which does not handle flow AEC-LA"
+        ),
+        "{log}"
+    );
+    assert_eq!(files(&env.done()), ["A-2-HERE-RCO-LA-1.zip"]);
+    let tables = common::query_strings(
+        &env.db(),
+        "SELECT name AS v FROM sqlite_master WHERE type = 'table' AND name LIKE 'siecle%'",
+    );
+    assert!(
+        tables.is_empty(),
+        "only the tables of the flows the town handles: {tables:?}"
+    );
+}

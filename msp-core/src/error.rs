@@ -19,6 +19,8 @@ pub enum Reason {
     NameMismatch,
     /// No configured client for the CodeINSEE.
     UnknownInsee,
+    /// The client the archive is routed to does not handle its flow.
+    FlowNotHandled,
     /// A file named by the envelope is missing from the archive.
     MissingFile,
     /// The -ent.xml disagrees with message.xml.
@@ -45,6 +47,7 @@ impl Reason {
             Reason::Envelope => "L'enveloppe de la demande (message.xml ou fichier -ent.xml) est absente ou illisible.",
             Reason::NameMismatch => "Le contenu de l'archive ne correspond pas à son nom.",
             Reason::UnknownInsee => "La demande est adressée à une commune (code INSEE) qui n'est pas configurée.",
+            Reason::FlowNotHandled => "La commune destinataire ne traite pas cette démarche avec msp (paramètre flows du client).",
             Reason::MissingFile => "Un fichier annoncé dans l'enveloppe est absent de l'archive.",
             Reason::EntMismatch => "Le fichier -ent.xml ne concorde pas avec message.xml.",
             Reason::Document => "Les données de la demande ne respectent pas les règles de la démarche.",
@@ -58,7 +61,7 @@ impl Reason {
     /// What the clerk can do about it.
     pub fn advice_fr(self) -> &'static str {
         match self {
-            Reason::UnknownInsee => "Vérifiez la configuration des communes (clé insee des clients) ou signalez l'erreur d'aiguillage au portail.",
+            Reason::UnknownInsee | Reason::FlowNotHandled => "Vérifiez la configuration des communes (clé insee des clients) ou signalez l'erreur d'aiguillage au portail.",
             Reason::Conflict | Reason::Stale | Reason::Closed => "Vérifiez le dossier dans l'application métier ; si ce fichier doit être intégré, contactez le support du portail.",
             Reason::Document => "Corrigez la demande avec l'usager ou signalez l'anomalie au portail ; l'archive peut être replacée dans le dossier d'entrée une fois corrigée.",
             _ => "Signalez l'anomalie au portail pour qu'il renvoie la demande ; l'archive est conservée ici telle qu'elle a été reçue.",
@@ -74,6 +77,7 @@ impl Reason {
             Reason::Envelope => "envelope",
             Reason::NameMismatch => "name-mismatch",
             Reason::UnknownInsee => "unknown-insee",
+            Reason::FlowNotHandled => "flow-not-handled",
             Reason::MissingFile => "missing-file",
             Reason::EntMismatch => "ent-mismatch",
             Reason::Document => "document",

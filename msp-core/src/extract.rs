@@ -289,6 +289,20 @@ mod tests {
     }
 
     #[test]
+    fn refuses_symlinks() {
+        let t = tempfile::tempdir().unwrap();
+        let z = t.path().join("a.zip");
+        let mut w = zip::ZipWriter::new(File::create(&z).unwrap());
+        w.add_symlink("message.xml", "/etc/passwd", SimpleFileOptions::default())
+            .unwrap();
+        w.finish().unwrap();
+        let e = extract(&z, &t.path().join("o"), &Limits::default()).unwrap_err();
+        assert_eq!(e.reason(), Some(Reason::UnsafeEntry));
+        assert!(e.message.contains("symbolic link"), "{e}");
+        assert!(!t.path().join("o").exists(), "nothing written");
+    }
+
+    #[test]
     fn refuses_duplicates_and_garbage() {
         let t = tempfile::tempdir().unwrap();
         let z = t.path().join("a.zip");

@@ -747,6 +747,15 @@ fn validate<'c>(
             format!("CodeINSEE {insee} is not routed to any configured client"),
         )
     })?;
+    if !client.handles(&name.flow) {
+        return Err(Error::bad_input(
+            Reason::FlowNotHandled,
+            format!(
+                "CodeINSEE {insee} is routed to client {}, which does not handle flow {}",
+                client.name, name.flow
+            ),
+        ));
+    }
     if env.documents.is_empty() {
         return Err(Error::bad_input(
             Reason::Envelope,

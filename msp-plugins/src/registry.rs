@@ -2,7 +2,7 @@
 //!
 //! Built-in plugins register themselves with [`inventory`]:
 //!
-//! ```ignore
+//! ```text
 //! msp_plugins::register!(MyPlugin);
 //! ```
 //!
