@@ -757,3 +757,20 @@ fn an_archive_for_a_flow_its_town_does_not_handle_is_rejected() {
         "only the tables of the flows the town handles: {tables:?}"
     );
 }
+
+#[test]
+fn archives_still_being_written_wait_for_settle_seconds() {
+    let env = Env::with_config(
+        "settle_seconds = 3600\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    Archive::rco("A-2-FRESH", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(
+        files(&env.input()),
+        ["A-2-FRESH-RCO-LA-1.zip"],
+        "too young: left alone"
+    );
+    env.write_config("settle_seconds = 0\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n");
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(files(&env.done()), ["A-2-FRESH-RCO-LA-1.zip"]);
+}

@@ -378,20 +378,38 @@ impl Backend for SqlBackend {
                     ],
                 )
             };
-            match current(MSP_COMPONENT) {
-                None => {
-                    for t in schema::msp_tables_v1() {
-                        s.execute(&sql::create_table(d, &t).map_err(Error::config)?, &[])?;
-                    }
-                    record(s, MSP_COMPONENT, MSP_VERSION)?;
-                    done.push(format!("MSP tables created (version {MSP_VERSION})"));
+            let at = current(MSP_COMPONENT).unwrap_or(0);
+            if at > MSP_VERSION {
+                return Err(Error::config(format!(
+                    "{label}: MSP tables are version {at}, newer than this msp (version {MSP_VERSION}); upgrade msp"
+                )));
+            }
+            for m in schema::msp_migrations().into_iter().filter(|m| m.version > at) {
+                for t in &m.create {
+                    s.execute(&sql::create_table(d, t).map_err(Error::config)?, &[])?;
                 }
-                Some(v) if v > MSP_VERSION => {
-                    return Err(Error::config(format!(
-                        "{label}: MSP tables are version {v}, newer than this msp (version {MSP_VERSION}); upgrade msp"
-                    )))
+                for (table, col) in &m.add_columns {
+                    s.execute(
+                        &format!(
+                            "ALTER TABLE {} ADD {} {}",
+                            d.quote(table),
+                            d.quote(col.name),
+                            d.column_type(col.ty)
+                        ),
+                        &[],
+                    )?;
                 }
-                Some(_) => {}
+                done.push(format!("{} (version {})", m.description, m.version));
+            }
+            if at == 0 {
+                record(s, MSP_COMPONENT, MSP_VERSION)?;
+            } else if at < MSP_VERSION {
+                exec(
+                    s,
+                    d,
+                    "UPDATE `msp_schema_version` SET `version` = {1}, `applied_at` = {2} WHERE `component` = {3}",
+                    &[Param::int(i64::from(MSP_VERSION)), Param::new(now, ColumnType::Timestamp), Param::text(MSP_COMPONENT)],
+                )?;
             }
             for p in plugins {
                 let component = format!("plugin:{}", p.flow);

@@ -146,6 +146,32 @@ pub fn msp_tables_v1() -> Vec<Table> {
     ]
 }
 
+/// One step of the MSP tables' history, applied in a transaction by
+/// `init` when the database is at an older version.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// The version this step brings the tables to.
+    pub version: u32,
+    /// What it does, for `msp db init`.
+    pub description: &'static str,
+    /// Tables to create.
+    pub create: Vec<Table>,
+    /// Columns to add to existing tables: (table, column).
+    pub add_columns: Vec<(&'static str, Column)>,
+}
+
+/// Every migration of the MSP tables, oldest first; the last one's version
+/// is [`MSP_VERSION`]. A change to the MSP tables adds a step here (and to
+/// [`msp_tables_v1`]'s successor), never edits a released one.
+pub fn msp_migrations() -> Vec<Migration> {
+    vec![Migration {
+        version: 1,
+        description: "MSP tables created",
+        create: msp_tables_v1(),
+        add_columns: Vec::new(),
+    }]
+}
+
 /// A plugin table with its leading `numero` column and key.
 pub fn plugin_table(def: &TableDef) -> Table {
     let mut columns = vec![Column::required(DOSSIER_KEY, Text(64))];
@@ -157,5 +183,19 @@ pub fn plugin_table(def: &TableDef) -> Table {
         columns,
         primary_key,
         references_dossier: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_consecutive_and_end_at_the_current_version() {
+        let m = msp_migrations();
+        for (i, step) in m.iter().enumerate() {
+            assert_eq!(step.version, i as u32 + 1);
+        }
+        assert_eq!(m.last().map(|s| s.version), Some(MSP_VERSION));
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! root = "/var/lib/msp"           # folders default to root/entree, root/travail, ...
+//! settle_seconds = 0              # leave archives younger than this for the next run
 //! [directories]                   # optional: input, work, output, error, done, logs, attachments
 //! [limits]                        # optional: max_total_bytes, max_entries, max_ratio, ratio_threshold_bytes
 //! [[client]]
@@ -239,6 +240,8 @@ pub struct DirectoriesConfig {
 struct RawConfig {
     root: Option<PathBuf>,
     #[serde(default)]
+    settle_seconds: u64,
+    #[serde(default)]
     directories: DirectoriesConfig,
     #[serde(default)]
     limits: Limits,
@@ -257,6 +260,9 @@ pub struct Config {
     pub limits: Limits,
     /// The clients.
     pub clients: Vec<ClientConfig>,
+    /// An archive modified less than this many seconds ago is left for the
+    /// next run (a transport may still be writing it under its final name).
+    pub settle_seconds: u64,
     /// Where it came from (`embedded default` or a file path).
     pub source: String,
 }
@@ -309,6 +315,7 @@ impl Config {
             folders,
             limits: raw.limits,
             clients: raw.client,
+            settle_seconds: raw.settle_seconds,
             source,
         };
         config.check()?;

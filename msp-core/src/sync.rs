@@ -221,10 +221,20 @@ impl<'a> Synchronizer<'a> {
             if !meta.is_file() {
                 continue;
             }
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let age = SystemTime::now()
+                .duration_since(modified)
+                .unwrap_or_default();
+            if age.as_secs() < self.config.settle_seconds {
+                tracing::info!(
+                    "{name}: modified {age:?} ago, left for the next run (settle_seconds)"
+                );
+                continue;
+            }
             found.push(Candidate {
                 name,
                 parsed,
-                modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                modified,
             });
         }
         let mut oldest: HashMap<String, SystemTime> = HashMap::new();
