@@ -153,8 +153,26 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(config)
 }
 
+/// The built-in plugins and those the configuration names (`plugins = [...]`).
+fn registry_for(config: &Config) -> Result<Registry> {
+    let mut registry = Registry::builtin();
+    for path in &config.plugins {
+        let plugin =
+            msp_plugins::external::ExternalPlugin::load(path).map_err(anyhow::Error::msg)?;
+        registry.add(plugin);
+    }
+    Ok(registry)
+}
+
 fn execute(cli: Cli) -> Result<i32> {
-    let registry = Registry::builtin();
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = cli.command
+    {
+        return config_check(cli.config.as_deref());
+    }
+    let config = load_config(cli.config.as_deref())?;
+    let registry = registry_for(&config)?;
     match cli.command {
         Command::Plugins => {
             for p in registry.iter() {
@@ -170,11 +188,8 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Config {
-            command: ConfigCommand::Check,
-        } => config_check(cli.config.as_deref(), &registry),
+        Command::Config { .. } => unreachable!("handled above"),
         Command::Run { flows } => {
-            let config = load_config(cli.config.as_deref())?;
             let mut selected = registry.clone();
             if !flows.is_empty() {
                 let unknown = selected.restrict(&flows);
@@ -196,7 +211,6 @@ fn execute(cli: Cli) -> Result<i32> {
         Command::Db {
             command: DbCommand::Init,
         } => {
-            let config = load_config(cli.config.as_deref())?;
             config.folders.ensure()?;
             let schemas = db_backends::plugin_schemas(&registry);
             let mut failed = false;
@@ -221,7 +235,6 @@ fn execute(cli: Cli) -> Result<i32> {
             Ok(if failed { 2 } else { 0 })
         }
         Command::Dossier { command } => {
-            let config = load_config(cli.config.as_deref())?;
             let connector = db_backends::AutoInit::new(&registry);
             // One backend per database: several towns may share one.
             let mut seen = std::collections::HashSet::new();
@@ -296,7 +309,7 @@ fn execute(cli: Cli) -> Result<i32> {
 }
 
 /// `msp config check`: every problem on its own line, exit 2 if any.
-fn config_check(path: Option<&Path>, registry: &Registry) -> Result<i32> {
+fn config_check(path: Option<&Path>) -> Result<i32> {
     let config = match load_config(path) {
         Ok(c) => c,
         Err(e) => {
@@ -310,6 +323,25 @@ fn config_check(path: Option<&Path>, registry: &Registry) -> Result<i32> {
         config.clients.len()
     );
     let mut failed = false;
+    let mut registry = Registry::builtin();
+    for path in &config.plugins {
+        match msp_plugins::external::ExternalPlugin::load(path) {
+            Ok(p) => {
+                println!(
+                    "ok   plugin {} ({}) from {}",
+                    p.flow_code(),
+                    p.application(),
+                    path.display()
+                );
+                registry.add(p);
+            }
+            Err(e) => {
+                failed = true;
+                println!("FAIL plugin: {e}");
+            }
+        }
+    }
+    let registry = &registry;
     let problems = config.check_folders();
     if problems.is_empty() {
         println!("ok   folders under {}", config.root.display());

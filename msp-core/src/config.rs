@@ -240,6 +240,8 @@ pub struct DirectoriesConfig {
 struct RawConfig {
     root: Option<PathBuf>,
     #[serde(default)]
+    plugins: Vec<PathBuf>,
+    #[serde(default)]
     settle_seconds: u64,
     #[serde(default)]
     directories: DirectoriesConfig,
@@ -260,6 +262,8 @@ pub struct Config {
     pub limits: Limits,
     /// The clients.
     pub clients: Vec<ClientConfig>,
+    /// Plugin libraries to load (absolute, or relative to the configuration file).
+    pub plugins: Vec<PathBuf>,
     /// An archive modified less than this many seconds ago is left for the
     /// next run (a transport may still be writing it under its final name).
     pub settle_seconds: u64,
@@ -316,6 +320,7 @@ impl Config {
             limits: raw.limits,
             clients: raw.client,
             settle_seconds: raw.settle_seconds,
+            plugins: raw.plugins.iter().map(|p| base.join(p)).collect(),
             source,
         };
         config.check()?;

@@ -9,10 +9,13 @@
 //! the rule, which end in the error log beside the rejected archive.
 //!
 //! Built-in plugins register with [`register!`]; [`Registry::builtin`]
-//! collects them.
-#![forbid(unsafe_code)]
+//! collects them. Plugins built outside this repository are shared libraries
+//! made with [`export_plugin!`] and loaded by [`external::ExternalPlugin`].
+// `unsafe` is denied everywhere but in `external` (loading plugin libraries).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod external;
 pub mod fields;
 pub mod plugin;
 pub mod record;
@@ -28,3 +31,5 @@ pub use registry::{Registration, Registry};
 
 #[doc(hidden)]
 pub use inventory;
+#[doc(hidden)]
+pub use serde_json;

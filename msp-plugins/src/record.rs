@@ -12,7 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 pub const DOSSIER_KEY: &str = "numero";
 
 /// Engine-neutral column type; each backend maps it to its own DDL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ColumnType {
     /// Text of at most this many characters.
     Text(u32),
@@ -109,7 +109,7 @@ impl TableDef {
 }
 
 /// A typed value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// Absent.
     Null,

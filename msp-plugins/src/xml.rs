@@ -42,7 +42,7 @@ fn err(message: impl Into<String>) -> XmlError {
 }
 
 /// One element of a parsed document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Element {
     /// Local name, without prefix (`Message` for `<ns2:Message>`).
     pub name: String,

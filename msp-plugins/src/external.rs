@@ -1,0 +1,470 @@
+//! Plugins loaded at run time from a shared library (`plugins = [...]` in
+//! the configuration), for démarches written outside this repository.
+//!
+//! Rust has no stable ABI, so the boundary is a small C ABI carrying JSON:
+//! the library exports `msp_plugin_v1`, returning a table of three
+//! functions — `describe` (flow, application, tables, comments), `parse`
+//! (documents in, rows or a refusal out) and `free` (the library frees the
+//! strings it allocated). A plugin author writes an ordinary [`FlowPlugin`]
+//! in a `cdylib` crate and adds [`export_plugin!`](crate::export_plugin);
+//! every exported function catches panics, which would otherwise abort msp.
+//!
+//! This module holds the crate's only `unsafe` code: loading the library
+//! and calling through its function pointers.
+
+use std::collections::BTreeMap;
+use std::ffi::{c_char, CStr, CString};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::plugin::{DataDocument, FlowPlugin, ParseContext, PluginError, Records};
+use crate::record::{Column, ColumnType, Row, TableDef, Value};
+use crate::xml::Element;
+
+/// The ABI version this msp speaks.
+pub const ABI_VERSION: u32 = 1;
+
+/// The table a plugin library exports (symbol `msp_plugin_v1`).
+#[repr(C)]
+pub struct PluginV1 {
+    /// [`ABI_VERSION`].
+    pub abi_version: u32,
+    /// Returns the [`Description`] as JSON (freed with `free`).
+    pub describe: extern "C" fn() -> *mut c_char,
+    /// Takes a [`ParseInput`] as JSON, returns a [`ParseOutput`] as JSON.
+    pub parse: extern "C" fn(input: *const c_char) -> *mut c_char,
+    /// Frees a string returned by `describe` or `parse`.
+    pub free: extern "C" fn(s: *mut c_char),
+}
+
+/// A column, as exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnDesc {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub ty: ColumnType,
+    /// Nullable.
+    pub nullable: bool,
+}
+
+/// A table, as exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableDesc {
+    /// Name.
+    pub name: String,
+    /// Comment.
+    pub comment: String,
+    /// Columns.
+    pub columns: Vec<ColumnDesc>,
+    /// Key columns besides `numero`.
+    pub key: Vec<String>,
+}
+
+/// What `describe` returns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Description {
+    /// Flow code.
+    pub flow: String,
+    /// Business application.
+    pub application: String,
+    /// One line.
+    pub description: String,
+    /// Table layout version.
+    pub schema_version: u32,
+    /// Tables.
+    pub tables: Vec<TableDesc>,
+    /// Default comments by status.
+    pub comments: BTreeMap<u16, String>,
+}
+
+/// A data document, as exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentDesc {
+    /// Document/Code.
+    pub code: String,
+    /// File name.
+    pub file_name: String,
+    /// Root element.
+    pub root: Element,
+}
+
+/// What `parse` takes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParseInput {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// FileNumber.
+    pub file_number: u32,
+    /// CodeINSEE.
+    pub insee: String,
+    /// Teledemarche/Date.
+    pub submitted_at: Option<NaiveDateTime>,
+    /// The documents.
+    pub documents: Vec<DocumentDesc>,
+}
+
+/// A row, as exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowDesc {
+    /// Table.
+    pub table: String,
+    /// (column, value).
+    pub values: Vec<(String, Value)>,
+}
+
+/// What `parse` returns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ParseOutput {
+    /// Rows and summary.
+    Ok {
+        /// Rows.
+        rows: Vec<RowDesc>,
+        /// Summary.
+        summary: String,
+    },
+    /// A refusal.
+    Refused {
+        /// Element.
+        element: String,
+        /// Rule.
+        rule: String,
+    },
+}
+
+/// Plugin side: the description of a [`FlowPlugin`].
+pub fn describe_plugin(p: &dyn FlowPlugin) -> Description {
+    Description {
+        flow: p.flow_code().into(),
+        application: p.application().into(),
+        description: p.description().into(),
+        schema_version: p.schema_version(),
+        tables: p
+            .tables()
+            .iter()
+            .map(|t| TableDesc {
+                name: t.name.into(),
+                comment: t.comment.into(),
+                columns: t
+                    .columns
+                    .iter()
+                    .map(|c| ColumnDesc {
+                        name: c.name.into(),
+                        ty: c.ty,
+                        nullable: c.nullable,
+                    })
+                    .collect(),
+                key: t.key.iter().map(|k| k.to_string()).collect(),
+            })
+            .collect(),
+        comments: crate::STATUSES
+            .iter()
+            .map(|s| (*s, p.default_comment(*s).to_string()))
+            .collect(),
+    }
+}
+
+/// Plugin side: runs `parse` on JSON input.
+pub fn parse_with_plugin(p: &dyn FlowPlugin, input: &str) -> ParseOutput {
+    let input: ParseInput = match serde_json::from_str(input) {
+        Ok(i) => i,
+        Err(e) => {
+            return ParseOutput::Refused {
+                element: "input".into(),
+                rule: format!("is not valid: {e}"),
+            }
+        }
+    };
+    let ctx = ParseContext {
+        numero: input.numero,
+        file_number: input.file_number,
+        insee: input.insee,
+        submitted_at: input.submitted_at,
+    };
+    let docs: Vec<DataDocument> = input
+        .documents
+        .into_iter()
+        .map(|d| DataDocument {
+            code: d.code,
+            file_name: d.file_name,
+            root: d.root,
+        })
+        .collect();
+    match p.parse(&ctx, &docs) {
+        Ok(r) => ParseOutput::Ok {
+            rows: r
+                .rows
+                .into_iter()
+                .map(|row| RowDesc {
+                    table: row.table.into(),
+                    values: row
+                        .values
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                })
+                .collect(),
+            summary: r.summary,
+        },
+        Err(e) => ParseOutput::Refused {
+            element: e.element,
+            rule: e.rule,
+        },
+    }
+}
+
+/// Plugin side: a JSON string for the host (freed by [`free_string`]).
+pub fn to_c_string(s: String) -> *mut c_char {
+    CString::new(s.replace('\0', ""))
+        .unwrap_or_default()
+        .into_raw()
+}
+
+/// Plugin side: frees a string made by [`to_c_string`].
+///
+/// # Safety
+/// `s` must come from [`to_c_string`] in this same library and be freed
+/// only once (the host's contract).
+#[allow(unsafe_code)]
+pub unsafe fn free_string(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: see the function's contract.
+        drop(unsafe { CString::from_raw(s) });
+    }
+}
+
+/// Exports a [`FlowPlugin`] type (with `Default`) from a `cdylib` crate as
+/// `msp_plugin_v1`.
+#[macro_export]
+macro_rules! export_plugin {
+    ($ty:ty) => {
+        extern "C" fn __msp_describe() -> *mut ::std::ffi::c_char {
+            let out = ::std::panic::catch_unwind(|| {
+                let p = <$ty as ::std::default::Default>::default();
+                $crate::serde_json::to_string(&$crate::external::describe_plugin(&p))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+            $crate::external::to_c_string(out)
+        }
+        extern "C" fn __msp_parse(input: *const ::std::ffi::c_char) -> *mut ::std::ffi::c_char {
+            let text = if input.is_null() {
+                String::new()
+            } else {
+                // SAFETY: the host passes a NUL-terminated string it owns for the call.
+                #[allow(unsafe_code)]
+                unsafe { ::std::ffi::CStr::from_ptr(input) }
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            let out = ::std::panic::catch_unwind(|| {
+                let p = <$ty as ::std::default::Default>::default();
+                $crate::external::parse_with_plugin(&p, &text)
+            })
+            .unwrap_or_else(|_| $crate::external::ParseOutput::Refused {
+                element: "plugin".into(),
+                rule: "panicked while reading the document".into(),
+            });
+            $crate::external::to_c_string($crate::serde_json::to_string(&out).unwrap_or_default())
+        }
+        extern "C" fn __msp_free(s: *mut ::std::ffi::c_char) {
+            // SAFETY: the host hands back, once, a string `describe` or `parse` returned.
+            #[allow(unsafe_code)]
+            let _ = ::std::panic::catch_unwind(|| unsafe { $crate::external::free_string(s) });
+        }
+        static __MSP_PLUGIN: $crate::external::PluginV1 = $crate::external::PluginV1 {
+            abi_version: $crate::external::ABI_VERSION,
+            describe: __msp_describe,
+            parse: __msp_parse,
+            free: __msp_free,
+        };
+        /// The entry point msp looks up.
+        #[no_mangle]
+        pub extern "C" fn msp_plugin_v1() -> *const $crate::external::PluginV1 {
+            &__MSP_PLUGIN
+        }
+    };
+}
+
+/// Host side: a plugin living in a shared library.
+pub struct ExternalPlugin {
+    _lib: libloading::Library,
+    vtable: &'static PluginV1,
+    flow: &'static str,
+    application: &'static str,
+    description: &'static str,
+    schema_version: u32,
+    tables: Vec<TableDef>,
+    comments: BTreeMap<u16, &'static str>,
+}
+
+fn leak(s: String) -> &'static str {
+    // Plugins are loaded once per process; their names live as long.
+    Box::leak(s.into_boxed_str())
+}
+
+impl ExternalPlugin {
+    /// Loads the library at `path` and reads its description.
+    pub fn load(path: &Path) -> Result<Arc<dyn FlowPlugin>, String> {
+        let shown = path.display();
+        // SAFETY: loading runs the library's initialisers; the configuration
+        // names libraries the administrator installed as msp plugins.
+        #[allow(unsafe_code)]
+        let lib = unsafe { libloading::Library::new(path) }
+            .map_err(|e| format!("cannot load plugin {shown}: {e}"))?;
+        // SAFETY: the symbol has the signature `export_plugin!` gives it.
+        #[allow(unsafe_code)]
+        let vtable: &'static PluginV1 = unsafe {
+            let entry: libloading::Symbol<'_, extern "C" fn() -> *const PluginV1> = lib
+                .get(b"msp_plugin_v1\0")
+                .map_err(|e| format!("{shown} is not an msp plugin (no msp_plugin_v1): {e}"))?;
+            let ptr = entry();
+            if ptr.is_null() {
+                return Err(format!("{shown}: msp_plugin_v1 returned nothing"));
+            }
+            // The table is a static of the library, which we keep loaded.
+            &*ptr
+        };
+        if vtable.abi_version != ABI_VERSION {
+            return Err(format!(
+                "{shown}: plugin ABI version {} but this msp speaks {ABI_VERSION}",
+                vtable.abi_version
+            ));
+        }
+        let json = call(vtable, (vtable.describe)());
+        let d: Description =
+            serde_json::from_str(&json).map_err(|e| format!("{shown}: bad description: {e}"))?;
+        let tables = d
+            .tables
+            .into_iter()
+            .map(|t| TableDef {
+                name: leak(t.name),
+                comment: leak(t.comment),
+                columns: t
+                    .columns
+                    .into_iter()
+                    .map(|c| Column {
+                        name: leak(c.name),
+                        ty: c.ty,
+                        nullable: c.nullable,
+                    })
+                    .collect(),
+                key: t.key.into_iter().map(leak).collect(),
+            })
+            .collect();
+        Ok(Arc::new(ExternalPlugin {
+            _lib: lib,
+            vtable,
+            flow: leak(d.flow),
+            application: leak(d.application),
+            description: leak(d.description),
+            schema_version: d.schema_version,
+            tables,
+            comments: d.comments.into_iter().map(|(k, v)| (k, leak(v))).collect(),
+        }))
+    }
+}
+
+/// Takes a string returned by the library and frees it there.
+fn call(vtable: &PluginV1, ptr: *mut c_char) -> String {
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: the library returned a NUL-terminated string it allocated;
+    // we copy it and hand it back to the library's own `free`.
+    #[allow(unsafe_code)]
+    let s = unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned();
+    (vtable.free)(ptr);
+    s
+}
+
+impl FlowPlugin for ExternalPlugin {
+    fn flow_code(&self) -> &'static str {
+        self.flow
+    }
+    fn application(&self) -> &'static str {
+        self.application
+    }
+    fn description(&self) -> &'static str {
+        self.description
+    }
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+    fn tables(&self) -> Vec<TableDef> {
+        self.tables.clone()
+    }
+    fn parse(
+        &self,
+        ctx: &ParseContext,
+        documents: &[DataDocument],
+    ) -> Result<Records, PluginError> {
+        let input = ParseInput {
+            numero: ctx.numero.clone(),
+            file_number: ctx.file_number,
+            insee: ctx.insee.clone(),
+            submitted_at: ctx.submitted_at,
+            documents: documents
+                .iter()
+                .map(|d| DocumentDesc {
+                    code: d.code.clone(),
+                    file_name: d.file_name.clone(),
+                    root: d.root.clone(),
+                })
+                .collect(),
+        };
+        let json = serde_json::to_string(&input)
+            .map_err(|e| PluginError::new(self.flow, format!("cannot encode input: {e}")))?;
+        let c = CString::new(json)
+            .map_err(|e| PluginError::new(self.flow, format!("input has a NUL byte: {e}")))?;
+        let out = call(self.vtable, (self.vtable.parse)(c.as_ptr()));
+        match serde_json::from_str::<ParseOutput>(&out) {
+            Ok(ParseOutput::Ok { rows, summary }) => {
+                let mut out_rows = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let table =
+                        self.tables
+                            .iter()
+                            .find(|t| t.name == r.table)
+                            .ok_or_else(|| {
+                                PluginError::new(
+                                    self.flow,
+                                    format!("plugin returned a row for unknown table {}", r.table),
+                                )
+                            })?;
+                    let mut row = Row::new(table.name);
+                    for (k, v) in r.values {
+                        let col = table.column(&k).ok_or_else(|| {
+                            PluginError::new(
+                                self.flow,
+                                format!("plugin returned unknown column {}.{k}", table.name),
+                            )
+                        })?;
+                        row = row.set(col.name, v);
+                    }
+                    out_rows.push(row);
+                }
+                Ok(Records {
+                    rows: out_rows,
+                    summary,
+                })
+            }
+            Ok(ParseOutput::Refused { element, rule }) => Err(PluginError::new(element, rule)),
+            Err(e) => Err(PluginError::new(
+                self.flow,
+                format!("plugin answered something unreadable: {e}"),
+            )),
+        }
+    }
+    fn default_comment(&self, status: u16) -> &'static str {
+        self.comments
+            .get(&status)
+            .copied()
+            .unwrap_or_else(|| crate::default_comment(status))
+    }
+}

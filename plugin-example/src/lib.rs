@@ -1,0 +1,101 @@
+//! An example of a démarche written outside msp and loaded at run time:
+//! `EXEMPLE-LA`, a request for a copy of a municipal document (the
+//! document `DemandeDocument` with `Nom`, `Prenom`, `Document` and an
+//! optional `NombreExemplaires`).
+//!
+//! Build it with `cargo build --release -p plugin-example`, then name the
+//! library in the configuration:
+//!
+//! ```toml
+//! plugins = ["/usr/lib/msp/libplugin_example.so"]
+//! ```
+//!
+//! A plugin outside msp is an ordinary [`FlowPlugin`] plus one line,
+//! `msp_plugins::export_plugin!(MyPlugin);`, in a `cdylib` crate.
+
+use msp_plugins::fields;
+use msp_plugins::{
+    Column, ColumnType, DataDocument, FlowPlugin, ParseContext, PluginError, Records, Row, TableDef,
+};
+
+/// The plugin.
+#[derive(Debug, Default)]
+pub struct Exemple;
+
+msp_plugins::export_plugin!(Exemple);
+
+impl FlowPlugin for Exemple {
+    fn flow_code(&self) -> &'static str {
+        "EXEMPLE-LA"
+    }
+
+    fn application(&self) -> &'static str {
+        "Archives"
+    }
+
+    fn description(&self) -> &'static str {
+        "demande de copie d'un document municipal (example external plugin)"
+    }
+
+    fn tables(&self) -> Vec<TableDef> {
+        vec![TableDef {
+            name: "exemple_demande",
+            comment: "the request",
+            columns: vec![
+                Column::required("nom", ColumnType::Text(255)),
+                Column::required("prenom", ColumnType::Text(255)),
+                Column::required("document", ColumnType::Text(255)),
+                Column::required("exemplaires", ColumnType::Integer),
+            ],
+            key: vec![],
+        }]
+    }
+
+    fn parse(
+        &self,
+        _ctx: &ParseContext,
+        documents: &[DataDocument],
+    ) -> Result<Records, PluginError> {
+        let (nom, prenom, document, copies) = msp_plugins::plugin::read_document(
+            documents,
+            "DemandeDocument",
+            |root| {
+                let copies = match root.text_at("NombreExemplaires") {
+                    None => 1,
+                    Some(v) => v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=5).contains(n))
+                        .ok_or_else(|| {
+                            PluginError::new(
+                                "NombreExemplaires",
+                                format!("is {v} but must be 1 to 5"),
+                            )
+                        })?,
+                };
+                Ok((
+                    fields::required(root, "", "Nom", 255)?,
+                    fields::required(root, "", "Prenom", 255)?,
+                    fields::required(root, "", "Document", 255)?,
+                    copies,
+                ))
+            },
+            |_| Ok(()),
+        )?;
+        Ok(Records {
+            summary: format!("{nom} {prenom}: {document} x{copies}"),
+            rows: vec![Row::new("exemple_demande")
+                .set("nom", nom)
+                .set("prenom", prenom)
+                .set("document", document)
+                .set("exemplaires", copies)],
+        })
+    }
+
+    fn default_comment(&self, status: u16) -> &'static str {
+        match status {
+            19 => "Votre copie est prête : vous pouvez la retirer en mairie.",
+            s => msp_plugins::default_comment(s),
+        }
+    }
+}

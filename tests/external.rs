@@ -1,0 +1,97 @@
+//! A démarche written outside msp, loaded from a shared library named in
+//! the configuration (`plugins = [...]`), imports like a built-in one.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{files, Env};
+use portal_sim::Archive;
+
+/// The example plugin's shared library, built with the tests
+/// (plugin-example is a dev-dependency with crate-type cdylib).
+fn library() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    for dir in [deps.to_path_buf(), deps.parent().unwrap().to_path_buf()] {
+        for name in [
+            "libplugin_example.so",
+            "libplugin_example.dylib",
+            "plugin_example.dll",
+        ] {
+            let p = dir.join(name);
+            if p.exists() {
+                return p;
+            }
+        }
+    }
+    panic!("libplugin_example not built next to {}", deps.display());
+}
+
+const DOC: &str = "<?xml version=\"1.0\"?><DemandeDocument xmlns=\"urn:exemple\"><Nom>Lefèvre</Nom><Prenom>Zoé</Prenom><Document>Délibération du 3 mars</Document><NombreExemplaires>2</NombreExemplaires></DemandeDocument>";
+
+#[test]
+fn an_external_plugin_imports_validates_and_returns() {
+    let lib = library();
+    let env = Env::with_config(&format!(
+        "plugins = [\"{}\"]\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
+        lib.display()
+    ));
+    let r = env.msp(&["plugins"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("EXEMPLE-LA Archives"), "{}", r.stdout);
+    assert!(r.stdout.contains("table exemple_demande"), "{}", r.stdout);
+    let r = env.msp(&["config", "check"]);
+    assert!(
+        r.stdout.contains("ok   plugin EXEMPLE-LA (Archives) from"),
+        "{}",
+        r.stdout
+    );
+
+    Archive::with_document("A-2-EXT", "EXEMPLE-LA", 1, "EX-XML", DOC.into())
+        .write_to(&env.input())
+        .unwrap();
+    let bad = DOC.replace("<NombreExemplaires>2</", "<NombreExemplaires>9</");
+    Archive::with_document("A-2-EXTBAD", "EXEMPLE-LA", 1, "EX-XML", bad)
+        .write_to(&env.input())
+        .unwrap();
+    Archive::rco("A-2-BUILTIN", 1)
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.done()),
+        ["A-2-BUILTIN-RCO-LA-1.zip", "A-2-EXT-EXEMPLE-LA-1.zip"]
+    );
+    let log = std::fs::read_to_string(env.error().join("A-2-EXTBAD-EXEMPLE-LA-1.zip.log")).unwrap();
+    assert!(
+        log.contains("NombreExemplaires is 9 but must be 1 to 5"),
+        "{log}"
+    );
+    assert_eq!(
+        env.dossier("A-2-EXT")["summary"],
+        "Lefèvre Zoé: Délibération du 3 mars x2"
+    );
+    let rows = common::query_strings(
+        &env.db(),
+        "SELECT nom || '|' || document || '|' || exemplaires AS v FROM exemple_demande",
+    );
+    assert_eq!(rows, ["Lefèvre|Délibération du 3 mars|2"]);
+    let r = env.msp(&["dossier", "status", "A-2-EXT", "16"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.msp(&["dossier", "status", "A-2-EXT", "19"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.run(&[]).code, 0);
+    // 19 (superseding the untransmitted 16) with the plugin's own comment, then 100.
+    let msg = common::zip_text(
+        &env.output().join("A-2-EXT-EXEMPLE-LA-2.zip"),
+        "message.xml",
+    );
+    assert!(msg.contains("<ns2:Etat>19</ns2:Etat>"), "{msg}");
+    assert!(
+        msg.contains("Votre copie est prête : vous pouvez la retirer en mairie."),
+        "{msg}"
+    );
+    assert_eq!(env.dossier("A-2-EXT")["status"], 100);
+}
