@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use chrono::{Local, NaiveDateTime};
+use chrono::NaiveDateTime;
 use msp_plugins::xml;
 use msp_plugins::{DataDocument, FlowPlugin, ParseContext, Records, Registry};
 use sha2::{Digest, Sha256};
@@ -28,7 +28,7 @@ use crate::envelope::{self, Message};
 use crate::error::{Error, ErrorKind, Reason, Result};
 use crate::extract::{self, Extracted};
 use crate::folders::{self, Claim};
-use crate::lifecycle;
+use crate::lifecycle::{self, now};
 use crate::naming::{self, ArchiveName};
 use crate::synclog::SyncLog;
 
@@ -125,20 +125,6 @@ struct Validated<'c> {
     message: Message,
     records: Records,
     plugin: Arc<dyn FlowPlugin>,
-}
-
-fn now() -> NaiveDateTime {
-    Local::now().naive_local().with_nanosecond_zero()
-}
-
-trait NoNanos {
-    fn with_nanosecond_zero(self) -> Self;
-}
-impl NoNanos for NaiveDateTime {
-    fn with_nanosecond_zero(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(0).unwrap_or(self)
-    }
 }
 
 impl<'a> Synchronizer<'a> {
