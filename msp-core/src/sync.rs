@@ -117,6 +117,8 @@ pub struct Synchronizer<'a> {
     connector: &'a dyn Connector,
     /// Connected backends, by database URL.
     backends: HashMap<String, Arc<dyn Backend>>,
+    /// Databases that could not be reached in this run, with the error.
+    unreachable: HashMap<String, Error>,
 }
 
 /// A validated archive: everything needed to write it.
@@ -135,6 +137,7 @@ impl<'a> Synchronizer<'a> {
             registry,
             connector,
             backends: HashMap::new(),
+            unreachable: HashMap::new(),
         }
     }
 
@@ -144,12 +147,22 @@ impl<'a> Synchronizer<'a> {
         if let Some(b) = self.backends.get(&client.database) {
             return Ok(b.clone());
         }
-        let b = self
-            .connector
-            .connect(self.config, client)
-            .map_err(|e| e.context(format!("database of client {}", client.name)))?;
-        self.backends.insert(client.database.clone(), b.clone());
-        Ok(b)
+        // A database that could not be reached is not tried again in this
+        // run: its archives go straight back to input.
+        if let Some(e) = self.unreachable.get(&client.database) {
+            return Err(e.clone());
+        }
+        match self.connector.connect(self.config, client) {
+            Ok(b) => {
+                self.backends.insert(client.database.clone(), b.clone());
+                Ok(b)
+            }
+            Err(e) => {
+                let e = e.context(format!("database of client {}", client.name));
+                self.unreachable.insert(client.database.clone(), e.clone());
+                Err(e)
+            }
+        }
     }
 
     /// One synchronisation of the flows in the registry.
