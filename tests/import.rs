@@ -513,6 +513,10 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
         .routed_to("69123")
         .write_to(&env.input())
         .unwrap();
+    Archive::aec("A-2-LYON2", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
     let r = env.run(&[]);
     assert_eq!(
         r.code, 2,
@@ -524,7 +528,10 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
         "{}",
         r.stdout
     );
-    assert_eq!(files(&env.input()), vec!["A-2-LYON-RCO-LA-1.zip"]);
+    assert_eq!(
+        files(&env.input()),
+        vec!["A-2-LYON-RCO-LA-1.zip", "A-2-LYON2-AEC-LA-1.zip"]
+    );
     assert_eq!(files(&env.done()), vec!["A-2-PARIS-RCO-LA-1.zip"]);
     assert!(files(&env.error()).is_empty(), "trouble is not bad input");
     assert!(env.work_files().is_empty());
@@ -536,7 +543,11 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(
         files(&env.done()),
-        vec!["A-2-LYON-RCO-LA-1.zip", "A-2-PARIS-RCO-LA-1.zip"]
+        vec![
+            "A-2-LYON-RCO-LA-1.zip",
+            "A-2-LYON2-AEC-LA-1.zip",
+            "A-2-PARIS-RCO-LA-1.zip"
+        ]
     );
     assert_eq!(env.dossier("A-2-LYON")["insee"], "69123");
 }
