@@ -36,6 +36,9 @@ enum Command {
         /// Only this flow (repeatable); default: every registered flow.
         #[arg(long = "flow", value_name = "CODE")]
         flows: Vec<String>,
+        /// Run continuously: a synchronisation every SECONDS until stopped.
+        #[arg(long, value_name = "SECONDS")]
+        every: Option<u64>,
     },
     /// Database administration.
     Db {
@@ -189,7 +192,7 @@ fn execute(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Config { .. } => unreachable!("handled above"),
-        Command::Run { flows } => {
+        Command::Run { flows, every } => {
             let mut selected = registry.clone();
             if !flows.is_empty() {
                 let unknown = selected.restrict(&flows);
@@ -203,10 +206,20 @@ fn execute(cli: Cli) -> Result<i32> {
             }
             // Tables are created for every registered plugin, whatever --flow says.
             let connector = db_backends::AutoInit::new(&registry);
-            let mut sync = Synchronizer::new(&config, &selected, &connector);
-            let report = sync.run()?;
-            print_report(&report);
-            Ok(report.exit_code())
+            let Some(seconds) = every else {
+                let report = Synchronizer::new(&config, &selected, &connector).run()?;
+                print_report(&report);
+                return Ok(report.exit_code());
+            };
+            // Continuous mode: each round connects afresh, so a database
+            // that was down is tried again; trouble never stops the loop.
+            loop {
+                match Synchronizer::new(&config, &selected, &connector).run() {
+                    Ok(report) => print_report(&report),
+                    Err(e) => eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}"),
+                }
+                std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
+            }
         }
         Command::Db {
             command: DbCommand::Init,

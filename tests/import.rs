@@ -785,3 +785,26 @@ fn archives_still_being_written_wait_for_settle_seconds() {
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(files(&env.done()), ["A-2-FRESH-RCO-LA-1.zip"]);
 }
+
+#[test]
+fn continuous_mode_imports_what_arrives_until_stopped() {
+    let env = Env::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
+        .args(["run", "--every", "1"])
+        .current_dir(env.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Archive::rco("A-2-LATER", 1).write_to(&env.input()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while files(&env.done()).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(still_running, "msp run --every keeps running");
+    assert_eq!(files(&env.done()), ["A-2-LATER-RCO-LA-1.zip"]);
+    assert_eq!(files(&env.output()), ["A-2-LATER-RCO-LA-1.zip"]);
+}

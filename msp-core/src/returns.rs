@@ -99,7 +99,11 @@ pub fn write_return(output: &Path, m: &ReturnMessage<'_>) -> Result<PathBuf> {
         }
         let file = zip.finish()?;
         file.sync_all()?;
-        fs::rename(&tmp, &final_path)
+        fs::rename(&tmp, &final_path)?;
+        // Make the rename itself durable: the portal must find the archive.
+        #[cfg(unix)]
+        File::open(output)?.sync_all()?;
+        Ok(())
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
