@@ -105,7 +105,15 @@ fn data(name: &str) -> std::path::PathBuf {
 
 /// The behaviour suite: import of the three flows, a rejection, a
 /// duplicate, a complement, and a lifecycle with return flows.
-fn behaviour(engine: &str, config: &str) {
+/// Runs SQL in the test database, as a business application would.
+type Exec<'a> = Option<&'a dyn Fn(&Path, &str)>;
+
+/// What a business application writes to record an agent's decision
+/// (README, "For business applications").
+const APP_STATUS: &str = "INSERT INTO msp_statut (numero, seq, status, indicator, comment, automatic, superseded, cancelled, created_at) \
+     VALUES ('A-2-LYON', 2, 16, 0, 'Pris en charge par le service élections.', FALSE, FALSE, FALSE, '2026-11-28 10:00:00')";
+
+fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     let env = Env::with_config(config);
     let r = env.msp(&["config", "check"]);
     assert_eq!(
@@ -268,11 +276,58 @@ fn behaviour(engine: &str, config: &str) {
     assert!(pdf.starts_with(b"%PDF-"), "{engine}");
     let list = env.msp(&["dossier", "list", "--status", "100"]).stdout;
     assert!(list.contains("A-2-WK1DEGZ"), "{engine}: {list}");
+
+    // A status written straight into the MSP tables by a business application.
+    if let Some(exec) = exec {
+        exec(&env.root(), APP_STATUS);
+        let r = env.run(&[]);
+        assert_eq!(r.code, 0, "{engine}: {}{}", r.stdout, r.stderr);
+        let d = env.dossier("A-2-LYON");
+        assert_eq!(
+            (d["status"].as_u64(), d["indicator"].as_u64()),
+            (Some(16), Some(2)),
+            "{engine}"
+        );
+        let msg = zip_text(&env.output().join("A-2-LYON-ILE-LA-2.zip"), "message.xml");
+        assert!(msg.contains("<ns2:Etat>16</ns2:Etat>"), "{engine}: {msg}");
+        assert!(
+            msg.contains("Pris en charge par le service élections."),
+            "{engine}: {msg}"
+        );
+    }
+}
+
+fn pg_exec(db: String) -> impl Fn(&Path, &str) {
+    move |_, sql| {
+        let (h, p) = host_port(&pg_admin());
+        let mut c = PgConnection::establish(&format!("postgres://postgres@{h}:{p}/{db}")).unwrap();
+        c.batch_execute(sql).unwrap();
+    }
+}
+
+fn mysql_exec(db: String) -> impl Fn(&Path, &str) {
+    move |_, sql| {
+        let (h, p) = host_port(&mysql_admin());
+        let mut c = MysqlConnection::establish(&format!("mysql://root@{h}:{p}/{db}")).unwrap();
+        c.batch_execute(sql).unwrap();
+    }
+}
+
+fn sqlite_exec(file: Option<std::path::PathBuf>) -> impl Fn(&Path, &str) {
+    move |root, sql| {
+        let path = file.clone().unwrap_or_else(|| root.join("msp.db"));
+        let mut c = diesel::SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+        c.batch_execute(sql).unwrap();
+    }
 }
 
 #[test]
 fn sqlite_embedded() {
-    behaviour("sqlite", &clients("sqlite://msp.db", ""));
+    behaviour(
+        "sqlite",
+        &clients("sqlite://msp.db", ""),
+        Some(&sqlite_exec(None)),
+    );
 }
 
 #[test]
@@ -282,6 +337,7 @@ fn postgres_native() {
     behaviour(
         "postgres",
         &clients(&format!("postgres://postgres@{h}:{p}/{db}"), ""),
+        Some(&pg_exec(db.clone())),
     );
 }
 
@@ -292,6 +348,7 @@ fn mariadb_native() {
     behaviour(
         "mariadb",
         &clients(&format!("mysql://root@{h}:{p}/{db}"), ""),
+        Some(&mysql_exec(db.clone())),
     );
 }
 
@@ -305,6 +362,7 @@ fn postgres_through_odbc() {
     behaviour(
         "odbc postgres",
         &clients(&format!("odbc:Driver={{PostgreSQL Unicode}};Server={h};Port={p};Database={db};Uid=postgres;"), "dialect = \"postgres\""),
+        Some(&pg_exec(db.clone())),
     );
 }
 
@@ -322,6 +380,7 @@ fn mariadb_through_odbc() {
             &format!("odbc:Driver={{MariaDB Unicode}};Socket={socket};Database={db};Uid=root;"),
             "dialect = \"mysql\"",
         ),
+        Some(&mysql_exec(db.clone())),
     );
 }
 
@@ -338,6 +397,7 @@ fn sqlite_through_odbc() {
             &format!("odbc:Driver={{SQLite3}};Database={};", db.display()),
             "dialect = \"sqlite\"",
         ),
+        Some(&sqlite_exec(Some(db.clone()))),
     );
 }
 
@@ -346,7 +406,7 @@ fn sqlite_through_odbc() {
 fn external(var: &str, dialect: &str) {
     match std::env::var(var) {
         Ok(cs) if !cs.trim().is_empty() => {
-            behaviour(dialect, &clients(&format!("odbc:{}", cs.trim_start_matches("odbc:")), &format!("dialect = \"{dialect}\"")))
+            behaviour(dialect, &clients(&format!("odbc:{}", cs.trim_start_matches("odbc:")), &format!("dialect = \"{dialect}\"")), None)
         }
         _ => eprintln!("SKIPPED {dialect}: set {var} to an ODBC connection string to run the suite against it (see docker-compose.yml)"),
     }
