@@ -14,6 +14,8 @@
 //!
 //! The [`Backend`] trait itself is defined in `msp-core` (the core knows
 //! traits, not implementations) and re-exported here.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod engine;
 pub mod generic;
