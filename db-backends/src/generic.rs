@@ -141,7 +141,7 @@ fn opt_ts(v: &Option<String>) -> Option<NaiveDateTime> {
     v.as_deref().and_then(parse_ts)
 }
 
-const DOSSIER_COLS: [&str; 11] = [
+const DOSSIER_COLS: [&str; 10] = [
     "numero",
     "flow",
     "insee",
@@ -152,7 +152,6 @@ const DOSSIER_COLS: [&str; 11] = [
     "status_seq",
     "created_at",
     "updated_at",
-    "numero",
 ];
 
 fn dossier(r: &TextRow) -> Dossier {
@@ -170,7 +169,7 @@ fn dossier(r: &TextRow) -> Dossier {
     }
 }
 
-const STATUS_COLS: [&str; 11] = [
+const STATUS_COLS: [&str; 10] = [
     "seq",
     "status",
     "indicator",
@@ -181,7 +180,6 @@ const STATUS_COLS: [&str; 11] = [
     "transmitted_at",
     "cancelled",
     "return_increment",
-    "numero",
 ];
 
 fn status(r: &TextRow) -> StatusEntry {
@@ -225,18 +223,29 @@ impl SqlBackend {
                 &params,
             )
         })?;
-        let mut flows: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        let mut out = Vec::new();
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The dossiers' flows in one query, not one per return flow.
+        let flows: std::collections::HashMap<String, String> = self
+            .run(false, |s, d| {
+                select(
+                    s,
+                    d,
+                    &msp_table("msp_dossier"),
+                    &["numero", "flow"],
+                    "",
+                    "",
+                    &[],
+                )
+            })?
+            .into_iter()
+            .map(|r| (txt(&r[0]), txt(&r[1])))
+            .collect();
+        let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let numero = txt(&r[0]);
-            let flow = match flows.get(&numero) {
-                Some(f) => f.clone(),
-                None => {
-                    let f = self.dossier(&numero)?.map(|d| d.flow).unwrap_or_default();
-                    flows.insert(numero.clone(), f.clone());
-                    f
-                }
-            };
+            let flow = flows.get(&numero).cloned().unwrap_or_default();
             out.push(ReturnFlow {
                 numero,
                 flow,

@@ -411,13 +411,7 @@ impl Config {
 }
 
 /// An INSEE commune code: 5 characters, digits except Corsica (2A/2B).
-pub fn valid_insee(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 5
-        && b[0].is_ascii_digit()
-        && (b[1].is_ascii_digit() || b[1] == b'A' || b[1] == b'B')
-        && b[2..].iter().all(u8::is_ascii_digit)
-}
+pub use msp_plugins::fields::is_insee as valid_insee;
 
 #[cfg(test)]
 mod tests {

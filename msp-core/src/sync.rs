@@ -277,10 +277,10 @@ impl<'a> Synchronizer<'a> {
         match result {
             Ok((outcome, summary)) => {
                 let moved = folders::move_into(&claim.path, &self.config.folders.done, &name);
-                match (&outcome, &moved) {
-                    (Outcome::Imported(ImportKind::New), _) => counts.imported += 1,
-                    (Outcome::Imported(ImportKind::Complement), _) => counts.complements += 1,
-                    (Outcome::Duplicate, _) => counts.duplicates += 1,
+                match outcome {
+                    Outcome::Imported(ImportKind::New) => counts.imported += 1,
+                    Outcome::Imported(ImportKind::Complement) => counts.complements += 1,
+                    Outcome::Duplicate => counts.duplicates += 1,
                 }
                 let what = match outcome {
                     Outcome::Imported(ImportKind::New) => format!("imported ({summary})"),

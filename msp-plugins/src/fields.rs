@@ -125,6 +125,16 @@ pub fn optional_date(el: &Element, at: &str, name: &str) -> Result<Option<NaiveD
         .transpose()
 }
 
+/// Age in whole years on `on` (birthdays counted by calendar date).
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
 /// An INSEE commune code: 5 characters, digits except Corsica (2A/2B).
 pub fn is_insee(code: &str) -> bool {
     let b = code.as_bytes();

@@ -4,6 +4,7 @@
 //! empty: an empty element means "not given".
 
 use chrono::{NaiveDate, NaiveDateTime};
+use msp_plugins::fields::text;
 use msp_plugins::xml::Element;
 use msp_plugins::PluginError;
 
@@ -124,10 +125,6 @@ pub struct Census {
     pub father: Option<Person>,
     /// FiliationMere, when given.
     pub mother: Option<Person>,
-}
-
-fn text(el: &Element, name: &str) -> Option<String> {
-    el.text_at(name).map(str::to_string)
 }
 
 fn required<'a>(el: &'a Element, path: &str, name: &str) -> Result<&'a Element, PluginError> {

@@ -7,19 +7,11 @@
 //!   AUTRE carries a postal code or a foreign place — checked while reading;
 //! * at least one `FormaliteMotifCode`.
 
-use chrono::{Datelike, NaiveDate};
 use msp_plugins::PluginError;
 
 use crate::document::Census;
 
-/// Age in whole years on `on`.
-pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let mut age = on.year() - birth.year();
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
+pub use msp_plugins::fields::age_on;
 
 /// Checks every rule; the first broken one is returned.
 pub fn check(c: &Census) -> Result<(), PluginError> {
@@ -72,6 +64,7 @@ pub fn check(c: &Census) -> Result<(), PluginError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -6,7 +6,6 @@
 //! * `Motif` CHANGEMENT_COMMUNE requires `AncienneInscription`;
 //! * the elector is at least 17 on `DateDemande`.
 
-use chrono::{Datelike, NaiveDate};
 use msp_plugins::PluginError;
 
 use crate::document::Registration;
@@ -17,14 +16,7 @@ pub const EU_MEMBERS: &[&str] = &[
     "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 ];
 
-/// Age in whole years on `on`.
-pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let mut age = on.year() - birth.year();
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
+pub use msp_plugins::fields::age_on;
 
 /// Checks every rule; the first broken one is returned.
 pub fn check(r: &Registration) -> Result<(), PluginError> {
