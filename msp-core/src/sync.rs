@@ -127,6 +127,8 @@ struct Validated<'c> {
     message: Message,
     records: Records,
     plugin: Arc<dyn FlowPlugin>,
+    /// The plugin's tables, as the rows were checked against them.
+    tables: Vec<msp_plugins::TableDef>,
 }
 
 impl<'a> Synchronizer<'a> {
@@ -534,7 +536,6 @@ impl<'a> Synchronizer<'a> {
             written_at: None,
             collected_at: None,
         };
-        let tables = v.plugin.tables();
         let event = match kind {
             ImportKind::New => format!("file {file_number} imported ({})", candidate.name),
             ImportKind::Complement => format!(
@@ -546,7 +547,7 @@ impl<'a> Synchronizer<'a> {
         let write = ImportWrite {
             kind,
             dossier: &dossier,
-            tables: &tables,
+            tables: &v.tables,
             rows: &v.records.rows,
             attachments: &attachments,
             received: &received,
@@ -847,6 +848,7 @@ fn validate<'c>(
         message,
         records,
         plugin,
+        tables,
     })
 }
 
