@@ -226,22 +226,31 @@ impl SqlBackend {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        // The dossiers' flows in one query, not one per return flow.
-        let flows: std::collections::HashMap<String, String> = self
-            .run(false, |s, d| {
-                select(
-                    s,
-                    d,
-                    &msp_table("msp_dossier"),
-                    &["numero", "flow"],
-                    "",
-                    "",
-                    &[],
-                )
-            })?
-            .into_iter()
-            .map(|r| (txt(&r[0]), txt(&r[1])))
-            .collect();
+        // The dossiers' flows: one lookup for a single dossier (the hot
+        // path), one query for all when the list spans several.
+        let first = txt(&rows[0][0]);
+        let flows: std::collections::HashMap<String, String> =
+            if rows.iter().all(|r| txt(&r[0]) == first) {
+                self.dossier(&first)?
+                    .map(|d| (first, d.flow))
+                    .into_iter()
+                    .collect()
+            } else {
+                self.run(false, |s, d| {
+                    select(
+                        s,
+                        d,
+                        &msp_table("msp_dossier"),
+                        &["numero", "flow"],
+                        "",
+                        "",
+                        &[],
+                    )
+                })?
+                .into_iter()
+                .map(|r| (txt(&r[0]), txt(&r[1])))
+                .collect()
+            };
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let numero = txt(&r[0]);
