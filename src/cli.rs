@@ -39,6 +39,10 @@ enum Command {
         /// Run continuously: a synchronisation every SECONDS until stopped.
         #[arg(long, value_name = "SECONDS")]
         every: Option<u64>,
+        /// Only this client (repeatable, by name): several processes or
+        /// hosts can serve disjoint sets of towns at once.
+        #[arg(long = "client", value_name = "NAME")]
+        clients: Vec<String>,
     },
     /// Database administration.
     Db {
@@ -192,7 +196,31 @@ fn execute(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Config { .. } => unreachable!("handled above"),
-        Command::Run { flows, every } => {
+        Command::Run {
+            flows,
+            every,
+            clients,
+        } => {
+            let unknown: Vec<&String> = clients
+                .iter()
+                .filter(|n| !config.clients.iter().any(|c| &c.name == *n))
+                .collect();
+            if !unknown.is_empty() {
+                bail!(
+                    "unknown client {} (configured: {})",
+                    unknown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    config
+                        .clients
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             let mut selected = registry.clone();
             if !flows.is_empty() {
                 let unknown = selected.restrict(&flows);
@@ -207,14 +235,19 @@ fn execute(cli: Cli) -> Result<i32> {
             // Tables are created for every registered plugin, whatever --flow says.
             let connector = db_backends::AutoInit::new(&registry);
             let Some(seconds) = every else {
-                let report = Synchronizer::new(&config, &selected, &connector).run()?;
+                let report = Synchronizer::new(&config, &selected, &connector)
+                    .only_clients(clients)
+                    .run()?;
                 print_report(&report);
                 return Ok(report.exit_code());
             };
             // Continuous mode: each round connects afresh, so a database
             // that was down is tried again; trouble never stops the loop.
             loop {
-                match Synchronizer::new(&config, &selected, &connector).run() {
+                match Synchronizer::new(&config, &selected, &connector)
+                    .only_clients(clients.clone())
+                    .run()
+                {
                     Ok(report) => print_report(&report),
                     Err(e) => eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}"),
                 }
@@ -558,7 +591,7 @@ fn print_report(r: &msp_core::RunReport) {
         );
     }
     for t in &r.troubles {
-        println!("trouble: {t}");
+        println!("trouble: {}", msp_core::sync::trouble_line(t));
     }
     println!("log: {}", r.log_path.display());
 }

@@ -523,8 +523,17 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
         "trouble gives exit status 2: {}{}",
         r.stdout, r.stderr
     );
+    let trouble: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("trouble: "))
+        .collect();
+    assert_eq!(trouble.len(), 1, "once per cause: {}", r.stdout);
     assert!(
-        r.stdout.contains("trouble: A-2-LYON-RCO-LA-1.zip"),
+        trouble[0].contains("lyon.db")
+            && trouble[0].ends_with(
+                "(2 archives left for the next synchronisation: A-2-LYON-RCO-LA-1.zip, A-2-LYON2-AEC-LA-1.zip)"
+            ),
         "{}",
         r.stdout
     );

@@ -44,6 +44,11 @@ pub trait Session {
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<usize>;
     /// Runs a query whose columns are all cast to text.
     fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<TextRow>>;
+    /// Runs a statement without parameters and without preparing it
+    /// (transaction control such as savepoints).
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.execute(sql, &[]).map(|_| ())
+    }
 }
 
 /// An engine: a connection pool and its dialect.
@@ -61,36 +66,114 @@ pub trait Engine: Send + Sync {
     ) -> Result<()>;
 }
 
-/// Binds [`Param`]s to a boxed diesel `sql_query`, NULLs typed by column.
+/// Splits SQL text at its parameter markers (`?` or `$n`): the text before
+/// each marker and the 0-based index of the parameter it stands for.
+/// Markers inside quoted literals are never produced by msp's statements.
+pub fn split_markers(sql: &str) -> (Vec<(&str, usize)>, &str) {
+    let bytes = sql.as_bytes();
+    let mut parts = Vec::new();
+    let (mut start, mut i, mut next) = (0, 0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'?' => {
+                parts.push((&sql[start..i], next));
+                next += 1;
+                i += 1;
+                start = i;
+            }
+            b'$' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j].is_ascii_digit() {
+                    j += 1;
+                }
+                let n: usize = sql[i + 1..j].parse().unwrap_or(1);
+                parts.push((&sql[start..i], n.saturating_sub(1)));
+                i = j;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    (parts, &sql[start..])
+}
+
+/// A statement for a diesel connection whose text is known only at run
+/// time but is the same for every call of one kind (static SQL per table
+/// and dialect): unlike `sql_query`, diesel keeps it in the connection's
+/// prepared-statement cache, keyed by its text and bind types.
 #[macro_export]
 #[doc(hidden)]
-macro_rules! diesel_bind_all {
-    ($query:expr, $params:expr) => {{
-        use diesel::sql_types as st;
-        use msp_plugins::{ColumnType as CT, Value as V};
-        let mut q = $query;
-        for p in $params {
-            q = match (&p.value, p.ty) {
-                (V::Null, CT::Text(_)) => q.bind::<st::Nullable<st::Text>, _>(None::<String>),
-                (V::Null, CT::Integer) => q.bind::<st::Nullable<st::BigInt>, _>(None::<i64>),
-                (V::Null, CT::Boolean) => q.bind::<st::Nullable<st::Bool>, _>(None::<bool>),
-                (V::Null, CT::Date) => {
-                    q.bind::<st::Nullable<st::Date>, _>(None::<chrono::NaiveDate>)
-                }
-                (V::Null, CT::Timestamp) => {
-                    q.bind::<st::Nullable<st::Timestamp>, _>(None::<chrono::NaiveDateTime>)
-                }
-                (V::Null, CT::Blob) => q.bind::<st::Nullable<st::Binary>, _>(None::<Vec<u8>>),
-                (V::Text(s), _) => q.bind::<st::Text, _>(s.clone()),
-                (V::Integer(i), _) => q.bind::<st::BigInt, _>(*i),
-                (V::Boolean(b), _) => q.bind::<st::Bool, _>(*b),
-                (V::Date(d), _) => q.bind::<st::Date, _>(*d),
-                (V::Timestamp(t), _) => q.bind::<st::Timestamp, _>(*t),
-                (V::Blob(b), _) => q.bind::<st::Binary, _>(b.clone()),
-            };
+macro_rules! diesel_cached_query {
+    ($backend:ty) => {
+        struct CachedQuery<'a> {
+            sql: &'a str,
+            params: &'a [$crate::engine::Param],
         }
-        q
-    }};
+
+        impl diesel::query_builder::QueryId for CachedQuery<'_> {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+
+        impl diesel::query_builder::Query for CachedQuery<'_> {
+            type SqlType = diesel::sql_types::Untyped;
+        }
+
+        impl<C> diesel::RunQueryDsl<C> for CachedQuery<'_> {}
+
+        impl diesel::query_builder::QueryFragment<$backend> for CachedQuery<'_> {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
+            ) -> diesel::QueryResult<()> {
+                use diesel::sql_types as st;
+                use msp_plugins::{ColumnType as CT, Value as V};
+                static NO_TEXT: Option<String> = None;
+                static NO_INT: Option<i64> = None;
+                static NO_BOOL: Option<bool> = None;
+                static NO_DATE: Option<chrono::NaiveDate> = None;
+                static NO_TS: Option<chrono::NaiveDateTime> = None;
+                static NO_BLOB: Option<Vec<u8>> = None;
+                let (parts, tail) = $crate::engine::split_markers(self.sql);
+                for (text, index) in parts {
+                    out.push_sql(text);
+                    let p = self.params.get(index).ok_or_else(|| {
+                        diesel::result::Error::QueryBuilderError(
+                            format!("parameter {} missing", index + 1).into(),
+                        )
+                    })?;
+                    match (&p.value, p.ty) {
+                        (V::Null, CT::Text(_)) => {
+                            out.push_bind_param::<st::Nullable<st::Text>, _>(&NO_TEXT)?
+                        }
+                        (V::Null, CT::Integer) => {
+                            out.push_bind_param::<st::Nullable<st::BigInt>, _>(&NO_INT)?
+                        }
+                        (V::Null, CT::Boolean) => {
+                            out.push_bind_param::<st::Nullable<st::Bool>, _>(&NO_BOOL)?
+                        }
+                        (V::Null, CT::Date) => {
+                            out.push_bind_param::<st::Nullable<st::Date>, _>(&NO_DATE)?
+                        }
+                        (V::Null, CT::Timestamp) => {
+                            out.push_bind_param::<st::Nullable<st::Timestamp>, _>(&NO_TS)?
+                        }
+                        (V::Null, CT::Blob) => {
+                            out.push_bind_param::<st::Nullable<st::Binary>, _>(&NO_BLOB)?
+                        }
+                        (V::Text(s), _) => out.push_bind_param::<st::Text, _>(s)?,
+                        (V::Integer(i), _) => out.push_bind_param::<st::BigInt, _>(i)?,
+                        (V::Boolean(b), _) => out.push_bind_param::<st::Bool, _>(b)?,
+                        (V::Date(d), _) => out.push_bind_param::<st::Date, _>(d)?,
+                        (V::Timestamp(t), _) => out.push_bind_param::<st::Timestamp, _>(t)?,
+                        (V::Blob(b), _) => out.push_bind_param::<st::Binary, _>(b)?,
+                    }
+                }
+                out.push_sql(tail);
+                Ok(())
+            }
+        }
+    };
 }
 
 /// A row of any diesel backend read as text, column by column.
@@ -134,6 +217,8 @@ macro_rules! diesel_engine {
             label: &'c str,
         }
 
+        $crate::diesel_cached_query!($backend);
+
         impl $crate::engine::Session for DieselSession<'_> {
             fn execute(
                 &mut self,
@@ -141,11 +226,9 @@ macro_rules! diesel_engine {
                 params: &[$crate::engine::Param],
             ) -> msp_core::Result<usize> {
                 use diesel::RunQueryDsl;
-                let q = $crate::diesel_bind_all!(
-                    diesel::sql_query(sql).into_boxed::<$backend>(),
-                    params
-                );
-                q.execute(self.conn).map_err(|e| $map(self.label, e))
+                CachedQuery { sql, params }
+                    .execute(self.conn)
+                    .map_err(|e| $map(self.label, e))
             }
             fn query(
                 &mut self,
@@ -153,13 +236,16 @@ macro_rules! diesel_engine {
                 params: &[$crate::engine::Param],
             ) -> msp_core::Result<Vec<$crate::engine::TextRow>> {
                 use diesel::RunQueryDsl;
-                let q = $crate::diesel_bind_all!(
-                    diesel::sql_query(sql).into_boxed::<$backend>(),
-                    params
-                );
-                let rows: Vec<$crate::engine::DieselTextRow> =
-                    q.load(self.conn).map_err(|e| $map(self.label, e))?;
+                let rows: Vec<$crate::engine::DieselTextRow> = CachedQuery { sql, params }
+                    .load(self.conn)
+                    .map_err(|e| $map(self.label, e))?;
                 Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+            fn batch(&mut self, sql: &str) -> msp_core::Result<()> {
+                use diesel::connection::SimpleConnection;
+                self.conn
+                    .batch_execute(sql)
+                    .map_err(|e| $map(self.label, e))
             }
         }
 

@@ -1,12 +1,20 @@
 //! The one implementation of [`Backend`] over any [`Engine`]: every engine
 //! runs the same statements, written once here in the engine's dialect.
+//!
+//! * Statement texts are static per table and dialect, so the diesel
+//!   engines keep them prepared (see [`crate::engine`]).
+//! * Rows come back as text and are decoded by the columns' declared types
+//!   with [`RowReader`]: a value that does not decode is an error naming
+//!   the table, the column and the value, never a silent 0 or 1970.
+//! * Imports run in batches ([`Backend::batch`]): one transaction, a
+//!   savepoint around each archive.
 
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use msp_core::backend::{
     Backend, Dossier, Event, ImportKind, ImportWrite, PluginSchema, ReceivedArchive, ReturnFlow,
-    StatusEntry, StatusUpdate, StoredAttachment,
+    StatusEntry, StatusUpdate, StoredAttachment, Tx,
 };
 use msp_core::config::AttachmentMode;
 use msp_core::{Error, Result};
@@ -47,10 +55,9 @@ impl SqlBackend {
     }
 }
 
-fn msp_table(name: &str) -> Table {
-    schema::msp_tables_v1()
-        .into_iter()
-        .chain(std::iter::once(schema::version_table()))
+fn msp_table(name: &str) -> &'static Table {
+    schema::msp_tables()
+        .iter()
         .find(|t| t.name == name)
         .expect("an MSP table")
 }
@@ -85,60 +92,178 @@ fn exec(s: &mut dyn Session, d: &dyn Dialect, template: &str, params: &[Param]) 
     s.execute(&sql::markers(d, template), params)
 }
 
-fn select(
+/// Rows of `t` (columns `cols`) matching `where_`, ready to decode.
+fn select<'t>(
     s: &mut dyn Session,
     d: &dyn Dialect,
-    t: &Table,
-    cols: &[&str],
+    t: &'t Table,
+    cols: &'t [&'t str],
     where_: &str,
     order: &str,
     params: &[Param],
-) -> Result<Vec<TextRow>> {
+) -> Result<Vec<RowReader<'t>>> {
     let order = sql::markers(d, order);
-    s.query(&sql::select(d, t, cols, where_, &order), params)
+    let rows = s.query(&sql::select(d, t, cols, where_, &order), params)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| RowReader {
+            table: t.name,
+            cols,
+            row,
+        })
+        .collect())
 }
 
-fn txt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
+/// One row read back as text, decoded column by column with the type the
+/// caller expects. Every decoding error names the table, the column, the
+/// value and the row's key (its first column).
+pub struct RowReader<'t> {
+    table: &'t str,
+    cols: &'t [&'t str],
+    row: TextRow,
 }
-fn int(v: &Option<String>) -> i64 {
-    v.as_deref()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .map_or(0, |f| f as i64)
+
+impl RowReader<'_> {
+    fn raw(&self, i: usize) -> Option<&str> {
+        self.row.get(i).and_then(|v| v.as_deref())
+    }
+
+    fn bad(&self, i: usize, what: &str) -> Error {
+        let col = self.cols.get(i).copied().unwrap_or("?");
+        let value = match self.raw(i) {
+            Some(v) => format!("\"{}\"", v.chars().take(80).collect::<String>()),
+            None => "NULL".to_string(),
+        };
+        let key = match (self.cols.first(), self.raw(0)) {
+            (Some(k), Some(v)) if i != 0 => format!(" (row {k} = {v})"),
+            _ => String::new(),
+        };
+        Error::trouble(format!(
+            "table {}, column {col}: value {value} is not {what}{key}",
+            self.table
+        ))
+    }
+
+    /// A required text.
+    pub fn text(&self, i: usize) -> Result<String> {
+        self.raw(i)
+            .map(str::to_string)
+            .ok_or_else(|| self.bad(i, "a text (the column is required)"))
+    }
+
+    /// An optional text.
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        self.raw(i).map(str::to_string)
+    }
+
+    /// An optional integer.
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.raw(i) {
+            None => Ok(None),
+            Some(v) => parse_int(v)
+                .map(Some)
+                .ok_or_else(|| self.bad(i, "an integer")),
+        }
+    }
+
+    /// A required integer.
+    pub fn int(&self, i: usize) -> Result<i64> {
+        self.opt_int(i)?
+            .ok_or_else(|| self.bad(i, "an integer (the column is required)"))
+    }
+
+    /// A required integer that fits `T` (a status code, a sequence...).
+    pub fn int_as<T: TryFrom<i64>>(&self, i: usize) -> Result<T> {
+        let v = self.int(i)?;
+        T::try_from(v).map_err(|_| self.bad(i, "in range"))
+    }
+
+    /// An optional integer that fits `T`.
+    pub fn opt_int_as<T: TryFrom<i64>>(&self, i: usize) -> Result<Option<T>> {
+        match self.opt_int(i)? {
+            None => Ok(None),
+            Some(v) => T::try_from(v)
+                .map(Some)
+                .map_err(|_| self.bad(i, "in range")),
+        }
+    }
+
+    /// A required boolean.
+    pub fn boolean(&self, i: usize) -> Result<bool> {
+        self.raw(i)
+            .and_then(parse_bool)
+            .ok_or_else(|| self.bad(i, "a boolean"))
+    }
+
+    /// A required timestamp.
+    pub fn ts(&self, i: usize) -> Result<NaiveDateTime> {
+        self.raw(i)
+            .and_then(parse_ts)
+            .ok_or_else(|| self.bad(i, "a timestamp"))
+    }
+
+    /// An optional timestamp.
+    pub fn opt_ts(&self, i: usize) -> Result<Option<NaiveDateTime>> {
+        match self.raw(i) {
+            None => Ok(None),
+            Some(v) => parse_ts(v)
+                .map(Some)
+                .ok_or_else(|| self.bad(i, "a timestamp")),
+        }
+    }
+
+    /// A value of a plugin column, by its declared type.
+    fn value(&self, i: usize, ty: ColumnType) -> Result<Value> {
+        let Some(v) = self.raw(i) else {
+            return Ok(Value::Null);
+        };
+        Ok(match ty {
+            ColumnType::Text(_) => Value::Text(v.to_string()),
+            ColumnType::Integer => Value::Integer(self.int(i)?),
+            ColumnType::Boolean => Value::Boolean(self.boolean(i)?),
+            ColumnType::Date => Value::Date(parse_date(v).ok_or_else(|| self.bad(i, "a date"))?),
+            ColumnType::Timestamp => Value::Timestamp(self.ts(i)?),
+            // Blobs are never read back through text.
+            ColumnType::Blob => Value::Null,
+        })
+    }
 }
-fn opt_int(v: &Option<String>) -> Option<i64> {
-    v.as_deref()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .map(|f| f as i64)
+
+/// An integer in the text forms engines give (`19`, `19.0` from NUMBER).
+fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    s.parse::<i64>().ok().or_else(|| {
+        let f = s.parse::<f64>().ok()?;
+        (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+    })
 }
-fn boolean(v: &Option<String>) -> bool {
-    matches!(
-        v.as_deref().map(str::trim),
-        Some("1" | "t" | "true" | "TRUE" | "True" | "-1" | "Y")
-    )
+
+/// A boolean in the text forms engines give.
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "1" | "-1" | "t" | "true" | "TRUE" | "True" | "Y" | "y" => Some(true),
+        "0" | "f" | "false" | "FALSE" | "False" | "N" | "n" => Some(false),
+        _ => None,
+    }
 }
-/// Parses the text form of a timestamp on any engine.
+
+/// Parses the text form of a timestamp: the formats each dialect's
+/// [`Dialect::cast_timestamp`] produces, and what diesel stores in SQLite.
 pub fn parse_ts(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
-        "%d-%b-%y %I.%M.%S%.f %p",
     ]
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
     .or_else(|| parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0)))
 }
+
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok()
-}
-fn ts(v: &Option<String>) -> NaiveDateTime {
-    v.as_deref().and_then(parse_ts).unwrap_or_default()
-}
-fn opt_ts(v: &Option<String>) -> Option<NaiveDateTime> {
-    v.as_deref().and_then(parse_ts)
 }
 
 const DOSSIER_COLS: [&str; 10] = [
@@ -154,22 +279,23 @@ const DOSSIER_COLS: [&str; 10] = [
     "updated_at",
 ];
 
-fn dossier(r: &TextRow) -> Dossier {
-    Dossier {
-        numero: txt(&r[0]),
-        flow: txt(&r[1]),
-        insee: txt(&r[2]),
-        file_number: int(&r[3]) as u32,
-        status: int(&r[4]) as u16,
-        indicator: int(&r[5]) as u8,
-        summary: txt(&r[6]),
-        status_seq: int(&r[7]) as u32,
-        created_at: ts(&r[8]),
-        updated_at: ts(&r[9]),
-    }
+fn dossier(r: &RowReader<'_>) -> Result<Dossier> {
+    Ok(Dossier {
+        numero: r.text(0)?,
+        flow: r.text(1)?,
+        insee: r.text(2)?,
+        file_number: r.int_as(3)?,
+        status: r.int_as(4)?,
+        indicator: r.int_as(5)?,
+        summary: r.opt_text(6).unwrap_or_default(),
+        status_seq: r.int_as(7)?,
+        created_at: r.ts(8)?,
+        updated_at: r.ts(9)?,
+    })
 }
 
-const STATUS_COLS: [&str; 10] = [
+const STATUS_COLS: [&str; 11] = [
+    "numero",
     "seq",
     "status",
     "indicator",
@@ -182,19 +308,19 @@ const STATUS_COLS: [&str; 10] = [
     "return_increment",
 ];
 
-fn status(r: &TextRow) -> StatusEntry {
-    StatusEntry {
-        seq: int(&r[0]) as u32,
-        status: int(&r[1]) as u16,
-        indicator: int(&r[2]) as u8,
-        comment: r[3].clone(),
-        automatic: boolean(&r[4]),
-        superseded: boolean(&r[5]),
-        at: ts(&r[6]),
-        transmitted_at: opt_ts(&r[7]),
-        cancelled: boolean(&r[8]),
-        return_increment: opt_int(&r[9]).map(|i| i as u32),
-    }
+fn status(r: &RowReader<'_>) -> Result<StatusEntry> {
+    Ok(StatusEntry {
+        seq: r.int_as(1)?,
+        status: r.int_as(2)?,
+        indicator: r.int_as(3)?,
+        comment: r.opt_text(4),
+        automatic: r.boolean(5)?,
+        superseded: r.boolean(6)?,
+        at: r.ts(7)?,
+        transmitted_at: r.opt_ts(8)?,
+        cancelled: r.boolean(9)?,
+        return_increment: r.opt_int_as(10)?,
+    })
 }
 
 const RETURN_COLS: [&str; 9] = [
@@ -209,95 +335,154 @@ const RETURN_COLS: [&str; 9] = [
     "collected_at",
 ];
 
-impl SqlBackend {
-    /// Return flows matching `where_`, with their dossier's flow.
-    fn returns_where(&self, where_: &str, params: Vec<Param>) -> Result<Vec<ReturnFlow>> {
-        let rows = self.run(false, |s, d| {
-            select(
-                s,
-                d,
-                &msp_table("msp_retour"),
-                &RETURN_COLS,
-                where_,
-                "`numero`, `increment`",
-                &params,
-            )
-        })?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        // The dossiers' flows: one lookup for a single dossier (the hot
-        // path), one query for all when the list spans several.
-        let first = txt(&rows[0][0]);
-        let flows: std::collections::HashMap<String, String> =
-            if rows.iter().all(|r| txt(&r[0]) == first) {
-                self.dossier(&first)?
-                    .map(|d| (first, d.flow))
-                    .into_iter()
-                    .collect()
-            } else {
-                self.run(false, |s, d| {
-                    select(
-                        s,
-                        d,
-                        &msp_table("msp_dossier"),
-                        &["numero", "flow"],
-                        "",
-                        "",
-                        &[],
-                    )
-                })?
-                .into_iter()
-                .map(|r| (txt(&r[0]), txt(&r[1])))
-                .collect()
-            };
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let numero = txt(&r[0]);
-            let flow = flows.get(&numero).cloned().unwrap_or_default();
-            out.push(ReturnFlow {
-                numero,
-                flow,
-                increment: int(&r[1]) as u32,
-                status: int(&r[2]) as u16,
-                comment: txt(&r[3]),
-                file: txt(&r[4]),
-                attachment: r[5].clone(),
-                created_at: ts(&r[6]),
-                written_at: opt_ts(&r[7]),
-                collected_at: opt_ts(&r[8]),
-            });
-        }
-        Ok(out)
-    }
+fn return_flow(r: &RowReader<'_>, flow: String) -> Result<ReturnFlow> {
+    Ok(ReturnFlow {
+        numero: r.text(0)?,
+        flow,
+        increment: r.int_as(1)?,
+        status: r.int_as(2)?,
+        comment: r.opt_text(3).unwrap_or_default(),
+        file: r.text(4)?,
+        attachment: r.opt_text(5),
+        created_at: r.ts(6)?,
+        written_at: r.opt_ts(7)?,
+        collected_at: r.opt_ts(8)?,
+    })
 }
 
-fn next_seq(s: &mut dyn Session, d: &dyn Dialect, table: &str, numero: &str) -> Result<i64> {
-    let t = msp_table(table);
+const RECEIVED_COLS: [&str; 6] = [
+    "numero",
+    "file_number",
+    "name",
+    "sha256",
+    "outcome",
+    "received_at",
+];
+
+fn received(r: &RowReader<'_>) -> Result<ReceivedArchive> {
+    Ok(ReceivedArchive {
+        numero: r.text(0)?,
+        file_number: r.int_as(1)?,
+        name: r.text(2)?,
+        sha256: r.text(3)?,
+        outcome: r.text(4)?,
+        received_at: r.ts(5)?,
+    })
+}
+
+const ATTACHMENT_COLS: [&str; 9] = [
+    "numero",
+    "seq",
+    "file_number",
+    "code",
+    "label",
+    "file_name",
+    "size_bytes",
+    "sha256",
+    "path",
+];
+
+fn attachment(r: &RowReader<'_>) -> Result<StoredAttachment> {
+    Ok(StoredAttachment {
+        seq: r.int_as(1)?,
+        file_number: r.int_as(2)?,
+        code: r.text(3)?,
+        label: r.opt_text(4).unwrap_or_default(),
+        file_name: r.text(5)?,
+        size: r.int_as(6)?,
+        sha256: r.text(7)?,
+        path: r.opt_text(8),
+    })
+}
+
+fn by_numero(numero: &str) -> [Param; 1] {
+    [Param::text(numero)]
+}
+
+fn read_dossier(s: &mut dyn Session, d: &dyn Dialect, numero: &str) -> Result<Option<Dossier>> {
     let rows = select(
         s,
         d,
-        &t,
-        &["seq"],
+        msp_table("msp_dossier"),
+        &DOSSIER_COLS,
         "`numero` = {1}",
         "",
-        &[Param::text(numero)],
+        &by_numero(numero),
     )?;
-    Ok(rows.iter().map(|r| int(&r[0])).max().unwrap_or(0) + 1)
+    rows.first().map(dossier).transpose()
+}
+
+fn read_received(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    numero: &str,
+) -> Result<Vec<ReceivedArchive>> {
+    select(
+        s,
+        d,
+        msp_table("msp_archive_recue"),
+        &RECEIVED_COLS,
+        "`numero` = {1}",
+        "`file_number`",
+        &by_numero(numero),
+    )?
+    .iter()
+    .map(received)
+    .collect()
+}
+
+fn read_attachments(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    numero: &str,
+) -> Result<Vec<StoredAttachment>> {
+    select(
+        s,
+        d,
+        msp_table("msp_piece_jointe"),
+        &ATTACHMENT_COLS,
+        "`numero` = {1}",
+        "`seq`",
+        &by_numero(numero),
+    )?
+    .iter()
+    .map(attachment)
+    .collect()
+}
+
+fn next_seq(s: &mut dyn Session, d: &dyn Dialect, table: &str, numero: &str) -> Result<i64> {
+    let rows = select(
+        s,
+        d,
+        msp_table(table),
+        &["numero", "seq"],
+        "`numero` = {1}",
+        "",
+        &by_numero(numero),
+    )?;
+    let mut max = 0;
+    for r in &rows {
+        max = max.max(r.int(1)?);
+    }
+    Ok(max + 1)
 }
 
 fn add_event(
     s: &mut dyn Session,
     d: &dyn Dialect,
     numero: &str,
+    seq: Option<i64>,
     at: NaiveDateTime,
     text: &str,
 ) -> Result<()> {
-    let seq = next_seq(s, d, "msp_evenement", numero)?;
+    let seq = match seq {
+        Some(seq) => seq,
+        None => next_seq(s, d, "msp_evenement", numero)?,
+    };
     insert(
         s,
         d,
-        &msp_table("msp_evenement"),
+        msp_table("msp_evenement"),
         vec![
             ("numero", numero.into()),
             ("seq", seq.into()),
@@ -311,7 +496,7 @@ fn insert_return(s: &mut dyn Session, d: &dyn Dialect, r: &ReturnFlow) -> Result
     insert(
         s,
         d,
-        &msp_table("msp_retour"),
+        msp_table("msp_retour"),
         vec![
             ("numero", r.numero.clone().into()),
             ("increment", i64::from(r.increment).into()),
@@ -333,7 +518,7 @@ fn insert_status(
     insert(
         s,
         d,
-        &msp_table("msp_statut"),
+        msp_table("msp_statut"),
         vec![
             ("numero", numero.into()),
             ("seq", i64::from(e.seq).into()),
@@ -354,22 +539,234 @@ fn insert_status(
 }
 
 fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
     s.chars().take(max).collect()
 }
 
-impl Backend for SqlBackend {
-    fn describe(&self) -> String {
-        self.engine.label().to_string()
+/// Writes one archive's import (inside the caller's transaction).
+fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Result<()> {
+    let dos = w.dossier;
+    let numero = dos.numero.as_str();
+    let new = w.kind == ImportKind::New;
+    match w.kind {
+        ImportKind::New => insert(
+            s,
+            d,
+            msp_table("msp_dossier"),
+            vec![
+                ("numero", numero.into()),
+                ("flow", dos.flow.clone().into()),
+                ("insee", dos.insee.clone().into()),
+                ("file_number", i64::from(dos.file_number).into()),
+                ("status", i64::from(dos.status).into()),
+                ("indicator", i64::from(dos.indicator).into()),
+                ("summary", truncate(&dos.summary, 255).into()),
+                ("status_seq", i64::from(dos.status_seq).into()),
+                ("created_at", dos.created_at.into()),
+                ("updated_at", dos.updated_at.into()),
+            ],
+        )?,
+        ImportKind::Complement => {
+            exec(
+                s,
+                d,
+                "UPDATE `msp_dossier` SET `file_number` = {1}, `summary` = {2}, `updated_at` = {3} WHERE `numero` = {4}",
+                &[
+                    Param::int(i64::from(dos.file_number)),
+                    Param::text(truncate(&dos.summary, 255)),
+                    Param::new(dos.updated_at, ColumnType::Timestamp),
+                    Param::text(numero),
+                ],
+            )?;
+            for t in w.tables {
+                exec(
+                    s,
+                    d,
+                    &format!("DELETE FROM `{}` WHERE `numero` = {{1}}", t.name),
+                    &by_numero(numero),
+                )?;
+            }
+        }
+    }
+    if let Some(st) = w.initial_status {
+        insert_status(s, d, numero, st)?;
+    }
+    if let Some(r) = w.initial_return {
+        insert_return(s, d, r)?;
+    }
+    for row in w.rows {
+        let def = w
+            .tables
+            .iter()
+            .find(|t| t.name == row.table)
+            .ok_or_else(|| Error::trouble(format!("row for unknown table {}", row.table)))?;
+        let names: Vec<&str> = std::iter::once("numero")
+            .chain(row.values.iter().map(|(k, _)| *k))
+            .collect();
+        let mut params = Vec::with_capacity(names.len());
+        params.push(Param::text(numero));
+        for (k, v) in &row.values {
+            let ty = def
+                .columns
+                .iter()
+                .find(|c| c.name == *k)
+                .map_or(ColumnType::Text(4000), |c| c.ty);
+            params.push(Param {
+                value: v.clone(),
+                ty,
+            });
+        }
+        s.execute(&sql::insert(d, def.name, &names), &params)?;
+    }
+    if !w.attachments.is_empty() {
+        let first = if new {
+            1
+        } else {
+            next_seq(s, d, "msp_piece_jointe", numero)?
+        };
+        for (seq, a) in (first..).zip(w.attachments) {
+            let content = match a.mode {
+                AttachmentMode::Database => Value::Blob(
+                    a.content
+                        .bytes()
+                        .map_err(|e| {
+                            Error::trouble(format!(
+                                "cannot read attachment {}: {e}",
+                                a.meta.file_name
+                            ))
+                        })?
+                        .into_owned(),
+                ),
+                AttachmentMode::Directory => Value::Null,
+            };
+            let m = &a.meta;
+            insert(
+                s,
+                d,
+                msp_table("msp_piece_jointe"),
+                vec![
+                    ("numero", numero.into()),
+                    ("seq", seq.into()),
+                    ("file_number", i64::from(m.file_number).into()),
+                    ("code", truncate(&m.code, 32).into()),
+                    ("label", truncate(&m.label, 255).into()),
+                    ("file_name", truncate(&m.file_name, 255).into()),
+                    ("size_bytes", (m.size as i64).into()),
+                    ("sha256", m.sha256.clone().into()),
+                    ("path", m.path.clone().into()),
+                    ("content", content),
+                    ("created_at", w.received.received_at.into()),
+                ],
+            )?;
+        }
+    }
+    let r = w.received;
+    insert(
+        s,
+        d,
+        msp_table("msp_archive_recue"),
+        vec![
+            ("numero", numero.into()),
+            ("file_number", i64::from(r.file_number).into()),
+            ("name", r.name.clone().into()),
+            ("sha256", r.sha256.clone().into()),
+            ("outcome", r.outcome.clone().into()),
+            ("received_at", r.received_at.into()),
+        ],
+    )?;
+    add_event(s, d, numero, new.then_some(1), r.received_at, &w.event)
+}
+
+/// The transaction of one batch.
+struct SqlTx<'s> {
+    session: &'s mut dyn Session,
+    dialect: &'static dyn Dialect,
+}
+
+impl SqlTx<'_> {
+    fn savepoint_statement(&mut self, which: usize) -> Result<()> {
+        match self.dialect.savepoints() {
+            Some(statements) => match statements[which] {
+                Some(sql) => self.session.batch(sql),
+                None => Ok(()),
+            },
+            // No savepoints (batches of one): a rollback aborts the batch.
+            None if which == 2 => Err(Error::trouble(
+                "this engine has no savepoints: the archive's transaction is rolled back",
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Tx for SqlTx<'_> {
+    fn dossier(&mut self, numero: &str) -> Result<Option<Dossier>> {
+        read_dossier(self.session, self.dialect, numero)
+    }
+    fn received(&mut self, numero: &str) -> Result<Vec<ReceivedArchive>> {
+        read_received(self.session, self.dialect, numero)
+    }
+    fn attachments(&mut self, numero: &str) -> Result<Vec<StoredAttachment>> {
+        read_attachments(self.session, self.dialect, numero)
+    }
+    fn import(&mut self, write: &ImportWrite<'_>) -> Result<()> {
+        write_import(self.session, self.dialect, write)
+    }
+    fn savepoint(&mut self) -> Result<()> {
+        self.savepoint_statement(0)
+    }
+    fn release(&mut self) -> Result<()> {
+        self.savepoint_statement(1)
+    }
+    fn rollback(&mut self) -> Result<()> {
+        self.savepoint_statement(2)
+    }
+}
+
+impl SqlBackend {
+    /// Return flows matching `where_`, with their dossier's flow.
+    fn returns_where(&self, where_: &str, params: Vec<Param>) -> Result<Vec<ReturnFlow>> {
+        self.run(false, |s, d| {
+            let rows = select(
+                s,
+                d,
+                msp_table("msp_retour"),
+                &RETURN_COLS,
+                where_,
+                "`numero`, `increment`",
+                &params,
+            )?;
+            // The dossiers' flows, one indexed lookup per dossier concerned.
+            let mut flows: std::collections::HashMap<String, String> = Default::default();
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let numero = r.text(0)?;
+                if !flows.contains_key(&numero) {
+                    let flow = read_dossier(s, d, &numero)?
+                        .map(|x| x.flow)
+                        .unwrap_or_default();
+                    flows.insert(numero.clone(), flow);
+                }
+                out.push(return_flow(r, flows[&numero].clone())?);
+            }
+            Ok(out)
+        })
     }
 
-    fn init(&self, plugins: &[PluginSchema]) -> Result<Vec<String>> {
+    fn init_once(&self, plugins: &[PluginSchema]) -> Result<Vec<String>> {
         let label = self.describe();
         let vt = schema::version_table();
+        let version_cols = ["component", "version"];
         // Probe the version table outside the transaction: on PostgreSQL a
         // failed statement aborts the transaction it runs in.
-        let existing = self
+        let existing: Option<Vec<(String, i64)>> = self
             .run(false, |s, d| {
-                s.query(&sql::select(d, &vt, &["component", "version"], "", ""), &[])
+                select(s, d, &vt, &version_cols, "", "", &[])?
+                    .iter()
+                    .map(|r| Ok((r.text(0)?, r.int(1)?)))
+                    .collect::<Result<Vec<_>>>()
             })
             .ok();
         self.run(true, |s, d| {
@@ -382,7 +779,12 @@ impl Backend for SqlBackend {
                     Vec::new()
                 }
             };
-            let current = |c: &str| versions.iter().find(|r| txt(&r[0]) == c).map(|r| int(&r[1]) as u32);
+            let current = |c: &str| {
+                versions
+                    .iter()
+                    .find(|(name, _)| name == c)
+                    .map(|(_, v)| *v as u32)
+            };
             let now = msp_core::lifecycle::now();
             let record = |s: &mut dyn Session, component: &str, version: u32| {
                 insert(
@@ -416,6 +818,9 @@ impl Backend for SqlBackend {
                         ),
                         &[],
                     )?;
+                }
+                for i in &m.indexes {
+                    s.execute(&sql::create_index(d, i.name, i.table, &i.columns), &[])?;
                 }
                 done.push(format!("{} (version {})", m.description, m.version));
             }
@@ -458,278 +863,154 @@ impl Backend for SqlBackend {
             Ok(done)
         })
     }
+}
 
-    fn import(&self, w: &ImportWrite<'_>) -> Result<()> {
-        let label = self.describe();
-        self.run(true, |s, d| {
-            let dos = w.dossier;
-            let numero = dos.numero.as_str();
-            match w.kind {
-                ImportKind::New => insert(
-                    s,
-                    d,
-                    &msp_table("msp_dossier"),
-                    vec![
-                        ("numero", numero.into()),
-                        ("flow", dos.flow.clone().into()),
-                        ("insee", dos.insee.clone().into()),
-                        ("file_number", i64::from(dos.file_number).into()),
-                        ("status", i64::from(dos.status).into()),
-                        ("indicator", i64::from(dos.indicator).into()),
-                        ("summary", truncate(&dos.summary, 255).into()),
-                        ("status_seq", i64::from(dos.status_seq).into()),
-                        ("created_at", dos.created_at.into()),
-                        ("updated_at", dos.updated_at.into()),
-                    ],
-                )?,
-                ImportKind::Complement => {
-                    exec(
-                        s,
-                        d,
-                        "UPDATE `msp_dossier` SET `file_number` = {1}, `summary` = {2}, `updated_at` = {3} WHERE `numero` = {4}",
-                        &[
-                            Param::int(i64::from(dos.file_number)),
-                            Param::text(truncate(&dos.summary, 255)),
-                            Param::new(dos.updated_at, ColumnType::Timestamp),
-                            Param::text(numero),
-                        ],
-                    )?;
-                    for t in w.tables {
-                        exec(s, d, &format!("DELETE FROM `{}` WHERE `numero` = {{1}}", t.name), &[Param::text(numero)])?;
-                    }
+impl Backend for SqlBackend {
+    fn describe(&self) -> String {
+        self.engine.label().to_string()
+    }
+
+    /// Creates or upgrades the tables. Several processes may start at once
+    /// on a new database: the loser of a race on the DDL (a table "already
+    /// exists", a lock, a deadlock) tries again, sees the winner's work and
+    /// has nothing left to do.
+    fn init(&self, plugins: &[PluginSchema]) -> Result<Vec<String>> {
+        let mut attempt = 0u32;
+        loop {
+            match self.init_once(plugins) {
+                Ok(done) => return Ok(done),
+                Err(e) if e.kind == msp_core::ErrorKind::Config || attempt >= 12 => return Err(e),
+                Err(e) => {
+                    attempt += 1;
+                    tracing::debug!("schema creation raced with another process, retrying: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(25 * u64::from(attempt)));
                 }
             }
-            if let Some(st) = w.initial_status {
-                insert_status(s, d, numero, st)?;
-            }
-            if let Some(r) = w.initial_return {
-                insert_return(s, d, r)?;
-            }
-            for row in w.rows {
-                let def = w
-                    .tables
-                    .iter()
-                    .find(|t| t.name == row.table)
-                    .ok_or_else(|| Error::trouble(format!("row for unknown table {}", row.table)))?;
-                let t = schema::plugin_table(def);
-                let mut values: Vec<(&str, Value)> = vec![("numero", numero.into())];
-                values.extend(row.values.iter().map(|(k, v)| (*k, v.clone())));
-                insert(s, d, &t, values)?;
-            }
-            let first = next_seq(s, d, "msp_piece_jointe", numero)?;
-            for (seq, a) in (first..).zip(w.attachments) {
-                let content = match a.mode {
-                    AttachmentMode::Database => Value::Blob(
-                        std::fs::read(&a.source).map_err(|e| Error::io("cannot read attachment", &a.source, e))?,
-                    ),
-                    AttachmentMode::Directory => Value::Null,
-                };
-                let m = &a.meta;
-                insert(
-                    s,
-                    d,
-                    &msp_table("msp_piece_jointe"),
-                    vec![
-                        ("numero", numero.into()),
-                        ("seq", seq.into()),
-                        ("file_number", i64::from(m.file_number).into()),
-                        ("code", truncate(&m.code, 32).into()),
-                        ("label", truncate(&m.label, 255).into()),
-                        ("file_name", truncate(&m.file_name, 255).into()),
-                        ("size_bytes", (m.size as i64).into()),
-                        ("sha256", m.sha256.clone().into()),
-                        ("path", m.path.clone().into()),
-                        ("content", content),
-                        ("created_at", w.received.received_at.into()),
-                    ],
-                )?;
-            }
-            let r = w.received;
-            insert(
-                s,
-                d,
-                &msp_table("msp_archive_recue"),
-                vec![
-                    ("numero", numero.into()),
-                    ("file_number", i64::from(r.file_number).into()),
-                    ("name", r.name.clone().into()),
-                    ("sha256", r.sha256.clone().into()),
-                    ("outcome", r.outcome.clone().into()),
-                    ("received_at", r.received_at.into()),
-                ],
-            )?;
-            add_event(s, d, numero, r.received_at, &w.event)?;
-            Ok(())
-        })
-        .map_err(|e| e.context(format!("import into {label}")))
+        }
+    }
+
+    fn batch(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let label = self.describe();
+        let dialect = self.d();
+        self.engine
+            .with_session(true, &mut |session| f(&mut SqlTx { session, dialect }))
+            .map_err(|e| e.context(format!("import into {label}")))
+    }
+
+    fn max_batch(&self) -> usize {
+        if self.d().savepoints().is_some() {
+            256
+        } else {
+            1
+        }
     }
 
     fn dossier(&self, numero: &str) -> Result<Option<Dossier>> {
-        let rows = self.run(false, |s, d| {
-            select(
-                s,
-                d,
-                &msp_table("msp_dossier"),
-                &DOSSIER_COLS,
-                "`numero` = {1}",
-                "",
-                &[Param::text(numero)],
-            )
-        })?;
-        Ok(rows.first().map(dossier))
+        self.run(false, |s, d| read_dossier(s, d, numero))
     }
 
     fn dossiers(&self, flows: &[String]) -> Result<Vec<Dossier>> {
-        let rows = self.run(false, |s, d| {
+        let all = self.run(false, |s, d| {
             select(
                 s,
                 d,
-                &msp_table("msp_dossier"),
+                msp_table("msp_dossier"),
                 &DOSSIER_COLS,
                 "",
                 "`numero`",
                 &[],
-            )
-        })?;
-        Ok(rows
+            )?
             .iter()
             .map(dossier)
+            .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(all
+            .into_iter()
             .filter(|d| flows.is_empty() || flows.contains(&d.flow))
             .collect())
     }
 
     fn history(&self, numero: &str) -> Result<Vec<StatusEntry>> {
-        let rows = self.run(false, |s, d| {
+        self.run(false, |s, d| {
             select(
                 s,
                 d,
-                &msp_table("msp_statut"),
+                msp_table("msp_statut"),
                 &STATUS_COLS,
                 "`numero` = {1}",
                 "`seq`",
-                &[Param::text(numero)],
-            )
-        })?;
-        Ok(rows.iter().map(status).collect())
+                &by_numero(numero),
+            )?
+            .iter()
+            .map(status)
+            .collect()
+        })
+        .map_err(|e| e.context(format!("dossier {numero}")))
     }
 
     fn returns(&self, numero: &str) -> Result<Vec<ReturnFlow>> {
-        self.returns_where("`numero` = {1}", vec![Param::text(numero)])
+        self.returns_where("`numero` = {1}", by_numero(numero).to_vec())
     }
 
     fn received(&self, numero: &str) -> Result<Vec<ReceivedArchive>> {
-        let cols = [
-            "name",
-            "numero",
-            "file_number",
-            "sha256",
-            "outcome",
-            "received_at",
-        ];
-        let rows = self.run(false, |s, d| {
-            select(
-                s,
-                d,
-                &msp_table("msp_archive_recue"),
-                &cols,
-                "`numero` = {1}",
-                "`file_number`",
-                &[Param::text(numero)],
-            )
-        })?;
-        Ok(rows
-            .iter()
-            .map(|r| ReceivedArchive {
-                name: txt(&r[0]),
-                numero: txt(&r[1]),
-                file_number: int(&r[2]) as u32,
-                sha256: txt(&r[3]),
-                outcome: txt(&r[4]),
-                received_at: ts(&r[5]),
-            })
-            .collect())
+        self.run(false, |s, d| read_received(s, d, numero))
     }
 
     fn attachments(&self, numero: &str) -> Result<Vec<StoredAttachment>> {
-        let cols = [
-            "seq",
-            "file_number",
-            "code",
-            "label",
-            "file_name",
-            "size_bytes",
-            "sha256",
-            "path",
-        ];
-        let rows = self.run(false, |s, d| {
-            select(
-                s,
-                d,
-                &msp_table("msp_piece_jointe"),
-                &cols,
-                "`numero` = {1}",
-                "`seq`",
-                &[Param::text(numero)],
-            )
-        })?;
-        Ok(rows
-            .iter()
-            .map(|r| StoredAttachment {
-                seq: int(&r[0]) as u32,
-                file_number: int(&r[1]) as u32,
-                code: txt(&r[2]),
-                label: txt(&r[3]),
-                file_name: txt(&r[4]),
-                size: int(&r[5]) as u64,
-                sha256: txt(&r[6]),
-                path: r[7].clone(),
-            })
-            .collect())
+        self.run(false, |s, d| read_attachments(s, d, numero))
     }
 
     fn events(&self, numero: &str) -> Result<Vec<Event>> {
-        let rows = self.run(false, |s, d| {
+        self.run(false, |s, d| {
             select(
                 s,
                 d,
-                &msp_table("msp_evenement"),
+                msp_table("msp_evenement"),
                 &["at", "text"],
                 "`numero` = {1}",
                 "`seq`",
-                &[Param::text(numero)],
-            )
-        })?;
-        Ok(rows
+                &by_numero(numero),
+            )?
             .iter()
-            .map(|r| Event {
-                at: ts(&r[0]),
-                text: txt(&r[1]),
+            .map(|r| {
+                Ok(Event {
+                    at: r.ts(0)?,
+                    text: r.opt_text(1).unwrap_or_default(),
+                })
             })
-            .collect())
+            .collect()
+        })
     }
 
     fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>> {
         self.returns_where("`written_at` IS NULL", vec![])
     }
 
-    fn mark_return_written(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()> {
+    fn mark_returns_written(&self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
+        if returns.is_empty() {
+            return Ok(());
+        }
         self.run(true, |s, d| {
             let at = Param::new(at, ColumnType::Timestamp);
-            let (n, inc) = (Param::text(numero), Param::int(i64::from(increment)));
-            exec(s, d, "UPDATE `msp_retour` SET `written_at` = {1} WHERE `numero` = {2} AND `increment` = {3}", &[at.clone(), n.clone(), inc.clone()])?;
-            exec(
-                s,
-                d,
-                "UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {1} WHERE `numero` = {2} AND `return_increment` = {3}",
-                &[at, n.clone(), inc.clone()],
-            )?;
-            let seqs = select(s, d, &msp_table("msp_statut"), &["seq"], "`numero` = {1} AND `return_increment` = {2}", "", &[n.clone(), inc])?;
-            for r in seqs {
+            for (numero, increment) in returns {
+                let (n, inc) = (Param::text(numero), Param::int(i64::from(*increment)));
                 exec(
                     s,
                     d,
-                    "UPDATE `msp_dossier` SET `indicator` = 2 WHERE `numero` = {1} AND `status_seq` = {2}",
-                    &[n.clone(), Param::int(int(&r[0]))],
+                    "UPDATE `msp_retour` SET `written_at` = {1} WHERE `numero` = {2} AND `increment` = {3}",
+                    &[at.clone(), n.clone(), inc.clone()],
+                )?;
+                exec(
+                    s,
+                    d,
+                    "UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {1} WHERE `numero` = {2} AND `return_increment` = {3} AND `transmitted_at` IS NULL",
+                    &[at.clone(), n.clone(), inc.clone()],
+                )?;
+                exec(
+                    s,
+                    d,
+                    "UPDATE `msp_dossier` SET `indicator` = 2 WHERE `numero` = {1} AND `indicator` = 0 AND `status_seq` IN (SELECT `seq` FROM `msp_statut` WHERE `numero` = {2} AND `return_increment` = {3})",
+                    &[n.clone(), n, inc],
                 )?;
             }
             Ok(())
@@ -771,7 +1052,7 @@ impl Backend for SqlBackend {
                     n.clone(),
                 ],
             )?;
-            add_event(s, d, numero, u.at, &u.event)
+            add_event(s, d, numero, None, u.at, &u.event)
         })
     }
 
@@ -802,89 +1083,60 @@ impl Backend for SqlBackend {
 
     fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>> {
         self.returns_where(
-            "`written_at` IS NOT NULL AND `collected_at` IS NULL",
+            "`collected_at` IS NULL AND `written_at` IS NOT NULL",
             vec![],
         )
     }
 
-    fn dossiers_to_transmit(&self) -> Result<Vec<String>> {
-        let (dossiers, statuses) = self.run(false, |s, d| {
-            let dossiers = select(
-                s,
-                d,
-                &msp_table("msp_dossier"),
-                &["numero", "indicator", "status_seq"],
-                "",
-                "",
-                &[],
-            )?;
+    fn untransmitted_statuses(&self) -> Result<Vec<(String, u32)>> {
+        self.run(false, |s, d| {
             let f = d.bool_literal(false);
-            let statuses = select(
+            select(
                 s,
                 d,
-                &msp_table("msp_statut"),
+                msp_table("msp_statut"),
                 &["numero", "seq"],
-                &format!("`cancelled` = {f} AND `superseded` = {f} AND `indicator` = 0"),
+                &format!("`indicator` = 0 AND `superseded` = {f} AND `cancelled` = {f}"),
                 "",
                 &[],
-            )?;
-            Ok((dossiers, statuses))
-        })?;
-        let mut out: Vec<String> = Vec::new();
-        for r in &dossiers {
-            let numero = txt(&r[0]);
-            let current = int(&r[2]);
-            if int(&r[1]) == 0
-                || statuses
-                    .iter()
-                    .any(|st| txt(&st[0]) == numero && int(&st[1]) > current)
-            {
-                out.push(numero);
-            }
-        }
-        out.sort();
-        Ok(out)
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.int_as(1)?)))
+            .collect()
+        })
+    }
+
+    fn untransmitted_dossiers(&self) -> Result<Vec<String>> {
+        self.run(false, |s, d| {
+            select(
+                s,
+                d,
+                msp_table("msp_dossier"),
+                &["numero"],
+                "`indicator` = 0",
+                "",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+        })
     }
 
     fn rows(&self, table: &TableDef, numero: &str) -> Result<Vec<Row>> {
         let t = schema::plugin_table(table);
-        let cols: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
-        let rows = self.run(false, |s, d| {
-            select(
-                s,
-                d,
-                &t,
-                &cols,
-                "`numero` = {1}",
-                "",
-                &[Param::text(numero)],
-            )
-        })?;
-        Ok(rows
-            .iter()
-            .map(|r| {
+        let cols: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
+        self.run(false, |s, d| {
+            let mut out = Vec::new();
+            for r in select(s, d, &t, &cols, "`numero` = {1}", "", &by_numero(numero))? {
                 let mut row = Row::new(table.name);
-                for (col, v) in table.columns.iter().zip(r) {
-                    let value = match (v, col.ty) {
-                        (None, _) => Value::Null,
-                        (Some(s), ColumnType::Integer) => {
-                            opt_int(&Some(s.clone())).map_or(Value::Null, Value::Integer)
-                        }
-                        (Some(_), ColumnType::Boolean) => Value::Boolean(boolean(v)),
-                        (Some(s), ColumnType::Date) => {
-                            parse_date(s).map_or(Value::Null, Value::Date)
-                        }
-                        (Some(s), ColumnType::Timestamp) => {
-                            parse_ts(s).map_or(Value::Null, Value::Timestamp)
-                        }
-                        (Some(_), ColumnType::Blob) => Value::Null,
-                        (Some(s), ColumnType::Text(_)) => Value::Text(s.clone()),
-                    };
-                    row = row.set(col.name, value);
+                for (i, col) in table.columns.iter().enumerate() {
+                    row = row.set(col.name, r.value(i + 1, col.ty)?);
                 }
-                row
-            })
-            .collect())
+                out.push(row);
+            }
+            Ok(out)
+        })
     }
 }
 
@@ -910,11 +1162,47 @@ mod tests {
             parse_date("2009-08-16 00:00:00"),
             NaiveDate::from_ymd_opt(2009, 8, 16)
         );
-        assert!(
-            boolean(&Some("true".into()))
-                && boolean(&Some("1".into()))
-                && !boolean(&Some("0".into()))
+        assert_eq!(parse_int("19.0"), Some(19));
+        assert_eq!(parse_int(" 19 "), Some(19));
+        assert_eq!(parse_int("19.5"), None);
+        assert_eq!(parse_int("abc"), None);
+        assert_eq!(parse_bool("-1"), Some(true));
+        assert_eq!(parse_bool("oui"), None);
+    }
+
+    #[test]
+    fn decoding_errors_name_table_column_and_value() {
+        let cols = ["numero", "seq", "status", "created_at"];
+        let r = RowReader {
+            table: "msp_statut",
+            cols: &cols,
+            row: vec![
+                Some("A-1".into()),
+                Some("2".into()),
+                Some("dix-neuf".into()),
+                Some("hier".into()),
+            ],
+        };
+        assert_eq!(r.int(1).unwrap(), 2);
+        let e = r.int(2).unwrap_err().message;
+        assert_eq!(
+            e,
+            "table msp_statut, column status: value \"dix-neuf\" is not an integer (row numero = A-1)"
         );
-        assert_eq!(int(&Some("19.0".into())), 19);
+        let e = r.ts(3).unwrap_err().message;
+        assert!(
+            e.contains("column created_at: value \"hier\" is not a timestamp"),
+            "{e}"
+        );
+        let e = r.int_as::<u16>(1).map(|_| ()).and_then(|_| {
+            RowReader {
+                table: "t",
+                cols: &cols,
+                row: vec![None, Some("70000".into())],
+            }
+            .int_as::<u16>(1)
+            .map(|_| ())
+        });
+        assert!(e.unwrap_err().message.contains("is not in range"));
     }
 }

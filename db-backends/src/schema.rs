@@ -5,7 +5,7 @@
 use msp_plugins::{Column, ColumnType, TableDef, DOSSIER_KEY};
 
 /// Version of the MSP tables this build creates.
-pub const MSP_VERSION: u32 = 1;
+pub const MSP_VERSION: u32 = 2;
 
 /// The component name of the MSP tables in `msp_schema_version`.
 pub const MSP_COMPONENT: &str = "msp";
@@ -158,18 +158,80 @@ pub struct Migration {
     pub create: Vec<Table>,
     /// Columns to add to existing tables: (table, column).
     pub add_columns: Vec<(&'static str, Column)>,
+    /// Indexes to create.
+    pub indexes: Vec<Index>,
+}
+
+/// A secondary index (the hot-path queries of a synchronisation use only
+/// primary keys and these).
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// Name (unique in the database).
+    pub name: &'static str,
+    /// Table.
+    pub table: &'static str,
+    /// Columns, in order.
+    pub columns: Vec<&'static str>,
+}
+
+/// The indexes of version 2: pending statuses, untransmitted dossiers,
+/// unwritten and uncollected return flows are found without reading the
+/// history.
+pub fn indexes_v2() -> Vec<Index> {
+    vec![
+        Index {
+            name: "msp_statut_pending",
+            table: "msp_statut",
+            columns: vec!["indicator", "superseded", "cancelled"],
+        },
+        Index {
+            name: "msp_dossier_indicator",
+            table: "msp_dossier",
+            columns: vec!["indicator"],
+        },
+        Index {
+            name: "msp_retour_written",
+            table: "msp_retour",
+            columns: vec!["written_at"],
+        },
+        Index {
+            name: "msp_retour_collected",
+            table: "msp_retour",
+            columns: vec!["collected_at"],
+        },
+    ]
 }
 
 /// Every migration of the MSP tables, oldest first; the last one's version
 /// is [`MSP_VERSION`]. A change to the MSP tables adds a step here (and to
 /// [`msp_tables_v1`]'s successor), never edits a released one.
 pub fn msp_migrations() -> Vec<Migration> {
-    vec![Migration {
-        version: 1,
-        description: "MSP tables created",
-        create: msp_tables_v1(),
-        add_columns: Vec::new(),
-    }]
+    vec![
+        Migration {
+            version: 1,
+            description: "MSP tables created",
+            create: msp_tables_v1(),
+            add_columns: Vec::new(),
+            indexes: Vec::new(),
+        },
+        Migration {
+            version: 2,
+            description: "indexes for pending statuses and return flows",
+            create: Vec::new(),
+            add_columns: Vec::new(),
+            indexes: indexes_v2(),
+        },
+    ]
+}
+
+/// The MSP tables (built once).
+pub fn msp_tables() -> &'static [Table] {
+    static TABLES: std::sync::OnceLock<Vec<Table>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut t = msp_tables_v1();
+        t.push(version_table());
+        t
+    })
 }
 
 /// A plugin table with its leading `numero` column and key.

@@ -52,6 +52,22 @@ pub trait Dialect: Send + Sync {
             "0"
         }
     }
+    /// An expression reading a date or timestamp column as
+    /// `YYYY-MM-DD HH:MM:SS` text whatever the session's settings (NLS,
+    /// DateStyle, language).
+    fn cast_timestamp(&self, expr: &str) -> String {
+        self.cast_text(expr)
+    }
+    /// The statements around one archive inside a batch: open a savepoint,
+    /// release it, roll back to it. `None` when the engine has no
+    /// savepoints (then a batch holds one archive).
+    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
+        Some([
+            Some("SAVEPOINT msp_archive"),
+            Some("RELEASE SAVEPOINT msp_archive"),
+            Some("ROLLBACK TO SAVEPOINT msp_archive"),
+        ])
+    }
 }
 
 /// SQLite.
@@ -104,6 +120,9 @@ impl Dialect for Postgres {
     fn cast_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS TEXT)")
     }
+    fn cast_timestamp(&self, expr: &str) -> String {
+        format!("to_char({expr}, 'YYYY-MM-DD HH24:MI:SS')")
+    }
     fn max_identifier(&self) -> usize {
         63
     }
@@ -143,6 +162,9 @@ impl Dialect for Mysql {
     fn cast_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS CHAR)")
     }
+    fn cast_timestamp(&self, expr: &str) -> String {
+        format!("DATE_FORMAT({expr}, '%Y-%m-%d %H:%i:%s')")
+    }
     fn table_options(&self) -> &'static str {
         " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     }
@@ -172,6 +194,16 @@ impl Dialect for Oracle {
     }
     fn cast_text(&self, expr: &str) -> String {
         format!("TO_CHAR({expr})")
+    }
+    fn cast_timestamp(&self, expr: &str) -> String {
+        format!("TO_CHAR({expr}, 'YYYY-MM-DD HH24:MI:SS')")
+    }
+    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
+        Some([
+            Some("SAVEPOINT msp_archive"),
+            None,
+            Some("ROLLBACK TO SAVEPOINT msp_archive"),
+        ])
     }
     fn max_identifier(&self) -> usize {
         30
@@ -203,6 +235,13 @@ impl Dialect for SqlServer {
     fn cast_text(&self, expr: &str) -> String {
         format!("CONVERT(NVARCHAR(4000), {expr}, 120)")
     }
+    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
+        Some([
+            Some("SAVE TRANSACTION msp_archive"),
+            None,
+            Some("ROLLBACK TRANSACTION msp_archive"),
+        ])
+    }
 }
 
 /// Microsoft Access (through ODBC): one statement per call, 255-character
@@ -229,6 +268,12 @@ impl Dialect for Access {
     }
     fn cast_text(&self, expr: &str) -> String {
         format!("CSTR({expr})")
+    }
+    fn cast_timestamp(&self, expr: &str) -> String {
+        format!("FORMAT({expr}, 'yyyy-mm-dd hh:nn:ss')")
+    }
+    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
+        None
     }
     fn max_identifier(&self) -> usize {
         64
@@ -313,6 +358,20 @@ pub fn create_table(d: &dyn Dialect, t: &Table) -> Result<String, String> {
     ))
 }
 
+/// `CREATE INDEX name ON table (columns)`.
+pub fn create_index(d: &dyn Dialect, name: &str, table: &str, columns: &[&str]) -> String {
+    format!(
+        "CREATE INDEX {} ON {} ({})",
+        d.quote(name),
+        d.quote(table),
+        columns
+            .iter()
+            .map(|c| d.quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// `INSERT INTO t (cols) VALUES (markers)`.
 pub fn insert(d: &dyn Dialect, table: &str, columns: &[&str]) -> String {
     let cols: Vec<String> = columns.iter().map(|c| d.quote(c)).collect();
@@ -335,7 +394,16 @@ pub fn select(
     where_: &str,
     order: &str,
 ) -> String {
-    let cols: Vec<String> = columns.iter().map(|c| d.cast_text(&d.quote(c))).collect();
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let ty = table.columns.iter().find(|x| x.name == *c).map(|x| x.ty);
+            match ty {
+                Some(ColumnType::Date | ColumnType::Timestamp) => d.cast_timestamp(&d.quote(c)),
+                _ => d.cast_text(&d.quote(c)),
+            }
+        })
+        .collect();
     let mut s = format!("SELECT {} FROM {}", cols.join(", "), d.quote(table.name));
     if !where_.is_empty() {
         s.push_str(" WHERE ");

@@ -3,7 +3,6 @@
 //! this trait, so a town's database can be SQLite, PostgreSQL or an ODBC
 //! source without the pipeline noticing.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
@@ -12,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::{AttachmentMode, ClientConfig, Config};
 use crate::error::Result;
+use crate::extract::Content;
 
 /// A dossier (one NumeroTeledemarche).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,8 +139,8 @@ pub struct StoredAttachment {
 pub struct NewAttachment {
     /// Metadata (seq is assigned by the backend).
     pub meta: StoredAttachment,
-    /// Where to read the content from when stored in the database.
-    pub source: PathBuf,
+    /// The content, read when stored in the database.
+    pub content: Content,
     /// Storage mode.
     pub mode: AttachmentMode,
 }
@@ -197,6 +197,26 @@ pub struct Event {
     pub text: String,
 }
 
+/// One transaction of [`Backend::batch`]: the reads the re-delivery rules
+/// need and the import write, with a savepoint around each archive so that
+/// the database refusing one archive's rows leaves the others of the batch.
+pub trait Tx {
+    /// A dossier by number (sees the writes made earlier in the batch).
+    fn dossier(&mut self, numero: &str) -> Result<Option<Dossier>>;
+    /// Archives accepted for a dossier, by FileNumber.
+    fn received(&mut self, numero: &str) -> Result<Vec<ReceivedArchive>>;
+    /// Attachments of a dossier.
+    fn attachments(&mut self, numero: &str) -> Result<Vec<StoredAttachment>>;
+    /// Writes one archive's import.
+    fn import(&mut self, write: &ImportWrite<'_>) -> Result<()>;
+    /// Opens a savepoint before one archive's statements.
+    fn savepoint(&mut self) -> Result<()>;
+    /// Keeps what was written since the savepoint.
+    fn release(&mut self) -> Result<()>;
+    /// Undoes what was written since the savepoint.
+    fn rollback(&mut self) -> Result<()>;
+}
+
 /// A database holding the MSP tables and the business tables.
 pub trait Backend: Send + Sync {
     /// The URL with any password hidden, for logs.
@@ -206,8 +226,20 @@ pub trait Backend: Send + Sync {
     /// (idempotent, versioned). Returns what was done, one line per step.
     fn init(&self, plugins: &[PluginSchema]) -> Result<Vec<String>>;
 
+    /// Runs `f` in one transaction (committed durably when it returns `Ok`,
+    /// rolled back otherwise): a batch of archives, one database sync.
+    fn batch(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+
+    /// How many archives one [`batch`](Self::batch) may hold: 1 when the
+    /// engine has no savepoints (Access).
+    fn max_batch(&self) -> usize {
+        256
+    }
+
     /// Writes one archive's import in one transaction.
-    fn import(&self, write: &ImportWrite<'_>) -> Result<()>;
+    fn import(&self, write: &ImportWrite<'_>) -> Result<()> {
+        self.batch(&mut |tx| tx.import(write))
+    }
 
     /// A dossier by number.
     fn dossier(&self, numero: &str) -> Result<Option<Dossier>>;
@@ -235,7 +267,13 @@ pub trait Backend: Send + Sync {
 
     /// Marks a return flow written, its status transmitted (indicator 2)
     /// and, when that status is the current one, the dossier's indicator.
-    fn mark_return_written(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()>;
+    fn mark_return_written(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()> {
+        self.mark_returns_written(&[(numero.to_string(), increment)], at)
+    }
+
+    /// [`mark_return_written`](Self::mark_return_written) for many return
+    /// flows in one transaction.
+    fn mark_returns_written(&self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()>;
 
     /// Applies a status change in one transaction.
     fn update_statuses(&self, numero: &str, update: &StatusUpdate) -> Result<()>;
@@ -249,10 +287,13 @@ pub trait Backend: Send + Sync {
     /// Return flows written and not yet collected.
     fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>>;
 
-    /// Numbers of the dossiers that need the returns step: current status
-    /// untransmitted, or statuses written by a business application after
-    /// the current one.
-    fn dossiers_to_transmit(&self) -> Result<Vec<String>>;
+    /// Statuses not transmitted and still standing (indicator 0, neither
+    /// superseded nor cancelled): `(numero, seq)`, found by index. Which
+    /// of them need a return flow is decided by [`crate::lifecycle`].
+    fn untransmitted_statuses(&self) -> Result<Vec<(String, u32)>>;
+
+    /// Dossiers whose current status is not transmitted (by index).
+    fn untransmitted_dossiers(&self) -> Result<Vec<String>>;
 
     /// The business rows of a dossier in one plugin table (for documents
     /// generated from the dossier, such as an attestation).

@@ -42,7 +42,7 @@ impl Reason {
     pub fn summary_fr(self) -> &'static str {
         match self {
             Reason::NotZip => "Le fichier reçu n'est pas une archive ZIP lisible (fichier tronqué ou d'un autre type).",
-            Reason::UnsafeEntry => "L'archive contient un fichier dont le chemin sortirait du dossier de travail (chemin absolu, « .. », lecteur ou lien) : elle est refusée par sécurité.",
+            Reason::UnsafeEntry => "L'archive contient un fichier dont le nom est dangereux ou ambigu (chemin absolu, « .. », lecteur, lien, fichier spécial, ou deux noms qui deviendraient identiques une fois extraits) : elle est refusée par sécurité.",
             Reason::TooLarge => "L'archive dépasse les limites configurées (taille décompressée, nombre de fichiers ou taux de compression).",
             Reason::Envelope => "L'enveloppe de la demande (message.xml ou fichier -ent.xml) est absente ou illisible.",
             Reason::NameMismatch => "Le contenu de l'archive ne correspond pas à son nom.",

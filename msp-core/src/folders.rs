@@ -77,6 +77,11 @@ impl Claim {
         extraction_dir(&self.path)
     }
 
+    /// The claimed file, open for reading.
+    pub fn file(&self) -> &File {
+        &self.lock
+    }
+
     /// Releases the lock (the file itself is moved by the caller).
     pub fn release(self) {
         let _ = self.lock.unlock();

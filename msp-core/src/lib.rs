@@ -30,4 +30,4 @@ pub mod synclog;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Reason, Result};
-pub use sync::{FlowCounts, RunReport, Synchronizer};
+pub use sync::{FlowCounts, RunReport, Synchronizer, Trouble};

@@ -10,6 +10,7 @@
 //!   transmitted, and records and transmits the automatic closure after 15,
 //!   19 or 20 in the same run.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{Local, NaiveDateTime, Timelike};
@@ -17,6 +18,7 @@ use msp_plugins::{DossierData, FlowPlugin};
 
 use crate::backend::{Backend, Dossier, ReturnFlow, StatusEntry, StatusUpdate};
 use crate::error::{Error, Result};
+use crate::folders::Folders;
 use crate::naming;
 use crate::returns::{self, ReturnMessage};
 use crate::status::{self, Action, Change, Current, AUTO_CLOSE_AFTER, CLOSED};
@@ -212,7 +214,7 @@ pub struct Written {
 pub fn write_recorded(
     backend: &dyn Backend,
     plugin: &dyn FlowPlugin,
-    output: &Path,
+    folders: &Folders,
     d: &Dossier,
     ret: &ReturnFlow,
 ) -> Result<Written> {
@@ -252,7 +254,7 @@ pub fn write_recorded(
         comment: &ret.comment,
         attachment: attachment.as_ref(),
     };
-    let path = returns::write_return(output, &m)?;
+    let path = returns::write_return(&folders.work, &folders.output, &m)?;
     backend.mark_return_written(&ret.numero, ret.increment, now())?;
     Ok(Written {
         ret: ret.clone(),
@@ -266,7 +268,7 @@ pub fn write_recorded(
 pub fn transmit(
     backend: &dyn Backend,
     plugin: &dyn FlowPlugin,
-    output: &Path,
+    folders: &Folders,
     numero: &str,
 ) -> Result<Vec<Written>> {
     let mut written = Vec::new();
@@ -278,7 +280,7 @@ pub fn transmit(
             .iter()
             .filter(|r| r.written_at.is_none())
         {
-            written.push(write_recorded(backend, plugin, output, &d, r)?);
+            written.push(write_recorded(backend, plugin, folders, &d, r)?);
         }
     }
     // Bounded: at most the status itself and its automatic closure.
@@ -344,13 +346,43 @@ pub fn transmit(
             }
         };
         if ret.written_at.is_none() {
-            written.push(write_recorded(backend, plugin, output, &d, &ret)?);
+            written.push(write_recorded(backend, plugin, folders, &d, &ret)?);
         } else {
             // Written but not marked (crash in between): mark it now.
             backend.mark_return_written(numero, ret.increment, now())?;
         }
     }
     Ok(written)
+}
+
+/// Whether a dossier needs the returns step (the rule of PROTOCOL §7):
+/// its current status is not transmitted, or a business application wrote
+/// a status after the current one (`pending_seqs`: the seqs of its standing
+/// untransmitted statuses).
+pub fn needs_transmission(d: &Dossier, pending_seqs: &[u32]) -> bool {
+    d.indicator == 0 || pending_seqs.iter().any(|s| *s > d.status_seq)
+}
+
+/// The dossiers that need the returns step, by number. The backend answers
+/// two indexed queries (untransmitted dossiers, standing untransmitted
+/// statuses); only the dossiers they name are read, so the cost follows the
+/// pending work, never the history.
+pub fn dossiers_to_transmit(backend: &dyn Backend) -> Result<Vec<String>> {
+    let mut out: BTreeSet<String> = backend.untransmitted_dossiers()?.into_iter().collect();
+    let mut pending: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (numero, seq) in backend.untransmitted_statuses()? {
+        if !out.contains(&numero) {
+            pending.entry(numero).or_default().push(seq);
+        }
+    }
+    for (numero, seqs) in pending {
+        if let Some(d) = backend.dossier(&numero)? {
+            if needs_transmission(&d, &seqs) {
+                out.insert(numero);
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// Records the collection of return archives that have left `output`.

@@ -1,6 +1,15 @@
 //! Return-flow archives (PROTOCOL §7): `<Numero>-<Flow>-<Increment>.zip`
 //! holding `message.xml` (xsd/message.xsd, `Retour` branch) and optionally
-//! one attachment, written under a temporary name then renamed.
+//! one attachment.
+//!
+//! Written as Maildir does: each archive is written under a temporary name
+//! in the work folder (same file system as output), all of a batch are
+//! made durable together (one `syncfs` on Linux, a sync per file
+//! elsewhere), then renamed into output and the output folder synced once.
+//! The portal never sees a partial archive nor a temporary file; what a
+//! killed process left in work is removed by [`clean_leftovers`].
+//! `message.xml` is stored (about 1 KiB: no compressor to set up per
+//! archive); an attachment is deflated.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -81,40 +90,190 @@ pub fn message_xml(m: &ReturnMessage<'_>) -> String {
     )
 }
 
-/// Writes the return archive into `output` (temporary name, sync, rename).
-pub fn write_return(output: &Path, m: &ReturnMessage<'_>) -> Result<PathBuf> {
+/// A return archive written in work, not yet in output.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    file: File,
+    final_path: PathBuf,
+}
+
+impl Staged {
+    /// Where the archive will be in output.
+    pub fn final_path(&self) -> &Path {
+        &self.final_path
+    }
+}
+
+/// Prefix of the temporary return files in work.
+const TMP_PREFIX: &str = ".retour.";
+
+/// Writes one return archive under a temporary name in `work` (not synced).
+pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged> {
     let name = return_name(m.numero, m.flow, m.increment);
     let final_path = output.join(&name);
-    let tmp = output.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
+    let tmp = work.join(format!("{TMP_PREFIX}{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<File> {
         let file = File::create(&tmp)?;
-        let mut zip = zip::ZipWriter::new(file);
-        let opts =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        zip.start_file("message.xml", opts)?;
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(8192, file));
+        let stored =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("message.xml", stored)?;
         zip.write_all(message_xml(m).as_bytes())?;
         if let Some(a) = m.attachment {
-            zip.start_file(a.file.as_str(), opts)?;
+            let deflated =
+                SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file(a.file.as_str(), deflated)?;
             zip.write_all(&a.bytes)?;
         }
-        let file = zip.finish()?;
-        file.sync_all()?;
-        fs::rename(&tmp, &final_path)?;
-        // Make the rename itself durable: the portal must find the archive.
-        #[cfg(unix)]
-        File::open(output)?.sync_all()?;
-        Ok(())
+        let out = zip.finish()?;
+        out.into_inner().map_err(|e| e.into_error())
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io("cannot write the return archive", &final_path, e));
+    match result {
+        Ok(file) => Ok(Staged {
+            tmp,
+            file,
+            final_path,
+        }),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(Error::io("cannot write the return archive", &tmp, e))
+        }
     }
-    Ok(final_path)
+}
+
+/// Makes staged archives durable, renames them into output and syncs the
+/// output folder. Returns the final paths, in order; on error none is
+/// reported written (those already renamed are complete archives and are
+/// written again, identical, by the next run).
+pub fn publish(staged: Vec<Staged>, output: &Path) -> Result<Vec<PathBuf>> {
+    if staged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cleanup = |staged: &[Staged]| {
+        for s in staged {
+            let _ = fs::remove_file(&s.tmp);
+        }
+    };
+    if let Err(e) = sync_files(&staged) {
+        cleanup(&staged);
+        return Err(Error::io(
+            "cannot make the return archives durable",
+            &staged[0].tmp,
+            e,
+        ));
+    }
+    let mut out = Vec::with_capacity(staged.len());
+    for (i, s) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(&s.tmp, &s.final_path) {
+            cleanup(&staged[i..]);
+            return Err(Error::io("cannot rename into output", &s.final_path, e));
+        }
+        out.push(s.final_path.clone());
+    }
+    // Make the renames durable: the portal must find the archives.
+    #[cfg(unix)]
+    File::open(output)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("cannot sync", output, e))?;
+    Ok(out)
+}
+
+#[cfg(target_os = "linux")]
+fn sync_files(staged: &[Staged]) -> std::io::Result<()> {
+    // One flush of the file system for the whole batch.
+    rustix::fs::syncfs(&staged[0].file).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_files(staged: &[Staged]) -> std::io::Result<()> {
+    for s in staged {
+        s.file.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Writes one return archive into `output` through `work` (stage, sync,
+/// rename).
+pub fn write_return(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<PathBuf> {
+    let staged = stage(work, output, m)?;
+    let mut paths = publish(vec![staged], output)?;
+    Ok(paths.remove(0))
+}
+
+/// Removes temporary return files left by processes that are gone: in
+/// work (`.retour.NAME.PID.tmp`) and, from older versions, in output
+/// (`.NAME.PID.tmp`). Returns the names removed.
+pub fn clean_leftovers(work: &Path, output: &Path) -> Vec<String> {
+    let mut removed = Vec::new();
+    for dir in [work, output] {
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".tmp").filter(|_| name.starts_with('.')) else {
+                continue;
+            };
+            if dir == work && !name.starts_with(TMP_PREFIX) {
+                continue;
+            }
+            let pid = stem.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
+            let Some(pid) = pid else { continue };
+            if pid != std::process::id()
+                && !process_alive(pid, &entry.path())
+                && fs::remove_file(entry.path()).is_ok()
+            {
+                removed.push(name);
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32, _file: &Path) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32, file: &Path) -> bool {
+    // Without /proc: a temporary file older than an hour is abandoned.
+    fs::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age.as_secs() < 3600)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftovers_of_dead_processes_are_removed() {
+        let t = tempfile::tempdir().unwrap();
+        let (work, output) = (t.path().join("w"), t.path().join("o"));
+        fs::create_dir_all(&work).unwrap();
+        fs::create_dir_all(&output).unwrap();
+        // PID 4194304 is above Linux's maximum: never alive.
+        fs::write(work.join(".retour.A-1-RCO-LA-2.zip.4194304.tmp"), b"x").unwrap();
+        fs::write(output.join(".A-1-RCO-LA-3.zip.4194304.tmp"), b"x").unwrap();
+        let mine = format!(".retour.A-1-RCO-LA-4.zip.{}.tmp", std::process::id());
+        fs::write(work.join(&mine), b"x").unwrap();
+        fs::write(work.join("other.tmp"), b"x").unwrap();
+        let mut removed = clean_leftovers(&work, &output);
+        removed.sort();
+        assert_eq!(
+            removed,
+            [
+                ".A-1-RCO-LA-3.zip.4194304.tmp",
+                ".retour.A-1-RCO-LA-2.zip.4194304.tmp"
+            ]
+        );
+        assert!(work.join(mine).exists(), "a live process's file stays");
+        assert!(work.join("other.tmp").exists());
+    }
 
     #[test]
     fn writes_a_complete_archive_only() {
@@ -127,11 +286,21 @@ mod tests {
             comment: "Reçue <bien> & traitée",
             attachment: None,
         };
-        let p = write_return(t.path(), &m).unwrap();
-        assert_eq!(p.file_name().unwrap(), "A-1-RCO-LA-1.zip");
+        let (work, output) = (t.path().join("w"), t.path().join("o"));
+        fs::create_dir_all(&work).unwrap();
+        fs::create_dir_all(&output).unwrap();
+        let staged = stage(&work, &output, &m).unwrap();
         assert_eq!(
-            fs::read_dir(t.path()).unwrap().count(),
-            1,
+            fs::read_dir(&output).unwrap().count(),
+            0,
+            "nothing in output before publish"
+        );
+        let p = publish(vec![staged], &output).unwrap().remove(0);
+        assert_eq!(p.file_name().unwrap(), "A-1-RCO-LA-1.zip");
+        assert_eq!(fs::read_dir(&output).unwrap().count(), 1);
+        assert_eq!(
+            fs::read_dir(&work).unwrap().count(),
+            0,
             "no temporary file left"
         );
         let mut z = zip::ZipArchive::new(File::open(p).unwrap()).unwrap();

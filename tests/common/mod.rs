@@ -68,7 +68,7 @@ impl Env {
     pub fn work_files(&self) -> Vec<String> {
         files(&self.work())
             .into_iter()
-            .filter(|f| f != ".msp-returns.lock")
+            .filter(|f| !(f.starts_with(".msp-returns") && f.ends_with(".lock")))
             .collect()
     }
     pub fn logs(&self) -> PathBuf {

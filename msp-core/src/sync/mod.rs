@@ -1,0 +1,423 @@
+//! One synchronisation (PROTOCOL §4 and §8): recover, import every eligible
+//! archive of the selected flows, write pending return flows, log.
+//!
+//! The data path is a two-stage pipeline, one step per module:
+//!
+//! * [`scan`] lists input once (registered flows, oldest dossier first).
+//! * [`prepare`] runs on a worker thread: it claims an archive, reads it
+//!   once (hash and extraction from the same bytes), validates the envelope
+//!   and asks the plugin for rows. Bad input is known here.
+//! * The writer (this thread) gathers prepared archives into batches per
+//!   database. [`store`] writes a batch in one transaction with a savepoint
+//!   per archive; the re-delivery rules ([`redelivery::decide`], a pure
+//!   function) run inside it, and [`plan`] turns each archive and its
+//!   decision into the rows to write. After the commit, the status-14
+//!   return archives of the batch are written and made durable together,
+//!   recorded written in one transaction, and the originals moved to done.
+//! * [`returns_step`] then writes every other pending return flow.
+//!
+//! Bad input goes to the error folder with a French log; trouble puts the
+//! archive back into input and is reported once per cause.
+
+mod plan;
+mod prepare;
+mod redelivery;
+mod returns_step;
+mod scan;
+mod store;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use msp_plugins::Registry;
+
+use crate::backend::{Backend, Connector};
+use crate::config::{ClientConfig, Config};
+use crate::error::{Error, ErrorKind, Result};
+use crate::folders;
+use crate::synclog::SyncLog;
+
+pub use redelivery::{decide, Decision};
+
+/// Counts for one flow in one synchronisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FlowCounts {
+    /// New dossiers imported.
+    pub imported: u32,
+    /// Complements imported.
+    pub complements: u32,
+    /// Duplicates (already imported, identical bytes).
+    pub duplicates: u32,
+    /// Rejected archives (bad input).
+    pub rejected: u32,
+    /// Return archives written.
+    pub returns_written: u32,
+    /// Archives left for a later run because of trouble.
+    pub errors: u32,
+}
+
+/// One cause of trouble met in a run and the archives it held back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trouble {
+    /// What is wrong (the environment's words).
+    pub cause: String,
+    /// Archives left in input because of it.
+    pub archives: Vec<String>,
+}
+
+/// What a synchronisation did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Counts per flow code.
+    pub flows: BTreeMap<String, FlowCounts>,
+    /// Archives put back into input from an interrupted run.
+    pub recovered: Vec<String>,
+    /// Rejections: (archive name, message).
+    pub rejected: Vec<(String, String)>,
+    /// Trouble met, once per cause.
+    pub troubles: Vec<Trouble>,
+    /// Status changes written by a business application that the rules refused.
+    pub refused: Vec<String>,
+    /// Return archives found collected by the portal.
+    pub collected: u32,
+    /// Temporary files of killed processes removed.
+    pub leftovers_removed: Vec<String>,
+    /// The synchronisation log file.
+    pub log_path: PathBuf,
+}
+
+impl RunReport {
+    /// 0 when all went well, 1 when archives were rejected, 2 on trouble.
+    pub fn exit_code(&self) -> i32 {
+        if !self.troubles.is_empty() {
+            2
+        } else if !self.rejected.is_empty() || !self.refused.is_empty() {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Totals over all flows.
+    pub fn totals(&self) -> FlowCounts {
+        let mut t = FlowCounts::default();
+        for c in self.flows.values() {
+            t.imported += c.imported;
+            t.complements += c.complements;
+            t.duplicates += c.duplicates;
+            t.rejected += c.rejected;
+            t.returns_written += c.returns_written;
+            t.errors += c.errors;
+        }
+        t
+    }
+
+    /// Records trouble: one entry per cause, with the archive it held back.
+    pub fn trouble(&mut self, cause: impl Into<String>, archive: Option<&str>) {
+        let cause = cause.into();
+        let i = match self.troubles.iter().position(|t| t.cause == cause) {
+            Some(i) => i,
+            None => {
+                self.troubles.push(Trouble {
+                    cause,
+                    archives: Vec::new(),
+                });
+                self.troubles.len() - 1
+            }
+        };
+        if let Some(a) = archive {
+            self.troubles[i].archives.push(a.to_string());
+        }
+    }
+
+    fn counts(&mut self, flow: &str) -> &mut FlowCounts {
+        self.flows.entry(flow.to_string()).or_default()
+    }
+}
+
+/// Archives gathered for one database, written together.
+struct Batch {
+    backend: Arc<dyn Backend>,
+    items: Vec<prepare::Ready>,
+    since: Instant,
+}
+
+/// Longest a prepared archive waits for its batch to fill.
+const BATCH_WAIT: Duration = Duration::from_millis(250);
+
+/// Runs synchronisations for one configuration.
+pub struct Synchronizer<'a> {
+    config: &'a Config,
+    registry: &'a Registry,
+    connector: &'a dyn Connector,
+    /// The clients this run serves (`msp run --client`); all when empty.
+    only_clients: Vec<String>,
+    /// Connected backends, by database URL.
+    backends: HashMap<String, Arc<dyn Backend>>,
+    /// Databases that could not be reached in this run, with the error.
+    unreachable: HashMap<String, Error>,
+}
+
+impl<'a> Synchronizer<'a> {
+    /// A synchroniser for `config`, with these plugins and this connector.
+    pub fn new(config: &'a Config, registry: &'a Registry, connector: &'a dyn Connector) -> Self {
+        Synchronizer {
+            config,
+            registry,
+            connector,
+            only_clients: Vec::new(),
+            backends: HashMap::new(),
+            unreachable: HashMap::new(),
+        }
+    }
+
+    /// Serves only these clients (by name): archives routed to other
+    /// clients are left in input for the process that serves them, and
+    /// only these clients' return flows are written.
+    pub fn only_clients(mut self, names: Vec<String>) -> Self {
+        self.only_clients = names;
+        self
+    }
+
+    fn serves(&self, client: &ClientConfig) -> bool {
+        self.only_clients.is_empty() || self.only_clients.contains(&client.name)
+    }
+
+    /// The backend of a client, connected on first use.
+    pub fn backend(&mut self, client: &ClientConfig) -> Result<Arc<dyn Backend>> {
+        // Keyed by database: several towns may share one database.
+        if let Some(b) = self.backends.get(&client.database) {
+            return Ok(b.clone());
+        }
+        // A database that could not be reached is not tried again in this
+        // run: its archives go straight back to input.
+        if let Some(e) = self.unreachable.get(&client.database) {
+            return Err(e.clone());
+        }
+        match self.connector.connect(self.config, client) {
+            Ok(b) => {
+                self.backends.insert(client.database.clone(), b.clone());
+                Ok(b)
+            }
+            Err(e) => {
+                let e = e.context(format!("database of client {}", client.name));
+                self.unreachable.insert(client.database.clone(), e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// One synchronisation of the flows in the registry.
+    pub fn run(&mut self) -> Result<RunReport> {
+        let folders = &self.config.folders;
+        folders.ensure()?;
+        let mut log = SyncLog::create(&folders.logs)?;
+        let mut report = RunReport {
+            log_path: log.path().to_path_buf(),
+            ..RunReport::default()
+        };
+        for code in self.registry.codes() {
+            report.counts(code);
+        }
+        log.line(&format!(
+            "synchronisation started: configuration {}, flows {}{}",
+            self.config.source,
+            self.registry.codes().join(", "),
+            if self.only_clients.is_empty() {
+                String::new()
+            } else {
+                format!(", clients {}", self.only_clients.join(", "))
+            }
+        ));
+        report.recovered = folders::recover(folders)?;
+        for name in &report.recovered {
+            log.line(&format!(
+                "{name}: recovered from work (interrupted run), back in input"
+            ));
+        }
+        report.leftovers_removed = crate::returns::clean_leftovers(&folders.work, &folders.output);
+        for name in &report.leftovers_removed {
+            log.line(&format!(
+                "{name}: temporary return file of an interrupted run removed"
+            ));
+        }
+        let candidates = scan::scan(self.config, self.registry)?;
+        self.import_all(candidates, &mut report, &mut log);
+        returns_step::write_pending_returns(self, &mut report, &mut log);
+        let t = report.totals();
+        log.line(&format!(
+            "synchronisation finished: {} imported, {} complements, {} duplicates, {} rejected, {} returns written, {} left for retry",
+            t.imported, t.complements, t.duplicates, t.rejected, t.returns_written, t.errors
+        ));
+        for trouble in &report.troubles {
+            log.line(&format!("TROUBLE: {}", trouble_line(trouble)));
+        }
+        log.finish()?;
+        Ok(report)
+    }
+
+    /// The pipeline: a worker prepares archives while this thread writes
+    /// batches.
+    fn import_all(
+        &mut self,
+        candidates: Vec<scan::Candidate>,
+        report: &mut RunReport,
+        log: &mut SyncLog,
+    ) {
+        if candidates.is_empty() {
+            return;
+        }
+        let config = self.config;
+        let registry = self.registry;
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<prepare::Prepared>(64);
+            scope.spawn(move || {
+                for c in candidates {
+                    let Some(p) = prepare::prepare(config, registry, c) else {
+                        continue;
+                    };
+                    if tx.send(p).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut batches: HashMap<String, Batch> = HashMap::new();
+            loop {
+                let timeout = batches
+                    .values()
+                    .map(|b| BATCH_WAIT.saturating_sub(b.since.elapsed()))
+                    .min()
+                    .unwrap_or(BATCH_WAIT);
+                match rx.recv_timeout(timeout) {
+                    Ok(p) => self.accept(p, &mut batches, report, log),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                let due: Vec<String> = batches
+                    .iter()
+                    .filter(|(_, b)| {
+                        b.items.len() >= b.backend.max_batch() || b.since.elapsed() >= BATCH_WAIT
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for key in due {
+                    if let Some(b) = batches.remove(&key) {
+                        store::write_batch(self, b.backend, b.items, report, log);
+                    }
+                }
+            }
+            for (_, b) in batches.drain() {
+                store::write_batch(self, b.backend, b.items, report, log);
+            }
+        });
+    }
+
+    /// Takes one prepared archive: rejects it, puts it back, or adds it to
+    /// its database's batch.
+    fn accept(
+        &mut self,
+        p: prepare::Prepared,
+        batches: &mut HashMap<String, Batch>,
+        report: &mut RunReport,
+        log: &mut SyncLog,
+    ) {
+        let ready = match p {
+            prepare::Prepared::Ready(ready) => ready,
+            prepare::Prepared::Failed {
+                claim,
+                name,
+                flow,
+                error,
+            } => {
+                store::settle_failure(self.config, claim, &name, &flow, error, report, log);
+                return;
+            }
+        };
+        let client = &self.config.clients[ready.client];
+        if !self.serves(client) {
+            // Another process serves this town: leave the archive to it.
+            let name = ready.claim.name.clone();
+            match folders::move_into(&ready.claim.path, &self.config.folders.input, &name) {
+                Ok(_) => tracing::debug!(
+                    "{name}: routed to client {}, not served by this run",
+                    client.name
+                ),
+                Err(e) => log.line(&format!("{name}: TROUBLE putting it back in input: {e}")),
+            }
+            ready.release();
+            return;
+        }
+        let backend = match self.backend(client) {
+            Ok(b) => b,
+            Err(e) => {
+                let flow = ready.name.flow.clone();
+                let name = ready.claim.name.clone();
+                let claim = ready.into_claim();
+                store::settle_failure(self.config, Some(claim), &name, &flow, e, report, log);
+                return;
+            }
+        };
+        let key = client.database.clone();
+        batches
+            .entry(key)
+            .or_insert_with(|| Batch {
+                backend,
+                items: Vec::new(),
+                since: Instant::now(),
+            })
+            .items
+            .push(*ready);
+    }
+}
+
+/// One line for a cause of trouble: the cause, then the archives it held.
+pub fn trouble_line(t: &Trouble) -> String {
+    match t.archives.len() {
+        0 => t.cause.clone(),
+        1 => format!(
+            "{} (1 archive left for the next synchronisation: {})",
+            t.cause, t.archives[0]
+        ),
+        n => format!(
+            "{} ({n} archives left for the next synchronisation: {})",
+            t.cause,
+            t.archives.join(", ")
+        ),
+    }
+}
+
+/// Whether an error is bad input (the archive goes to the error folder).
+fn is_bad_input(e: &Error) -> bool {
+    matches!(e.kind, ErrorKind::BadInput(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        let mut r = RunReport::default();
+        assert_eq!(r.exit_code(), 0);
+        r.rejected.push(("a".into(), "b".into()));
+        assert_eq!(r.exit_code(), 1);
+        r.trouble("x", None);
+        assert_eq!(r.exit_code(), 2);
+    }
+
+    #[test]
+    fn trouble_is_reported_once_per_cause() {
+        let mut r = RunReport::default();
+        r.trouble("database of Lyon unreachable", Some("a.zip"));
+        r.trouble("database of Lyon unreachable", Some("b.zip"));
+        r.trouble("disk full", None);
+        assert_eq!(r.troubles.len(), 2);
+        assert_eq!(
+            trouble_line(&r.troubles[0]),
+            "database of Lyon unreachable (2 archives left for the next synchronisation: a.zip, b.zip)"
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! Step 2, on the worker thread: claim an archive, read it once, hash and
+//! extract the same bytes, check the envelope (PROTOCOL §3, steps 2 to 6)
+//! and ask the plugin for rows. Nothing here touches a database.
+
+use std::io::{Read, Seek};
+use std::sync::Arc;
+
+use msp_plugins::xml;
+use msp_plugins::{DataDocument, FlowPlugin, ParseContext, Records, Registry, TableDef};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::envelope::{self, Message};
+use crate::error::{Error, Reason, Result};
+use crate::extract::{self, Extracted};
+use crate::folders::{self, Claim};
+use crate::naming::ArchiveName;
+
+use super::scan::Candidate;
+
+/// Archives larger than this are read from the file rather than memory.
+const READ_IN_MEMORY: u64 = 8 * 1024 * 1024;
+
+/// What preparing one archive gave.
+pub(crate) enum Prepared {
+    /// Valid: ready to write.
+    Ready(Box<Ready>),
+    /// Bad input or trouble.
+    Failed {
+        /// The claim; `None` when the archive could not be claimed (it is
+        /// still in input).
+        claim: Option<Claim>,
+        /// The archive's name.
+        name: String,
+        /// Its flow (for the counts).
+        flow: String,
+        /// Why.
+        error: Error,
+    },
+}
+
+/// A validated archive: everything needed to write it.
+pub(crate) struct Ready {
+    /// The claim.
+    pub claim: Claim,
+    /// What its name says.
+    pub name: ArchiveName,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Index of the client it is routed to in the configuration.
+    pub client: usize,
+    /// The envelope.
+    pub message: Message,
+    /// The plugin's rows.
+    pub records: Records,
+    /// The plugin.
+    pub plugin: Arc<dyn FlowPlugin>,
+    /// The plugin's tables, as the rows were checked against them.
+    pub tables: Vec<TableDef>,
+    /// The extracted files (attachments are read from here).
+    pub extracted: Extracted,
+}
+
+impl Ready {
+    /// Gives the claim back (the caller settles the archive).
+    pub fn into_claim(self) -> Claim {
+        self.cleanup();
+        self.claim
+    }
+
+    /// Removes scratch files and releases the claim.
+    pub fn release(self) {
+        self.into_claim().release();
+    }
+
+    fn cleanup(&self) {
+        if let Some(dir) = &self.extracted.scratch {
+            folders::remove_dir(dir);
+        }
+    }
+}
+
+/// Claims and prepares one candidate; `None` when another process took it.
+pub(crate) fn prepare(
+    config: &Config,
+    registry: &Registry,
+    candidate: Candidate,
+) -> Option<Prepared> {
+    let flow = candidate.parsed.flow.clone();
+    let name = candidate.name.clone();
+    let claim = match folders::claim(&config.folders, &candidate.name) {
+        Ok(Some(c)) => c,
+        Ok(None) => return None,
+        Err(error) => {
+            return Some(Prepared::Failed {
+                claim: None,
+                name,
+                flow,
+                error,
+            })
+        }
+    };
+    let plugin = match registry.get(&flow) {
+        Some(p) => p.clone(),
+        None => {
+            return Some(Prepared::Failed {
+                claim: Some(claim),
+                name,
+                error: Error::trouble(format!("no plugin for flow {flow}")),
+                flow,
+            })
+        }
+    };
+    let scratch = claim.extraction_dir();
+    let checked = read_archive(config, &claim, &scratch).and_then(|(sha256, extracted)| {
+        match validate(config, plugin, &candidate.parsed, &extracted) {
+            Ok(v) => Ok((sha256, extracted, v)),
+            Err(e) => {
+                if let Some(dir) = &extracted.scratch {
+                    folders::remove_dir(dir);
+                }
+                Err(e)
+            }
+        }
+    });
+    Some(match checked {
+        Ok((sha256, extracted, v)) => Prepared::Ready(Box::new(Ready {
+            claim,
+            name: candidate.parsed,
+            sha256,
+            client: v.client,
+            message: v.message,
+            records: v.records,
+            plugin: v.plugin,
+            tables: v.tables,
+            extracted,
+        })),
+        Err(error) => {
+            folders::remove_dir(&scratch);
+            Prepared::Failed {
+                claim: Some(claim),
+                name,
+                flow,
+                error,
+            }
+        }
+    })
+}
+
+/// Reads the claimed file once: its SHA-256 and its extracted entries.
+fn read_archive(
+    config: &Config,
+    claim: &Claim,
+    scratch: &std::path::Path,
+) -> Result<(String, Extracted)> {
+    let mut file = claim.file();
+    let size = file
+        .metadata()
+        .map_err(|e| Error::io("cannot read", &claim.path, e))?
+        .len();
+    if size <= READ_IN_MEMORY {
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read", &claim.path, e))?;
+        let sha = hex(&Sha256::digest(&bytes));
+        let extracted = extract::extract(&bytes, scratch, &config.limits)?;
+        return Ok((sha, extracted));
+    }
+    let mut h = Sha256::new();
+    std::io::copy(&mut file, &mut h).map_err(|e| Error::io("cannot read", &claim.path, e))?;
+    file.rewind()
+        .map_err(|e| Error::io("cannot read", &claim.path, e))?;
+    let extracted = extract::extract_from(std::io::BufReader::new(file), scratch, &config.limits)?;
+    Ok((hex(&h.finalize()), extracted))
+}
+
+/// Lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// The result of [`validate`].
+struct Validated {
+    client: usize,
+    message: Message,
+    records: Records,
+    plugin: Arc<dyn FlowPlugin>,
+    tables: Vec<TableDef>,
+}
+
+/// Envelope and document validation of PROTOCOL §3 (steps 2 to 6).
+fn validate(
+    config: &Config,
+    plugin: Arc<dyn FlowPlugin>,
+    name: &ArchiveName,
+    extracted: &Extracted,
+) -> Result<Validated> {
+    let message_doc = read_xml(extracted, "message.xml", Reason::Envelope)?.ok_or_else(|| {
+        Error::bad_input(Reason::Envelope, "message.xml is missing from the archive")
+    })?;
+    let message = envelope::read_message(&message_doc.root)?;
+    if message.flow_type != name.flow {
+        return Err(Error::bad_input(
+            Reason::NameMismatch,
+            format!(
+                "message.xml FlowType is {} but the file name says {}",
+                message.flow_type, name.flow
+            ),
+        ));
+    }
+    let env = &message.envelope;
+    if env.numero != name.numero {
+        return Err(Error::bad_input(
+            Reason::NameMismatch,
+            format!(
+                "message.xml NumeroTeledemarche is {} but the file name says {}",
+                env.numero, name.numero
+            ),
+        ));
+    }
+    let insee = env.insee.as_deref().ok_or_else(|| {
+        Error::bad_input(
+            Reason::Envelope,
+            "message.xml has no Routage/Donnee with Id CodeINSEE and a Valeur",
+        )
+    })?;
+    let client = config
+        .clients
+        .iter()
+        .position(|c| config.client_for(insee).is_some_and(|x| std::ptr::eq(x, c)))
+        .ok_or_else(|| {
+            Error::bad_input(
+                Reason::UnknownInsee,
+                format!("CodeINSEE {insee} is not routed to any configured client"),
+            )
+        })?;
+    let client_config = &config.clients[client];
+    if !client_config.handles(&name.flow) {
+        return Err(Error::bad_input(
+            Reason::FlowNotHandled,
+            format!(
+                "CodeINSEE {insee} is routed to client {}, which does not handle flow {}",
+                client_config.name, name.flow
+            ),
+        ));
+    }
+    if env.documents.is_empty() {
+        return Err(Error::bad_input(
+            Reason::Envelope,
+            "message.xml names no Document",
+        ));
+    }
+    for a in &env.attachments {
+        if !safe_entry_name(&a.file) {
+            return Err(Error::bad_input(
+                Reason::Attachment,
+                format!("attachment name \"{}\" is not a plain file name", a.file),
+            ));
+        }
+    }
+    for d in &env.documents {
+        if !safe_entry_name(&d.file) {
+            return Err(Error::bad_input(
+                Reason::Attachment,
+                format!("document name \"{}\" is not a plain file name", d.file),
+            ));
+        }
+    }
+    for file in env
+        .documents
+        .iter()
+        .map(|d| &d.file)
+        .chain(env.attachments.iter().map(|a| &a.file))
+    {
+        if extracted.get(file).is_none() {
+            return Err(Error::bad_input(
+                Reason::MissingFile,
+                format!("{file} is named in message.xml but is not in the archive"),
+            ));
+        }
+    }
+    let ent_name = format!("{}-{}-ent.xml", name.numero, name.flow);
+    let ent_doc = read_xml(extracted, &ent_name, Reason::Envelope)?.ok_or_else(|| {
+        Error::bad_input(
+            Reason::Envelope,
+            format!("{ent_name} is missing from the archive"),
+        )
+    })?;
+    let ent = envelope::read_ent(&ent_doc.root, &ent_name)?;
+    envelope::check_agreement(env, &ent, &ent_name)?;
+    let mut documents = Vec::new();
+    for d in &env.documents {
+        let doc = read_xml(extracted, &d.file, Reason::Document)?.ok_or_else(|| {
+            Error::bad_input(
+                Reason::MissingFile,
+                format!(
+                    "{} is named in message.xml but is not in the archive",
+                    d.file
+                ),
+            )
+        })?;
+        documents.push(DataDocument {
+            code: d.code.clone(),
+            file_name: d.file.clone(),
+            root: doc.root,
+        });
+    }
+    let ctx = ParseContext {
+        numero: name.numero.clone(),
+        file_number: name.file_number,
+        insee: insee.to_string(),
+        submitted_at: env.submitted_at(),
+    };
+    let records = plugin
+        .parse(&ctx, &documents)
+        .map_err(|e| Error::bad_input(Reason::Document, e.to_string()))?;
+    let tables = plugin.tables();
+    for row in &records.rows {
+        let table = tables.iter().find(|t| t.name == row.table).ok_or_else(|| {
+            Error::trouble(format!(
+                "plugin {} produced a row for unknown table {}",
+                plugin.flow_code(),
+                row.table
+            ))
+        })?;
+        table
+            .check_row(row)
+            .map_err(|m| Error::bad_input(Reason::Document, m))?;
+    }
+    Ok(Validated {
+        client,
+        message,
+        records,
+        plugin,
+        tables,
+    })
+}
+
+/// A file name from an envelope that is safe to look up at the archive root.
+fn safe_entry_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0', ':'])
+        && !name.starts_with('.')
+}
+
+/// Parses a root-level XML file of the archive (`None` when absent).
+fn read_xml(extracted: &Extracted, label: &str, reason: Reason) -> Result<Option<xml::Document>> {
+    let Some(entry) = extracted.get(label) else {
+        return Ok(None);
+    };
+    let bytes = entry
+        .content
+        .bytes()
+        .map_err(|e| Error::trouble(format!("cannot read the extracted {label}: {e}")))?;
+    xml::parse(&bytes)
+        .map(Some)
+        .map_err(|e| Error::bad_input(reason, format!("{label}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_names_from_envelopes() {
+        assert!(safe_entry_name("A-1-RCO-LA-pj-ji-1-0.pdf"));
+        for bad in ["../x.pdf", "a/b.pdf", "..", "", "C:x", ".hidden", "a\\b"] {
+            assert!(!safe_entry_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hex_is_lower_case() {
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
+    }
+}

@@ -1,0 +1,344 @@
+//! Step 3: write a batch of prepared archives into their database, then
+//! the status-14 return archives, then move the originals to done.
+//!
+//! Order, for the durability promise: (1) one transaction for the batch,
+//! committed durably; (2) the batch's return archives written in work,
+//! made durable together, renamed into output, output synced; (3) those
+//! return flows recorded written in one transaction; (4) originals moved to
+//! done. A crash before (1) leaves the archives in work: the next run puts
+//! them back and imports them. A crash after (1) leaves them in work too:
+//! the next run recognises each as a duplicate (same SHA-256) and writes
+//! the return flows not yet written.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::backend::{Backend, ImportKind, ReturnFlow, Tx};
+use crate::config::Config;
+use crate::error::{Error, Reason, Result};
+use crate::folders::{self, Claim};
+use crate::lifecycle::now;
+use crate::returns::{self, ReturnMessage};
+use crate::synclog::SyncLog;
+
+use super::plan::{self, ImportPlan};
+use super::prepare::Ready;
+use super::redelivery::{self, Decision};
+use super::{is_bad_input, RunReport, Synchronizer};
+
+/// How one archive of a batch ended inside the transaction.
+enum Stored {
+    Imported(Box<ImportPlan>),
+    Duplicate,
+    Failed(Error),
+}
+
+/// Writes a batch (see the module documentation for the order).
+pub(super) fn write_batch(
+    sync: &Synchronizer<'_>,
+    backend: Arc<dyn Backend>,
+    items: Vec<Ready>,
+    report: &mut RunReport,
+    log: &mut SyncLog,
+) {
+    let config = sync.config;
+    let mut stored: Vec<Stored> = Vec::with_capacity(items.len());
+    let mut files_written: Vec<PathBuf> = Vec::new();
+    let at = now();
+    let result = backend.batch(&mut |tx| {
+        stored.clear();
+        for item in &items {
+            tx.savepoint()?;
+            match store_one(config, tx, item, at, &mut files_written) {
+                Ok(s) => {
+                    tx.release()?;
+                    stored.push(s);
+                }
+                Err(e) if e.temporary || items.len() == 1 => return Err(e),
+                Err(e) => {
+                    tx.rollback()?;
+                    stored.push(Stored::Failed(e));
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        for f in &files_written {
+            let _ = fs::remove_file(f);
+        }
+        for item in items {
+            let (name, flow) = (item.claim.name.clone(), item.name.flow.clone());
+            let claim = item.into_claim();
+            settle_failure(config, Some(claim), &name, &flow, e.clone(), report, log);
+        }
+        return;
+    }
+    fault_point("after-commit");
+    let written = write_initial_returns(config, backend.as_ref(), &items, &stored, report, log);
+    let mut done_moves = 0;
+    for (item, outcome) in items.into_iter().zip(stored) {
+        let name = item.claim.name.clone();
+        let flow = item.name.flow.clone();
+        let summary = item.records.summary.clone();
+        let claim = item.into_claim();
+        let what = match outcome {
+            Stored::Failed(e) => {
+                settle_failure(config, Some(claim), &name, &flow, e, report, log);
+                continue;
+            }
+            Stored::Duplicate => {
+                report.counts(&flow).duplicates += 1;
+                "duplicate of a file already imported, nothing changed".to_string()
+            }
+            Stored::Imported(p) => match p.kind {
+                ImportKind::New => {
+                    report.counts(&flow).imported += 1;
+                    format!("imported ({summary})")
+                }
+                ImportKind::Complement => {
+                    report.counts(&flow).complements += 1;
+                    format!("complement imported ({summary})")
+                }
+            },
+        };
+        match folders::move_into(&claim.path, &config.folders.done, &name) {
+            Ok(p) => {
+                done_moves += 1;
+                log.line(&format!("{name}: {what}; archive in {}", p.display()))
+            }
+            Err(e) => {
+                log.line(&format!("{name}: {what}; TROUBLE moving it to done: {e}"));
+                report.trouble(e.message, Some(&name));
+            }
+        }
+        claim.release();
+    }
+    if done_moves > 0 {
+        sync_dir(&config.folders.done);
+    }
+    let _ = written;
+}
+
+/// Decides and writes one archive inside the batch's transaction.
+fn store_one(
+    config: &Config,
+    tx: &mut dyn Tx,
+    item: &Ready,
+    at: chrono::NaiveDateTime,
+    files_written: &mut Vec<PathBuf>,
+) -> Result<Stored> {
+    let numero = &item.name.numero;
+    let received = tx.received(numero)?;
+    let existing = tx.dossier(numero)?;
+    let existing = match redelivery::decide(&item.name, &item.sha256, existing, &received) {
+        Ok(Decision::Duplicate) => return Ok(Stored::Duplicate),
+        Ok(Decision::New) => None,
+        Ok(Decision::Complement(d)) => Some(d),
+        Err(e) => return Err(e),
+    };
+    let known = match &existing {
+        Some(_) => tx.attachments(numero)?,
+        None => Vec::new(),
+    };
+    let plan = plan::plan(config, item, existing.as_ref(), &known, at)?;
+    let mark = files_written.len();
+    let result =
+        write_attachment_files(&plan, files_written).and_then(|()| tx.import(&plan.write(item)));
+    if let Err(e) = result {
+        for f in files_written.drain(mark..) {
+            let _ = fs::remove_file(f);
+        }
+        return Err(e);
+    }
+    Ok(Stored::Imported(Box::new(plan)))
+}
+
+/// Attachments in `directory` mode: written (and synced) before the rows
+/// that point at them.
+fn write_attachment_files(plan: &ImportPlan, written: &mut Vec<PathBuf>) -> Result<()> {
+    for (target, i) in &plan.files {
+        let content = &plan.attachments[*i].content;
+        let dir = target.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+        let result = (|| -> io::Result<()> {
+            let mut out = File::create(target)?;
+            io::copy(&mut content.reader()?, &mut out)?;
+            out.sync_all()
+        })();
+        written.push(target.clone());
+        result.map_err(|e| Error::io("cannot store attachment", target, e))?;
+    }
+    Ok(())
+}
+
+/// Writes the status-14 return archives of the batch's new dossiers,
+/// durable together, and records them written in one transaction.
+fn write_initial_returns(
+    config: &Config,
+    backend: &dyn Backend,
+    items: &[Ready],
+    stored: &[Stored],
+    report: &mut RunReport,
+    log: &mut SyncLog,
+) -> usize {
+    let folders = &config.folders;
+    let mut staged = Vec::new();
+    let mut flows: Vec<&ReturnFlow> = Vec::new();
+    for (item, s) in items.iter().zip(stored) {
+        let Stored::Imported(p) = s else { continue };
+        let Some(ret) = &p.initial_return else {
+            continue;
+        };
+        let m = ReturnMessage {
+            numero: &ret.numero,
+            flow: &ret.flow,
+            increment: ret.increment,
+            status: ret.status,
+            comment: &ret.comment,
+            attachment: None,
+        };
+        match returns::stage(&folders.work, &folders.output, &m) {
+            Ok(st) => {
+                staged.push(st);
+                flows.push(ret);
+            }
+            Err(e) => {
+                // Recorded, not written: the returns step retries it.
+                log.line(&format!(
+                    "{}: TROUBLE writing return flow 1 (retried next run): {e}",
+                    item.name.numero
+                ));
+                report.trouble(e.message, None);
+            }
+        }
+    }
+    let paths = match returns::publish(staged, &folders.output) {
+        Ok(p) => p,
+        Err(e) => {
+            log.line(&format!(
+                "TROUBLE writing return flows (retried next run): {e}"
+            ));
+            report.trouble(e.message, None);
+            return 0;
+        }
+    };
+    let keys: Vec<(String, u32)> = flows
+        .iter()
+        .map(|r| (r.numero.clone(), r.increment))
+        .collect();
+    if let Err(e) = backend.mark_returns_written(&keys, now()) {
+        // The archives are in output; the next run marks them written.
+        log.line(&format!("TROUBLE recording return flows written: {e}"));
+        report.trouble(e.message, None);
+        return 0;
+    }
+    for (ret, path) in flows.iter().zip(&paths) {
+        report.counts(&ret.flow).returns_written += 1;
+        log.line(&format!(
+            "{}: return flow {} (status {}) written: {}",
+            ret.numero,
+            ret.increment,
+            ret.status,
+            path.display()
+        ));
+    }
+    paths.len()
+}
+
+/// Settles an archive that will not be imported in this run: bad input
+/// goes to the error folder with its log; trouble puts it back into input.
+pub(super) fn settle_failure(
+    config: &Config,
+    claim: Option<Claim>,
+    name: &str,
+    flow: &str,
+    e: Error,
+    report: &mut RunReport,
+    log: &mut SyncLog,
+) {
+    let Some(claim) = claim else {
+        // Never claimed: it is still in input.
+        report.counts(flow).errors += 1;
+        log.line(&format!("{name}: TROUBLE, left in input: {e}"));
+        report.trouble(e.message, Some(name));
+        return;
+    };
+    folders::remove_dir(&claim.extraction_dir());
+    if is_bad_input(&e) {
+        report.counts(flow).rejected += 1;
+        match reject(&config.folders.error, &claim.path, name, &e) {
+            Ok(p) => log.line(&format!(
+                "{name}: REJECTED: {}; archive and log in {}",
+                e.message,
+                p.display()
+            )),
+            Err(t) => {
+                log.line(&format!(
+                    "{name}: REJECTED: {}; TROUBLE moving it to error: {t}",
+                    e.message
+                ));
+                report.trouble(t.message, Some(name));
+            }
+        }
+        report.rejected.push((name.to_string(), e.message));
+    } else {
+        report.counts(flow).errors += 1;
+        let where_ = match folders::move_into(&claim.path, &config.folders.input, name) {
+            Ok(_) => "back in input for the next run".to_string(),
+            Err(m) => format!("left in work ({m}); the next run recovers it"),
+        };
+        log.line(&format!("{name}: TROUBLE, {where_}: {e}"));
+        report.trouble(e.message, Some(name));
+    }
+    claim.release();
+}
+
+/// Moves a rejected archive to `error_dir` and writes its `.log` beside it.
+fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<PathBuf> {
+    let dest = folders::move_into(archive, error_dir, name)?;
+    let final_name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reason = e.reason().unwrap_or(Reason::Envelope);
+    let text = format!(
+        "Archive : {final_name}\nDate : {}\nRésultat : REJETÉE — la demande n'a pas été intégrée.\nMotif : {}\nDétail : archive {name}: {}\nÀ faire : {}\nCode : {}\n",
+        now().format("%d/%m/%Y %H:%M:%S"),
+        reason.summary_fr(),
+        e.message,
+        reason.advice_fr(),
+        reason.tag(),
+    );
+    let log = error_dir.join(format!("{final_name}.log"));
+    let tmp = error_dir.join(format!(".{final_name}.log.tmp"));
+    (|| -> io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &log)
+    })()
+    .map_err(|err| Error::io("cannot write", &log, err))?;
+    Ok(dest)
+}
+
+/// Syncs a folder's entries (renames into it); failures only delay
+/// durability, which the next run restores.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+        tracing::warn!("cannot sync {}: {e}", dir.display());
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Test hook for the crash tests: `MSP_FAULT=after-commit` kills the
+/// process (abort, as kill -9 would) right after a batch's commit.
+fn fault_point(point: &str) {
+    if std::env::var_os("MSP_FAULT").is_some_and(|v| v == point) {
+        std::process::abort();
+    }
+}
