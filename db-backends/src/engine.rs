@@ -74,6 +74,10 @@ pub fn split_markers(sql: &str) -> (Vec<(&str, usize)>, &str) {
     let mut parts = Vec::new();
     let (mut start, mut i, mut next) = (0, 0, 0);
     while i < bytes.len() {
+        match bytes[i..].iter().position(|b| *b == b'?' || *b == b'$') {
+            Some(n) => i += n,
+            None => break,
+        }
         match bytes[i] {
             b'?' => {
                 parts.push((&sql[start..i], next));
@@ -106,8 +110,22 @@ pub fn split_markers(sql: &str) -> (Vec<(&str, usize)>, &str) {
 macro_rules! diesel_cached_query {
     ($backend:ty) => {
         struct CachedQuery<'a> {
-            sql: &'a str,
+            /// The text between markers and the parameter each marker
+            /// stands for (split once: diesel walks a query several times).
+            parts: Vec<(&'a str, usize)>,
+            tail: &'a str,
             params: &'a [$crate::engine::Param],
+        }
+
+        impl<'a> CachedQuery<'a> {
+            fn new(sql: &'a str, params: &'a [$crate::engine::Param]) -> Self {
+                let (parts, tail) = $crate::engine::split_markers(sql);
+                CachedQuery {
+                    parts,
+                    tail,
+                    params,
+                }
+            }
         }
 
         impl diesel::query_builder::QueryId for CachedQuery<'_> {
@@ -134,8 +152,8 @@ macro_rules! diesel_cached_query {
                 static NO_DATE: Option<chrono::NaiveDate> = None;
                 static NO_TS: Option<chrono::NaiveDateTime> = None;
                 static NO_BLOB: Option<Vec<u8>> = None;
-                let (parts, tail) = $crate::engine::split_markers(self.sql);
-                for (text, index) in parts {
+                for (text, index) in &self.parts {
+                    let index = *index;
                     out.push_sql(text);
                     let p = self.params.get(index).ok_or_else(|| {
                         diesel::result::Error::QueryBuilderError(
@@ -169,7 +187,7 @@ macro_rules! diesel_cached_query {
                         (V::Blob(b), _) => out.push_bind_param::<st::Binary, _>(b)?,
                     }
                 }
-                out.push_sql(tail);
+                out.push_sql(self.tail);
                 Ok(())
             }
         }
@@ -226,7 +244,7 @@ macro_rules! diesel_engine {
                 params: &[$crate::engine::Param],
             ) -> msp_core::Result<usize> {
                 use diesel::RunQueryDsl;
-                CachedQuery { sql, params }
+                CachedQuery::new(sql, params)
                     .execute(self.conn)
                     .map_err(|e| $map(self.label, e))
             }
@@ -236,7 +254,7 @@ macro_rules! diesel_engine {
                 params: &[$crate::engine::Param],
             ) -> msp_core::Result<Vec<$crate::engine::TextRow>> {
                 use diesel::RunQueryDsl;
-                let rows: Vec<$crate::engine::DieselTextRow> = CachedQuery { sql, params }
+                let rows: Vec<$crate::engine::DieselTextRow> = CachedQuery::new(sql, params)
                     .load(self.conn)
                     .map_err(|e| $map(self.label, e))?;
                 Ok(rows.into_iter().map(|r| r.0).collect())

@@ -9,7 +9,8 @@
 //! * Imports run in batches ([`Backend::batch`]): one transaction, a
 //!   savepoint around each archive.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use msp_core::backend::{
@@ -69,14 +70,34 @@ fn col_type(t: &Table, col: &str) -> ColumnType {
         .map_or(ColumnType::Text(4000), |c| c.ty)
 }
 
+/// Statement texts, built once per dialect and shape: the hot path runs
+/// the same few statements thousands of times, and the diesel engines key
+/// their prepared statements by this text.
+#[derive(Hash, PartialEq, Eq)]
+struct SqlKey {
+    dialect: &'static str,
+    kind: u8,
+    table: &'static str,
+    cols: Vec<&'static str>,
+    where_: &'static str,
+    order: &'static str,
+}
+
+fn cached_sql(key: SqlKey, build: impl FnOnce() -> String) -> Arc<str> {
+    static CACHE: OnceLock<Mutex<HashMap<SqlKey, Arc<str>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(key).or_insert_with(|| Arc::from(build())).clone()
+}
+
 /// Inserts a row: `values` by column name, types from the table.
 fn insert(
     s: &mut dyn Session,
     d: &dyn Dialect,
     t: &Table,
-    values: Vec<(&str, Value)>,
+    values: Vec<(&'static str, Value)>,
 ) -> Result<()> {
-    let names: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+    let names: Vec<&'static str> = values.iter().map(|(c, _)| *c).collect();
     let params: Vec<Param> = values
         .into_iter()
         .map(|(c, v)| Param {
@@ -84,11 +105,50 @@ fn insert(
             value: v,
         })
         .collect();
-    s.execute(&sql::insert(d, t.name, &names), &params)?;
+    let sql = insert_sql(d, t.name, names);
+    s.execute(&sql, &params)?;
     Ok(())
 }
 
-fn exec(s: &mut dyn Session, d: &dyn Dialect, template: &str, params: &[Param]) -> Result<usize> {
+fn insert_sql(d: &dyn Dialect, table: &'static str, cols: Vec<&'static str>) -> Arc<str> {
+    let key = SqlKey {
+        dialect: d.name(),
+        kind: 0,
+        table,
+        cols,
+        where_: "",
+        order: "",
+    };
+    let build_cols = key.cols.clone();
+    cached_sql(key, || sql::insert(d, table, &build_cols))
+}
+
+/// Runs a statement written with `{n}` markers and backquoted identifiers.
+fn exec(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    template: &'static str,
+    params: &[Param],
+) -> Result<usize> {
+    let key = SqlKey {
+        dialect: d.name(),
+        kind: 1,
+        table: "",
+        cols: Vec::new(),
+        where_: template,
+        order: "",
+    };
+    let sql = cached_sql(key, || sql::markers(d, template));
+    s.execute(&sql, params)
+}
+
+/// [`exec`] for a statement whose text is built at run time.
+fn exec_dynamic(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    template: &str,
+    params: &[Param],
+) -> Result<usize> {
     s.execute(&sql::markers(d, template), params)
 }
 
@@ -97,13 +157,46 @@ fn select<'t>(
     s: &mut dyn Session,
     d: &dyn Dialect,
     t: &'t Table,
-    cols: &'t [&'t str],
-    where_: &str,
-    order: &str,
+    cols: &'t [&'static str],
+    where_: &'static str,
+    order: &'static str,
     params: &[Param],
 ) -> Result<Vec<RowReader<'t>>> {
-    let order = sql::markers(d, order);
-    let rows = s.query(&sql::select(d, t, cols, where_, &order), params)?;
+    let key = SqlKey {
+        dialect: d.name(),
+        kind: 2,
+        table: t.name,
+        cols: cols.to_vec(),
+        where_,
+        order,
+    };
+    let sql = cached_sql(key, || {
+        sql::select(d, t, cols, where_, &sql::markers(d, order))
+    });
+    read_rows(s, t, cols, &sql, params)
+}
+
+/// [`select`] with a condition built at run time.
+fn select_dynamic<'t>(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    t: &'t Table,
+    cols: &'t [&'static str],
+    where_: &str,
+    params: &[Param],
+) -> Result<Vec<RowReader<'t>>> {
+    let sql = sql::select(d, t, cols, where_, "");
+    read_rows(s, t, cols, &sql, params)
+}
+
+fn read_rows<'t>(
+    s: &mut dyn Session,
+    t: &'t Table,
+    cols: &'t [&'static str],
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<RowReader<'t>>> {
+    let rows = s.query(sql, params)?;
     Ok(rows
         .into_iter()
         .map(|row| RowReader {
@@ -581,7 +674,7 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
                 ],
             )?;
             for t in w.tables {
-                exec(
+                exec_dynamic(
                     s,
                     d,
                     &format!("DELETE FROM `{}` WHERE `numero` = {{1}}", t.name),
@@ -679,6 +772,39 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
     add_event(s, d, numero, new.then_some(1), r.received_at, &w.event)
 }
 
+/// Marks return flows written: the return, its status transmitted and,
+/// when that status is the current one, the dossier's indicator.
+fn mark_written(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    returns: &[(String, u32)],
+    at: NaiveDateTime,
+) -> Result<()> {
+    let at = Param::new(at, ColumnType::Timestamp);
+    for (numero, increment) in returns {
+        let (n, inc) = (Param::text(numero), Param::int(i64::from(*increment)));
+        exec(
+            s,
+            d,
+            "UPDATE `msp_retour` SET `written_at` = {1} WHERE `numero` = {2} AND `increment` = {3}",
+            &[at.clone(), n.clone(), inc.clone()],
+        )?;
+        exec(
+            s,
+            d,
+            "UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {1} WHERE `numero` = {2} AND `return_increment` = {3} AND `transmitted_at` IS NULL",
+            &[at.clone(), n.clone(), inc.clone()],
+        )?;
+        exec(
+            s,
+            d,
+            "UPDATE `msp_dossier` SET `indicator` = 2 WHERE `numero` = {1} AND `indicator` = 0 AND `status_seq` IN (SELECT `seq` FROM `msp_statut` WHERE `numero` = {2} AND `return_increment` = {3})",
+            &[n.clone(), n, inc],
+        )?;
+    }
+    Ok(())
+}
+
 /// The transaction of one batch.
 struct SqlTx<'s> {
     session: &'s mut dyn Session,
@@ -714,6 +840,9 @@ impl Tx for SqlTx<'_> {
     fn import(&mut self, write: &ImportWrite<'_>) -> Result<()> {
         write_import(self.session, self.dialect, write)
     }
+    fn mark_returns_written(&mut self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
+        mark_written(self.session, self.dialect, returns, at)
+    }
     fn savepoint(&mut self) -> Result<()> {
         self.savepoint_statement(0)
     }
@@ -726,8 +855,14 @@ impl Tx for SqlTx<'_> {
 }
 
 impl SqlBackend {
-    /// Return flows matching `where_`, with their dossier's flow.
-    fn returns_where(&self, where_: &str, params: Vec<Param>) -> Result<Vec<ReturnFlow>> {
+    /// Return flows matching `where_`, with their dossier's flow when
+    /// `with_flow` (one indexed lookup per dossier concerned).
+    fn returns_where(
+        &self,
+        where_: &'static str,
+        params: Vec<Param>,
+        with_flow: bool,
+    ) -> Result<Vec<ReturnFlow>> {
         self.run(false, |s, d| {
             let rows = select(
                 s,
@@ -738,11 +873,14 @@ impl SqlBackend {
                 "`numero`, `increment`",
                 &params,
             )?;
-            // The dossiers' flows, one indexed lookup per dossier concerned.
-            let mut flows: std::collections::HashMap<String, String> = Default::default();
+            let mut flows: HashMap<String, String> = Default::default();
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let numero = r.text(0)?;
+                if !with_flow {
+                    out.push(return_flow(r, String::new())?);
+                    continue;
+                }
                 if !flows.contains_key(&numero) {
                     let flow = read_dossier(s, d, &numero)?
                         .map(|x| x.flow)
@@ -899,7 +1037,7 @@ impl Backend for SqlBackend {
 
     fn max_batch(&self) -> usize {
         if self.d().savepoints().is_some() {
-            256
+            128
         } else {
             1
         }
@@ -949,7 +1087,7 @@ impl Backend for SqlBackend {
     }
 
     fn returns(&self, numero: &str) -> Result<Vec<ReturnFlow>> {
-        self.returns_where("`numero` = {1}", by_numero(numero).to_vec())
+        self.returns_where("`numero` = {1}", by_numero(numero).to_vec(), true)
     }
 
     fn received(&self, numero: &str) -> Result<Vec<ReceivedArchive>> {
@@ -983,38 +1121,14 @@ impl Backend for SqlBackend {
     }
 
     fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>> {
-        self.returns_where("`written_at` IS NULL", vec![])
+        self.returns_where("`written_at` IS NULL", vec![], false)
     }
 
     fn mark_returns_written(&self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
         if returns.is_empty() {
             return Ok(());
         }
-        self.run(true, |s, d| {
-            let at = Param::new(at, ColumnType::Timestamp);
-            for (numero, increment) in returns {
-                let (n, inc) = (Param::text(numero), Param::int(i64::from(*increment)));
-                exec(
-                    s,
-                    d,
-                    "UPDATE `msp_retour` SET `written_at` = {1} WHERE `numero` = {2} AND `increment` = {3}",
-                    &[at.clone(), n.clone(), inc.clone()],
-                )?;
-                exec(
-                    s,
-                    d,
-                    "UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {1} WHERE `numero` = {2} AND `return_increment` = {3} AND `transmitted_at` IS NULL",
-                    &[at.clone(), n.clone(), inc.clone()],
-                )?;
-                exec(
-                    s,
-                    d,
-                    "UPDATE `msp_dossier` SET `indicator` = 2 WHERE `numero` = {1} AND `indicator` = 0 AND `status_seq` IN (SELECT `seq` FROM `msp_statut` WHERE `numero` = {2} AND `return_increment` = {3})",
-                    &[n.clone(), n, inc],
-                )?;
-            }
-            Ok(())
-        })
+        self.run(true, |s, d| mark_written(s, d, returns, at))
     }
 
     fn update_statuses(&self, numero: &str, u: &StatusUpdate) -> Result<()> {
@@ -1023,10 +1137,10 @@ impl Backend for SqlBackend {
             let t = d.bool_literal(true);
             let f = d.bool_literal(false);
             for seq in &u.supersede {
-                exec(s, d, &format!("UPDATE `msp_statut` SET `superseded` = {t} WHERE `numero` = {{1}} AND `seq` = {{2}}"), &[n.clone(), Param::int(i64::from(*seq))])?;
+                exec_dynamic(s, d, &format!("UPDATE `msp_statut` SET `superseded` = {t} WHERE `numero` = {{1}} AND `seq` = {{2}}"), &[n.clone(), Param::int(i64::from(*seq))])?;
             }
             for seq in &u.cancel {
-                exec(
+                exec_dynamic(
                     s,
                     d,
                     &format!("UPDATE `msp_statut` SET `superseded` = {t}, `cancelled` = {t} WHERE `numero` = {{1}} AND `seq` = {{2}}"),
@@ -1034,7 +1148,7 @@ impl Backend for SqlBackend {
                 )?;
             }
             for seq in &u.restore {
-                exec(s, d, &format!("UPDATE `msp_statut` SET `superseded` = {f} WHERE `numero` = {{1}} AND `seq` = {{2}}"), &[n.clone(), Param::int(i64::from(*seq))])?;
+                exec_dynamic(s, d, &format!("UPDATE `msp_statut` SET `superseded` = {f} WHERE `numero` = {{1}} AND `seq` = {{2}}"), &[n.clone(), Param::int(i64::from(*seq))])?;
             }
             if let Some(e) = &u.append {
                 insert_status(s, d, numero, e)?;
@@ -1085,19 +1199,19 @@ impl Backend for SqlBackend {
         self.returns_where(
             "`collected_at` IS NULL AND `written_at` IS NOT NULL",
             vec![],
+            false,
         )
     }
 
     fn untransmitted_statuses(&self) -> Result<Vec<(String, u32)>> {
         self.run(false, |s, d| {
             let f = d.bool_literal(false);
-            select(
+            select_dynamic(
                 s,
                 d,
                 msp_table("msp_statut"),
                 &["numero", "seq"],
                 &format!("`indicator` = 0 AND `superseded` = {f} AND `cancelled` = {f}"),
-                "",
                 &[],
             )?
             .iter()

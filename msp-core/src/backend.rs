@@ -209,6 +209,8 @@ pub trait Tx {
     fn attachments(&mut self, numero: &str) -> Result<Vec<StoredAttachment>>;
     /// Writes one archive's import.
     fn import(&mut self, write: &ImportWrite<'_>) -> Result<()>;
+    /// Records return flows written (see [`Backend::mark_returns_written`]).
+    fn mark_returns_written(&mut self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()>;
     /// Opens a savepoint before one archive's statements.
     fn savepoint(&mut self) -> Result<()>;
     /// Keeps what was written since the savepoint.
@@ -233,7 +235,7 @@ pub trait Backend: Send + Sync {
     /// How many archives one [`batch`](Self::batch) may hold: 1 when the
     /// engine has no savepoints (Access).
     fn max_batch(&self) -> usize {
-        256
+        128
     }
 
     /// Writes one archive's import in one transaction.
@@ -262,7 +264,8 @@ pub trait Backend: Send + Sync {
     /// The dossier's journal.
     fn events(&self, numero: &str) -> Result<Vec<Event>>;
 
-    /// Return flows recorded but whose archive is not written yet.
+    /// Return flows recorded but whose archive is not written yet (by
+    /// index; `flow` is left empty).
     fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>>;
 
     /// Marks a return flow written, its status transmitted (indicator 2)
@@ -284,7 +287,8 @@ pub trait Backend: Send + Sync {
     /// Records that the portal collected a return archive.
     fn mark_return_collected(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()>;
 
-    /// Return flows written and not yet collected.
+    /// Return flows written and not yet collected (by index; `flow` is
+    /// left empty).
     fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>>;
 
     /// Statuses not transmitted and still standing (indicator 0, neither

@@ -266,7 +266,9 @@ pub fn extract_from<R: Read + std::io::Seek>(
     }
     let mut out = Extracted::default();
     let mut total: u64 = 0;
-    let mut buf = [0u8; 64 * 1024];
+    // Allocated only for entries that stream (large or not kept).
+    let mut buf: Vec<u8> = Vec::new();
+    const CHUNK: usize = 64 * 1024;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| {
             Error::bad_input(Reason::NotZip, format!("unreadable entry #{i} ({e})"))
@@ -289,7 +291,17 @@ pub fn extract_from<R: Read + std::io::Seek>(
         let mut spilled: Option<(PathBuf, File)> = None;
         let mut written: u64 = 0;
         loop {
-            let n = entry.read(&mut buf).map_err(|e| {
+            let in_memory = root_level && spilled.is_none();
+            let read = if in_memory {
+                // Straight into the entry's buffer: no zeroed scratch buffer.
+                (&mut entry).take(CHUNK as u64).read_to_end(&mut memory)
+            } else {
+                if buf.is_empty() {
+                    buf = vec![0u8; CHUNK];
+                }
+                entry.read(&mut buf)
+            };
+            let n = read.map_err(|e| {
                 Error::bad_input(
                     Reason::NotZip,
                     format!("entry \"{name}\" is corrupt or truncated ({e})"),
@@ -321,7 +333,7 @@ pub fn extract_from<R: Read + std::io::Seek>(
             if !root_level {
                 continue; // inflated for the checks only: nothing reads it
             }
-            if spilled.is_none() && written > SPILL_THRESHOLD {
+            if in_memory && written > SPILL_THRESHOLD {
                 fs::create_dir_all(scratch).map_err(|e| Error::io("cannot create", scratch, e))?;
                 out.scratch = Some(scratch.to_path_buf());
                 let path = scratch.join(format!("entry-{i}"));
@@ -331,12 +343,11 @@ pub fn extract_from<R: Read + std::io::Seek>(
                     .map_err(|e| Error::io("cannot write", &path, e))?;
                 memory = Vec::new();
                 spilled = Some((path, f));
+                continue;
             }
-            match &mut spilled {
-                Some((path, f)) => f
-                    .write_all(&buf[..n])
-                    .map_err(|e| Error::io("cannot write", path, e))?,
-                None => memory.extend_from_slice(&buf[..n]),
+            if let Some((path, f)) = &mut spilled {
+                f.write_all(&buf[..n])
+                    .map_err(|e| Error::io("cannot write", path, e))?;
             }
         }
         if root_level {

@@ -385,11 +385,21 @@ pub fn dossiers_to_transmit(backend: &dyn Backend) -> Result<Vec<String>> {
     Ok(out.into_iter().collect())
 }
 
-/// Records the collection of return archives that have left `output`.
+/// Records the collection of return archives that have left `output`
+/// (one listing of the folder, whatever the number of pending returns).
 pub fn record_collections(backend: &dyn Backend, output: &Path) -> Result<Vec<ReturnFlow>> {
+    let pending = backend.uncollected_returns()?;
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let present: BTreeSet<String> = std::fs::read_dir(output)
+        .map_err(|e| Error::io("cannot read", output, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     let mut collected = Vec::new();
-    for r in backend.uncollected_returns()? {
-        if !output.join(&r.file).exists() {
+    for r in pending {
+        if !present.contains(&r.file) {
             backend.mark_return_collected(&r.numero, r.increment, now())?;
             collected.push(r);
         }

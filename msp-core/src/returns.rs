@@ -112,10 +112,10 @@ const TMP_PREFIX: &str = ".retour.";
 pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged> {
     let name = return_name(m.numero, m.flow, m.increment);
     let final_path = output.join(&name);
-    let tmp = work.join(format!("{TMP_PREFIX}{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<File> {
-        let file = File::create(&tmp)?;
-        let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(8192, file));
+    let tmp = work.join(format!("{TMP_PREFIX}{name}.{}.tmp", pid()));
+    // Built in memory, written with one call.
+    let bytes = (|| -> zip::result::ZipResult<Vec<u8>> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(2048)));
         let stored =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         zip.start_file("message.xml", stored)?;
@@ -126,8 +126,13 @@ pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged
             zip.start_file(a.file.as_str(), deflated)?;
             zip.write_all(&a.bytes)?;
         }
-        let out = zip.finish()?;
-        out.into_inner().map_err(|e| e.into_error())
+        Ok(zip.finish()?.into_inner())
+    })()
+    .map_err(|e| Error::trouble(format!("cannot build the return archive {name}: {e}")))?;
+    let result = (|| -> std::io::Result<File> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(&bytes)?;
+        Ok(file)
     })();
     match result {
         Ok(file) => Ok(Staged {
@@ -140,6 +145,11 @@ pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged
             Err(Error::io("cannot write the return archive", &tmp, e))
         }
     }
+}
+
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// Makes staged archives durable, renames them into output and syncs the
@@ -220,7 +230,7 @@ pub fn clean_leftovers(work: &Path, output: &Path) -> Vec<String> {
             }
             let pid = stem.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
             let Some(pid) = pid else { continue };
-            if pid != std::process::id()
+            if pid != self::pid()
                 && !process_alive(pid, &entry.path())
                 && fs::remove_file(entry.path()).is_ok()
             {

@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 pub struct SyncLog {
     path: PathBuf,
     out: BufWriter<File>,
+    /// The time stamp of the current second, formatted once.
+    stamp: (i64, String),
 }
 
 impl SyncLog {
@@ -36,6 +38,7 @@ impl SyncLog {
                     return Ok(SyncLog {
                         path,
                         out: BufWriter::new(f),
+                        stamp: (i64::MIN, String::new()),
                     })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -53,11 +56,11 @@ impl SyncLog {
     /// Appends a time-stamped line (errors writing the log are reported at the end).
     pub fn line(&mut self, text: &str) {
         tracing::info!("{text}");
-        let _ = writeln!(
-            self.out,
-            "{} {text}",
-            Local::now().format("%Y-%m-%d %H:%M:%S")
-        );
+        let now = Local::now();
+        if now.timestamp() != self.stamp.0 {
+            self.stamp = (now.timestamp(), now.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+        let _ = writeln!(self.out, "{} {text}", self.stamp.1);
     }
 
     /// Flushes and syncs the file.

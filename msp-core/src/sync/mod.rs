@@ -145,6 +145,10 @@ struct Batch {
     since: Instant,
 }
 
+/// Prepared archives waiting for the writer: more than a batch, so the
+/// worker keeps preparing while the writer commits.
+const CHANNEL_BOUND: usize = 192;
+
 /// Longest a prepared archive waits for its batch to fill.
 const BATCH_WAIT: Duration = Duration::from_millis(250);
 
@@ -259,8 +263,9 @@ impl<'a> Synchronizer<'a> {
         Ok(report)
     }
 
-    /// The pipeline: a worker prepares archives while this thread writes
-    /// batches.
+    /// The pipeline: a worker prepares archives, this thread writes them in
+    /// batches, a finisher writes the return archives and moves the
+    /// originals (its file-system waits overlap the next batch).
     fn import_all(
         &mut self,
         candidates: Vec<scan::Candidate>,
@@ -273,17 +278,36 @@ impl<'a> Synchronizer<'a> {
         let config = self.config;
         let registry = self.registry;
         std::thread::scope(|scope| {
-            let (tx, rx) = mpsc::sync_channel::<prepare::Prepared>(64);
-            scope.spawn(move || {
+            let (prepared_tx, prepared_rx) = mpsc::sync_channel::<prepare::Prepared>(CHANNEL_BOUND);
+            let (finish_tx, finish_rx) = mpsc::sync_channel::<store::Finish>(4);
+            let (marks_tx, marks_rx) = mpsc::channel::<store::Marks>();
+            let worker = move || {
                 for c in candidates {
                     let Some(p) = prepare::prepare(config, registry, c) else {
                         continue;
                     };
-                    if tx.send(p).is_err() {
+                    if prepared_tx.send(p).is_err() {
                         break;
                     }
                 }
-            });
+            };
+            let finisher = move || {
+                for f in finish_rx {
+                    store::finish(config, f, &marks_tx, report, log);
+                }
+            };
+            for (name, f) in [
+                ("msp-prepare", Box::new(worker) as Box<dyn FnOnce() + Send>),
+                ("msp-finish", Box::new(finisher)),
+            ] {
+                if let Err(e) = std::thread::Builder::new()
+                    .name(name.into())
+                    .spawn_scoped(scope, f)
+                {
+                    tracing::error!("cannot start thread {name}: {e}");
+                }
+            }
+            let mut writer = store::Writer::new(finish_tx, marks_rx);
             let mut batches: HashMap<String, Batch> = HashMap::new();
             loop {
                 let timeout = batches
@@ -291,8 +315,8 @@ impl<'a> Synchronizer<'a> {
                     .map(|b| BATCH_WAIT.saturating_sub(b.since.elapsed()))
                     .min()
                     .unwrap_or(BATCH_WAIT);
-                match rx.recv_timeout(timeout) {
-                    Ok(p) => self.accept(p, &mut batches, report, log),
+                match prepared_rx.recv_timeout(timeout) {
+                    Ok(p) => self.accept(p, &mut batches, &writer),
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
@@ -305,24 +329,26 @@ impl<'a> Synchronizer<'a> {
                     .collect();
                 for key in due {
                     if let Some(b) = batches.remove(&key) {
-                        store::write_batch(self, b.backend, b.items, report, log);
+                        writer.write_batch(config, key, b.backend, b.items);
                     }
                 }
             }
-            for (_, b) in batches.drain() {
-                store::write_batch(self, b.backend, b.items, report, log);
+            for (key, b) in batches.drain() {
+                writer.write_batch(config, key, b.backend, b.items);
             }
+            // The finisher ends with the last batch; its last marks go in
+            // one transaction per database.
+            writer.close(&self.backends);
         });
     }
 
-    /// Takes one prepared archive: rejects it, puts it back, or adds it to
-    /// its database's batch.
+    /// Takes one prepared archive: settles a failure, puts it back, or adds
+    /// it to its database's batch.
     fn accept(
         &mut self,
         p: prepare::Prepared,
         batches: &mut HashMap<String, Batch>,
-        report: &mut RunReport,
-        log: &mut SyncLog,
+        writer: &store::Writer,
     ) {
         let ready = match p {
             prepare::Prepared::Ready(ready) => ready,
@@ -332,22 +358,14 @@ impl<'a> Synchronizer<'a> {
                 flow,
                 error,
             } => {
-                store::settle_failure(self.config, claim, &name, &flow, error, report, log);
+                writer.fail(claim, name, flow, error);
                 return;
             }
         };
         let client = &self.config.clients[ready.client];
         if !self.serves(client) {
             // Another process serves this town: leave the archive to it.
-            let name = ready.claim.name.clone();
-            match folders::move_into(&ready.claim.path, &self.config.folders.input, &name) {
-                Ok(_) => tracing::debug!(
-                    "{name}: routed to client {}, not served by this run",
-                    client.name
-                ),
-                Err(e) => log.line(&format!("{name}: TROUBLE putting it back in input: {e}")),
-            }
-            ready.release();
+            writer.send(store::Finish::NotServed(ready));
             return;
         }
         let backend = match self.backend(client) {
@@ -356,7 +374,7 @@ impl<'a> Synchronizer<'a> {
                 let flow = ready.name.flow.clone();
                 let name = ready.claim.name.clone();
                 let claim = ready.into_claim();
-                store::settle_failure(self.config, Some(claim), &name, &flow, e, report, log);
+                writer.fail(Some(claim), name, flow, e);
                 return;
             }
         };

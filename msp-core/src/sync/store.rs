@@ -2,18 +2,20 @@
 //! the status-14 return archives, then move the originals to done.
 //!
 //! Order, for the durability promise: (1) one transaction for the batch,
-//! committed durably; (2) the batch's return archives written in work,
-//! made durable together, renamed into output, output synced; (3) those
-//! return flows recorded written in one transaction; (4) originals moved to
-//! done. A crash before (1) leaves the archives in work: the next run puts
+//! committed durably (the writer); (2) the batch's return archives written
+//! in work, made durable together, renamed into output, output synced (the
+//! finisher); (3) originals moved to done (the finisher); (4) those return
+//! flows recorded written in the writer's next transaction of that
+//! database (or one at the end). A crash before (1) leaves the archives in work: the next run puts
 //! them back and imports them. A crash after (1) leaves them in work too:
 //! the next run recognises each as a duplicate (same SHA-256) and writes
 //! the return flows not yet written.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use crate::backend::{Backend, ImportKind, ReturnFlow, Tx};
 use crate::config::Config;
@@ -26,59 +28,203 @@ use crate::synclog::SyncLog;
 use super::plan::{self, ImportPlan};
 use super::prepare::Ready;
 use super::redelivery::{self, Decision};
-use super::{is_bad_input, RunReport, Synchronizer};
+use super::{is_bad_input, RunReport};
 
 /// How one archive of a batch ended inside the transaction.
-enum Stored {
+pub(super) enum Stored {
     Imported(Box<ImportPlan>),
     Duplicate,
     Failed(Error),
 }
 
-/// Writes a batch (see the module documentation for the order).
-pub(super) fn write_batch(
-    sync: &Synchronizer<'_>,
-    backend: Arc<dyn Backend>,
-    items: Vec<Ready>,
+/// Work for the finisher thread.
+pub(super) enum Finish {
+    /// A committed batch: return archives, moves to done, log lines.
+    Batch {
+        database: String,
+        items: Vec<Ready>,
+        stored: Vec<Stored>,
+    },
+    /// An archive that will not be imported in this run.
+    Failed {
+        claim: Option<Claim>,
+        name: String,
+        flow: String,
+        error: Error,
+    },
+    /// An archive of a town another process serves: back to input.
+    NotServed(Box<Ready>),
+}
+
+/// Return flows written into output, to record written: (database, keys).
+pub(super) type Marks = (String, Vec<(String, u32)>);
+
+/// The writer's side of the pipeline: batches in, finisher work out, and
+/// the return flows the finisher wrote, recorded in the next transaction
+/// of their database.
+pub(super) struct Writer {
+    finish: mpsc::SyncSender<Finish>,
+    marks: mpsc::Receiver<Marks>,
+    pending: HashMap<String, Vec<(String, u32)>>,
+}
+
+impl Writer {
+    pub(super) fn new(finish: mpsc::SyncSender<Finish>, marks: mpsc::Receiver<Marks>) -> Self {
+        Writer {
+            finish,
+            marks,
+            pending: HashMap::new(),
+        }
+    }
+
+    pub(super) fn send(&self, f: Finish) {
+        if self.finish.send(f).is_err() {
+            // The finisher is gone (it panicked): the archives stay in
+            // work, where the next run recovers them.
+            tracing::error!("the finishing thread stopped; archives stay in work for the next run");
+        }
+    }
+
+    pub(super) fn fail(&self, claim: Option<Claim>, name: String, flow: String, error: Error) {
+        self.send(Finish::Failed {
+            claim,
+            name,
+            flow,
+            error,
+        });
+    }
+
+    fn collect_marks(&mut self) {
+        while let Ok((db, keys)) = self.marks.try_recv() {
+            self.pending.entry(db).or_default().extend(keys);
+        }
+    }
+
+    /// Writes a batch in one transaction (see the module documentation for
+    /// the order) and hands it to the finisher.
+    pub(super) fn write_batch(
+        &mut self,
+        config: &Config,
+        database: String,
+        backend: Arc<dyn Backend>,
+        items: Vec<Ready>,
+    ) {
+        self.collect_marks();
+        let marks = self.pending.remove(&database).unwrap_or_default();
+        let mut stored: Vec<Stored> = Vec::with_capacity(items.len());
+        let mut files_written: Vec<PathBuf> = Vec::new();
+        let at = now();
+        let result = backend.batch(&mut |tx| {
+            stored.clear();
+            if !marks.is_empty() {
+                tx.mark_returns_written(&marks, at)?;
+            }
+            for item in &items {
+                tx.savepoint()?;
+                match store_one(config, tx, item, at, &mut files_written) {
+                    Ok(s) => {
+                        tx.release()?;
+                        stored.push(s);
+                    }
+                    Err(e) if e.temporary || items.len() == 1 => return Err(e),
+                    Err(e) => {
+                        tx.rollback()?;
+                        stored.push(Stored::Failed(e));
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            for f in &files_written {
+                let _ = fs::remove_file(f);
+            }
+            // The marks stay pending for the next transaction.
+            self.pending.entry(database).or_default().extend(marks);
+            for item in items {
+                let (name, flow) = (item.claim.name.clone(), item.name.flow.clone());
+                let claim = item.into_claim();
+                self.fail(Some(claim), name, flow, e.clone());
+            }
+            return;
+        }
+        fault_point("after-commit");
+        self.send(Finish::Batch {
+            database,
+            items,
+            stored,
+        });
+    }
+
+    /// Waits for the finisher and records the last return flows written.
+    pub(super) fn close(self, backends: &HashMap<String, Arc<dyn Backend>>) {
+        let Writer {
+            finish,
+            marks,
+            mut pending,
+        } = self;
+        drop(finish);
+        for (db, keys) in marks {
+            pending.entry(db).or_default().extend(keys);
+        }
+        for (db, keys) in pending {
+            let Some(backend) = backends.get(&db) else {
+                continue;
+            };
+            if let Err(e) = backend.mark_returns_written(&keys, now()) {
+                // The archives are in output; the returns step of the next
+                // run finds them unmarked and marks them.
+                tracing::warn!("recording {} return flows written: {e}", keys.len());
+            }
+        }
+    }
+}
+
+/// The finisher's work for one message.
+pub(super) fn finish(
+    config: &Config,
+    f: Finish,
+    marks: &mpsc::Sender<Marks>,
     report: &mut RunReport,
     log: &mut SyncLog,
 ) {
-    let config = sync.config;
-    let mut stored: Vec<Stored> = Vec::with_capacity(items.len());
-    let mut files_written: Vec<PathBuf> = Vec::new();
-    let at = now();
-    let result = backend.batch(&mut |tx| {
-        stored.clear();
-        for item in &items {
-            tx.savepoint()?;
-            match store_one(config, tx, item, at, &mut files_written) {
-                Ok(s) => {
-                    tx.release()?;
-                    stored.push(s);
-                }
-                Err(e) if e.temporary || items.len() == 1 => return Err(e),
-                Err(e) => {
-                    tx.rollback()?;
-                    stored.push(Stored::Failed(e));
-                }
+    match f {
+        Finish::Failed {
+            claim,
+            name,
+            flow,
+            error,
+        } => settle_failure(config, claim, &name, &flow, error, report, log),
+        Finish::NotServed(ready) => {
+            let name = ready.claim.name.clone();
+            match folders::move_into(&ready.claim.path, &config.folders.input, &name) {
+                Ok(_) => tracing::debug!("{name}: routed to a client this run does not serve"),
+                Err(e) => log.line(&format!("{name}: TROUBLE putting it back in input: {e}")),
             }
+            ready.release();
         }
-        Ok(())
-    });
-    if let Err(e) = result {
-        for f in &files_written {
-            let _ = fs::remove_file(f);
+        Finish::Batch {
+            database,
+            items,
+            stored,
+        } => {
+            let written = write_initial_returns(config, &items, &stored, report, log);
+            if !written.is_empty() {
+                let _ = marks.send((database, written));
+            }
+            move_to_done(config, items, stored, report, log);
         }
-        for item in items {
-            let (name, flow) = (item.claim.name.clone(), item.name.flow.clone());
-            let claim = item.into_claim();
-            settle_failure(config, Some(claim), &name, &flow, e.clone(), report, log);
-        }
-        return;
     }
-    fault_point("after-commit");
-    let written = write_initial_returns(config, backend.as_ref(), &items, &stored, report, log);
-    let mut done_moves = 0;
+}
+
+/// Logs each archive of a committed batch and moves it to done.
+fn move_to_done(
+    config: &Config,
+    items: Vec<Ready>,
+    stored: Vec<Stored>,
+    report: &mut RunReport,
+    log: &mut SyncLog,
+) {
     for (item, outcome) in items.into_iter().zip(stored) {
         let name = item.claim.name.clone();
         let flow = item.name.flow.clone();
@@ -105,10 +251,7 @@ pub(super) fn write_batch(
             },
         };
         match folders::move_into(&claim.path, &config.folders.done, &name) {
-            Ok(p) => {
-                done_moves += 1;
-                log.line(&format!("{name}: {what}; archive in {}", p.display()))
-            }
+            Ok(p) => log.line(&format!("{name}: {what}; archive in {}", p.display())),
             Err(e) => {
                 log.line(&format!("{name}: {what}; TROUBLE moving it to done: {e}"));
                 report.trouble(e.message, Some(&name));
@@ -116,10 +259,6 @@ pub(super) fn write_batch(
         }
         claim.release();
     }
-    if done_moves > 0 {
-        sync_dir(&config.folders.done);
-    }
-    let _ = written;
 }
 
 /// Decides and writes one archive inside the batch's transaction.
@@ -175,15 +314,15 @@ fn write_attachment_files(plan: &ImportPlan, written: &mut Vec<PathBuf>) -> Resu
 }
 
 /// Writes the status-14 return archives of the batch's new dossiers,
-/// durable together, and records them written in one transaction.
+/// durable together. Returns the keys of those written (recorded written
+/// by the writer in its next transaction).
 fn write_initial_returns(
     config: &Config,
-    backend: &dyn Backend,
     items: &[Ready],
     stored: &[Stored],
     report: &mut RunReport,
     log: &mut SyncLog,
-) -> usize {
+) -> Vec<(String, u32)> {
     let folders = &config.folders;
     let mut staged = Vec::new();
     let mut flows: Vec<&ReturnFlow> = Vec::new();
@@ -222,19 +361,9 @@ fn write_initial_returns(
                 "TROUBLE writing return flows (retried next run): {e}"
             ));
             report.trouble(e.message, None);
-            return 0;
+            return Vec::new();
         }
     };
-    let keys: Vec<(String, u32)> = flows
-        .iter()
-        .map(|r| (r.numero.clone(), r.increment))
-        .collect();
-    if let Err(e) = backend.mark_returns_written(&keys, now()) {
-        // The archives are in output; the next run marks them written.
-        log.line(&format!("TROUBLE recording return flows written: {e}"));
-        report.trouble(e.message, None);
-        return 0;
-    }
     for (ret, path) in flows.iter().zip(&paths) {
         report.counts(&ret.flow).returns_written += 1;
         log.line(&format!(
@@ -245,7 +374,10 @@ fn write_initial_returns(
             path.display()
         ));
     }
-    paths.len()
+    flows
+        .iter()
+        .map(|r| (r.numero.clone(), r.increment))
+        .collect()
 }
 
 /// Settles an archive that will not be imported in this run: bad input
@@ -322,17 +454,6 @@ fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<Pat
     })()
     .map_err(|err| Error::io("cannot write", &log, err))?;
     Ok(dest)
-}
-
-/// Syncs a folder's entries (renames into it); failures only delay
-/// durability, which the next run restores.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
-        tracing::warn!("cannot sync {}: {e}", dir.display());
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// Test hook for the crash tests: `MSP_FAULT=after-commit` kills the
