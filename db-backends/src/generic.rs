@@ -795,6 +795,9 @@ fn mark_written(
             "UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {1} WHERE `numero` = {2} AND `return_increment` = {3} AND `transmitted_at` IS NULL",
             &[at.clone(), n.clone(), inc.clone()],
         )?;
+        if *increment == 1 {
+            continue; // the import's status 14: the dossier is already at indicator 2
+        }
         exec(
             s,
             d,
@@ -828,6 +831,26 @@ impl SqlTx<'_> {
 }
 
 impl Tx for SqlTx<'_> {
+    fn known_dossiers(&mut self, numeros: &[&str]) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        // In chunks: engines limit the parameters of one statement.
+        for chunk in numeros.chunks(200) {
+            let markers: Vec<String> = (1..=chunk.len()).map(|i| format!("{{{i}}}")).collect();
+            let where_ = format!("`numero` IN ({})", markers.join(", "));
+            let params: Vec<Param> = chunk.iter().map(|n| Param::text(*n)).collect();
+            for r in select_dynamic(
+                self.session,
+                self.dialect,
+                msp_table("msp_dossier"),
+                &["numero"],
+                &where_,
+                &params,
+            )? {
+                out.insert(r.text(0)?);
+            }
+        }
+        Ok(out)
+    }
     fn dossier(&mut self, numero: &str) -> Result<Option<Dossier>> {
         read_dossier(self.session, self.dialect, numero)
     }

@@ -201,6 +201,8 @@ pub struct Event {
 /// need and the import write, with a savepoint around each archive so that
 /// the database refusing one archive's rows leaves the others of the batch.
 pub trait Tx {
+    /// Which of these dossier numbers exist (one query for a batch).
+    fn known_dossiers(&mut self, numeros: &[&str]) -> Result<std::collections::HashSet<String>>;
     /// A dossier by number (sees the writes made earlier in the batch).
     fn dossier(&mut self, numero: &str) -> Result<Option<Dossier>>;
     /// Archives accepted for a dossier, by FileNumber.

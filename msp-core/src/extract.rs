@@ -270,6 +270,10 @@ pub fn extract_from<R: Read + std::io::Seek>(
     let mut buf: Vec<u8> = Vec::new();
     const CHUNK: usize = 64 * 1024;
     for i in 0..zip.len() {
+        if let Some((name, entry)) = small_entry(&mut zip, i, limits, &mut total)? {
+            out.files.insert(name, entry);
+            continue;
+        }
         let mut entry = zip.by_index(i).map_err(|e| {
             Error::bad_input(Reason::NotZip, format!("unreadable entry #{i} ({e})"))
         })?;
@@ -366,6 +370,126 @@ pub fn extract_from<R: Read + std::io::Seek>(
         }
     }
     Ok(out)
+}
+
+/// The fast path for a small root-level entry (stored or deflated, at most
+/// [`SPILL_THRESHOLD`] bytes declared): its raw bytes are inflated with a
+/// decompressor kept per thread (no state to allocate and clear per entry),
+/// then its size and CRC-32 are checked. `None` when the entry takes the
+/// general path.
+fn small_entry<R: Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    i: usize,
+    limits: &Limits,
+    total: &mut u64,
+) -> Result<Option<(String, Entry)>> {
+    use zip::CompressionMethod;
+    let mut raw = zip
+        .by_index_raw(i)
+        .map_err(|e| Error::bad_input(Reason::NotZip, format!("unreadable entry #{i} ({e})")))?;
+    let name = raw.name().map(|n| n.into_owned()).unwrap_or_default();
+    let method = raw.compression();
+    let size = raw.size();
+    if raw.is_dir()
+        || name.contains('/')
+        || size > SPILL_THRESHOLD
+        || !matches!(
+            method,
+            CompressionMethod::Stored | CompressionMethod::Deflated
+        )
+    {
+        return Ok(None);
+    }
+    let crc = raw.crc32();
+    let ratio_cap = raw
+        .compressed_size()
+        .saturating_mul(limits.max_ratio)
+        .max(limits.ratio_threshold_bytes);
+    let corrupt = |what: &str| {
+        Error::bad_input(
+            Reason::NotZip,
+            format!("entry \"{name}\" is corrupt or truncated ({what})"),
+        )
+    };
+    let mut compressed = Vec::with_capacity(raw.compressed_size().min(SPILL_THRESHOLD) as usize);
+    (&mut raw)
+        .take(SPILL_THRESHOLD + 1)
+        .read_to_end(&mut compressed)
+        .map_err(|e| corrupt(&e.to_string()))?;
+    let data = match method {
+        CompressionMethod::Stored => compressed,
+        _ => inflate(&compressed, size).map_err(|e| corrupt(&e))?,
+    };
+    let len = data.len() as u64;
+    if len > ratio_cap {
+        return Err(Error::bad_input(
+            Reason::TooLarge,
+            format!(
+                "entry \"{name}\" inflates more than {} times its compressed size (zip bomb?)",
+                limits.max_ratio
+            ),
+        ));
+    }
+    *total += len;
+    if *total > limits.max_total_bytes {
+        return Err(Error::bad_input(
+            Reason::TooLarge,
+            format!(
+                "uncompressed content is over the limit of {} bytes (zip bomb?)",
+                limits.max_total_bytes
+            ),
+        ));
+    }
+    if len != size {
+        return Err(corrupt(&format!(
+            "{len} bytes instead of the {size} declared"
+        )));
+    }
+    if crc32fast::hash(&data) != crc {
+        return Err(corrupt("CRC-32 mismatch"));
+    }
+    Ok(Some((
+        name,
+        Entry {
+            size: len,
+            content: Content::Memory(std::sync::Arc::new(data)),
+        },
+    )))
+}
+
+/// Inflates raw deflate data expected to give `size` bytes (never more
+/// than `size` + 1 are produced: a lying header is caught by the caller).
+fn inflate(compressed: &[u8], size: u64) -> std::result::Result<Vec<u8>, String> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    thread_local! {
+        static INFLATER: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(false));
+    }
+    INFLATER.with(|cell| {
+        let mut d = cell.borrow_mut();
+        d.reset(false);
+        let cap = (size as usize).saturating_add(1);
+        let mut out = Vec::with_capacity(cap);
+        loop {
+            let before_in = d.total_in();
+            let before_out = d.total_out();
+            let consumed = before_in as usize;
+            let status = d
+                .decompress_vec(
+                    &compressed[consumed.min(compressed.len())..],
+                    &mut out,
+                    FlushDecompress::Finish,
+                )
+                .map_err(|e| e.to_string())?;
+            match status {
+                Status::StreamEnd => return Ok(out),
+                _ if out.len() >= cap => return Ok(out),
+                _ if d.total_in() == before_in && d.total_out() == before_out => {
+                    return Err("unexpected end of the compressed data".into())
+                }
+                _ => {}
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! The folders of PROTOCOL §2, the claim of an archive, safe moves and the
 //! recovery of what an interrupted run left in work.
 //!
-//! The claim hard-links the archive from input into work (which fails if
-//! the name is taken there) and then removes it from input; the claimer then
-//! holds an exclusive lock on the claimed file for as long as it works on
-//! it. Recovery skips locked files (another live run owns them) and puts
+//! The claim moves the archive from input into work with a rename that
+//! never overwrites (so of several processes only one gets it); the
+//! claimer then holds an exclusive lock on the claimed file for as long as
+//! it works on it. Recovery skips locked files (another live run owns them) and puts
 //! the others back into input. Moves never overwrite: a name already taken
 //! in the destination gets a distinct one.
 
@@ -94,15 +94,35 @@ fn extraction_dir(archive_in_work: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Renames `src` to `dst` atomically, failing with `AlreadyExists` when
+/// `dst` exists (never overwrites). Linux: one `renameat2(RENAME_NOREPLACE)`;
+/// elsewhere, or on file systems without it: link, then unlink.
+fn rename_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        match renameat_with(CWD, src, CWD, dst, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    fs::hard_link(src, dst)?;
+    fs::remove_file(src)
+}
+
 /// Claims `input/name` into work. `Ok(None)` when another process took it first.
 pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
     let src = folders.input.join(name);
     let dst = folders.work.join(name);
-    match fs::hard_link(&src, &dst) {
+    // Moved by an atomic rename that never overwrites: of several processes
+    // only one moves it. Until it holds the lock, a recovery by another
+    // process may put it back into input: the checks below see that.
+    match rename_noreplace(&src, &dst) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
-        Err(e) => return Err(Error::io("cannot claim (link into work)", &src, e)),
+        Err(e) => return Err(Error::io("cannot claim (move into work)", &src, e)),
     }
     let lock = match File::open(&dst) {
         Ok(f) => f,
@@ -114,13 +134,8 @@ pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
         Err(fs::TryLockError::WouldBlock) => return Ok(None),
         Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &dst, e)),
     }
-    // Only now leave input: the link in work is ours and locked.
-    match fs::remove_file(&src) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io("cannot remove from input", &src, e)),
-    }
-    // A recovery may have moved it back between link and lock: check it is still there.
+    // A recovery may have moved it back between the move and the lock:
+    // check it is still there.
     if !dst.exists() {
         return Ok(None);
     }
@@ -144,11 +159,8 @@ pub fn move_into(src: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
             }
         };
         let dst = dir.join(&candidate);
-        match fs::hard_link(src, &dst) {
-            Ok(()) => {
-                fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
-                return Ok(dst);
-            }
+        match rename_noreplace(src, &dst) {
+            Ok(()) => return Ok(dst),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 if same_file(src, &dst) {
                     fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;

@@ -172,7 +172,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
             Ok(x) => x,
             Err(e) => return Err(err(format!("malformed XML near byte {position}: {e}"))),
         };
-        let namespace = match ns {
+        let namespace = || match &ns {
             ResolveResult::Bound(n) => Some(n.0.to_string()),
             _ => None,
         };
@@ -189,11 +189,11 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
                 )));
             }
             Event::Start(e) => {
-                let el = start_element(&e, namespace)?;
+                let el = start_element(&e, namespace())?;
                 stack.push(el);
             }
             Event::Empty(e) => {
-                let el = start_element(&e, namespace)?;
+                let el = start_element(&e, namespace())?;
                 close(&mut stack, &mut root, el);
             }
             Event::End(_) => match stack.pop() {
@@ -201,10 +201,17 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
                 None => return Err(err("malformed XML: closing tag without an opening tag")),
             },
             Event::Text(t) => {
+                // Leading whitespace (indentation between elements) is never
+                // data: values are read trimmed. Not storing it saves an
+                // allocation per element.
+                if t.as_ref().bytes().all(|b| b.is_ascii_whitespace())
+                    && stack.last().is_none_or(|el| el.text.is_empty())
+                {
+                    continue;
+                }
                 let content = t.xml10_content();
                 match stack.last_mut() {
                     Some(el) => el.text.push_str(&content),
-                    None if content.trim().is_empty() => {}
                     None => return Err(err("malformed XML: text outside the root element")),
                 }
             }

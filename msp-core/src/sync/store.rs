@@ -11,7 +11,7 @@
 //! the next run recognises each as a duplicate (same SHA-256) and writes
 //! the return flows not yet written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -114,27 +114,63 @@ impl Writer {
         let mut stored: Vec<Stored> = Vec::with_capacity(items.len());
         let mut files_written: Vec<PathBuf> = Vec::new();
         let at = now();
-        let result = backend.batch(&mut |tx| {
-            stored.clear();
-            if !marks.is_empty() {
-                tx.mark_returns_written(&marks, at)?;
-            }
-            for item in &items {
-                tx.savepoint()?;
-                match store_one(config, tx, item, at, &mut files_written) {
-                    Ok(s) => {
-                        tx.release()?;
-                        stored.push(s);
+        // Optimistic first: no savepoints (most batches have no failure).
+        // If the database refuses an archive's rows, the batch is rolled
+        // back and written again with a savepoint around each archive.
+        let mut careful = items.len() == 1;
+        let result = loop {
+            let mut retry_carefully = false;
+            let result = backend.batch(&mut |tx| {
+                stored.clear();
+                if !marks.is_empty() {
+                    tx.mark_returns_written(&marks, at)?;
+                }
+                let numeros: Vec<&str> = items.iter().map(|i| i.name.numero.as_str()).collect();
+                let mut known = tx.known_dossiers(&numeros)?;
+                for item in &items {
+                    if careful {
+                        tx.savepoint()?;
                     }
-                    Err(e) if e.temporary || items.len() == 1 => return Err(e),
-                    Err(e) => {
-                        tx.rollback()?;
-                        stored.push(Stored::Failed(e));
+                    match store_one(config, tx, item, at, &mut files_written, &mut known) {
+                        Ok(s) => {
+                            if careful {
+                                tx.release()?;
+                            }
+                            stored.push(s);
+                        }
+                        Err(Failure { error, .. }) if error.temporary || items.len() == 1 => {
+                            return Err(error)
+                        }
+                        Err(Failure {
+                            error,
+                            wrote: false,
+                        }) => {
+                            if careful {
+                                tx.release()?;
+                            }
+                            stored.push(Stored::Failed(error));
+                        }
+                        Err(Failure { error, wrote: true }) if careful => {
+                            tx.rollback()?;
+                            stored.push(Stored::Failed(error));
+                        }
+                        Err(Failure { error, wrote: true }) => {
+                            retry_carefully = true;
+                            return Err(error);
+                        }
                     }
                 }
+                Ok(())
+            });
+            if result.is_err() && retry_carefully && !careful {
+                for f in files_written.drain(..) {
+                    let _ = fs::remove_file(f);
+                }
+                careful = true;
+                continue;
             }
-            Ok(())
-        });
+            break result;
+        };
         if let Err(e) = result {
             for f in &files_written {
                 let _ = fs::remove_file(f);
@@ -262,36 +298,65 @@ fn move_to_done(
 }
 
 /// Decides and writes one archive inside the batch's transaction.
+/// Why one archive of a batch failed, and whether it had written rows
+/// (then only a savepoint or the whole batch can undo them).
+struct Failure {
+    error: Error,
+    wrote: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            error,
+            wrote: false,
+        }
+    }
+}
+
+/// Decides and writes one archive inside the batch's transaction. `known`
+/// holds the numbers of the batch's dossiers that exist (read once for the
+/// batch); a dossier not in it needs no further read.
 fn store_one(
     config: &Config,
     tx: &mut dyn Tx,
     item: &Ready,
     at: chrono::NaiveDateTime,
     files_written: &mut Vec<PathBuf>,
-) -> Result<Stored> {
+    known: &mut HashSet<String>,
+) -> std::result::Result<Stored, Failure> {
     let numero = &item.name.numero;
-    let received = tx.received(numero)?;
-    let existing = tx.dossier(numero)?;
-    let existing = match redelivery::decide(&item.name, &item.sha256, existing, &received) {
-        Ok(Decision::Duplicate) => return Ok(Stored::Duplicate),
-        Ok(Decision::New) => None,
-        Ok(Decision::Complement(d)) => Some(d),
-        Err(e) => return Err(e),
+    // A statement that fails may abort the transaction (PostgreSQL): only
+    // a savepoint or the whole batch undoes it.
+    let in_tx = |error: Error| Failure { error, wrote: true };
+    let (existing, received) = if known.contains(numero) {
+        (
+            tx.dossier(numero).map_err(in_tx)?,
+            tx.received(numero).map_err(in_tx)?,
+        )
+    } else {
+        (None, Vec::new())
     };
-    let known = match &existing {
-        Some(_) => tx.attachments(numero)?,
+    let existing = match redelivery::decide(&item.name, &item.sha256, existing, &received)? {
+        Decision::Duplicate => return Ok(Stored::Duplicate),
+        Decision::New => None,
+        Decision::Complement(d) => Some(d),
+    };
+    let stored_attachments = match &existing {
+        Some(_) => tx.attachments(numero).map_err(in_tx)?,
         None => Vec::new(),
     };
-    let plan = plan::plan(config, item, existing.as_ref(), &known, at)?;
+    let plan = plan::plan(config, item, existing.as_ref(), &stored_attachments, at)?;
     let mark = files_written.len();
     let result =
         write_attachment_files(&plan, files_written).and_then(|()| tx.import(&plan.write(item)));
-    if let Err(e) = result {
+    if let Err(error) = result {
         for f in files_written.drain(mark..) {
             let _ = fs::remove_file(f);
         }
-        return Err(e);
+        return Err(Failure { error, wrote: true });
     }
+    known.insert(numero.clone());
     Ok(Stored::Imported(Box::new(plan)))
 }
 
