@@ -82,9 +82,10 @@ impl Claim {
         &self.lock
     }
 
-    /// Releases the lock (the file itself is moved by the caller).
+    /// Releases the lock (the file itself is moved by the caller): closing
+    /// the file releases it.
     pub fn release(self) {
-        let _ = self.lock.unlock();
+        drop(self.lock);
     }
 }
 

@@ -159,8 +159,11 @@ fn read_archive(
         .map_err(|e| Error::io("cannot read", &claim.path, e))?
         .len();
     if size <= READ_IN_MEMORY {
+        // Exactly the size seen: `take` spares the size probes of
+        // `File::read_to_end`.
         let mut bytes = Vec::with_capacity(size as usize);
-        file.read_to_end(&mut bytes)
+        file.take(size)
+            .read_to_end(&mut bytes)
             .map_err(|e| Error::io("cannot read", &claim.path, e))?;
         let sha = hex(&Sha256::digest(&bytes));
         let extracted = extract::extract(&bytes, scratch, &config.limits)?;

@@ -1,0 +1,316 @@
+//! The batched data path, end to end with the real binary: a rejection
+//! inside a batch, a crash between the commit and the moves, a value a
+//! business application wrote that does not decode, one process per set of
+//! towns (`--client`), and pending work found by index.
+
+mod common;
+
+use std::process::Command;
+
+use common::{files, query_strings, Env};
+use portal_sim::Archive;
+
+/// `msp run` with extra environment variables; returns (exit code, stdout).
+fn run_with_env(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msp"));
+    cmd.arg("run").args(args).current_dir(env.path());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("msp runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
+    let env = Env::new();
+    Archive::rco("A-2-FIRST", 1).write_to(&env.input()).unwrap();
+    Archive::aec("A-2-DUP", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    // One batch: 30 new dossiers, a duplicate, and a conflict (file 1 of
+    // A-2-FIRST again with other bytes) in the middle.
+    for i in 0..15 {
+        Archive::rco(&format!("A-2-B{i:03}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    let mut conflict = Archive::rco("A-2-FIRST", 1);
+    conflict
+        .extra
+        .push(("notes.txt".to_string(), b"other bytes".to_vec()));
+    let conflict_bytes = conflict.to_zip();
+    std::fs::write(env.input().join("A-2-FIRST-RCO-LA-1.zip"), &conflict_bytes).unwrap();
+    for i in 15..30 {
+        Archive::ile(&format!("A-2-B{i:03}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    // Sent again, identical: a duplicate.
+    Archive::aec("A-2-DUP", 1).write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "one rejection: {}", r.stdout);
+    assert_eq!(
+        files(&env.error()),
+        vec!["A-2-FIRST-RCO-LA-1.zip", "A-2-FIRST-RCO-LA-1.zip.log"]
+    );
+    assert_eq!(
+        std::fs::read(env.error().join("A-2-FIRST-RCO-LA-1.zip")).unwrap(),
+        conflict_bytes,
+        "the rejected archive is kept as received"
+    );
+    let log = std::fs::read_to_string(env.error().join("A-2-FIRST-RCO-LA-1.zip.log")).unwrap();
+    assert!(log.contains("Code : conflict"), "{log}");
+    let done = files(&env.done());
+    assert_eq!(
+        done.len(),
+        33,
+        "the 30 new, the duplicate (~2) and the first run's 2: {done:?}"
+    );
+    assert!(
+        done.contains(&"A-2-DUP-AEC-LA-1~2.zip".to_string()),
+        "{done:?}"
+    );
+    assert!(env
+        .last_log()
+        .contains("A-2-DUP-AEC-LA-1.zip: duplicate of a file already imported"));
+    assert_eq!(env.dossiers().len(), 32);
+    assert_eq!(files(&env.output()).len(), 32, "one status-14 return each");
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+    let statuses = query_strings(
+        &env.db(),
+        "SELECT CAST(COUNT(*) AS TEXT) AS v FROM msp_statut WHERE status = 14 AND indicator = 2 AND transmitted_at IS NOT NULL",
+    );
+    assert_eq!(statuses, vec!["32"], "every status 14 recorded transmitted");
+}
+
+#[test]
+fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
+    let env = Env::new();
+    for i in 0..12 {
+        Archive::aec(&format!("A-2-K{i:03}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    let originals: Vec<(String, Vec<u8>)> = files(&env.input())
+        .into_iter()
+        .map(|n| {
+            let b = std::fs::read(env.input().join(&n)).unwrap();
+            (n, b)
+        })
+        .collect();
+    // Killed (abort, as kill -9) right after the batch's commit.
+    let (code, _) = run_with_env(&env, &[], &[("MSP_FAULT", "after-commit")]);
+    assert_ne!(code, 0, "the process was killed");
+    assert!(
+        files(&env.done()).is_empty(),
+        "nothing moved before the kill"
+    );
+    assert_eq!(env.dossiers().len(), 12, "the batch was committed");
+    assert!(
+        files(&env.output()).is_empty(),
+        "no return archive before the kill"
+    );
+    // The next run recovers the archives from work: each is a duplicate.
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.dossiers().len(), 12, "no dossier twice");
+    for (name, bytes) in &originals {
+        assert_eq!(
+            &std::fs::read(env.done().join(name)).unwrap(),
+            bytes,
+            "{name} in done byte for byte"
+        );
+    }
+    assert_eq!(files(&env.done()).len(), 12);
+    let log = env.last_log();
+    assert_eq!(
+        log.matches("duplicate of a file already imported").count(),
+        12,
+        "{log}"
+    );
+    // The status-14 returns recorded before the kill are written now, once.
+    let out = files(&env.output());
+    assert_eq!(out.len(), 12, "{out:?}");
+    assert!(out.iter().all(|f| f.ends_with("-AEC-LA-1.zip")), "{out:?}");
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+    let counts = query_strings(
+        &env.db(),
+        "SELECT CAST(COUNT(*) AS TEXT) AS v FROM msp_retour WHERE written_at IS NOT NULL",
+    );
+    assert_eq!(counts, vec!["12"]);
+}
+
+#[test]
+fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_on() {
+    let env = Env::new();
+    Archive::rco("A-2-GOOD", 1).write_to(&env.input()).unwrap();
+    Archive::rco("A-2-GARBLED", 1)
+        .write_to(&env.input())
+        .unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    // A business application writes a status code that is not a number for
+    // one dossier, and a correct status for the other.
+    common::exec_sql(
+        &env.db(),
+        "INSERT INTO msp_statut (numero, seq, status, indicator, comment, automatic, superseded, cancelled, created_at) \
+         VALUES ('A-2-GARBLED', 2, 'dix-neuf', 0, NULL, 0, 0, 0, datetime('now', 'localtime')); \
+         INSERT INTO msp_statut (numero, seq, status, indicator, comment, automatic, superseded, cancelled, created_at) \
+         VALUES ('A-2-GOOD', 2, 16, 0, NULL, 0, 0, 0, datetime('now', 'localtime'));",
+    );
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "trouble, reported: {}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(
+            "table msp_statut, column status: value \"dix-neuf\" is not an integer (row numero = A-2-GARBLED)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        files(&env.output()).contains(&"A-2-GOOD-RCO-LA-2.zip".to_string()),
+        "the other dossier's status went out: {:?}",
+        files(&env.output())
+    );
+    assert_eq!(env.dossier("A-2-GOOD")["status"], 16);
+    let garbled = env
+        .dossiers()
+        .into_iter()
+        .find(|d| d["numero"] == "A-2-GARBLED")
+        .unwrap();
+    assert_eq!(
+        garbled["status"], 14,
+        "the written row is not taken as status 0"
+    );
+    let show = env.msp(&["dossier", "show", "A-2-GARBLED", "--json"]);
+    assert_ne!(
+        show.code, 0,
+        "its history cannot be shown as if it were right"
+    );
+    assert!(
+        show.stderr
+            .contains("column status: value \"dix-neuf\" is not an integer"),
+        "{}",
+        show.stderr
+    );
+    assert!(env.last_log().contains("column status: value \"dix-neuf\""));
+}
+
+#[test]
+fn one_process_per_set_of_towns_with_client() {
+    let env = Env::with_config(
+        "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n\
+         [[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n",
+    );
+    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
+    Archive::rco("A-2-LYON", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&["--client", "Paris"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()), vec!["A-2-PARIS-RCO-LA-1.zip"]);
+    assert_eq!(
+        files(&env.input()),
+        vec!["A-2-LYON-RCO-LA-1.zip"],
+        "Lyon's archive is left to the process that serves Lyon"
+    );
+    assert!(env.work_files().is_empty());
+    let r = env.run(&["--client", "Lyon"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.done()),
+        vec!["A-2-LYON-RCO-LA-1.zip", "A-2-PARIS-RCO-LA-1.zip"]
+    );
+    assert_eq!(files(&env.output()).len(), 2);
+    let r = env.run(&["--client", "Marseille"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("unknown client Marseille (configured: Paris, Lyon)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn pending_work_is_found_by_index() {
+    let env = Env::new();
+    Archive::ile("A-2-IDX", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let plan = |sql: &str| -> Vec<String> {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let mut c = diesel::SqliteConnection::establish(&env.db().to_string_lossy()).unwrap();
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<Step>(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.detail)
+            .collect()
+    };
+    // The returns step's queries (as the SQLite backend writes them).
+    for (sql, index) in [
+        (
+            "SELECT numero, seq FROM msp_statut WHERE indicator = 0 AND superseded = 0 AND cancelled = 0",
+            "msp_statut_pending",
+        ),
+        ("SELECT numero FROM msp_dossier WHERE indicator = 0", "msp_dossier_indicator"),
+        ("SELECT numero FROM msp_retour WHERE written_at IS NULL", "msp_retour_written"),
+        (
+            "SELECT numero FROM msp_retour WHERE collected_at IS NULL AND written_at IS NOT NULL",
+            "msp_retour_collected",
+        ),
+    ] {
+        let p = plan(sql).join(" / ");
+        assert!(p.contains(index), "{sql}: {p}");
+        assert!(!p.starts_with("SCAN "), "{sql}: {p}");
+    }
+}
+
+#[test]
+fn rows_the_database_refuses_affect_only_their_archive() {
+    let env = Env::new();
+    Archive::rco("A-2-SETUP", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    // The database refuses one dossier's rows (a trigger, as a business
+    // application's constraint would).
+    common::exec_sql(
+        &env.db(),
+        "CREATE TRIGGER refuse BEFORE INSERT ON msp_dossier WHEN NEW.numero = 'A-2-REFUSED' \
+         BEGIN SELECT RAISE(ABORT, 'refused by the town''s rules'); END;",
+    );
+    for i in 0..10 {
+        Archive::ile(&format!("A-2-R{i:02}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    Archive::ile("A-2-REFUSED", 1)
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "the environment refused: trouble, {}", r.stdout);
+    assert!(
+        r.stdout.contains("refused by the town's rules"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        files(&env.input()),
+        vec!["A-2-REFUSED-ILE-LA-1.zip"],
+        "kept for retry"
+    );
+    assert!(files(&env.error()).is_empty(), "not the citizen's fault");
+    assert_eq!(files(&env.done()).len(), 11, "the others are imported");
+    assert_eq!(env.dossiers().len(), 11);
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+    common::exec_sql(&env.db(), "DROP TRIGGER refuse;");
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(env.dossiers().len(), 12);
+}
