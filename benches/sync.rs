@@ -1,6 +1,15 @@
-//! `cargo bench --bench sync`: imports a batch of simulated portal archives
-//! with the real binary and prints throughput and peak memory. Figures, not
-//! assertions. `MSP_BENCH_ARCHIVES` sets the batch size (default 2000).
+//! `cargo bench --bench sync`: imports simulated portal archives with the
+//! real binary and prints figures, never assertions:
+//!
+//! * import throughput, time per archive and peak resident memory;
+//! * the empty synchronisation afterwards (nothing in input, every return
+//!   collected by the portal): its time and memory over the whole history.
+//!
+//! `MSP_BENCH_ARCHIVES` is a comma-separated list of sizes (default
+//! `2000`; the README's figures use `3000,15000,100000`).
+//! `MSP_BENCH_DATABASE` runs against a server instead of the embedded
+//! SQLite: `postgres://user@host:5432` or `mysql://user@host:3306` (the
+//! bench drops and creates a database `msp_bench` there).
 
 use std::path::Path;
 use std::process::Command;
@@ -33,7 +42,7 @@ fn run(dir: &Path) -> (Duration, u64, String) {
         if child.try_wait().expect("wait").is_some() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     let out = child.wait_with_output().expect("output");
     (
@@ -43,12 +52,40 @@ fn run(dir: &Path) -> (Duration, u64, String) {
     )
 }
 
-fn main() {
-    let n: usize = std::env::var("MSP_BENCH_ARCHIVES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+/// A fresh database on the server named by `MSP_BENCH_DATABASE`, or the
+/// embedded SQLite.
+fn database_url() -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Ok(server) = std::env::var("MSP_BENCH_DATABASE") else {
+        return "sqlite://msp.db".into();
+    };
+    let server = server.trim_end_matches('/').to_string();
+    if server.starts_with("postgres") {
+        let mut c = diesel::PgConnection::establish(&format!("{server}/postgres"))
+            .expect("PostgreSQL reachable");
+        c.batch_execute("DROP DATABASE IF EXISTS msp_bench")
+            .and_then(|_| c.batch_execute("CREATE DATABASE msp_bench"))
+            .expect("database created");
+    } else {
+        let mut c = diesel::MysqlConnection::establish(&format!("{server}/mysql"))
+            .expect("MariaDB reachable");
+        c.batch_execute("DROP DATABASE IF EXISTS msp_bench; CREATE DATABASE msp_bench")
+            .expect("database created");
+    }
+    format!("{server}/msp_bench")
+}
+
+fn bench(n: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
+    let url = database_url();
+    std::fs::write(
+        dir.path().join("msp.toml"),
+        format!(
+            "root = \"msp-data\"\n[[client]]\nname = \"bench\"\ninsee = [\"*\"]\ndatabase = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
     let input = dir.path().join("msp-data/entree");
     std::fs::create_dir_all(&input).unwrap();
     let t = Instant::now();
@@ -64,30 +101,53 @@ fn main() {
             .len();
     }
     println!(
-        "generated {n} archives ({} KiB) in {:.2?}",
+        "{}: generated {n} archives ({} KiB) in {:.2?}",
+        url.split("://").next().unwrap_or("?"),
         bytes / 1024,
         t.elapsed()
     );
-
     let (wall, peak, out) = run(dir.path());
     assert!(out.contains("log:"), "{out}");
     let done = std::fs::read_dir(dir.path().join("msp-data/termine"))
         .unwrap()
         .count();
     println!(
-        "import: {done} archives in {:.2?} = {:.0} archives/s, peak RSS {} MiB",
+        "  import: {done} archives in {:.2?} = {:.0} archives/s, {:.0} µs per archive, peak RSS {} MiB",
         wall,
         done as f64 / wall.as_secs_f64(),
+        wall.as_secs_f64() * 1e6 / done.max(1) as f64,
         peak / 1024
     );
-    let (idle, peak_idle, _) = run(dir.path());
+    // The portal collects every return archive; the next run records it.
+    let output = dir.path().join("msp-data/sortie");
+    for e in std::fs::read_dir(&output).unwrap().flatten() {
+        std::fs::remove_file(e.path()).unwrap();
+    }
+    let (collect, _, _) = run(dir.path());
+    println!("  run recording {done} collections: {collect:.2?}");
+    let mut idle = Vec::new();
+    let mut peak_idle = 0;
+    for _ in 0..5 {
+        let (t, p, _) = run(dir.path());
+        idle.push(t);
+        peak_idle = peak_idle.max(p);
+    }
+    idle.sort();
     println!(
-        "idle run over {done} dossiers: {:.2?}, peak RSS {} MiB",
-        idle,
+        "  empty synchronisation over {done} dossiers: median {:.1?} (min {:.1?}), peak RSS {} MiB",
+        idle[2],
+        idle[0],
         peak_idle / 1024
     );
-    let db = std::fs::metadata(dir.path().join("msp-data/msp.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!("database: {} MiB", db / (1024 * 1024));
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("MSP_BENCH_ARCHIVES")
+        .unwrap_or_else(|_| "2000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    for n in sizes {
+        bench(n);
+    }
 }

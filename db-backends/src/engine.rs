@@ -44,6 +44,19 @@ pub trait Session {
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<usize>;
     /// Runs a query whose columns are all cast to text.
     fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<TextRow>>;
+    /// Runs a query and hands each row to `f` as it is read (a long result
+    /// is never held whole in memory).
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        f: &mut dyn FnMut(TextRow) -> Result<()>,
+    ) -> Result<()> {
+        for row in self.query(sql, params)? {
+            f(row)?;
+        }
+        Ok(())
+    }
     /// Runs a statement without parameters and without preparing it
     /// (transaction control such as savepoints).
     fn batch(&mut self, sql: &str) -> Result<()> {
@@ -258,6 +271,24 @@ macro_rules! diesel_engine {
                     .load(self.conn)
                     .map_err(|e| $map(self.label, e))?;
                 Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+            fn query_each(
+                &mut self,
+                sql: &str,
+                params: &[$crate::engine::Param],
+                f: &mut dyn FnMut($crate::engine::TextRow) -> msp_core::Result<()>,
+            ) -> msp_core::Result<()> {
+                use diesel::RunQueryDsl;
+                let label = self.label;
+                let rows = CachedQuery::new(sql, params)
+                    .load_iter::<$crate::engine::DieselTextRow, diesel::connection::DefaultLoadingMode>(
+                        self.conn,
+                    )
+                    .map_err(|e| $map(label, e))?;
+                for row in rows {
+                    f(row.map_err(|e| $map(label, e))?.0)?;
+                }
+                Ok(())
             }
             fn batch(&mut self, sql: &str) -> msp_core::Result<()> {
                 use diesel::connection::SimpleConnection;

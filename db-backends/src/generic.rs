@@ -1206,24 +1206,46 @@ impl Backend for SqlBackend {
         })
     }
 
-    fn mark_return_collected(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()> {
+    fn mark_returns_collected(&self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
+        if returns.is_empty() {
+            return Ok(());
+        }
         self.run(true, |s, d| {
-            exec(
-                s,
-                d,
-                "UPDATE `msp_retour` SET `collected_at` = {1} WHERE `numero` = {2} AND `increment` = {3} AND `collected_at` IS NULL",
-                &[Param::new(at, ColumnType::Timestamp), Param::text(numero), Param::int(i64::from(increment))],
-            )?;
+            let at = Param::new(at, ColumnType::Timestamp);
+            for (numero, increment) in returns {
+                exec(
+                    s,
+                    d,
+                    "UPDATE `msp_retour` SET `collected_at` = {1} WHERE `numero` = {2} AND `increment` = {3} AND `collected_at` IS NULL",
+                    &[at.clone(), Param::text(numero), Param::int(i64::from(*increment))],
+                )?;
+            }
             Ok(())
         })
     }
 
-    fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>> {
-        self.returns_where(
-            "`collected_at` IS NULL AND `written_at` IS NOT NULL",
-            vec![],
-            false,
-        )
+    fn each_uncollected_return(&self, f: &mut dyn FnMut(ReturnFlow) -> Result<()>) -> Result<()> {
+        const WHERE: &str = "`collected_at` IS NULL AND `written_at` IS NOT NULL";
+        let table = msp_table("msp_retour");
+        self.run(false, |s, d| {
+            let key = SqlKey {
+                dialect: d.name(),
+                kind: 2,
+                table: table.name,
+                cols: RETURN_COLS.to_vec(),
+                where_: WHERE,
+                order: "",
+            };
+            let sql = cached_sql(key, || sql::select(d, table, &RETURN_COLS, WHERE, ""));
+            s.query_each(&sql, &[], &mut |row| {
+                let r = RowReader {
+                    table: table.name,
+                    cols: &RETURN_COLS,
+                    row,
+                };
+                f(return_flow(&r, String::new())?)
+            })
+        })
     }
 
     fn untransmitted_statuses(&self) -> Result<Vec<(String, u32)>> {

@@ -286,12 +286,13 @@ pub trait Backend: Send + Sync {
     /// Records a return flow for the status `seq` (before its archive exists).
     fn record_return(&self, ret: &ReturnFlow, status_seq: u32) -> Result<()>;
 
-    /// Records that the portal collected a return archive.
-    fn mark_return_collected(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()>;
+    /// Records that the portal collected return archives, in one
+    /// transaction.
+    fn mark_returns_collected(&self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()>;
 
-    /// Return flows written and not yet collected (by index; `flow` is
-    /// left empty).
-    fn uncollected_returns(&self) -> Result<Vec<ReturnFlow>>;
+    /// Return flows written and not yet collected, handed to `f` one by one
+    /// as they are read (by index; `flow` is left empty).
+    fn each_uncollected_return(&self, f: &mut dyn FnMut(ReturnFlow) -> Result<()>) -> Result<()>;
 
     /// Statuses not transmitted and still standing (indicator 0, neither
     /// superseded nor cancelled): `(numero, seq)`, found by index. Which

@@ -385,24 +385,34 @@ pub fn dossiers_to_transmit(backend: &dyn Backend) -> Result<Vec<String>> {
     Ok(out.into_iter().collect())
 }
 
-/// Records the collection of return archives that have left `output`
-/// (one listing of the folder, whatever the number of pending returns).
+/// Records the collection of return archives that have left `output`:
+/// one listing of the folder, the pending returns read as a stream, so
+/// memory follows the folder, not the history.
 pub fn record_collections(backend: &dyn Backend, output: &Path) -> Result<Vec<ReturnFlow>> {
-    let pending = backend.uncollected_returns()?;
-    if pending.is_empty() {
-        return Ok(Vec::new());
-    }
-    let present: BTreeSet<String> = std::fs::read_dir(output)
-        .map_err(|e| Error::io("cannot read", output, e))?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut present: Option<BTreeSet<String>> = None;
     let mut collected = Vec::new();
-    for r in pending {
+    backend.each_uncollected_return(&mut |r| {
+        let present = match &mut present {
+            Some(p) => p,
+            None => present.insert(
+                std::fs::read_dir(output)
+                    .map_err(|e| Error::io("cannot read", output, e))?
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect(),
+            ),
+        };
         if !present.contains(&r.file) {
-            backend.mark_return_collected(&r.numero, r.increment, now())?;
             collected.push(r);
         }
+        Ok(())
+    })?;
+    let keys: Vec<(String, u32)> = collected
+        .iter()
+        .map(|r| (r.numero.clone(), r.increment))
+        .collect();
+    if !keys.is_empty() {
+        backend.mark_returns_collected(&keys, now())?;
     }
     Ok(collected)
 }

@@ -29,7 +29,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
             // temp_store: the statement journals of a batch's savepoints
             // stay in memory instead of temporary files.
             "PRAGMA busy_timeout = {}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
+             PRAGMA temp_store = MEMORY;",
             self.busy_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)

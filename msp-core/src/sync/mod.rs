@@ -279,7 +279,7 @@ impl<'a> Synchronizer<'a> {
         let registry = self.registry;
         std::thread::scope(|scope| {
             let (prepared_tx, prepared_rx) = mpsc::sync_channel::<prepare::Prepared>(CHANNEL_BOUND);
-            let (finish_tx, finish_rx) = mpsc::sync_channel::<store::Finish>(4);
+            let (finish_tx, finish_rx) = mpsc::sync_channel::<store::Finish>(1);
             let (marks_tx, marks_rx) = mpsc::channel::<store::Marks>();
             let worker = move || {
                 for c in candidates {

@@ -86,9 +86,10 @@ pub(crate) fn prepare(
     registry: &Registry,
     candidate: Candidate,
 ) -> Option<Prepared> {
-    let flow = candidate.parsed.flow.clone();
-    let name = candidate.name.clone();
-    let claim = match folders::claim(&config.folders, &candidate.name) {
+    let parsed = candidate.parsed(registry)?;
+    let flow = parsed.flow.clone();
+    let name = candidate.name.to_string();
+    let claim = match folders::claim(&config.folders, &name) {
         Ok(Some(c)) => c,
         Ok(None) => return None,
         Err(error) => {
@@ -113,7 +114,7 @@ pub(crate) fn prepare(
     };
     let scratch = claim.extraction_dir();
     let checked = read_archive(config, &claim, &scratch).and_then(|(sha256, extracted)| {
-        match validate(config, plugin, &candidate.parsed, &extracted) {
+        match validate(config, plugin, &parsed, &extracted) {
             Ok(v) => Ok((sha256, extracted, v)),
             Err(e) => {
                 if let Some(dir) = &extracted.scratch {
@@ -124,17 +125,25 @@ pub(crate) fn prepare(
         }
     });
     Some(match checked {
-        Ok((sha256, extracted, v)) => Prepared::Ready(Box::new(Ready {
-            claim,
-            name: candidate.parsed,
-            sha256,
-            client: v.client,
-            message: v.message,
-            records: v.records,
-            plugin: v.plugin,
-            tables: v.tables,
-            extracted,
-        })),
+        Ok((sha256, mut extracted, v)) => {
+            // Only the attachments are read again: the rest is dropped now
+            // rather than held while the archive waits for its batch.
+            let attachments = &v.message.envelope.attachments;
+            extracted
+                .files
+                .retain(|name, _| attachments.iter().any(|a| &a.file == name));
+            Prepared::Ready(Box::new(Ready {
+                claim,
+                name: parsed,
+                sha256,
+                client: v.client,
+                message: v.message,
+                records: v.records,
+                plugin: v.plugin,
+                tables: v.tables,
+                extracted,
+            }))
+        }
         Err(error) => {
             folders::remove_dir(&scratch);
             Prepared::Failed {

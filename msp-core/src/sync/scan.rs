@@ -10,15 +10,30 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::naming::{self, ArchiveName};
 
-/// An archive found in input, before claiming.
+/// An archive found in input, before claiming: kept small (a run may list
+/// a hundred thousand).
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
     /// File name.
-    pub name: String,
-    /// What the name says.
-    pub parsed: ArchiveName,
+    pub name: Box<str>,
+    /// Length of the NumeroTeledemarche at the start of the name.
+    numero_len: u16,
+    /// FileNumber.
+    file_number: u32,
     /// Last modification.
-    pub modified: SystemTime,
+    modified: SystemTime,
+}
+
+impl Candidate {
+    /// The NumeroTeledemarche.
+    pub fn numero(&self) -> &str {
+        &self.name[..usize::from(self.numero_len)]
+    }
+
+    /// What the name says.
+    pub fn parsed(&self, registry: &Registry) -> Option<ArchiveName> {
+        naming::parse(&self.name, &registry.codes())
+    }
 }
 
 /// The archives of registered flows in input, settled (`settle_seconds`),
@@ -34,6 +49,9 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate
         let Some(parsed) = naming::parse(&name, &flows) else {
             continue;
         };
+        let Ok(numero_len) = u16::try_from(parsed.numero.len()) else {
+            continue;
+        };
         let Ok(meta) = entry.metadata() else { continue };
         if !meta.is_file() {
             continue;
@@ -45,29 +63,30 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate
             continue;
         }
         found.push(Candidate {
-            name,
-            parsed,
+            name: name.into_boxed_str(),
+            numero_len,
+            file_number: parsed.file_number,
             modified,
         });
     }
-    let mut oldest: HashMap<String, SystemTime> = HashMap::new();
+    let mut oldest: HashMap<&str, SystemTime> = HashMap::new();
     for c in &found {
-        let e = oldest.entry(c.parsed.numero.clone()).or_insert(c.modified);
+        let e = oldest.entry(c.numero()).or_insert(c.modified);
         *e = (*e).min(c.modified);
     }
-    found.sort_by(|a, b| {
-        (
-            oldest[&a.parsed.numero],
-            &a.parsed.numero,
-            a.parsed.file_number,
-            &a.name,
-        )
-            .cmp(&(
-                oldest[&b.parsed.numero],
-                &b.parsed.numero,
-                b.parsed.file_number,
-                &b.name,
-            ))
+    let mut keyed: Vec<(SystemTime, usize)> = found
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (oldest[c.numero()], i))
+        .collect();
+    drop(oldest);
+    keyed.sort_by(|(ta, a), (tb, b)| {
+        let (a, b) = (&found[*a], &found[*b]);
+        (ta, a.numero(), a.file_number, &a.name).cmp(&(tb, b.numero(), b.file_number, &b.name))
     });
-    Ok(found)
+    let mut slots: Vec<Option<Candidate>> = found.into_iter().map(Some).collect();
+    Ok(keyed
+        .into_iter()
+        .filter_map(|(_, i)| slots[i].take())
+        .collect())
 }
