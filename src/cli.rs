@@ -181,177 +181,189 @@ fn execute(cli: Cli) -> Result<i32> {
     let config = load_config(cli.config.as_deref())?;
     let registry = registry_for(&config)?;
     match cli.command {
-        Command::Plugins => {
-            for p in registry.iter() {
-                println!(
-                    "{:<8} {:<9} {}",
-                    p.flow_code(),
-                    p.application(),
-                    p.description()
-                );
-                for t in p.tables() {
-                    println!("         table {:<22} {}", t.name, t.comment);
-                }
-            }
-            Ok(0)
-        }
+        Command::Plugins => plugins(&registry),
         Command::Config { .. } => unreachable!("handled above"),
         Command::Run {
             flows,
             every,
             clients,
-        } => {
-            let unknown: Vec<&String> = clients
-                .iter()
-                .filter(|n| !config.clients.iter().any(|c| &c.name == *n))
-                .collect();
-            if !unknown.is_empty() {
-                bail!(
-                    "unknown client {} (configured: {})",
-                    unknown
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    config
-                        .clients
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            let mut selected = registry.clone();
-            if !flows.is_empty() {
-                let unknown = selected.restrict(&flows);
-                if !unknown.is_empty() {
-                    bail!(
-                        "unknown flow {} (registered: {})",
-                        unknown.join(", "),
-                        registry.codes().join(", ")
-                    );
-                }
-            }
-            // Tables are created for every registered plugin, whatever --flow says.
-            let connector = db_backends::AutoInit::new(&registry);
-            let Some(seconds) = every else {
-                let report = Synchronizer::new(&config, &selected, &connector)
-                    .only_clients(clients)
-                    .run()?;
-                print_report(&report);
-                return Ok(report.exit_code());
-            };
-            // Continuous mode: each round connects afresh, so a database
-            // that was down is tried again; trouble never stops the loop.
-            loop {
-                match Synchronizer::new(&config, &selected, &connector)
-                    .only_clients(clients.clone())
-                    .run()
-                {
-                    Ok(report) => print_report(&report),
-                    Err(e) => eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}"),
-                }
-                std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
-            }
-        }
+        } => sync(&config, &registry, &flows, &clients, every),
         Command::Db {
             command: DbCommand::Init,
-        } => {
-            config.folders.ensure()?;
-            let schemas = db_backends::plugin_schemas(&registry);
-            let mut failed = false;
-            for client in &config.clients {
-                match db_backends::open(&config, client)
-                    .and_then(|b| b.init(&schemas).map(|s| (b, s)))
-                {
-                    Ok((b, steps)) if steps.is_empty() => {
-                        println!("{}: {} is up to date", client.name, b.describe())
-                    }
-                    Ok((b, steps)) => {
-                        for s in steps {
-                            println!("{}: {}: {s}", client.name, b.describe());
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("{}: {e}", client.name);
-                        failed = true;
-                    }
+        } => db_init(&config, &registry),
+        Command::Dossier { command } => dossier(&config, &registry, command),
+    }
+}
+
+/// `msp plugins`.
+fn plugins(registry: &Registry) -> Result<i32> {
+    for p in registry.iter() {
+        println!(
+            "{:<8} {:<9} {}",
+            p.flow_code(),
+            p.application(),
+            p.description()
+        );
+        for t in p.tables() {
+            println!("         table {:<22} {}", t.name, t.comment);
+        }
+    }
+    Ok(0)
+}
+
+/// `msp run`: one synchronisation, or one every `every` seconds.
+fn sync(
+    config: &Config,
+    registry: &Registry,
+    flows: &[String],
+    clients: &[String],
+    every: Option<u64>,
+) -> Result<i32> {
+    let names = |v: &mut dyn Iterator<Item = &str>| v.collect::<Vec<_>>().join(", ");
+    let unknown: Vec<&str> = clients
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !config.clients.iter().any(|c| c.name == *n))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "unknown client {} (configured: {})",
+            unknown.join(", "),
+            names(&mut config.clients.iter().map(|c| c.name.as_str()))
+        );
+    }
+    let mut selected = registry.clone();
+    if !flows.is_empty() {
+        let unknown = selected.restrict(flows);
+        if !unknown.is_empty() {
+            bail!(
+                "unknown flow {} (registered: {})",
+                unknown.join(", "),
+                registry.codes().join(", ")
+            );
+        }
+    }
+    // Tables are created for every registered plugin, whatever --flow says.
+    let connector = db_backends::AutoInit::new(registry);
+    let once = || {
+        Synchronizer::new(config, &selected, &connector)
+            .only_clients(clients.to_vec())
+            .run()
+    };
+    let Some(seconds) = every else {
+        let report = once()?;
+        print_report(&report);
+        return Ok(report.exit_code());
+    };
+    // Continuous mode: each round connects afresh, so a database that was
+    // down is tried again; trouble never stops the loop.
+    loop {
+        match once() {
+            Ok(report) => print_report(&report),
+            Err(e) => eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
+    }
+}
+
+/// `msp db init`.
+fn db_init(config: &Config, registry: &Registry) -> Result<i32> {
+    config.folders.ensure()?;
+    let schemas = db_backends::plugin_schemas(registry);
+    let mut failed = false;
+    for client in &config.clients {
+        match db_backends::open(config, client).and_then(|b| b.init(&schemas).map(|s| (b, s))) {
+            Ok((b, steps)) if steps.is_empty() => {
+                println!("{}: {} is up to date", client.name, b.describe())
+            }
+            Ok((b, steps)) => {
+                for s in steps {
+                    println!("{}: {}: {s}", client.name, b.describe());
                 }
             }
-            Ok(if failed { 2 } else { 0 })
-        }
-        Command::Dossier { command } => {
-            let connector = db_backends::AutoInit::new(&registry);
-            // One backend per database: several towns may share one.
-            let mut seen = std::collections::HashSet::new();
-            let backends: Vec<Arc<dyn Backend>> = config
-                .clients
-                .iter()
-                .filter(|c| seen.insert(c.database.clone()))
-                .map(|c| connector.connect(&config, c))
-                .collect::<Result<_, _>>()?;
-            match command {
-                DossierCommand::List {
-                    json,
-                    flows,
-                    statuses,
-                    untransmitted,
-                } => {
-                    let mut all: Vec<Dossier> = Vec::new();
-                    for b in &backends {
-                        all.extend(b.dossiers(&flows)?);
-                    }
-                    all.retain(|d| {
-                        (statuses.is_empty() || statuses.contains(&d.status))
-                            && (!untransmitted || d.indicator == 0)
-                    });
-                    all.sort_by(|a, b| a.numero.cmp(&b.numero));
-                    if json {
-                        let v: Vec<Value> = all.iter().map(dossier_json).collect();
-                        println!("{}", serde_json::to_string_pretty(&v)?);
-                    } else {
-                        println!(
-                            "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  summary",
-                            "numero", "flow", "insee", "file", "status", "ind"
-                        );
-                        for d in &all {
-                            println!(
-                                "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  {}",
-                                d.numero,
-                                d.flow,
-                                d.insee,
-                                d.file_number,
-                                d.status,
-                                d.indicator,
-                                d.summary
-                            );
-                        }
-                    }
-                    Ok(0)
-                }
-                DossierCommand::Status {
-                    numero,
-                    code,
-                    comment,
-                } => {
-                    let b = holder(&backends, &numero)?;
-                    change(b.as_ref(), &numero, Action::Set(code), comment)
-                }
-                DossierCommand::Cancel { numero } => {
-                    let b = holder(&backends, &numero)?;
-                    change(b.as_ref(), &numero, Action::Cancel, None)
-                }
-                DossierCommand::Show { numero, json } => {
-                    for b in &backends {
-                        if let Some(d) = b.dossier(&numero)? {
-                            return show(b.as_ref(), &d, json).map(|_| 0);
-                        }
-                    }
-                    Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
-                }
+            Err(e) => {
+                eprintln!("{}: {e}", client.name);
+                failed = true;
             }
         }
     }
+    Ok(if failed { 2 } else { 0 })
+}
+
+/// `msp dossier ...`.
+fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Result<i32> {
+    let connector = db_backends::AutoInit::new(registry);
+    // One backend per database: several towns may share one.
+    let mut seen = std::collections::HashSet::new();
+    let backends: Vec<Arc<dyn Backend>> = config
+        .clients
+        .iter()
+        .filter(|c| seen.insert(c.database.clone()))
+        .map(|c| connector.connect(config, c))
+        .collect::<Result<_, _>>()?;
+    match command {
+        DossierCommand::List {
+            json,
+            flows,
+            statuses,
+            untransmitted,
+        } => dossier_list(&backends, &flows, &statuses, untransmitted, json),
+        DossierCommand::Status {
+            numero,
+            code,
+            comment,
+        } => {
+            let b = holder(&backends, &numero)?;
+            change(b.as_ref(), &numero, Action::Set(code), comment)
+        }
+        DossierCommand::Cancel { numero } => {
+            let b = holder(&backends, &numero)?;
+            change(b.as_ref(), &numero, Action::Cancel, None)
+        }
+        DossierCommand::Show { numero, json } => {
+            for b in &backends {
+                if let Some(d) = b.dossier(&numero)? {
+                    return show(b.as_ref(), &d, json).map(|_| 0);
+                }
+            }
+            Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
+        }
+    }
+}
+
+/// `msp dossier list`.
+fn dossier_list(
+    backends: &[Arc<dyn Backend>],
+    flows: &[String],
+    statuses: &[u16],
+    untransmitted: bool,
+    json: bool,
+) -> Result<i32> {
+    let mut all: Vec<Dossier> = Vec::new();
+    for b in backends {
+        all.extend(b.dossiers(flows)?);
+    }
+    all.retain(|d| {
+        (statuses.is_empty() || statuses.contains(&d.status))
+            && (!untransmitted || d.indicator == 0)
+    });
+    all.sort_by(|a, b| a.numero.cmp(&b.numero));
+    if json {
+        let v: Vec<Value> = all.iter().map(dossier_json).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    println!(
+        "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  summary",
+        "numero", "flow", "insee", "file", "status", "ind"
+    );
+    for d in &all {
+        println!(
+            "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  {}",
+            d.numero, d.flow, d.insee, d.file_number, d.status, d.indicator, d.summary
+        );
+    }
+    Ok(0)
 }
 
 /// `msp config check`: every problem on its own line, exit 2 if any.

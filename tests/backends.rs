@@ -460,3 +460,86 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
         ["A-2-LYO-RCO-LA-1.zip", "A-2-PAR-RCO-LA-1.zip"]
     );
 }
+
+/// Three first runs at once on a new database: the schema is created once,
+/// no run fails on the DDL race, every archive is imported exactly once;
+/// then a batch with a conflict inside imports the others.
+fn concurrent_first_runs_and_a_batch(engine: &str, config: &str) {
+    let env = Env::with_config(config);
+    for i in 0..45 {
+        Archive::of_flow(
+            ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
+            &format!("A-2-C{i:03}"),
+            1,
+        )
+        .write_to(&env.input())
+        .unwrap();
+    }
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_msp"))
+                .arg("run")
+                .current_dir(env.path())
+                .env("LANG", "C.UTF-8")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("msp runs")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{engine}: {stdout}");
+        assert!(!stdout.contains("already exists"), "{engine}: {stdout}");
+    }
+    assert_eq!(files(&env.done()).len(), 45, "{engine}");
+    assert_eq!(env.dossiers().len(), 45, "{engine}: each archive once");
+    assert_eq!(files(&env.output()).len(), 45, "{engine}: one return each");
+    assert!(
+        env.work_files().is_empty(),
+        "{engine}: {:?}",
+        env.work_files()
+    );
+    // A batch with a conflict in the middle: only that archive is rejected.
+    for i in 45..60 {
+        Archive::ile(&format!("A-2-C{i:03}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    let mut conflict = Archive::of_flow("RCO-LA", "A-2-C000", 1);
+    conflict.extra.push(("autre.txt".into(), b"x".to_vec()));
+    conflict.write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{engine}: {}", r.stdout);
+    assert_eq!(
+        files(&env.error()),
+        vec!["A-2-C000-RCO-LA-1.zip", "A-2-C000-RCO-LA-1.zip.log"],
+        "{engine}"
+    );
+    assert_eq!(env.dossiers().len(), 60, "{engine}");
+}
+
+#[test]
+fn concurrent_first_runs_sqlite() {
+    concurrent_first_runs_and_a_batch("sqlite", &clients("sqlite://msp.db", ""));
+}
+
+#[test]
+fn concurrent_first_runs_postgres() {
+    let Some(db) = pg_database() else { return };
+    let (h, p) = host_port(&pg_admin());
+    concurrent_first_runs_and_a_batch(
+        "postgres",
+        &clients(&format!("postgres://postgres@{h}:{p}/{db}"), ""),
+    );
+}
+
+#[test]
+fn concurrent_first_runs_mariadb() {
+    let Some(db) = mysql_database() else { return };
+    let (h, p) = host_port(&mysql_admin());
+    concurrent_first_runs_and_a_batch(
+        "mariadb",
+        &clients(&format!("mysql://root@{h}:{p}/{db}"), ""),
+    );
+}
