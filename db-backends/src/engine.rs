@@ -62,6 +62,18 @@ pub trait Session {
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.execute(sql, &[]).map(|_| ())
     }
+    /// Offers a row to insert for later, grouped with others into
+    /// multi-row statements; returns the parameters back when the row must
+    /// be inserted now (the default).
+    fn defer_insert(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        params: Vec<Param>,
+    ) -> Option<Vec<Param>> {
+        let _ = (table, columns);
+        Some(params)
+    }
 }
 
 /// An engine: a connection pool and its dialect.

@@ -81,6 +81,7 @@ struct SqlKey {
     cols: Vec<&'static str>,
     where_: &'static str,
     order: &'static str,
+    rows: usize,
 }
 
 fn cached_sql(key: SqlKey, build: impl FnOnce() -> String) -> Arc<str> {
@@ -105,9 +106,106 @@ fn insert(
             value: v,
         })
         .collect();
-    let sql = insert_sql(d, t.name, names);
-    s.execute(&sql, &params)?;
+    if let Some(params) = s.defer_insert(t.name, &names, params) {
+        let sql = insert_sql(d, t.name, names);
+        s.execute(&sql, &params)?;
+    }
     Ok(())
+}
+
+/// Rows waiting to be inserted, grouped by table and columns, in the order
+/// of their first row (the dossier's table comes first for the foreign
+/// keys: it is always the first row of a new dossier).
+#[derive(Default)]
+struct PendingRows {
+    groups: Vec<(&'static str, Vec<&'static str>, Vec<Vec<Param>>)>,
+}
+
+/// A session that defers inserts and writes them as multi-row statements:
+/// any other statement, and [`Deferring::flush`], writes what is pending
+/// first, so every statement sees the rows inserted before it.
+struct Deferring<'s> {
+    inner: &'s mut dyn Session,
+    dialect: &'static dyn Dialect,
+    pending: PendingRows,
+    /// Off while a savepoint is open: rows are then written at once, so a
+    /// refusal is attributed to its archive.
+    on: bool,
+}
+
+impl Deferring<'_> {
+    fn flush(&mut self) -> Result<()> {
+        let groups = std::mem::take(&mut self.pending.groups);
+        for (table, cols, rows) in groups {
+            let per = self.dialect.max_insert_rows(cols.len());
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<Vec<Param>> = rows.by_ref().take(per).collect();
+                let key = SqlKey {
+                    dialect: self.dialect.name(),
+                    kind: 3,
+                    table,
+                    cols: cols.clone(),
+                    where_: "",
+                    order: "",
+                    rows: chunk.len(),
+                };
+                let d = self.dialect;
+                let n = chunk.len();
+                let sql = cached_sql(key, || sql::insert_rows(d, table, &cols, n));
+                let params: Vec<Param> = chunk.into_iter().flatten().collect();
+                self.inner.execute(&sql, &params)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Session for Deferring<'_> {
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<usize> {
+        self.flush()?;
+        self.inner.execute(sql, params)
+    }
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<TextRow>> {
+        self.flush()?;
+        self.inner.query(sql, params)
+    }
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        f: &mut dyn FnMut(TextRow) -> Result<()>,
+    ) -> Result<()> {
+        self.flush()?;
+        self.inner.query_each(sql, params, f)
+    }
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.flush()?;
+        self.inner.batch(sql)
+    }
+    fn defer_insert(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        params: Vec<Param>,
+    ) -> Option<Vec<Param>> {
+        if !self.on {
+            return Some(params);
+        }
+        match self
+            .pending
+            .groups
+            .iter_mut()
+            .find(|(t, c, _)| *t == table && c.as_slice() == columns)
+        {
+            Some((_, _, rows)) => rows.push(params),
+            None => self
+                .pending
+                .groups
+                .push((table, columns.to_vec(), vec![params])),
+        }
+        None
+    }
 }
 
 fn insert_sql(d: &dyn Dialect, table: &'static str, cols: Vec<&'static str>) -> Arc<str> {
@@ -118,6 +216,7 @@ fn insert_sql(d: &dyn Dialect, table: &'static str, cols: Vec<&'static str>) -> 
         cols,
         where_: "",
         order: "",
+        rows: 1,
     };
     let build_cols = key.cols.clone();
     cached_sql(key, || sql::insert(d, table, &build_cols))
@@ -137,6 +236,7 @@ fn exec(
         cols: Vec::new(),
         where_: template,
         order: "",
+        rows: 0,
     };
     let sql = cached_sql(key, || sql::markers(d, template));
     s.execute(&sql, params)
@@ -169,6 +269,7 @@ fn select<'t>(
         cols: cols.to_vec(),
         where_,
         order,
+        rows: 0,
     };
     let sql = cached_sql(key, || {
         sql::select(d, t, cols, where_, &sql::markers(d, order))
@@ -810,15 +911,18 @@ fn mark_written(
 
 /// The transaction of one batch.
 struct SqlTx<'s> {
-    session: &'s mut dyn Session,
+    session: Deferring<'s>,
     dialect: &'static dyn Dialect,
 }
 
 impl SqlTx<'_> {
     fn savepoint_statement(&mut self, which: usize) -> Result<()> {
+        // Rows inside a savepoint are written at once; outside, deferred.
+        self.session.flush()?;
+        self.session.on = which != 0;
         match self.dialect.savepoints() {
             Some(statements) => match statements[which] {
-                Some(sql) => self.session.batch(sql),
+                Some(sql) => self.session.inner.batch(sql),
                 None => Ok(()),
             },
             // No savepoints (batches of one): a rollback aborts the batch.
@@ -839,7 +943,7 @@ impl Tx for SqlTx<'_> {
             let where_ = format!("`numero` IN ({})", markers.join(", "));
             let params: Vec<Param> = chunk.iter().map(|n| Param::text(*n)).collect();
             for r in select_dynamic(
-                self.session,
+                &mut self.session,
                 self.dialect,
                 msp_table("msp_dossier"),
                 &["numero"],
@@ -852,19 +956,22 @@ impl Tx for SqlTx<'_> {
         Ok(out)
     }
     fn dossier(&mut self, numero: &str) -> Result<Option<Dossier>> {
-        read_dossier(self.session, self.dialect, numero)
+        read_dossier(&mut self.session, self.dialect, numero)
     }
     fn received(&mut self, numero: &str) -> Result<Vec<ReceivedArchive>> {
-        read_received(self.session, self.dialect, numero)
+        read_received(&mut self.session, self.dialect, numero)
     }
     fn attachments(&mut self, numero: &str) -> Result<Vec<StoredAttachment>> {
-        read_attachments(self.session, self.dialect, numero)
+        read_attachments(&mut self.session, self.dialect, numero)
     }
     fn import(&mut self, write: &ImportWrite<'_>) -> Result<()> {
-        write_import(self.session, self.dialect, write)
+        write_import(&mut self.session, self.dialect, write)
     }
     fn mark_returns_written(&mut self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
-        mark_written(self.session, self.dialect, returns, at)
+        mark_written(&mut self.session, self.dialect, returns, at)
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.session.flush()
     }
     fn savepoint(&mut self) -> Result<()> {
         self.savepoint_statement(0)
@@ -1054,7 +1161,19 @@ impl Backend for SqlBackend {
         let label = self.describe();
         let dialect = self.d();
         self.engine
-            .with_session(true, &mut |session| f(&mut SqlTx { session, dialect }))
+            .with_session(true, &mut |session| {
+                let mut tx = SqlTx {
+                    session: Deferring {
+                        inner: session,
+                        dialect,
+                        pending: PendingRows::default(),
+                        on: true,
+                    },
+                    dialect,
+                };
+                f(&mut tx)?;
+                tx.session.flush()
+            })
             .map_err(|e| e.context(format!("import into {label}")))
     }
 
@@ -1235,6 +1354,7 @@ impl Backend for SqlBackend {
                 cols: RETURN_COLS.to_vec(),
                 where_: WHERE,
                 order: "",
+                rows: 0,
             };
             let sql = cached_sql(key, || sql::select(d, table, &RETURN_COLS, WHERE, ""));
             s.query_each(&sql, &[], &mut |row| {

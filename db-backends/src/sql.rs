@@ -68,6 +68,17 @@ pub trait Dialect: Send + Sync {
             Some("ROLLBACK TO SAVEPOINT msp_archive"),
         ])
     }
+    /// How many rows of `columns` columns one `INSERT ... VALUES (...),
+    /// (...)` may carry (1: the engine has no multi-row insert).
+    fn max_insert_rows(&self, columns: usize) -> usize {
+        let _ = columns;
+        1
+    }
+}
+
+/// Rows per multi-row insert when the engine allows `max_params` parameters.
+fn rows_for(max_params: usize, columns: usize) -> usize {
+    (max_params / columns.max(1)).clamp(1, 256)
 }
 
 /// SQLite.
@@ -93,6 +104,9 @@ impl Dialect for Sqlite {
     }
     fn multi_statement(&self) -> bool {
         true
+    }
+    fn max_insert_rows(&self, columns: usize) -> usize {
+        rows_for(32766, columns)
     }
 }
 
@@ -125,6 +139,9 @@ impl Dialect for Postgres {
     }
     fn max_identifier(&self) -> usize {
         63
+    }
+    fn max_insert_rows(&self, columns: usize) -> usize {
+        rows_for(65535, columns)
     }
     fn multi_statement(&self) -> bool {
         true
@@ -167,6 +184,9 @@ impl Dialect for Mysql {
     }
     fn table_options(&self) -> &'static str {
         " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    }
+    fn max_insert_rows(&self, columns: usize) -> usize {
+        rows_for(65535, columns)
     }
     fn max_identifier(&self) -> usize {
         64
@@ -241,6 +261,9 @@ impl Dialect for SqlServer {
             None,
             Some("ROLLBACK TRANSACTION msp_archive"),
         ])
+    }
+    fn max_insert_rows(&self, columns: usize) -> usize {
+        rows_for(2000, columns)
     }
 }
 
@@ -369,6 +392,30 @@ pub fn create_index(d: &dyn Dialect, name: &str, table: &str, columns: &[&str]) 
             .map(|c| d.quote(c))
             .collect::<Vec<_>>()
             .join(", ")
+    )
+}
+
+/// `INSERT INTO t (cols) VALUES (markers), (markers)...` for `rows` rows.
+pub fn insert_rows(d: &dyn Dialect, table: &str, columns: &[&str], rows: usize) -> String {
+    let cols: Vec<String> = columns.iter().map(|c| d.quote(c)).collect();
+    let mut n = 0;
+    let values: Vec<String> = (0..rows)
+        .map(|_| {
+            let ph: Vec<String> = columns
+                .iter()
+                .map(|_| {
+                    n += 1;
+                    d.placeholder(n)
+                })
+                .collect();
+            format!("({})", ph.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        d.quote(table),
+        cols.join(", "),
+        values.join(", ")
     )
 }
 
@@ -538,6 +585,22 @@ mod tests {
             "Access runs one statement per call"
         );
         assert_eq!(Access.column_type(ColumnType::Blob), "LONGBINARY");
+    }
+
+    #[test]
+    fn multi_row_inserts() {
+        assert_eq!(
+            insert_rows(&Postgres, "t", &["a", "b"], 2),
+            "INSERT INTO \"t\" (\"a\", \"b\") VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            insert_rows(&Mysql, "t", &["a"], 3),
+            "INSERT INTO `t` (`a`) VALUES (?), (?), (?)"
+        );
+        assert_eq!(Oracle.max_insert_rows(10), 1, "no multi-row VALUES");
+        assert_eq!(Access.max_insert_rows(10), 1);
+        assert_eq!(Sqlite.max_insert_rows(11), 256);
+        assert_eq!(SqlServer.max_insert_rows(11), 181);
     }
 
     #[test]

@@ -160,6 +160,12 @@ impl Writer {
                         }
                     }
                 }
+                // Rows held back for multi-row inserts: a refusal here is
+                // attributed by writing the batch again, carefully.
+                if let Err(error) = tx.flush() {
+                    retry_carefully = !careful;
+                    return Err(error);
+                }
                 Ok(())
             });
             if result.is_err() && retry_carefully && !careful {
