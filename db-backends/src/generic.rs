@@ -118,8 +118,11 @@ fn insert(
 /// keys: it is always the first row of a new dossier).
 #[derive(Default)]
 struct PendingRows {
-    groups: Vec<(&'static str, Vec<&'static str>, Vec<Vec<Param>>)>,
+    groups: Vec<RowGroup>,
 }
+
+/// Rows for one table with the same columns: (table, columns, rows).
+type RowGroup = (&'static str, Vec<&'static str>, Vec<Vec<Param>>);
 
 /// A session that defers inserts and writes them as multi-row statements:
 /// any other statement, and [`Deferring::flush`], writes what is pending
