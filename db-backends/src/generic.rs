@@ -815,7 +815,9 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
                 ty,
             });
         }
-        s.execute(&sql::insert(d, def.name, &names), &params)?;
+        if let Some(params) = s.defer_insert(def.name, &names, params) {
+            s.execute(&insert_sql(d, def.name, names), &params)?;
+        }
     }
     if !w.attachments.is_empty() {
         let first = if new {
@@ -885,7 +887,31 @@ fn mark_written(
     at: NaiveDateTime,
 ) -> Result<()> {
     let at = Param::new(at, ColumnType::Timestamp);
-    for (numero, increment) in returns {
+    // The imports' status-14 returns (increment 1), many at a time.
+    let firsts: Vec<&str> = returns
+        .iter()
+        .filter(|(_, i)| *i == 1)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    for chunk in firsts.chunks(400) {
+        let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("{{{i}}}")).collect();
+        let list = list.join(", ");
+        let mut params = vec![at.clone()];
+        params.extend(chunk.iter().map(|n| Param::text(*n)));
+        exec_dynamic(
+            s,
+            d,
+            &format!("UPDATE `msp_retour` SET `written_at` = {{1}} WHERE `increment` = 1 AND `numero` IN ({list})"),
+            &params,
+        )?;
+        exec_dynamic(
+            s,
+            d,
+            &format!("UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {{1}} WHERE `return_increment` = 1 AND `transmitted_at` IS NULL AND `numero` IN ({list})"),
+            &params,
+        )?;
+    }
+    for (numero, increment) in returns.iter().filter(|(_, i)| *i != 1) {
         let (n, inc) = (Param::text(numero), Param::int(i64::from(*increment)));
         exec(
             s,
@@ -899,9 +925,6 @@ fn mark_written(
             "UPDATE `msp_statut` SET `indicator` = 2, `transmitted_at` = {1} WHERE `numero` = {2} AND `return_increment` = {3} AND `transmitted_at` IS NULL",
             &[at.clone(), n.clone(), inc.clone()],
         )?;
-        if *increment == 1 {
-            continue; // the import's status 14: the dossier is already at indicator 2
-        }
         exec(
             s,
             d,
