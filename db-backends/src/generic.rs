@@ -1355,15 +1355,29 @@ impl Backend for SqlBackend {
         if returns.is_empty() {
             return Ok(());
         }
+        // Grouped by increment, a few hundred dossiers per statement.
+        let mut by_increment: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
+        for (numero, increment) in returns {
+            by_increment.entry(*increment).or_default().push(numero);
+        }
         self.run(true, |s, d| {
             let at = Param::new(at, ColumnType::Timestamp);
-            for (numero, increment) in returns {
-                exec(
-                    s,
-                    d,
-                    "UPDATE `msp_retour` SET `collected_at` = {1} WHERE `numero` = {2} AND `increment` = {3} AND `collected_at` IS NULL",
-                    &[at.clone(), Param::text(numero), Param::int(i64::from(*increment))],
-                )?;
+            for (increment, numeros) in &by_increment {
+                for chunk in numeros.chunks(400) {
+                    let list: Vec<String> =
+                        (3..chunk.len() + 3).map(|i| format!("{{{i}}}")).collect();
+                    let mut params = vec![at.clone(), Param::int(i64::from(*increment))];
+                    params.extend(chunk.iter().map(|n| Param::text(*n)));
+                    exec_dynamic(
+                        s,
+                        d,
+                        &format!(
+                            "UPDATE `msp_retour` SET `collected_at` = {{1}} WHERE `increment` = {{2}} AND `collected_at` IS NULL AND `numero` IN ({})",
+                            list.join(", ")
+                        ),
+                        &params,
+                    )?;
+                }
             }
             Ok(())
         })
