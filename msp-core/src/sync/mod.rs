@@ -149,6 +149,13 @@ struct Batch {
 /// worker keeps preparing while the writer commits.
 const CHANNEL_BOUND: usize = 192;
 
+/// A thread of the pipeline: its name and its work.
+type NamedThread<'a> = (&'static str, Box<dyn FnOnce() + Send + 'a>);
+
+/// Threads preparing archives (reading, extracting, parsing): the
+/// heaviest step, which a second thread keeps ahead of the writer.
+const PREPARING_THREADS: usize = 2;
+
 /// Longest a prepared archive waits for its batch to fill.
 const BATCH_WAIT: Duration = Duration::from_millis(250);
 
@@ -277,16 +284,21 @@ impl<'a> Synchronizer<'a> {
         }
         let config = self.config;
         let registry = self.registry;
+        let queue = std::sync::Mutex::new(candidates.into_iter().enumerate());
         std::thread::scope(|scope| {
-            let (prepared_tx, prepared_rx) = mpsc::sync_channel::<prepare::Prepared>(CHANNEL_BOUND);
+            let (prepared_tx, prepared_rx) =
+                mpsc::sync_channel::<(usize, Option<prepare::Prepared>)>(CHANNEL_BOUND);
             let (finish_tx, finish_rx) = mpsc::sync_channel::<store::Finish>(1);
             let (marks_tx, marks_rx) = mpsc::channel::<store::Marks>();
-            let worker = move || {
-                for c in candidates {
-                    let Some(p) = prepare::prepare(config, registry, c) else {
-                        continue;
-                    };
-                    if prepared_tx.send(p).is_err() {
+            // Several workers take candidates in order; the writer puts their
+            // results back in that order (a dossier's files stay in
+            // FileNumber order).
+            let queue = &queue;
+            let worker = |tx: mpsc::SyncSender<(usize, Option<prepare::Prepared>)>| {
+                move || loop {
+                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    let Some((i, c)) = next else { break };
+                    if tx.send((i, prepare::prepare(config, registry, c))).is_err() {
                         break;
                     }
                 }
@@ -296,10 +308,17 @@ impl<'a> Synchronizer<'a> {
                     store::finish(config, f, &marks_tx, report, log);
                 }
             };
-            for (name, f) in [
-                ("msp-prepare", Box::new(worker) as Box<dyn FnOnce() + Send>),
-                ("msp-finish", Box::new(finisher)),
-            ] {
+            let mut threads: Vec<NamedThread<'_>> = (0..PREPARING_THREADS)
+                .map(|_| {
+                    (
+                        "msp-prepare",
+                        Box::new(worker(prepared_tx.clone())) as Box<dyn FnOnce() + Send>,
+                    )
+                })
+                .collect();
+            drop(prepared_tx);
+            threads.push(("msp-finish", Box::new(finisher)));
+            for (name, f) in threads {
                 if let Err(e) = std::thread::Builder::new()
                     .name(name.into())
                     .spawn_scoped(scope, f)
@@ -309,6 +328,8 @@ impl<'a> Synchronizer<'a> {
             }
             let mut writer = store::Writer::new(finish_tx, marks_rx);
             let mut batches: HashMap<String, Batch> = HashMap::new();
+            let mut waiting: BTreeMap<usize, Option<prepare::Prepared>> = BTreeMap::new();
+            let mut next = 0;
             loop {
                 let timeout = batches
                     .values()
@@ -316,7 +337,15 @@ impl<'a> Synchronizer<'a> {
                     .min()
                     .unwrap_or(BATCH_WAIT);
                 match prepared_rx.recv_timeout(timeout) {
-                    Ok(p) => self.accept(p, &mut batches, &writer),
+                    Ok((i, p)) => {
+                        waiting.insert(i, p);
+                        while let Some(p) = waiting.remove(&next) {
+                            next += 1;
+                            if let Some(p) = p {
+                                self.accept(p, &mut batches, &writer);
+                            }
+                        }
+                    }
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
