@@ -314,3 +314,26 @@ fn rows_the_database_refuses_affect_only_their_archive() {
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(env.dossiers().len(), 12);
 }
+
+#[test]
+fn a_code_insee_no_column_could_hold_is_bad_input() {
+    // The embedded default routes any CodeINSEE ("*"): a value longer than
+    // an INSEE code would otherwise reach the database and be refused there
+    // (trouble, retried for ever) instead of being the archive's fault.
+    let env = Env::new();
+    Archive::rco("A-2-LONG", 1)
+        .routed_to("750561")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        files(&env.error()),
+        vec!["A-2-LONG-RCO-LA-1.zip", "A-2-LONG-RCO-LA-1.zip.log"]
+    );
+    let log = std::fs::read_to_string(env.error().join("A-2-LONG-RCO-LA-1.zip.log")).unwrap();
+    assert!(
+        log.contains("CodeINSEE \"750561\" is not an INSEE code"),
+        "{log}"
+    );
+}

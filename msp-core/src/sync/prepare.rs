@@ -242,6 +242,17 @@ fn validate(
             "message.xml has no Routage/Donnee with Id CodeINSEE and a Valeur",
         )
     })?;
+    // Checked here, from the archive's bytes: a value the database column
+    // would refuse must be the archive's fault, never trouble.
+    if !is_insee_code(insee) {
+        return Err(Error::bad_input(
+            Reason::UnknownInsee,
+            format!(
+                "CodeINSEE \"{}\" is not an INSEE code (5 characters: digits, or 2A/2B and 3 digits)",
+                insee.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
     let client = config
         .clients
         .iter()
@@ -354,6 +365,14 @@ fn validate(
     })
 }
 
+/// An INSEE commune code: five digits, or `2A`/`2B` (Corsica) and three.
+fn is_insee_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && (b[..2].iter().all(u8::is_ascii_digit) || matches!(&b[..2], b"2A" | b"2B"))
+        && b[2..].iter().all(u8::is_ascii_digit)
+}
+
 /// A file name from an envelope that is safe to look up at the archive root.
 fn safe_entry_name(name: &str) -> bool {
     !name.is_empty()
@@ -386,6 +405,16 @@ mod tests {
         assert!(safe_entry_name("A-1-RCO-LA-pj-ji-1-0.pdf"));
         for bad in ["../x.pdf", "a/b.pdf", "..", "", "C:x", ".hidden", "a\\b"] {
             assert!(!safe_entry_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn insee_codes() {
+        for ok in ["75056", "2A004", "2B033", "97411"] {
+            assert!(is_insee_code(ok), "{ok}");
+        }
+        for bad in ["750561", "7505", "2C004", "75O56", "", "75 56"] {
+            assert!(!is_insee_code(bad), "{bad}");
         }
     }
 
