@@ -2,10 +2,10 @@
 //! the status-14 return archives, then move the originals to done.
 //!
 //! Order, for the durability promise: (1) one transaction for the batch,
-//! committed durably (the writer); (2) the batch's return archives written
-//! in work, made durable together, renamed into output, output synced (the
-//! finisher); (3) originals moved to done (the finisher); (4) those return
-//! flows recorded written in the writer's next transaction of that
+//! committed durably (the writer); (2) originals moved to done (the
+//! finisher); (3) the batch's return archives written in work, made durable
+//! together, renamed into output, output synced (the finisher); (4) those
+//! return flows recorded written in the writer's next transaction of that
 //! database (or one at the end). A crash before (1) leaves the archives in work: the next run puts
 //! them back and imports them. A crash after (1) leaves them in work too:
 //! the next run recognises each as a duplicate (same SHA-256) and writes
@@ -250,23 +250,28 @@ pub(super) fn finish(
             items,
             stored,
         } => {
-            let written = write_initial_returns(config, &items, &stored, report, log);
+            // The originals first (their rows are committed: a crash now
+            // leaves the return flows recorded, written by the next run),
+            // so the log tells each import before its return flow.
+            let returns = move_to_done(config, items, stored, report, log);
+            let written = write_initial_returns(config, &returns, report, log);
             if !written.is_empty() {
                 let _ = marks.send((database, written));
             }
-            move_to_done(config, items, stored, report, log);
         }
     }
 }
 
-/// Logs each archive of a committed batch and moves it to done.
+/// Logs each archive of a committed batch and moves it to done. Returns
+/// the status-14 return flows of the new dossiers.
 fn move_to_done(
     config: &Config,
     items: Vec<Ready>,
     stored: Vec<Stored>,
     report: &mut RunReport,
     log: &mut SyncLog,
-) {
+) -> Vec<ReturnFlow> {
+    let mut returns = Vec::new();
     for (item, outcome) in items.into_iter().zip(stored) {
         let name = item.claim.name.clone();
         let flow = item.name.flow.clone();
@@ -284,6 +289,7 @@ fn move_to_done(
             Stored::Imported(p) => match p.kind {
                 ImportKind::New => {
                     report.counts(&flow).imported += 1;
+                    returns.extend(p.initial_return);
                     format!("imported ({summary})")
                 }
                 ImportKind::Complement => {
@@ -301,6 +307,7 @@ fn move_to_done(
         }
         claim.release();
     }
+    returns
 }
 
 /// Decides and writes one archive inside the batch's transaction.
@@ -389,19 +396,14 @@ fn write_attachment_files(plan: &ImportPlan, written: &mut Vec<PathBuf>) -> Resu
 /// by the writer in its next transaction).
 fn write_initial_returns(
     config: &Config,
-    items: &[Ready],
-    stored: &[Stored],
+    new_returns: &[ReturnFlow],
     report: &mut RunReport,
     log: &mut SyncLog,
 ) -> Vec<(String, u32)> {
     let folders = &config.folders;
     let mut staged = Vec::new();
     let mut flows: Vec<&ReturnFlow> = Vec::new();
-    for (item, s) in items.iter().zip(stored) {
-        let Stored::Imported(p) = s else { continue };
-        let Some(ret) = &p.initial_return else {
-            continue;
-        };
+    for ret in new_returns {
         let m = ReturnMessage {
             numero: &ret.numero,
             flow: &ret.flow,
@@ -419,7 +421,7 @@ fn write_initial_returns(
                 // Recorded, not written: the returns step retries it.
                 log.line(&format!(
                     "{}: TROUBLE writing return flow 1 (retried next run): {e}",
-                    item.name.numero
+                    ret.numero
                 ));
                 report.trouble(e.message, None);
             }
