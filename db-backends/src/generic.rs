@@ -113,9 +113,9 @@ fn insert(
     Ok(())
 }
 
-/// Rows waiting to be inserted, grouped by table and columns, in the order
-/// of their first row (the dossier's table comes first for the foreign
-/// keys: it is always the first row of a new dossier).
+/// Rows waiting to be inserted, grouped by table and columns; flushed with
+/// the dossiers' table first (the other tables' foreign keys), then in the
+/// order of each group's first row.
 #[derive(Default)]
 struct PendingRows {
     groups: Vec<RowGroup>,
@@ -138,7 +138,9 @@ struct Deferring<'s> {
 
 impl Deferring<'_> {
     fn flush(&mut self) -> Result<()> {
-        let groups = std::mem::take(&mut self.pending.groups);
+        let mut groups = std::mem::take(&mut self.pending.groups);
+        // The dossiers first: every other table's rows reference them.
+        groups.sort_by_key(|(table, _, _)| *table != "msp_dossier");
         for (table, cols, rows) in groups {
             let per = self.dialect.max_insert_rows(cols.len());
             let mut rows = rows.into_iter().peekable();

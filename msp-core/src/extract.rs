@@ -393,6 +393,7 @@ fn small_entry<R: Read + std::io::Seek>(
     if raw.is_dir()
         || name.contains('/')
         || size > SPILL_THRESHOLD
+        || raw.compressed_size() > SPILL_THRESHOLD
         || !matches!(
             method,
             CompressionMethod::Stored | CompressionMethod::Deflated

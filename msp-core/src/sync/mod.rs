@@ -1,19 +1,21 @@
 //! One synchronisation (PROTOCOL §4 and §8): recover, import every eligible
 //! archive of the selected flows, write pending return flows, log.
 //!
-//! The data path is a two-stage pipeline, one step per module:
+//! The data path is a pipeline (two preparing threads, the writer, a
+//! finisher), one step per module:
 //!
 //! * [`scan`] lists input once (registered flows, oldest dossier first).
-//! * [`prepare`] runs on a worker thread: it claims an archive, reads it
+//! * [`prepare`] runs on two worker threads: it claims an archive, reads it
 //!   once (hash and extraction from the same bytes), validates the envelope
 //!   and asks the plugin for rows. Bad input is known here.
 //! * The writer (this thread) gathers prepared archives into batches per
-//!   database. [`store`] writes a batch in one transaction with a savepoint
-//!   per archive; the re-delivery rules ([`redelivery::decide`], a pure
+//!   database. [`store`] writes a batch in one transaction (with a savepoint
+//!   per archive only when the database refused an archive's rows); the re-delivery rules ([`redelivery::decide`], a pure
 //!   function) run inside it, and [`plan`] turns each archive and its
-//!   decision into the rows to write. After the commit, the status-14
-//!   return archives of the batch are written and made durable together,
-//!   recorded written in one transaction, and the originals moved to done.
+//!   decision into the rows to write. After the commit, the finisher moves
+//!   the originals to done, writes the batch's status-14 return archives and
+//!   makes them durable together; the writer records them written in its
+//!   next transaction.
 //! * [`returns_step`] then writes every other pending return flow.
 //!
 //! Bad input goes to the error folder with a French log; trouble puts the
