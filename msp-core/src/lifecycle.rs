@@ -246,14 +246,7 @@ pub fn write_recorded(
             })?
         }
     };
-    let m = ReturnMessage {
-        numero: &ret.numero,
-        flow: &ret.flow,
-        increment: ret.increment,
-        status: ret.status,
-        comment: &ret.comment,
-        attachment: attachment.as_ref(),
-    };
+    let m = ReturnMessage::of(ret, attachment.as_ref());
     let path = returns::write_return(&folders.work, &folders.output, &m)?;
     backend.mark_return_written(&ret.numero, ret.increment, now())?;
     Ok(Written {

@@ -43,6 +43,23 @@ pub struct ReturnMessage<'a> {
     pub attachment: Option<&'a ReturnAttachment>,
 }
 
+impl<'a> ReturnMessage<'a> {
+    /// What the archive of a recorded return flow says.
+    pub fn of(
+        ret: &'a crate::backend::ReturnFlow,
+        attachment: Option<&'a ReturnAttachment>,
+    ) -> Self {
+        ReturnMessage {
+            numero: &ret.numero,
+            flow: &ret.flow,
+            increment: ret.increment,
+            status: ret.status,
+            comment: &ret.comment,
+            attachment,
+        }
+    }
+}
+
 /// The `message.xml` of a return archive.
 pub fn message_xml(m: &ReturnMessage<'_>) -> String {
     let pj = m

@@ -404,14 +404,7 @@ fn write_initial_returns(
     let mut staged = Vec::new();
     let mut flows: Vec<&ReturnFlow> = Vec::new();
     for ret in new_returns {
-        let m = ReturnMessage {
-            numero: &ret.numero,
-            flow: &ret.flow,
-            increment: ret.increment,
-            status: ret.status,
-            comment: &ret.comment,
-            attachment: None,
-        };
+        let m = ReturnMessage::of(ret, None);
         match returns::stage(&folders.work, &folders.output, &m) {
             Ok(st) => {
                 staged.push(st);
