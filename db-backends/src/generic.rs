@@ -880,6 +880,27 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
     add_event(s, d, numero, new.then_some(1), r.received_at, &w.event)
 }
 
+/// Runs a `CREATE`. Where DDL is not transactional (MySQL, Oracle), a
+/// process that lost a race, or was killed halfway, finds objects created
+/// but not yet recorded in `msp_schema_version`: "already exists" then
+/// means done, or the database would stay stuck.
+fn create(s: &mut dyn Session, d: &dyn Dialect, ddl: &str) -> Result<()> {
+    match s.execute(ddl, &[]) {
+        Ok(_) => Ok(()),
+        Err(e)
+            if !d.transactional_ddl() && {
+                let m = e.message.to_ascii_lowercase();
+                m.contains("already exists")
+                    || m.contains("duplicate key name")
+                    || m.contains("ora-00955")
+            } =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Marks return flows written: the return, its status transmitted and,
 /// when that status is the current one, the dossier's indicator.
 fn mark_written(
@@ -1102,7 +1123,7 @@ impl SqlBackend {
             }
             for m in schema::msp_migrations().into_iter().filter(|m| m.version > at) {
                 for t in &m.create {
-                    s.execute(&sql::create_table(d, t).map_err(Error::config)?, &[])?;
+                    create(s, d, &sql::create_table(d, t).map_err(Error::config)?)?;
                 }
                 for (table, col) in &m.add_columns {
                     s.execute(
@@ -1116,7 +1137,7 @@ impl SqlBackend {
                     )?;
                 }
                 for i in &m.indexes {
-                    s.execute(&sql::create_index(d, i.name, i.table, &i.columns), &[])?;
+                    create(s, d, &sql::create_index(d, i.name, i.table, &i.columns))?;
                 }
                 done.push(format!("{} (version {})", m.description, m.version));
             }
@@ -1137,7 +1158,7 @@ impl SqlBackend {
                         for t in &p.tables {
                             let ddl = sql::create_table(d, &schema::plugin_table(t))
                                 .map_err(|m| Error::config(format!("{label}: {} table {}: {m}", p.flow, t.name)))?;
-                            s.execute(&ddl, &[])?;
+                            create(s, d, &ddl)?;
                         }
                         record(s, &component, p.version)?;
                         done.push(format!(

@@ -68,6 +68,10 @@ pub trait Dialect: Send + Sync {
             Some("ROLLBACK TO SAVEPOINT msp_archive"),
         ])
     }
+    /// Whether `CREATE` statements roll back with their transaction.
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
     /// How many rows of `columns` columns one `INSERT ... VALUES (...),
     /// (...)` may carry (1: the engine has no multi-row insert).
     fn max_insert_rows(&self, columns: usize) -> usize {
@@ -185,6 +189,9 @@ impl Dialect for Mysql {
     fn table_options(&self) -> &'static str {
         " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     }
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
     fn max_insert_rows(&self, columns: usize) -> usize {
         rows_for(65535, columns)
     }
@@ -217,6 +224,9 @@ impl Dialect for Oracle {
     }
     fn cast_timestamp(&self, expr: &str) -> String {
         format!("TO_CHAR({expr}, 'YYYY-MM-DD HH24:MI:SS')")
+    }
+    fn transactional_ddl(&self) -> bool {
+        false
     }
     fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
         Some([
