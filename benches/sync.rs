@@ -68,10 +68,15 @@ fn database_url() -> String {
             .and_then(|_| c.batch_execute("CREATE DATABASE msp_bench"))
             .expect("database created");
     } else {
-        let mut c = diesel::MysqlConnection::establish(&format!("{server}/mysql"))
-            .expect("MariaDB reachable");
-        c.batch_execute("DROP DATABASE IF EXISTS msp_bench; CREATE DATABASE msp_bench")
-            .expect("database created");
+        #[cfg(feature = "mysql")]
+        {
+            let mut c = diesel::MysqlConnection::establish(&format!("{server}/mysql"))
+                .expect("MariaDB reachable");
+            c.batch_execute("DROP DATABASE IF EXISTS msp_bench; CREATE DATABASE msp_bench")
+                .expect("database created");
+        }
+        #[cfg(not(feature = "mysql"))]
+        panic!("a mysql:// benchmark needs the native client: cargo bench --features mysql");
     }
     format!("{server}/msp_bench")
 }

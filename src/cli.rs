@@ -61,6 +61,19 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print the shell completion script (bash, zsh, fish, elvish,
+    /// powershell) on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout (`msp man | man -l -`), or
+    /// write it and one page per subcommand into a folder.
+    Man {
+        /// Write msp.1, msp-run.1, ... into this folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -172,6 +185,11 @@ fn registry_for(config: &Config) -> Result<Registry> {
 }
 
 fn execute(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Completions { shell } => return completions(shell),
+        Command::Man { dir } => return manual(dir.as_deref()),
+        _ => {}
+    }
     if let Command::Config {
         command: ConfigCommand::Check,
     } = cli.command
@@ -182,7 +200,9 @@ fn execute(cli: Cli) -> Result<i32> {
     let registry = registry_for(&config)?;
     match cli.command {
         Command::Plugins => plugins(&registry),
-        Command::Config { .. } => unreachable!("handled above"),
+        Command::Config { .. } | Command::Completions { .. } | Command::Man { .. } => {
+            unreachable!("handled above")
+        }
         Command::Run {
             flows,
             every,
@@ -193,6 +213,26 @@ fn execute(cli: Cli) -> Result<i32> {
         } => db_init(&config, &registry),
         Command::Dossier { command } => dossier(&config, &registry, command),
     }
+}
+
+/// `msp completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> Result<i32> {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "msp", &mut std::io::stdout());
+    Ok(0)
+}
+
+/// `msp man [--dir DIR]`.
+fn manual(dir: Option<&Path>) -> Result<i32> {
+    use clap::CommandFactory;
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(Cli::command(), dir)?;
+        }
+        None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
+    }
+    Ok(0)
 }
 
 /// `msp plugins`.

@@ -19,6 +19,7 @@
 
 pub mod engine;
 pub mod generic;
+#[cfg(feature = "mysql")]
 pub mod mysql;
 pub mod odbc;
 pub mod postgres;
@@ -70,7 +71,17 @@ pub fn open(config: &Config, client: &ClientConfig) -> Result<Arc<dyn Backend>> 
         "postgres" | "postgresql" => {
             postgres::open(&postgres::PostgresConfig::from_client(client)?)
         }
+        #[cfg(feature = "mysql")]
         "mysql" | "mariadb" => mysql::open(&mysql::MysqlConfig::from_client(client)?),
+        #[cfg(not(feature = "mysql"))]
+        "mysql" | "mariadb" => Err(Error::config(format!(
+            "client {}: this msp was built without the native MySQL/MariaDB client; \
+             rebuild it with `cargo build --release --features mysql` (needs libmariadb-dev), \
+             or reach the server through ODBC with the MariaDB ODBC driver: \
+             database = \"odbc://Driver={{MariaDB Unicode}};Server=...;Database=...\" \
+             and dialect = \"mysql\"",
+            client.name
+        ))),
         "odbc" => odbc::open(&odbc::OdbcConfig::from_client(client)?),
         other => Err(Error::config(format!(
             "client {}: unknown database scheme \"{other}\" (known: {})",

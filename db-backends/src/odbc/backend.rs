@@ -46,6 +46,12 @@ impl OdbcEngine {
             .map_err(|e| {
                 let mut err = map(&self.config.label, e);
                 err.temporary = true; // a data source we cannot reach now
+                if err.message.contains("Can't open lib") {
+                    err = err.context(
+                        "the ODBC driver's library was not found: give its full path, \
+                         in the connection string (Driver=/path/to/driver.so) or in odbcinst.ini",
+                    );
+                }
                 err.context("cannot connect")
             })
     }

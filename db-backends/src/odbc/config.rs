@@ -55,7 +55,11 @@ impl OdbcConfig {
             ))
         })?;
         Ok(OdbcConfig {
-            connection_string: cs.to_string(),
+            connection_string: if cfg!(feature = "bundled") {
+                super::drivers::resolve(cs)
+            } else {
+                cs.to_string()
+            },
             label: redact_url(&url),
             dialect,
             timeout_sec: (client.busy_timeout_ms / 1000).max(1) as usize,

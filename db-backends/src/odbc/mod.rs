@@ -4,6 +4,7 @@
 
 mod backend;
 mod config;
+mod drivers;
 mod error;
 
 pub use backend::open;
