@@ -140,12 +140,31 @@ pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
     if !dst.exists() {
         return Ok(None);
     }
+    restrict_others(&lock);
     Ok(Some(Claim {
         path: dst,
         name: name.to_string(),
         lock,
     }))
 }
+
+/// Takes away the permissions of "others" from a claimed archive (citizens'
+/// personal data, kept in done or error afterwards): the transport may have
+/// written it world-readable. Best effort: an archive owned by another
+/// account cannot be changed, and that is no reason to refuse it.
+#[cfg(unix)]
+fn restrict_others(file: &File) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = file.metadata() {
+        let mode = meta.permissions().mode();
+        if mode & 0o007 != 0 {
+            let _ = file.set_permissions(fs::Permissions::from_mode(mode & 0o7770));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn restrict_others(_file: &File) {}
 
 /// Moves `src` into `dir` under `name`, never overwriting: a taken name gets
 /// `~2`, `~3`... before `.zip`. Returns the final path.
@@ -289,6 +308,20 @@ mod tests {
         drop(c);
         assert_eq!(recover(&f).unwrap(), vec!["a.zip".to_string()]);
         assert!(f.input.join("a.zip").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_claimed_archive_is_not_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let f = folders(t.path());
+        let a = f.input.join("a.zip");
+        fs::write(&a, b"x").unwrap();
+        fs::set_permissions(&a, fs::Permissions::from_mode(0o644)).unwrap();
+        let c = claim(&f, "a.zip").unwrap().unwrap();
+        let mode = fs::metadata(&c.path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
     }
 
     #[test]
