@@ -337,3 +337,52 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
         "{log}"
     );
 }
+
+#[test]
+fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice() {
+    let env = Env::new();
+    Archive::rco("A-2-RACE", 1).write_to(&env.input()).unwrap();
+    // The first process commits the import, moves the archive to done, then
+    // waits 3 s before writing the status-14 return flow.
+    let first = Command::new(env!("CARGO_BIN_EXE_msp"))
+        .arg("run")
+        .current_dir(env.path())
+        .env("MSP_FAULT", "pause-before-returns")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("msp runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while files(&env.done()).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Meanwhile a second process finds that return flow recorded and
+    // unwritten, and writes it.
+    let second = env.run(&[]);
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    assert_eq!(files(&env.output()), vec!["A-2-RACE-RCO-LA-1.zip"]);
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    // The first process saw it written: one archive, one log line, recorded
+    // written once.
+    assert_eq!(files(&env.output()), vec!["A-2-RACE-RCO-LA-1.zip"]);
+    let logs: String = files(&env.logs())
+        .iter()
+        .map(|f| std::fs::read_to_string(env.logs().join(f)).unwrap())
+        .collect();
+    assert_eq!(
+        logs.matches("A-2-RACE: return flow 1 (status 14) written")
+            .count(),
+        1,
+        "{logs}"
+    );
+    let written = query_strings(
+        &env.db(),
+        "SELECT CAST(COUNT(*) AS TEXT) AS v FROM msp_retour WHERE written_at IS NOT NULL",
+    );
+    assert_eq!(written, vec!["1"]);
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}

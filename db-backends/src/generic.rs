@@ -1016,9 +1016,6 @@ impl Tx for SqlTx<'_> {
     fn import(&mut self, write: &ImportWrite<'_>) -> Result<()> {
         write_import(&mut self.session, self.dialect, write)
     }
-    fn mark_returns_written(&mut self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
-        mark_written(&mut self.session, self.dialect, returns, at)
-    }
     fn flush(&mut self) -> Result<()> {
         self.session.flush()
     }

@@ -211,8 +211,6 @@ pub trait Tx {
     fn attachments(&mut self, numero: &str) -> Result<Vec<StoredAttachment>>;
     /// Writes one archive's import.
     fn import(&mut self, write: &ImportWrite<'_>) -> Result<()>;
-    /// Records return flows written (see [`Backend::mark_returns_written`]).
-    fn mark_returns_written(&mut self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()>;
     /// Writes what the transaction holds back (rows grouped into multi-row
     /// inserts), so that a refusal shows here, before the commit.
     fn flush(&mut self) -> Result<()> {

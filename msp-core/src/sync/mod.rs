@@ -13,9 +13,9 @@
 //!   per archive only when the database refused an archive's rows); the re-delivery rules ([`redelivery::decide`], a pure
 //!   function) run inside it, and [`plan`] turns each archive and its
 //!   decision into the rows to write. After the commit, the finisher moves
-//!   the originals to done, writes the batch's status-14 return archives and
-//!   makes them durable together; the writer records them written in its
-//!   next transaction.
+//!   the originals to done, then, under the database's returns lock, writes
+//!   the batch's status-14 return archives still unwritten, makes them
+//!   durable together and records them written.
 //! * [`returns_step`] then writes every other pending return flow.
 //!
 //! Bad input goes to the error folder with a French log; trouble puts the
@@ -147,9 +147,43 @@ struct Batch {
     since: Instant,
 }
 
-/// Prepared archives waiting for the writer: more than a batch, so the
-/// worker keeps preparing while the writer commits.
-const CHANNEL_BOUND: usize = 192;
+/// How many archives may be between the queue and the writer (being
+/// prepared, in the channel, or prepared and waiting for an earlier one to
+/// be put back in order): more than a batch, so the workers keep preparing
+/// while the writer commits, and a bound on memory when one archive takes
+/// long (the others wait instead of piling up).
+const AHEAD: usize = 192;
+
+/// The tickets of [`AHEAD`]: a worker takes one before taking an archive
+/// from the queue, the writer gives it back when it takes that archive in
+/// order. The archive the writer waits for always holds a ticket, so the
+/// workers never all wait for one.
+struct Tickets {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl Tickets {
+    fn new(n: usize) -> Self {
+        Tickets {
+            free: std::sync::Mutex::new(n),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn take(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+    }
+
+    fn give(&self) {
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.freed.notify_one();
+    }
+}
 
 /// A thread of the pipeline: its name and its work.
 type NamedThread<'a> = (&'static str, Box<dyn FnOnce() + Send + 'a>);
@@ -287,27 +321,40 @@ impl<'a> Synchronizer<'a> {
         let config = self.config;
         let registry = self.registry;
         let queue = std::sync::Mutex::new(candidates.into_iter().enumerate());
+        let tickets = Tickets::new(AHEAD);
         std::thread::scope(|scope| {
             let (prepared_tx, prepared_rx) =
-                mpsc::sync_channel::<(usize, Option<prepare::Prepared>)>(CHANNEL_BOUND);
+                mpsc::sync_channel::<(usize, Option<prepare::Prepared>)>(AHEAD);
             let (finish_tx, finish_rx) = mpsc::sync_channel::<store::Finish>(1);
-            let (marks_tx, marks_rx) = mpsc::channel::<store::Marks>();
             // Several workers take candidates in order; the writer puts their
             // results back in that order (a dossier's files stay in
             // FileNumber order).
             let queue = &queue;
+            let tickets = &tickets;
             let worker = |tx: mpsc::SyncSender<(usize, Option<prepare::Prepared>)>| {
                 move || loop {
+                    tickets.take();
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
-                    let Some((i, c)) = next else { break };
-                    if tx.send((i, prepare::prepare(config, registry, c))).is_err() {
+                    let Some((i, c)) = next else {
+                        tickets.give();
+                        break;
+                    };
+                    // A panic (a bug) must still send something for this
+                    // index, or the writer would wait for it with every
+                    // ticket taken; the archive stays in work, recovered
+                    // by the next run.
+                    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        prepare::prepare(config, registry, c)
+                    }))
+                    .unwrap_or(None);
+                    if tx.send((i, prepared)).is_err() {
                         break;
                     }
                 }
             };
             let finisher = move || {
                 for f in finish_rx {
-                    store::finish(config, f, &marks_tx, report, log);
+                    store::finish(config, f, report, log);
                 }
             };
             let mut threads: Vec<NamedThread<'_>> = (0..PREPARING_THREADS)
@@ -328,7 +375,7 @@ impl<'a> Synchronizer<'a> {
                     tracing::error!("cannot start thread {name}: {e}");
                 }
             }
-            let mut writer = store::Writer::new(finish_tx, marks_rx);
+            let writer = store::Writer::new(finish_tx);
             let mut batches: HashMap<String, Batch> = HashMap::new();
             let mut waiting: BTreeMap<usize, Option<prepare::Prepared>> = BTreeMap::new();
             let mut next = 0;
@@ -343,6 +390,7 @@ impl<'a> Synchronizer<'a> {
                         waiting.insert(i, p);
                         while let Some(p) = waiting.remove(&next) {
                             next += 1;
+                            tickets.give();
                             if let Some(p) = p {
                                 self.accept(p, &mut batches, &writer);
                             }
@@ -367,9 +415,8 @@ impl<'a> Synchronizer<'a> {
             for (key, b) in batches.drain() {
                 writer.write_batch(config, key, b.backend, b.items);
             }
-            // The finisher ends with the last batch; its last marks go in
-            // one transaction per database.
-            writer.close(&self.backends);
+            // The finisher ends with the last batch.
+            drop(writer);
         });
     }
 

@@ -4,9 +4,11 @@
 
 use std::collections::HashSet;
 use std::fs::File;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::backend::Backend;
+use crate::error::{Error, Result};
 use crate::lifecycle;
 use crate::synclog::SyncLog;
 
@@ -31,27 +33,21 @@ pub(super) fn write_pending_returns(
         .cloned()
         .collect();
     for client in &clients {
-        let lock_path = sync
-            .config
-            .folders
-            .work
-            .join(format!(".msp-returns-{}.lock", lock_name(&client.database)));
-        let lock = match File::create(&lock_path) {
-            Ok(f) => f,
+        let _lock = match lock_database(&sync.config.folders.work, &client.database, false) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                log.line(&format!(
+                    "return flows of client {}: another synchronisation is writing them, left to it",
+                    client.name
+                ));
+                continue;
+            }
             Err(e) => {
-                let cause = format!("cannot create {}: {e}", lock_path.display());
-                log.line(&format!("TROUBLE: {cause}"));
-                report.trouble(cause, None);
+                log.line(&format!("TROUBLE: {e}"));
+                report.trouble(e.message, None);
                 continue;
             }
         };
-        if lock.try_lock().is_err() {
-            log.line(&format!(
-                "return flows of client {}: another synchronisation is writing them, left to it",
-                client.name
-            ));
-            continue;
-        }
         let backend = match sync.backend(client) {
             Ok(b) => b,
             Err(e) => {
@@ -62,6 +58,21 @@ pub(super) fn write_pending_returns(
         };
         returns_of_database(sync, &backend, report, log);
     }
+}
+
+/// Takes the lock that lets one process at a time write the return flows
+/// of a database (a file in work named after the database URL): waits for
+/// it when `wait`, else gives `None` when another process holds it.
+pub(super) fn lock_database(work: &Path, database: &str, wait: bool) -> Result<Option<File>> {
+    let path = work.join(format!(".msp-returns-{}.lock", lock_name(database)));
+    let lock = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+    if wait {
+        lock.lock()
+            .map_err(|e| Error::io("cannot lock", &path, e))?;
+    } else if lock.try_lock().is_err() {
+        return Ok(None);
+    }
+    Ok(Some(lock))
 }
 
 /// A file-name-safe key for a database URL (stable across runs).

@@ -3,15 +3,16 @@
 //!
 //! Order, for the durability promise: (1) one transaction for the batch,
 //! committed durably (the writer); (2) originals moved to done (the
-//! finisher); (3) the batch's return archives written in work, made durable
-//! together, renamed into output, output synced (the finisher); (4) those
-//! return flows recorded written in the writer's next transaction of that
-//! database (or one at the end). A crash before (1) leaves the archives in work: the next run puts
+//! finisher); (3) under the database's returns lock (the one the returns
+//! step takes, so two processes never write one increment twice), the
+//! batch's return flows still unwritten are written in work, made durable
+//! together, renamed into output, output synced, and (4) recorded written at
+//! once (the finisher). A crash before (1) leaves the archives in work: the next run puts
 //! them back and imports them. A crash after (1) leaves them in work too:
 //! the next run recognises each as a duplicate (same SHA-256) and writes
 //! the return flows not yet written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ pub(super) enum Stored {
 pub(super) enum Finish {
     /// A committed batch: return archives, moves to done, log lines.
     Batch {
+        backend: Arc<dyn Backend>,
         database: String,
         items: Vec<Ready>,
         stored: Vec<Stored>,
@@ -56,25 +58,14 @@ pub(super) enum Finish {
     NotServed(Box<Ready>),
 }
 
-/// Return flows written into output, to record written: (database, keys).
-pub(super) type Marks = (String, Vec<(String, u32)>);
-
-/// The writer's side of the pipeline: batches in, finisher work out, and
-/// the return flows the finisher wrote, recorded in the next transaction
-/// of their database.
+/// The writer's side of the pipeline: batches in, finisher work out.
 pub(super) struct Writer {
     finish: mpsc::SyncSender<Finish>,
-    marks: mpsc::Receiver<Marks>,
-    pending: HashMap<String, Vec<(String, u32)>>,
 }
 
 impl Writer {
-    pub(super) fn new(finish: mpsc::SyncSender<Finish>, marks: mpsc::Receiver<Marks>) -> Self {
-        Writer {
-            finish,
-            marks,
-            pending: HashMap::new(),
-        }
+    pub(super) fn new(finish: mpsc::SyncSender<Finish>) -> Self {
+        Writer { finish }
     }
 
     pub(super) fn send(&self, f: Finish) {
@@ -94,23 +85,15 @@ impl Writer {
         });
     }
 
-    fn collect_marks(&mut self) {
-        while let Ok((db, keys)) = self.marks.try_recv() {
-            self.pending.entry(db).or_default().extend(keys);
-        }
-    }
-
     /// Writes a batch in one transaction (see the module documentation for
     /// the order) and hands it to the finisher.
     pub(super) fn write_batch(
-        &mut self,
+        &self,
         config: &Config,
         database: String,
         backend: Arc<dyn Backend>,
         items: Vec<Ready>,
     ) {
-        self.collect_marks();
-        let marks = self.pending.remove(&database).unwrap_or_default();
         let mut stored: Vec<Stored> = Vec::with_capacity(items.len());
         let mut files_written: Vec<PathBuf> = Vec::new();
         let at = now();
@@ -122,9 +105,6 @@ impl Writer {
             let mut retry_carefully = false;
             let result = backend.batch(&mut |tx| {
                 stored.clear();
-                if !marks.is_empty() {
-                    tx.mark_returns_written(&marks, at)?;
-                }
                 let numeros: Vec<&str> = items.iter().map(|i| i.name.numero.as_str()).collect();
                 let mut known = tx.known_dossiers(&numeros)?;
                 for item in &items {
@@ -181,8 +161,6 @@ impl Writer {
             for f in &files_written {
                 let _ = fs::remove_file(f);
             }
-            // The marks stay pending for the next transaction.
-            self.pending.entry(database).or_default().extend(marks);
             for item in items {
                 let (name, flow) = (item.claim.name.clone(), item.name.flow.clone());
                 let claim = item.into_claim();
@@ -192,44 +170,16 @@ impl Writer {
         }
         fault_point("after-commit");
         self.send(Finish::Batch {
+            backend,
             database,
             items,
             stored,
         });
     }
-
-    /// Waits for the finisher and records the last return flows written.
-    pub(super) fn close(self, backends: &HashMap<String, Arc<dyn Backend>>) {
-        let Writer {
-            finish,
-            marks,
-            mut pending,
-        } = self;
-        drop(finish);
-        for (db, keys) in marks {
-            pending.entry(db).or_default().extend(keys);
-        }
-        for (db, keys) in pending {
-            let Some(backend) = backends.get(&db) else {
-                continue;
-            };
-            if let Err(e) = backend.mark_returns_written(&keys, now()) {
-                // The archives are in output; the returns step of the next
-                // run finds them unmarked and marks them.
-                tracing::warn!("recording {} return flows written: {e}", keys.len());
-            }
-        }
-    }
 }
 
 /// The finisher's work for one message.
-pub(super) fn finish(
-    config: &Config,
-    f: Finish,
-    marks: &mpsc::Sender<Marks>,
-    report: &mut RunReport,
-    log: &mut SyncLog,
-) {
+pub(super) fn finish(config: &Config, f: Finish, report: &mut RunReport, log: &mut SyncLog) {
     match f {
         Finish::Failed {
             claim,
@@ -246,6 +196,7 @@ pub(super) fn finish(
             ready.release();
         }
         Finish::Batch {
+            backend,
             database,
             items,
             stored,
@@ -254,9 +205,9 @@ pub(super) fn finish(
             // leaves the return flows recorded, written by the next run),
             // so the log tells each import before its return flow.
             let returns = move_to_done(config, items, stored, report, log);
-            let written = write_initial_returns(config, &returns, report, log);
-            if !written.is_empty() {
-                let _ = marks.send((database, written));
+            fault_point("before-returns");
+            if !returns.is_empty() {
+                write_initial_returns(config, &backend, &database, &returns, report, log);
             }
         }
     }
@@ -392,18 +343,39 @@ fn write_attachment_files(plan: &ImportPlan, written: &mut Vec<PathBuf>) -> Resu
 }
 
 /// Writes the status-14 return archives of the batch's new dossiers,
-/// durable together. Returns the keys of those written (recorded written
-/// by the writer in its next transaction).
+/// durable together, and records them written, all under the database's
+/// returns lock: a returns step of another process may have written some
+/// meanwhile (they were recorded unwritten at the commit), those are left
+/// alone. Whatever fails here stays recorded unwritten for the returns step.
 fn write_initial_returns(
     config: &Config,
+    backend: &Arc<dyn Backend>,
+    database: &str,
     new_returns: &[ReturnFlow],
     report: &mut RunReport,
     log: &mut SyncLog,
-) -> Vec<(String, u32)> {
+) {
     let folders = &config.folders;
+    let trouble = |report: &mut RunReport, log: &mut SyncLog, e: Error| {
+        log.line(&format!(
+            "TROUBLE writing return flows (retried next run): {e}"
+        ));
+        report.trouble(e.message, None);
+    };
+    let lock = match super::returns_step::lock_database(&folders.work, database, true) {
+        Ok(lock) => lock,
+        Err(e) => return trouble(report, log, e),
+    };
+    let unwritten: HashSet<(String, u32)> = match backend.unwritten_returns() {
+        Ok(r) => r.into_iter().map(|r| (r.numero, r.increment)).collect(),
+        Err(e) => return trouble(report, log, e),
+    };
     let mut staged = Vec::new();
     let mut flows: Vec<&ReturnFlow> = Vec::new();
     for ret in new_returns {
+        if !unwritten.contains(&(ret.numero.clone(), ret.increment)) {
+            continue; // written by another process's returns step
+        }
         let m = ReturnMessage::of(ret, None);
         match returns::stage(&folders.work, &folders.output, &m) {
             Ok(st) => {
@@ -411,7 +383,6 @@ fn write_initial_returns(
                 flows.push(ret);
             }
             Err(e) => {
-                // Recorded, not written: the returns step retries it.
                 log.line(&format!(
                     "{}: TROUBLE writing return flow 1 (retried next run): {e}",
                     ret.numero
@@ -422,14 +393,19 @@ fn write_initial_returns(
     }
     let paths = match returns::publish(staged, &folders.output) {
         Ok(p) => p,
-        Err(e) => {
-            log.line(&format!(
-                "TROUBLE writing return flows (retried next run): {e}"
-            ));
-            report.trouble(e.message, None);
-            return Vec::new();
-        }
+        Err(e) => return trouble(report, log, e),
     };
+    let keys: Vec<(String, u32)> = flows
+        .iter()
+        .map(|r| (r.numero.clone(), r.increment))
+        .collect();
+    if let Err(e) = backend.mark_returns_written(&keys, now()) {
+        // In output but not recorded: the returns step of the next run
+        // finds them unrecorded and writes the same archives again (same
+        // increment, same content) before recording them.
+        trouble(report, log, e);
+    }
+    drop(lock);
     for (ret, path) in flows.iter().zip(&paths) {
         report.counts(&ret.flow).returns_written += 1;
         log.line(&format!(
@@ -440,10 +416,6 @@ fn write_initial_returns(
             path.display()
         ));
     }
-    flows
-        .iter()
-        .map(|r| (r.numero.clone(), r.increment))
-        .collect()
 }
 
 /// Settles an archive that will not be imported in this run: bad input
@@ -522,10 +494,18 @@ fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<Pat
     Ok(dest)
 }
 
-/// Test hook for the crash tests: `MSP_FAULT=after-commit` kills the
-/// process (abort, as kill -9 would) right after a batch's commit.
+/// Test hook (`MSP_FAULT`, read by the crash tests only): `after-commit`
+/// or `before-returns` ends the process there (abort, as kill -9 would);
+/// `pause-before-returns` waits 3 s there, so that a test can run another
+/// process in that window.
 fn fault_point(point: &str) {
-    if std::env::var_os("MSP_FAULT").is_some_and(|v| v == point) {
+    let Some(fault) = std::env::var_os("MSP_FAULT") else {
+        return;
+    };
+    if fault == point {
         std::process::abort();
+    }
+    if fault.to_str().and_then(|f| f.strip_prefix("pause-")) == Some(point) {
+        std::thread::sleep(std::time::Duration::from_secs(3));
     }
 }
