@@ -24,6 +24,10 @@ pub struct Cli {
     /// More output on stderr (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Nothing on stdout but what was asked for (JSON), and on stderr only
+    /// rejections and trouble; no progress bar.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +47,36 @@ enum Command {
         /// hosts can serve disjoint sets of towns at once.
         #[arg(long = "client", value_name = "NAME")]
         clients: Vec<String>,
+        /// The summary as one JSON object on stdout (see the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Health for monitoring: the last synchronisation, input, rejected
+    /// archives, statuses not transmitted, returns not collected. Exit 0 OK,
+    /// 1 warning, 2 critical.
+    Status {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write the figures in Prometheus text format to FILE (for
+        /// node_exporter's textfile collector).
+        #[arg(long, value_name = "FILE")]
+        prometheus: Option<PathBuf>,
+    },
+    /// The error folder: rejected archives and their French logs.
+    Errors {
+        #[command(subcommand)]
+        command: ErrorsCommand,
+    },
+    /// Apply `[retention]` now: remove what is past its time (never what an
+    /// open dossier still needs).
+    Purge {
+        /// Say what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Database administration.
     Db {
@@ -73,6 +107,37 @@ enum Command {
         /// Write msp.1, msp-run.1, ... into this folder.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ErrorsCommand {
+    /// The rejected archives, oldest first, with their reason.
+    List {
+        /// JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A rejected archive's log (French, for the clerk).
+    Show {
+        /// The archive's file name.
+        name: String,
+    },
+    /// Put rejected archives back into input once their cause is fixed
+    /// (traced in logs/operations.log); the next run imports them.
+    Retry {
+        /// The archives' file names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Remove rejected archives (and their logs) older than DAYS.
+    Purge {
+        /// Age in days.
+        #[arg(long, value_name = "DAYS")]
+        older_than: u32,
+        /// Say what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -148,7 +213,11 @@ pub fn run(cli: Cli) -> i32 {
         1 => "info,odbc_api=error",
         _ => "debug",
     };
+    // Colour only for a person at a terminal (https://no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
+        .with_ansi(colour)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MSP_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
@@ -198,6 +267,10 @@ fn execute(cli: Cli) -> Result<i32> {
     }
     let config = load_config(cli.config.as_deref())?;
     let registry = registry_for(&config)?;
+    if !matches!(cli.command, Command::Plugins) {
+        msp_core::ops::apply_permissions(&config)?;
+    }
+    let quiet = cli.quiet;
     match cli.command {
         Command::Plugins => plugins(&registry),
         Command::Config { .. } | Command::Completions { .. } | Command::Man { .. } => {
@@ -207,7 +280,30 @@ fn execute(cli: Cli) -> Result<i32> {
             flows,
             every,
             clients,
-        } => sync(&config, &registry, &flows, &clients, every),
+            json,
+        } => sync(
+            &config,
+            &registry,
+            &flows,
+            &clients,
+            every,
+            Output { json, quiet },
+        ),
+        Command::Status { json, prometheus } => {
+            crate::operate::status(&config, json, prometheus.as_deref())
+        }
+        Command::Errors { command } => match command {
+            ErrorsCommand::List { json } => crate::operate::errors_list(&config, json),
+            ErrorsCommand::Show { name } => crate::operate::errors_show(&config, &name),
+            ErrorsCommand::Retry { names } => crate::operate::errors_retry(&config, &names),
+            ErrorsCommand::Purge {
+                older_than,
+                dry_run,
+            } => crate::operate::errors_purge(&config, older_than, dry_run),
+        },
+        Command::Purge { dry_run, json } => {
+            crate::operate::purge(&config, &registry, dry_run, json)
+        }
         Command::Db {
             command: DbCommand::Init,
         } => db_init(&config, &registry),
@@ -251,6 +347,13 @@ fn plugins(registry: &Registry) -> Result<i32> {
     Ok(0)
 }
 
+/// How `msp run` reports.
+#[derive(Clone, Copy)]
+struct Output {
+    json: bool,
+    quiet: bool,
+}
+
 /// `msp run`: one synchronisation, or one every `every` seconds.
 fn sync(
     config: &Config,
@@ -258,6 +361,7 @@ fn sync(
     flows: &[String],
     clients: &[String],
     every: Option<u64>,
+    output: Output,
 ) -> Result<i32> {
     let names = |v: &mut dyn Iterator<Item = &str>| v.collect::<Vec<_>>().join(", ");
     let unknown: Vec<&str> = clients
@@ -285,21 +389,25 @@ fn sync(
     }
     // Tables are created for every registered plugin, whatever --flow says.
     let connector = db_backends::AutoInit::new(registry);
+    let bar = crate::operate::Bar::default();
     let once = || {
-        Synchronizer::new(config, &selected, &connector)
-            .only_clients(clients.to_vec())
-            .run()
+        let sync = Synchronizer::new(config, &selected, &connector).only_clients(clients.to_vec());
+        if output.quiet {
+            sync.run_once()
+        } else {
+            sync.with_progress(&bar).run_once()
+        }
     };
     let Some(seconds) = every else {
         let report = once()?;
-        print_report(&report);
+        report_run(&report, output);
         return Ok(report.exit_code());
     };
     // Continuous mode: each round connects afresh, so a database that was
     // down is tried again; trouble never stops the loop.
     loop {
         match once() {
-            Ok(report) => print_report(&report),
+            Ok(report) => report_run(&report, output),
             Err(e) => eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}"),
         }
         std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
@@ -614,6 +722,23 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
         println!("  {} {}", e.at, e.text);
     }
     Ok(())
+}
+
+/// Prints a run's outcome as `output` asks.
+fn report_run(r: &msp_core::RunReport, output: Output) {
+    if output.json {
+        println!("{}", r.to_json());
+    } else if !output.quiet {
+        print_report(r);
+    }
+    if output.quiet {
+        for (name, message) in &r.rejected {
+            eprintln!("rejected {name}: {message}");
+        }
+        for t in &r.troubles {
+            eprintln!("trouble: {}", msp_core::sync::trouble_line(t));
+        }
+    }
 }
 
 fn print_report(r: &msp_core::RunReport) {

@@ -8,6 +8,7 @@ use plugin_siecle as _;
 use plugin_suffrage as _;
 
 mod cli;
+mod operate;
 
 fn main() {
     std::process::exit(cli::run(cli::parse()));

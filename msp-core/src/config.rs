@@ -249,6 +249,11 @@ struct RawConfig {
     limits: Limits,
     #[serde(default)]
     client: Vec<ClientConfig>,
+    #[serde(default)]
+    retention: crate::ops::Retention,
+    #[serde(default)]
+    status: crate::ops::Thresholds,
+    group: Option<String>,
 }
 
 /// The loaded, checked configuration.
@@ -269,6 +274,13 @@ pub struct Config {
     pub settle_seconds: u64,
     /// Where it came from (`embedded default` or a file path).
     pub source: String,
+    /// How long personal data is kept (`[retention]`).
+    pub retention: crate::ops::Retention,
+    /// Thresholds of `msp status` (`[status]`).
+    pub status: crate::ops::Thresholds,
+    /// A group that may read what msp writes (folders 2750, files 0640);
+    /// without it, folders are 0700 and files 0600.
+    pub group: Option<String>,
 }
 
 impl Config {
@@ -322,6 +334,9 @@ impl Config {
             settle_seconds: raw.settle_seconds,
             plugins: raw.plugins.iter().map(|p| base.join(p)).collect(),
             source,
+            retention: raw.retention,
+            status: raw.status,
+            group: raw.group,
         };
         config.check()?;
         Ok(config)

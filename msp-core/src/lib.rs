@@ -23,6 +23,7 @@ pub mod extract;
 pub mod folders;
 pub mod lifecycle;
 pub mod naming;
+pub mod ops;
 pub mod returns;
 pub mod status;
 pub mod sync;

@@ -64,11 +64,13 @@ impl Env {
     pub fn done(&self) -> PathBuf {
         self.root().join("termine")
     }
-    /// What work holds besides msp's own lock file.
+    /// What work holds besides msp's own state: the returns locks, the
+    /// record of the last run, the retention's time stamp.
     pub fn work_files(&self) -> Vec<String> {
         files(&self.work())
             .into_iter()
             .filter(|f| !(f.starts_with(".msp-returns") && f.ends_with(".lock")))
+            .filter(|f| f != ".msp-last-run.json" && f != ".msp-retention")
             .collect()
     }
     pub fn logs(&self) -> PathBuf {

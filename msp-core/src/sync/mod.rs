@@ -75,6 +75,9 @@ pub struct Trouble {
 pub struct RunReport {
     /// Counts per flow code.
     pub flows: BTreeMap<String, FlowCounts>,
+    /// Counts per client name, then flow code (what could be routed to a
+    /// client; return flows count under the first client of their database).
+    pub clients: BTreeMap<String, BTreeMap<String, FlowCounts>>,
     /// Archives put back into input from an interrupted run.
     pub recovered: Vec<String>,
     /// Rejections: (archive name, message).
@@ -89,6 +92,10 @@ pub struct RunReport {
     pub leftovers_removed: Vec<String>,
     /// The synchronisation log file.
     pub log_path: PathBuf,
+    /// Files removed by `[retention]` at the end of the run.
+    pub purged: Vec<PathBuf>,
+    /// How long the run took.
+    pub duration: Duration,
 }
 
 impl RunReport {
@@ -135,8 +142,43 @@ impl RunReport {
         }
     }
 
-    fn counts(&mut self, flow: &str) -> &mut FlowCounts {
-        self.flows.entry(flow.to_string()).or_default()
+    /// Adds to the counts of a flow, and of a client when known.
+    fn count(&mut self, flow: &str, client: Option<&str>, add: fn(&mut FlowCounts)) {
+        add(self.flows.entry(flow.to_string()).or_default());
+        if let Some(client) = client {
+            add(self
+                .clients
+                .entry(client.to_string())
+                .or_default()
+                .entry(flow.to_string())
+                .or_default());
+        }
+    }
+
+    /// The summary as one JSON object (`msp run --json`, and the record of
+    /// the last run for `msp status`). Documented in the README; fields are
+    /// only ever added.
+    pub fn to_json(&self) -> serde_json::Value {
+        let code = self.exit_code();
+        serde_json::json!({
+            "exit_code": code,
+            "exit_meaning": match code {
+                0 => "all went well",
+                1 => "archives rejected (bad input, in the error folder) or status changes refused",
+                _ => "trouble: archives left for the next synchronisation",
+            },
+            "duration_ms": self.duration.as_millis() as u64,
+            "totals": self.totals(),
+            "flows": self.flows,
+            "clients": self.clients,
+            "rejected": self.rejected.iter().map(|(a, m)| serde_json::json!({"archive": a, "message": m})).collect::<Vec<_>>(),
+            "refused": self.refused,
+            "troubles": self.troubles.iter().map(|t| serde_json::json!({"cause": t.cause, "archives": t.archives.len(), "first_archives": t.archives.iter().take(5).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "recovered": self.recovered,
+            "collected": self.collected,
+            "purged": self.purged.len(),
+            "log": self.log_path.display().to_string(),
+        })
     }
 }
 
@@ -195,6 +237,18 @@ const PREPARING_THREADS: usize = 2;
 /// Longest a prepared archive waits for its batch to fill.
 const BATCH_WAIT: Duration = Duration::from_millis(250);
 
+/// Told how a synchronisation advances (the command line draws a progress
+/// bar with it). Called from the pipeline's threads.
+pub trait Progress: Send + Sync {
+    /// The number of archives this run will take.
+    fn start(&self, archives: u64);
+    /// `n` more archives settled (imported, duplicate, rejected, or left
+    /// for the next run).
+    fn advance(&self, n: u64);
+    /// The imports are over (the return flows follow).
+    fn finish(&self);
+}
+
 /// Runs synchronisations for one configuration.
 pub struct Synchronizer<'a> {
     config: &'a Config,
@@ -206,6 +260,8 @@ pub struct Synchronizer<'a> {
     backends: HashMap<String, Arc<dyn Backend>>,
     /// Databases that could not be reached in this run, with the error.
     unreachable: HashMap<String, Error>,
+    /// Told how the run advances, if anyone listens.
+    progress: Option<&'a dyn Progress>,
 }
 
 impl<'a> Synchronizer<'a> {
@@ -218,7 +274,14 @@ impl<'a> Synchronizer<'a> {
             only_clients: Vec::new(),
             backends: HashMap::new(),
             unreachable: HashMap::new(),
+            progress: None,
         }
+    }
+
+    /// Reports the run's advance to `progress`.
+    pub fn with_progress(mut self, progress: &'a dyn Progress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// Serves only these clients (by name): archives routed to other
@@ -257,6 +320,11 @@ impl<'a> Synchronizer<'a> {
         }
     }
 
+    /// One synchronisation, consuming the synchroniser.
+    pub fn run_once(mut self) -> Result<RunReport> {
+        self.run()
+    }
+
     /// One synchronisation of the flows in the registry.
     pub fn run(&mut self) -> Result<RunReport> {
         let folders = &self.config.folders;
@@ -266,8 +334,9 @@ impl<'a> Synchronizer<'a> {
             log_path: log.path().to_path_buf(),
             ..RunReport::default()
         };
+        let started = Instant::now();
         for code in self.registry.codes() {
-            report.counts(code);
+            report.count(code, None, |_| {});
         }
         log.line(&format!(
             "synchronisation started: configuration {}, flows {}{}",
@@ -293,6 +362,9 @@ impl<'a> Synchronizer<'a> {
         }
         let candidates = scan::scan(self.config, self.registry)?;
         self.import_all(candidates, &mut report, &mut log);
+        if let Some(p) = self.progress {
+            p.finish();
+        }
         returns_step::write_pending_returns(self, &mut report, &mut log);
         let t = report.totals();
         log.line(&format!(
@@ -302,8 +374,42 @@ impl<'a> Synchronizer<'a> {
         for trouble in &report.troubles {
             log.line(&format!("TROUBLE: {}", trouble_line(trouble)));
         }
+        self.apply_retention(&mut report, &mut log);
         log.finish()?;
+        report.duration = started.elapsed();
+        let last = crate::ops::LastRun {
+            finished_at: chrono::Local::now(),
+            exit_code: report.exit_code(),
+            duration_ms: report.duration.as_millis() as u64,
+            summary: report.to_json(),
+        };
+        if let Err(e) = crate::ops::record_last_run(folders, &last) {
+            tracing::warn!("{e}");
+        }
         Ok(report)
+    }
+
+    /// `[retention]`, at the end of a synchronisation (once an hour): asks
+    /// every database this run served whether a dossier is still open.
+    fn apply_retention(&mut self, report: &mut RunReport, log: &mut SyncLog) {
+        let retention = self.config.retention;
+        if !retention.is_set() || !crate::ops::retention_due(&self.config.folders) {
+            return;
+        }
+        let backends: Vec<Arc<dyn Backend>> = self.backends.values().cloned().collect();
+        let flows = self.registry.codes();
+        match crate::ops::purge(&self.config.folders, &retention, &backends, &flows, false) {
+            Ok(p) => {
+                for (path, rule) in &p.removed {
+                    log.line(&format!("retention ({rule}): removed {}", path.display()));
+                }
+                report.purged = p.removed.into_iter().map(|(p, _)| p).collect();
+            }
+            Err(e) => {
+                log.line(&format!("TROUBLE applying the retention: {e}"));
+                report.trouble(e.message, None);
+            }
+        }
     }
 
     /// The pipeline: a worker prepares archives, this thread writes them in
@@ -320,6 +426,7 @@ impl<'a> Synchronizer<'a> {
         }
         let config = self.config;
         let registry = self.registry;
+        let total = candidates.len() as u64;
         let queue = std::sync::Mutex::new(candidates.into_iter().enumerate());
         let tickets = Tickets::new(AHEAD);
         std::thread::scope(|scope| {
@@ -352,9 +459,17 @@ impl<'a> Synchronizer<'a> {
                     }
                 }
             };
+            let progress = self.progress;
+            if let Some(p) = progress {
+                p.start(total);
+            }
             let finisher = move || {
                 for f in finish_rx {
+                    let n = f.archives();
                     store::finish(config, f, report, log);
+                    if let Some(p) = progress {
+                        p.advance(n);
+                    }
                 }
             };
             let mut threads: Vec<NamedThread<'_>> = (0..PREPARING_THREADS)

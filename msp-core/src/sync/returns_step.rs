@@ -56,7 +56,7 @@ pub(super) fn write_pending_returns(
                 continue;
             }
         };
-        returns_of_database(sync, &backend, report, log);
+        returns_of_database(sync, &backend, &client.name, report, log);
     }
 }
 
@@ -84,6 +84,7 @@ fn lock_name(database: &str) -> String {
 fn returns_of_database(
     sync: &Synchronizer<'_>,
     backend: &Arc<dyn Backend>,
+    client: &str,
     report: &mut RunReport,
     log: &mut SyncLog,
 ) {
@@ -127,7 +128,7 @@ fn returns_of_database(
     numeros.sort();
     numeros.dedup();
     for numero in numeros {
-        transmit_dossier(sync, backend, &numero, report, log);
+        transmit_dossier(sync, backend, client, &numero, report, log);
     }
 }
 
@@ -137,6 +138,7 @@ fn returns_of_database(
 fn transmit_dossier(
     sync: &Synchronizer<'_>,
     backend: &Arc<dyn Backend>,
+    client: &str,
     numero: &str,
     report: &mut RunReport,
     log: &mut SyncLog,
@@ -179,7 +181,7 @@ fn transmit_dossier(
     ) {
         Ok(written) => {
             for w in written {
-                report.counts(&flow).returns_written += 1;
+                report.count(&flow, Some(client), |c| c.returns_written += 1);
                 log.line(&format!(
                     "{numero}: return flow {} (status {}) written: {}",
                     w.ret.increment,

@@ -58,6 +58,16 @@ pub(super) enum Finish {
     NotServed(Box<Ready>),
 }
 
+impl Finish {
+    /// How many archives this message settles.
+    pub(super) fn archives(&self) -> u64 {
+        match self {
+            Finish::Batch { items, .. } => items.len() as u64,
+            Finish::Failed { .. } | Finish::NotServed(_) => 1,
+        }
+    }
+}
+
 /// The writer's side of the pipeline: batches in, finisher work out.
 pub(super) struct Writer {
     finish: mpsc::SyncSender<Finish>,
@@ -214,19 +224,20 @@ pub(super) fn finish(config: &Config, f: Finish, report: &mut RunReport, log: &m
 }
 
 /// Logs each archive of a committed batch and moves it to done. Returns
-/// the status-14 return flows of the new dossiers.
-fn move_to_done(
-    config: &Config,
+/// the status-14 return flows of the new dossiers, with their client.
+fn move_to_done<'c>(
+    config: &'c Config,
     items: Vec<Ready>,
     stored: Vec<Stored>,
     report: &mut RunReport,
     log: &mut SyncLog,
-) -> Vec<ReturnFlow> {
+) -> Vec<(ReturnFlow, &'c str)> {
     let mut returns = Vec::new();
     for (item, outcome) in items.into_iter().zip(stored) {
         let name = item.claim.name.clone();
         let flow = item.name.flow.clone();
         let summary = item.records.summary.clone();
+        let client = config.clients.get(item.client).map(|c| c.name.as_str());
         let claim = item.into_claim();
         let what = match outcome {
             Stored::Failed(e) => {
@@ -234,17 +245,17 @@ fn move_to_done(
                 continue;
             }
             Stored::Duplicate => {
-                report.counts(&flow).duplicates += 1;
+                report.count(&flow, client, |c| c.duplicates += 1);
                 "duplicate of a file already imported, nothing changed".to_string()
             }
             Stored::Imported(p) => match p.kind {
                 ImportKind::New => {
-                    report.counts(&flow).imported += 1;
-                    returns.extend(p.initial_return);
+                    report.count(&flow, client, |c| c.imported += 1);
+                    returns.extend(p.initial_return.map(|r| (r, client.unwrap_or_default())));
                     format!("imported ({summary})")
                 }
                 ImportKind::Complement => {
-                    report.counts(&flow).complements += 1;
+                    report.count(&flow, client, |c| c.complements += 1);
                     format!("complement imported ({summary})")
                 }
             },
@@ -351,7 +362,7 @@ fn write_initial_returns(
     config: &Config,
     backend: &Arc<dyn Backend>,
     database: &str,
-    new_returns: &[ReturnFlow],
+    new_returns: &[(ReturnFlow, &str)],
     report: &mut RunReport,
     log: &mut SyncLog,
 ) {
@@ -371,8 +382,9 @@ fn write_initial_returns(
         Err(e) => return trouble(report, log, e),
     };
     let mut staged = Vec::new();
-    let mut flows: Vec<&ReturnFlow> = Vec::new();
-    for ret in new_returns {
+    let mut flows: Vec<&(ReturnFlow, &str)> = Vec::new();
+    for entry in new_returns {
+        let ret = &entry.0;
         if !unwritten.contains(&(ret.numero.clone(), ret.increment)) {
             continue; // written by another process's returns step
         }
@@ -380,7 +392,7 @@ fn write_initial_returns(
         match returns::stage(&folders.work, &folders.output, &m) {
             Ok(st) => {
                 staged.push(st);
-                flows.push(ret);
+                flows.push(entry);
             }
             Err(e) => {
                 log.line(&format!(
@@ -397,7 +409,7 @@ fn write_initial_returns(
     };
     let keys: Vec<(String, u32)> = flows
         .iter()
-        .map(|r| (r.numero.clone(), r.increment))
+        .map(|(r, _)| (r.numero.clone(), r.increment))
         .collect();
     if let Err(e) = backend.mark_returns_written(&keys, now()) {
         // In output but not recorded: the returns step of the next run
@@ -406,8 +418,9 @@ fn write_initial_returns(
         trouble(report, log, e);
     }
     drop(lock);
-    for (ret, path) in flows.iter().zip(&paths) {
-        report.counts(&ret.flow).returns_written += 1;
+    for ((ret, client), path) in flows.iter().zip(&paths) {
+        let client = Some(*client).filter(|c| !c.is_empty());
+        report.count(&ret.flow, client, |c| c.returns_written += 1);
         log.line(&format!(
             "{}: return flow {} (status {}) written: {}",
             ret.numero,
@@ -431,14 +444,14 @@ pub(super) fn settle_failure(
 ) {
     let Some(claim) = claim else {
         // Never claimed: it is still in input.
-        report.counts(flow).errors += 1;
+        report.count(flow, None, |c| c.errors += 1);
         log.line(&format!("{name}: TROUBLE, left in input: {e}"));
         report.trouble(e.message, Some(name));
         return;
     };
     folders::remove_dir(&claim.extraction_dir());
     if is_bad_input(&e) {
-        report.counts(flow).rejected += 1;
+        report.count(flow, None, |c| c.rejected += 1);
         match reject(&config.folders.error, &claim.path, name, &e) {
             Ok(p) => log.line(&format!(
                 "{name}: REJECTED: {}; archive and log in {}",
@@ -455,7 +468,7 @@ pub(super) fn settle_failure(
         }
         report.rejected.push((name.to_string(), e.message));
     } else {
-        report.counts(flow).errors += 1;
+        report.count(flow, None, |c| c.errors += 1);
         let where_ = match folders::move_into(&claim.path, &config.folders.input, name) {
             Ok(_) => "back in input for the next run".to_string(),
             Err(m) => format!("left in work ({m}); the next run recovers it"),

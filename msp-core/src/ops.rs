@@ -1,0 +1,701 @@
+//! What the people who operate msp use besides the synchronisation: the
+//! error folder's workflow, retention of personal data, the record of the
+//! last synchronisation and the health figures built on it, and the
+//! permissions of what msp creates.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{Local, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::folders::{self, Folders};
+
+/// Days to keep what holds citizens' personal data (`[retention]`); a
+/// missing key keeps forever.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Imported archives in done, once their dossier is closed (status
+    /// 100 transmitted).
+    pub done_days: Option<u32>,
+    /// Rejected archives in error, with their logs.
+    pub error_days: Option<u32>,
+    /// Synchronisation logs.
+    pub logs_days: Option<u32>,
+}
+
+impl Retention {
+    /// Whether anything is to be purged at all.
+    pub fn is_set(&self) -> bool {
+        self.done_days.is_some() || self.error_days.is_some() || self.logs_days.is_some()
+    }
+}
+
+/// Thresholds of `msp status` (`[status]`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Warning when the last synchronisation finished longer ago (minutes).
+    pub last_run_minutes: u64,
+    /// Warning when the oldest archive waiting in input is older (minutes).
+    pub input_age_minutes: u64,
+    /// Warning when a status has not been transmitted for longer (hours).
+    pub untransmitted_hours: u64,
+    /// Warning when a return archive has not been collected by the portal
+    /// for longer (hours).
+    pub uncollected_hours: u64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            last_run_minutes: 15,
+            input_age_minutes: 30,
+            untransmitted_hours: 24,
+            uncollected_hours: 48,
+        }
+    }
+}
+
+/// Seconds since `t`, 0 if in the future.
+fn age(t: SystemTime, now: SystemTime) -> Duration {
+    now.duration_since(t).unwrap_or_default()
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The archive name of a file in done or error (`X-RCO-LA-1~2.zip` was
+/// `X-RCO-LA-1.zip` before a name clash).
+fn original_name(name: &str) -> String {
+    let stem = name.strip_suffix(".zip").unwrap_or(name);
+    match stem.rsplit_once('~') {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{base}.zip")
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// One archive in the error folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    /// Its file name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it was rejected (the log's time).
+    pub rejected_at: chrono::DateTime<Local>,
+    /// The reason: the log's "Motif" line, or its first line.
+    pub reason: String,
+}
+
+/// The archives in the error folder, oldest first.
+pub fn rejected(folders: &Folders) -> Result<Vec<Rejected>> {
+    let dir = &folders.error;
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("cannot read the error folder", dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".log") || name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let log = fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+        let when = modified(&dir.join(format!("{name}.log")))
+            .or_else(|| modified(&path))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        out.push(Rejected {
+            size: entry.metadata().map(|m| m.len()).unwrap_or(0),
+            rejected_at: when.into(),
+            reason: reason_of(&log),
+            name,
+        });
+    }
+    out.sort_by(|a, b| a.rejected_at.cmp(&b.rejected_at).then(a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+/// The reason line of a rejection log.
+fn reason_of(log: &str) -> String {
+    log.lines()
+        .find_map(|l| l.strip_prefix("Motif : "))
+        .or_else(|| log.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// An archive name given on the command line, checked: a plain file name
+/// present in the error folder (never a path).
+fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
+    if name.is_empty()
+        || name.contains(['/', '\\'])
+        || name.starts_with('.')
+        || name.ends_with(".log")
+    {
+        return Err(Error::config(format!(
+            "\"{name}\" is not the name of an archive in the error folder"
+        )));
+    }
+    let path = folders.error.join(name);
+    if !path.is_file() {
+        return Err(Error::config(format!(
+            "no archive \"{name}\" in the error folder {} (msp errors list shows them)",
+            folders.error.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The French log of a rejected archive.
+pub fn rejection_log(folders: &Folders, name: &str) -> Result<String> {
+    let path = rejected_path(folders, name)?;
+    let log = folders.error.join(format!("{name}.log"));
+    fs::read_to_string(&log).map_err(|e| Error::io("cannot read the log of", &path, e))
+}
+
+/// Appends a line to `logs/operations.log` (what operators did).
+pub fn trace(folders: &Folders, line: &str) -> Result<()> {
+    let path = folders.logs.join("operations.log");
+    fs::create_dir_all(&folders.logs)
+        .and_then(|_| {
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            writeln!(f, "{} {line}", Local::now().format("%Y-%m-%d %H:%M:%S"))
+        })
+        .map_err(|e| Error::io("cannot write", &path, e))
+}
+
+/// Puts a rejected archive back into input under its original name (once
+/// its cause is fixed), keeps its log in the logs folder, and traces it.
+/// Returns where the archive is now.
+pub fn retry(folders: &Folders, name: &str) -> Result<PathBuf> {
+    let path = rejected_path(folders, name)?;
+    let original = original_name(name);
+    if folders.input.join(&original).exists() {
+        return Err(Error::config(format!(
+            "{original} is already in input: not overwritten"
+        )));
+    }
+    let log = folders.error.join(format!("{name}.log"));
+    let dest = folders::move_into(&path, &folders.input, &original)?;
+    if log.exists() {
+        let kept = format!(
+            "{name}.retried-{}.log",
+            Local::now().format("%Y%m%d-%H%M%S")
+        );
+        let _ = folders::move_into(&log, &folders.logs, &kept);
+    }
+    trace(
+        folders,
+        &format!("errors retry: {name} put back into input as {original}"),
+    )?;
+    Ok(dest)
+}
+
+/// What a purge removed (or would remove, in a dry run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Purged {
+    /// Files removed, with the rule that removed them.
+    pub removed: Vec<(PathBuf, &'static str)>,
+    /// Archives past their time kept because their dossier is still open.
+    pub kept_open: Vec<PathBuf>,
+}
+
+/// Files of `dir` (not dot files) whose time is older than `days`.
+fn older_than(dir: &Path, days: u32, now: SystemTime) -> Vec<(String, PathBuf)> {
+    let limit = Duration::from_secs(u64::from(days) * 86_400);
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(String, PathBuf)> = rd
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(n, _)| !n.starts_with('.'))
+        .filter(|(_, p)| modified(p).is_some_and(|t| age(t, now) > limit))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Purges rejected archives (and their logs) older than `days`.
+pub fn purge_rejected(folders: &Folders, days: u32, dry_run: bool) -> Result<Purged> {
+    let mut purged = Purged::default();
+    for (name, path) in older_than(&folders.error, days, SystemTime::now()) {
+        if name.ends_with(".log") && folders.error.join(name.trim_end_matches(".log")).exists() {
+            continue; // goes with its archive (whose time is the same or later)
+        }
+        remove(&path, "error", dry_run, &mut purged)?;
+        let log = folders.error.join(format!("{name}.log"));
+        if log.exists() {
+            remove(&log, "error", dry_run, &mut purged)?;
+        }
+    }
+    Ok(purged)
+}
+
+fn remove(path: &Path, rule: &'static str, dry_run: bool, purged: &mut Purged) -> Result<()> {
+    if !dry_run {
+        match fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("cannot remove", path, e)),
+        }
+    }
+    purged.removed.push((path.to_path_buf(), rule));
+    Ok(())
+}
+
+/// Whether the retention is due at the end of this synchronisation: once
+/// an hour (the time of the last application is the stamp file's), so that
+/// a run every minute does not read the done folder every minute.
+pub fn retention_due(folders: &Folders) -> bool {
+    let stamp = folders.work.join(".msp-retention");
+    let due =
+        modified(&stamp).is_none_or(|t| age(t, SystemTime::now()) >= Duration::from_secs(3600));
+    if due {
+        let _ = fs::write(&stamp, b"");
+    }
+    due
+}
+
+/// Applies `[retention]`: imported archives of closed dossiers, rejected
+/// archives and logs past their time. An imported archive whose dossier is
+/// still open (a status other than 100, or not transmitted yet) is kept,
+/// whatever its age; `backends` are the databases to ask, and `flows` the
+/// registered flow codes (to read the dossier number from a file name).
+pub fn purge(
+    folders: &Folders,
+    retention: &Retention,
+    backends: &[Arc<dyn Backend>],
+    flows: &[&str],
+    dry_run: bool,
+) -> Result<Purged> {
+    let now = SystemTime::now();
+    let mut purged = Purged::default();
+    if let Some(days) = retention.done_days {
+        let mut open: HashMap<String, bool> = HashMap::new();
+        for (name, path) in older_than(&folders.done, days, now) {
+            let numero = crate::naming::parse(&original_name(&name), flows).map(|n| n.numero);
+            let is_open = match numero {
+                Some(numero) => match open.get(&numero) {
+                    Some(o) => *o,
+                    None => {
+                        let o = dossier_open(backends, &numero)?;
+                        open.insert(numero, o);
+                        o
+                    }
+                },
+                // Not an archive name msp knows: nothing refers to it.
+                None => false,
+            };
+            if is_open {
+                purged.kept_open.push(path);
+            } else {
+                remove(&path, "done", dry_run, &mut purged)?;
+            }
+        }
+    }
+    if let Some(days) = retention.error_days {
+        let p = purge_rejected(folders, days, dry_run)?;
+        purged.removed.extend(p.removed);
+    }
+    if let Some(days) = retention.logs_days {
+        for (name, path) in older_than(&folders.logs, days, now) {
+            if name.ends_with(".log") && name != "operations.log" {
+                remove(&path, "logs", dry_run, &mut purged)?;
+            }
+        }
+    }
+    Ok(purged)
+}
+
+/// Whether a dossier is still open in any of the databases: a current
+/// status other than 100, or one not transmitted yet.
+fn dossier_open(backends: &[Arc<dyn Backend>], numero: &str) -> Result<bool> {
+    for b in backends {
+        if let Some(d) = b.dossier(numero)? {
+            return Ok(d.status != 100 || d.indicator == 0);
+        }
+    }
+    Ok(false)
+}
+
+/// The record of the last synchronisation, kept in work
+/// (`.msp-last-run.json`) for `msp status`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LastRun {
+    /// When it finished.
+    pub finished_at: chrono::DateTime<Local>,
+    /// Its exit code (0, 1, 2).
+    pub exit_code: i32,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// Its summary (the `msp run --json` object).
+    pub summary: serde_json::Value,
+}
+
+fn last_run_path(folders: &Folders) -> PathBuf {
+    folders.work.join(".msp-last-run.json")
+}
+
+/// Records a synchronisation's outcome (written aside, then renamed).
+pub fn record_last_run(folders: &Folders, last: &LastRun) -> Result<()> {
+    let path = last_run_path(folders);
+    let tmp = folders
+        .work
+        .join(format!(".msp-last-run.{}.tmp", std::process::id()));
+    let text = serde_json::to_vec_pretty(last).unwrap_or_default();
+    fs::write(&tmp, text)
+        .and_then(|_| fs::rename(&tmp, &path))
+        .map_err(|e| Error::io("cannot record the last synchronisation", &path, e))
+}
+
+/// The last synchronisation's record, if any.
+pub fn last_run(folders: &Folders) -> Option<LastRun> {
+    let text = fs::read(last_run_path(folders)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Health levels, as monitoring plugins count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// 0.
+    Ok,
+    /// 1.
+    Warning,
+    /// 2.
+    Critical,
+}
+
+impl Level {
+    /// The exit code monitoring plugins expect.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// One figure of `msp status` with its level.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Stable key (also the Prometheus metric's suffix).
+    pub key: &'static str,
+    /// The figure.
+    pub value: f64,
+    /// Its level against the thresholds.
+    pub level: Level,
+    /// In words.
+    pub text: String,
+}
+
+/// The figures `msp status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// The worst level of the checks.
+    pub level: Level,
+    /// The last synchronisation, if any.
+    pub last_run: Option<LastRun>,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+/// Figures from the databases for [`health`].
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseFigures {
+    /// (numero, when recorded) of every status not transmitted.
+    pub untransmitted: Vec<NaiveDateTime>,
+    /// When each return archive written but not collected was written.
+    pub uncollected: Vec<NaiveDateTime>,
+    /// Databases that could not be read, with the cause.
+    pub unreachable: Vec<String>,
+}
+
+impl DatabaseFigures {
+    /// Reads the figures of one database.
+    pub fn add(&mut self, backend: &dyn Backend) -> Result<()> {
+        for (numero, seq) in backend.untransmitted_statuses()? {
+            if let Some(s) = backend.history(&numero)?.into_iter().find(|s| s.seq == seq) {
+                self.untransmitted.push(s.at);
+            }
+        }
+        backend.each_uncollected_return(&mut |r| {
+            if let Some(w) = r.written_at {
+                self.uncollected.push(w);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The health of an installation: the last synchronisation, the input
+/// folder, the error folder, and the databases' figures.
+pub fn health(folders: &Folders, t: &Thresholds, db: &DatabaseFigures) -> Health {
+    let now = SystemTime::now();
+    let local_now = Local::now().naive_local();
+    let mut checks = Vec::new();
+    let last = last_run(folders);
+    let (value, level, text) = match &last {
+        None => (
+            -1.0,
+            Level::Warning,
+            "no synchronisation recorded yet".to_string(),
+        ),
+        Some(l) => {
+            let ago = (Local::now() - l.finished_at).num_seconds().max(0) as f64;
+            let level = if l.exit_code == 2 {
+                Level::Critical
+            } else if ago > (t.last_run_minutes * 60) as f64 {
+                Level::Warning
+            } else {
+                Level::Ok
+            };
+            (
+                ago,
+                level,
+                format!(
+                    "last synchronisation {} ago, exit {} ({})",
+                    words(ago as u64),
+                    l.exit_code,
+                    match l.exit_code {
+                        0 => "all went well",
+                        1 => "archives rejected",
+                        _ => "trouble",
+                    }
+                ),
+            )
+        }
+    };
+    checks.push(Check {
+        key: "last_run_age_seconds",
+        value,
+        level,
+        text,
+    });
+    let waiting: Vec<SystemTime> = fs::read_dir(&folders.input)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    let n = e.file_name();
+                    let n = n.to_string_lossy();
+                    n.ends_with(".zip") && !crate::naming::is_temporary(&n)
+                })
+                .filter_map(|e| e.metadata().and_then(|m| m.modified()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let oldest = waiting
+        .iter()
+        .map(|t| age(*t, now))
+        .max()
+        .unwrap_or_default();
+    checks.push(Check {
+        key: "input_archives",
+        value: waiting.len() as f64,
+        level: Level::Ok,
+        text: format!("{} archive(s) waiting in input", waiting.len()),
+    });
+    checks.push(Check {
+        key: "input_oldest_age_seconds",
+        value: oldest.as_secs() as f64,
+        level: if oldest.as_secs() > t.input_age_minutes * 60 {
+            Level::Warning
+        } else {
+            Level::Ok
+        },
+        text: format!("oldest archive in input: {}", words(oldest.as_secs())),
+    });
+    let errors = rejected(folders).map(|v| v.len()).unwrap_or(0);
+    checks.push(Check {
+        key: "error_archives",
+        value: errors as f64,
+        level: if errors > 0 {
+            Level::Warning
+        } else {
+            Level::Ok
+        },
+        text: format!("{errors} rejected archive(s) to handle (msp errors list)"),
+    });
+    let late = |times: &[NaiveDateTime], hours: u64| {
+        times
+            .iter()
+            .filter(|at| (local_now - **at).num_seconds() > (hours * 3600) as i64)
+            .count()
+    };
+    let n = late(&db.untransmitted, t.untransmitted_hours);
+    checks.push(Check {
+        key: "untransmitted_late",
+        value: n as f64,
+        level: if n > 0 { Level::Warning } else { Level::Ok },
+        text: format!(
+            "{n} status(es) not transmitted for more than {} h ({} not transmitted in all)",
+            t.untransmitted_hours,
+            db.untransmitted.len()
+        ),
+    });
+    let n = late(&db.uncollected, t.uncollected_hours);
+    checks.push(Check {
+        key: "uncollected_late",
+        value: n as f64,
+        level: if n > 0 { Level::Warning } else { Level::Ok },
+        text: format!(
+            "{n} return archive(s) not collected by the portal for more than {} h ({} not collected in all)",
+            t.uncollected_hours,
+            db.uncollected.len()
+        ),
+    });
+    checks.push(Check {
+        key: "databases_unreachable",
+        value: db.unreachable.len() as f64,
+        level: if db.unreachable.is_empty() {
+            Level::Ok
+        } else {
+            Level::Critical
+        },
+        text: if db.unreachable.is_empty() {
+            "every database answered".to_string()
+        } else {
+            db.unreachable.join("; ")
+        },
+    });
+    let level = checks.iter().map(|c| c.level).max().unwrap_or(Level::Ok);
+    Health {
+        level,
+        last_run: last,
+        checks,
+    }
+}
+
+/// A duration in words (`3 min`, `2 h`, `4 d`).
+fn words(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs / 60),
+        7200..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} d", secs / 86_400),
+    }
+}
+
+impl Health {
+    /// The figures in Prometheus text format (node_exporter's textfile
+    /// collector).
+    pub fn prometheus(&self) -> String {
+        let mut s = String::new();
+        s.push_str("# HELP msp_health 0 ok, 1 warning, 2 critical.\n# TYPE msp_health gauge\n");
+        s.push_str(&format!("msp_health {}\n", self.level.code()));
+        if let Some(l) = &self.last_run {
+            s.push_str("# TYPE msp_last_run_timestamp_seconds gauge\n");
+            s.push_str(&format!(
+                "msp_last_run_timestamp_seconds {}\n",
+                l.finished_at.timestamp()
+            ));
+            s.push_str("# TYPE msp_last_run_exit_code gauge\n");
+            s.push_str(&format!("msp_last_run_exit_code {}\n", l.exit_code));
+        }
+        for c in &self.checks {
+            s.push_str(&format!("# TYPE msp_{} gauge\n", c.key));
+            s.push_str(&format!("msp_{} {}\n", c.key, c.value));
+        }
+        s
+    }
+}
+
+/// Makes what msp creates unreadable by others: umask 077 (folders 0700,
+/// files 0600), or 027 with `group` (0750 / 0640), the folders then given
+/// to that group with the set-group-ID bit so what is created inside
+/// belongs to it too. Creates the folders.
+pub fn apply_permissions(config: &crate::Config) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::Mode;
+        let mask = if config.group.is_some() { 0o027 } else { 0o077 };
+        rustix::process::umask(Mode::from_bits_truncate(mask));
+    }
+    config.folders.ensure()?;
+    #[cfg(unix)]
+    if let Some(group) = &config.group {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let gid = group_id(group)?;
+        for (role, dir) in config.folders.all() {
+            let meta = fs::metadata(dir).map_err(|e| Error::io("cannot read", dir, e))?;
+            if meta.gid() != gid || meta.mode() & 0o2000 == 0 {
+                std::os::unix::fs::chown(dir, None, Some(gid))
+                    .and_then(|_| {
+                        fs::set_permissions(
+                            dir,
+                            fs::Permissions::from_mode(meta.mode() & 0o7777 | 0o2000),
+                        )
+                    })
+                    .map_err(|e| {
+                        Error::config(format!(
+                            "the {role} folder {} cannot be given to the group {group}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a group name (or number) from `/etc/group`.
+#[cfg(unix)]
+pub fn group_id(group: &str) -> Result<u32> {
+    if let Ok(gid) = group.parse::<u32>() {
+        return Ok(gid);
+    }
+    let text = fs::read_to_string("/etc/group").unwrap_or_default();
+    text.lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            (f.next() == Some(group))
+                .then(|| f.nth(1).and_then(|g| g.parse().ok()))
+                .flatten()
+        })
+        .ok_or_else(|| Error::config(format!("group \"{group}\" not found in /etc/group")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn original_names_lose_the_clash_suffix() {
+        assert_eq!(original_name("A-2-X-RCO-LA-1~2.zip"), "A-2-X-RCO-LA-1.zip");
+        assert_eq!(original_name("A-2-X-RCO-LA-1.zip"), "A-2-X-RCO-LA-1.zip");
+        assert_eq!(original_name("odd~x.zip"), "odd~x.zip");
+    }
+
+    #[test]
+    fn the_reason_is_the_motif_line() {
+        assert_eq!(
+            reason_of("Archive : x\nMotif : le fichier est illisible\nCode : zip\n"),
+            "le fichier est illisible"
+        );
+        assert_eq!(reason_of("\nsomething\n"), "something");
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(words(5), "5 s");
+        assert_eq!(words(600), "10 min");
+        assert_eq!(words(3 * 3600), "3 h");
+        assert_eq!(words(3 * 86_400), "3 d");
+    }
+}
