@@ -290,7 +290,7 @@ fn execute(cli: Cli) -> Result<i32> {
             Output { json, quiet },
         ),
         Command::Status { json, prometheus } => {
-            crate::operate::status(&config, json, prometheus.as_deref())
+            crate::operate::status(&config, &registry, json, prometheus.as_deref())
         }
         Command::Errors { command } => match command {
             ErrorsCommand::List { json } => crate::operate::errors_list(&config, json),

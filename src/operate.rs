@@ -50,8 +50,15 @@ impl msp_core::sync::Progress for Bar {
     }
 }
 
-/// Opens every client's database once (several towns may share one).
-fn databases(config: &Config) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
+/// Opens every client's database once (several towns may share one),
+/// with its tables brought up to date as `msp run` does (a new
+/// installation's database has none yet).
+fn databases(
+    config: &Config,
+    registry: &msp_plugins::Registry,
+) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
+    use msp_core::backend::Connector;
+    let connector = db_backends::AutoInit::new(registry);
     let mut seen = std::collections::HashSet::new();
     let mut open = Vec::new();
     let mut failed = Vec::new();
@@ -59,7 +66,7 @@ fn databases(config: &Config) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
         if !seen.insert(client.database.clone()) {
             continue;
         }
-        match db_backends::open(config, client) {
+        match connector.connect(config, client) {
             Ok(b) => open.push(b),
             Err(e) => failed.push(format!("client {}: {e}", client.name)),
         }
@@ -68,8 +75,13 @@ fn databases(config: &Config) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
 }
 
 /// `msp status`: exit 0 OK, 1 warning, 2 critical.
-pub fn status(config: &Config, as_json: bool, prometheus: Option<&Path>) -> Result<i32> {
-    let (backends, unreachable) = databases(config);
+pub fn status(
+    config: &Config,
+    registry: &msp_plugins::Registry,
+    as_json: bool,
+    prometheus: Option<&Path>,
+) -> Result<i32> {
+    let (backends, unreachable) = databases(config, registry);
     let mut figures = DatabaseFigures {
         unreachable,
         ..DatabaseFigures::default()
@@ -160,7 +172,7 @@ pub fn purge(
             config.source
         );
     }
-    let (backends, unreachable) = databases(config);
+    let (backends, unreachable) = databases(config, registry);
     if !unreachable.is_empty() {
         // Without every database, an open dossier could not be told.
         anyhow::bail!("cannot purge: {}", unreachable.join("; "));

@@ -1,0 +1,426 @@
+//! The operators' side, on real folders with the real binary: `run --json`
+//! and `-q`, the progress bar under a pseudo-terminal, `status` and its
+//! thresholds, the error folder's workflow, retention, and the modes of
+//! what msp creates.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{files, DbLock, Env};
+use portal_sim::Archive;
+use serde_json::Value;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Sets a file's modification time `days` days back.
+fn age_days(path: &Path, days: u32) {
+    let ok = Command::new("touch")
+        .arg("-d")
+        .arg(format!("{days} days ago"))
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "touch {}", path.display());
+}
+
+#[test]
+fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
+    let env = Env::with_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    Archive::rco("A-2-J1", 1).write_to(&env.input()).unwrap();
+    Archive::aec("A-2-J2", 1).write_to(&env.input()).unwrap();
+    Archive::ile("A-2-J3", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.msp(&["run", "--json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["exit_code"], 1);
+    assert!(v["exit_meaning"].as_str().unwrap().contains("rejected"));
+    assert_eq!(v["totals"]["imported"], 2);
+    assert_eq!(v["totals"]["rejected"], 1);
+    assert_eq!(v["flows"]["RCO-LA"]["imported"], 1);
+    assert_eq!(v["flows"]["ILE-LA"]["rejected"], 1);
+    assert_eq!(v["clients"]["Paris"]["AEC-LA"]["imported"], 1);
+    assert_eq!(v["clients"]["Paris"]["RCO-LA"]["returns_written"], 1);
+    assert_eq!(v["rejected"][0]["archive"], "A-2-J3-ILE-LA-1.zip");
+    assert_eq!(v["troubles"].as_array().unwrap().len(), 0);
+    assert!(v["duration_ms"].is_u64());
+    assert!(Path::new(env.path())
+        .join(v["log"].as_str().unwrap())
+        .is_file());
+
+    // Trouble: the database is locked; the cause once, with its archives.
+    Archive::rco("A-2-J4", 1).write_to(&env.input()).unwrap();
+    Archive::rco("A-2-J5", 1).write_to(&env.input()).unwrap();
+    let lock = DbLock::take(&env.path().join("msp-data/msp.db"));
+    env.write_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
+    );
+    let r = env.msp(&["run", "--json"]);
+    drop(lock);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["exit_code"], 2);
+    let troubles = v["troubles"].as_array().unwrap();
+    assert_eq!(troubles.len(), 1, "{troubles:?}");
+    assert_eq!(troubles[0]["archives"], 2);
+    assert!(!troubles[0]["cause"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn quiet_prints_nothing_when_all_goes_well_and_the_rejections_on_stderr() {
+    let env = Env::new();
+    Archive::rco("A-2-Q1", 1).write_to(&env.input()).unwrap();
+    let r = env.msp(&["-q", "run"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, "");
+    std::fs::write(env.input().join("A-2-Q2-RCO-LA-1.zip"), b"not a zip").unwrap();
+    let r = env.msp(&["-q", "run"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains("rejected A-2-Q2-RCO-LA-1.zip"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_progress_bar_is_drawn_on_a_terminal_only() {
+    let env = Env::new();
+    for i in 0..60 {
+        Archive::aec(&format!("A-2-P{i:03}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    // Under a pseudo-terminal (util-linux `script`).
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!("{} run", env!("CARGO_BIN_EXE_msp")))
+        .arg("/dev/null")
+        .current_dir(env.path())
+        .output();
+    let Ok(out) = out else {
+        assert!(std::env::var_os("CI").is_none(), "script is needed in CI");
+        eprintln!("SKIPPED progress bar: no `script` command");
+        return;
+    };
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("/60 archives"), "{screen}");
+    assert_eq!(files(&env.done()).len(), 60);
+    // Piped: no bar, no escape codes.
+    for i in 0..60 {
+        Archive::aec(&format!("A-2-R{i:03}"), 1)
+            .write_to(&env.input())
+            .unwrap();
+    }
+    let r = env.msp(&["-v", "run"]);
+    assert_eq!(r.code, 0);
+    assert!(!r.stderr.contains("archives,"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "escape codes: {}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn status_says_ok_warning_or_critical_as_monitoring_expects() {
+    let env = Env::new();
+    // Nothing ran yet: a warning.
+    let r = env.msp(&["status"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("no synchronisation recorded yet"));
+    // A good run: OK, and the figures in JSON and Prometheus format.
+    Archive::rco("A-2-S1", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let prom = env.path().join("msp.prom");
+    let r = env.msp(&["status", "--json", "--prometheus", prom.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = json(&r.stdout);
+    assert_eq!(v["level"], "ok");
+    assert_eq!(v["last_run"]["exit_code"], 0);
+    assert_eq!(v["last_run"]["summary"]["totals"]["imported"], 1);
+    let check = |v: &Value, key: &str| -> Value {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap_or_else(|| panic!("no check {key}"))
+            .clone()
+    };
+    assert_eq!(check(&v, "uncollected_late")["value"], 0.0);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("msp_health 0\n"), "{text}");
+    assert!(text.contains("msp_last_run_exit_code 0\n"), "{text}");
+    assert!(text.contains("msp_input_archives 0\n"), "{text}");
+    // Thresholds crossed: a status not transmitted, a return not collected.
+    env.write_config(
+        "root = \"msp-data\"\n[status]\nuntransmitted_hours = 0\nuncollected_hours = 0\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    let r = env.msp(&["dossier", "status", "A-2-S1", "16"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = env.msp(&["status", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v = json(&r.stdout);
+    assert_eq!(v["level"], "warning");
+    assert_eq!(check(&v, "untransmitted_late")["value"], 1.0);
+    assert_eq!(check(&v, "uncollected_late")["value"], 1.0);
+    // A rejected archive to handle: a warning too.
+    let env2 = Env::new();
+    std::fs::write(env2.input().join("A-2-S2-RCO-LA-1.zip"), b"garbage").unwrap();
+    assert_eq!(env2.run(&[]).code, 1);
+    let r = env2.msp(&["status"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 rejected archive(s) to handle"),
+        "{}",
+        r.stdout
+    );
+    // The last run met trouble: critical.
+    let env3 = Env::new();
+    Archive::rco("A-2-S3", 1).write_to(&env3.input()).unwrap();
+    assert_eq!(env3.run(&[]).code, 0);
+    Archive::rco("A-2-S4", 1).write_to(&env3.input()).unwrap();
+    env3.write_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
+    );
+    let lock = DbLock::take(&env3.db());
+    assert_eq!(env3.run(&[]).code, 2);
+    drop(lock);
+    let r = env3.msp(&["status"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.starts_with("msp CRITICAL"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 archive(s) waiting in input"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
+    let paris = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
+    let env = Env::with_config(paris);
+    Archive::rco("A-2-LYON", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    let r = env.msp(&["errors", "list", "--json"]);
+    assert_eq!(r.code, 0);
+    let v = json(&r.stdout);
+    assert_eq!(v[0]["name"], "A-2-LYON-RCO-LA-1.zip");
+    assert!(!v[0]["reason"].as_str().unwrap().is_empty(), "{v}");
+    let r = env.msp(&["errors", "show", "A-2-LYON-RCO-LA-1.zip"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Motif : "), "{}", r.stdout);
+    assert!(r.stdout.contains("69123"), "{}", r.stdout);
+    // A path or an unknown name is refused.
+    let r = env.msp(&["errors", "show", "../msp.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("not the name of an archive"),
+        "{}",
+        r.stderr
+    );
+    let r = env.msp(&["errors", "retry", "A-2-NONE-RCO-LA-1.zip"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no archive"), "{}", r.stderr);
+    // The cause fixed (Lyon configured), the archive goes back and in.
+    env.write_config(&format!(
+        "{paris}[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n"
+    ));
+    let r = env.msp(&["errors", "retry", "A-2-LYON-RCO-LA-1.zip"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.input()), vec!["A-2-LYON-RCO-LA-1.zip"]);
+    assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
+    let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
+    assert!(
+        ops.contains("errors retry: A-2-LYON-RCO-LA-1.zip put back into input"),
+        "{ops}"
+    );
+    assert!(files(&env.logs())
+        .iter()
+        .any(|f| f.starts_with("A-2-LYON-RCO-LA-1.zip.retried-")));
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(files(&env.done()), vec!["A-2-LYON-RCO-LA-1.zip"]);
+    let r = env.msp(&["errors", "list"]);
+    assert!(r.stdout.contains("no rejected archive"), "{}", r.stdout);
+}
+
+#[test]
+fn errors_purge_removes_only_what_is_older_than_asked() {
+    let env = Env::new();
+    std::fs::write(env.input().join("A-2-OLD-RCO-LA-1.zip"), b"garbage").unwrap();
+    std::fs::write(env.input().join("A-2-NEW-RCO-LA-1.zip"), b"garbage").unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    age_days(&env.error().join("A-2-OLD-RCO-LA-1.zip"), 10);
+    age_days(&env.error().join("A-2-OLD-RCO-LA-1.zip.log"), 10);
+    let r = env.msp(&["errors", "purge", "--older-than", "7", "--dry-run"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("would remove"), "{}", r.stdout);
+    assert_eq!(files(&env.error()).len(), 4);
+    let r = env.msp(&["errors", "purge", "--older-than", "7"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&env.error()),
+        vec!["A-2-NEW-RCO-LA-1.zip", "A-2-NEW-RCO-LA-1.zip.log"]
+    );
+}
+
+#[test]
+fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive() {
+    let config = "root = \"msp-data\"\n[retention]\ndone_days = 30\nlogs_days = 30\nerror_days = 30\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n";
+    let env = Env::with_config(config);
+    Archive::rco("A-2-CLOSED", 1)
+        .write_to(&env.input())
+        .unwrap();
+    Archive::rco("A-2-OPEN", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    // One dossier closed (100, transmitted by the next run), one still open.
+    let r = env.msp(&["dossier", "status", "A-2-CLOSED", "100"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.run(&[]).code, 0);
+    for f in files(&env.done()) {
+        age_days(&env.done().join(f), 40);
+    }
+    let old_logs = files(&env.logs());
+    for f in &old_logs {
+        age_days(&env.logs().join(f), 40);
+    }
+    let r = env.msp(&["purge", "--dry-run", "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    let removed: Vec<String> = v["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(removed
+        .iter()
+        .any(|p| p.ends_with("termine/A-2-CLOSED-RCO-LA-1.zip")));
+    assert!(!removed.iter().any(|p| p.contains("A-2-OPEN")));
+    assert!(v["kept_open"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("A-2-OPEN-RCO-LA-1.zip"));
+    assert_eq!(files(&env.done()).len(), 2, "a dry run removes nothing");
+    let r = env.msp(&["purge"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()), vec!["A-2-OPEN-RCO-LA-1.zip"]);
+    let logs = files(&env.logs());
+    for f in &old_logs {
+        if f != "operations.log" {
+            assert!(!logs.contains(f), "{f} past its time");
+        }
+    }
+    assert!(logs.contains(&"operations.log".to_string()));
+    // The dossiers themselves are untouched.
+    assert_eq!(env.dossiers().len(), 2);
+}
+
+#[test]
+fn retention_is_applied_at_the_end_of_a_synchronisation() {
+    let config = "root = \"msp-data\"\n[retention]\nerror_days = 5\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n";
+    let env = Env::with_config(config);
+    std::fs::write(env.input().join("A-2-E1-RCO-LA-1.zip"), b"garbage").unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    age_days(&env.error().join("A-2-E1-RCO-LA-1.zip"), 6);
+    age_days(&env.error().join("A-2-E1-RCO-LA-1.zip.log"), 6);
+    // Once an hour: make the last application old.
+    age_days(&env.work().join(".msp-retention"), 1);
+    assert_eq!(env.run(&[]).code, 0);
+    assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
+    assert!(env.last_log().contains("retention (error): removed"));
+}
+
+/// Every file and folder under `dir` with its permission bits.
+fn modes(dir: &Path) -> Vec<(String, u32, bool)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            out.push((
+                e.path().display().to_string(),
+                m.permissions().mode() & 0o7777,
+                m.is_dir(),
+            ));
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn nothing_msp_creates_is_readable_by_others() {
+    let env = Env::new();
+    Archive::rco("A-2-M1", 1).write_to(&env.input()).unwrap();
+    std::fs::write(env.input().join("A-2-M2-RCO-LA-1.zip"), b"garbage").unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    let all = modes(&env.root());
+    assert!(all.len() > 10, "{all:?}");
+    for (path, mode, is_dir) in &all {
+        if path.ends_with("entree") {
+            continue; // made by this test, to drop archives in
+        }
+        assert_eq!(mode & 0o007, 0, "{path} is {mode:o}");
+        if *is_dir && !path.ends_with("entree") {
+            assert_eq!(*mode, 0o700, "{path}");
+        }
+        if !is_dir
+            && (path.contains("/logs/") || path.ends_with("msp.db") || path.contains("/sortie/"))
+        {
+            assert_eq!(*mode, 0o600, "{path}");
+        }
+    }
+}
+
+#[test]
+fn with_a_group_folders_are_2750_and_files_0640() {
+    use std::os::unix::fs::MetadataExt;
+    let my_gid = {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::metadata(dir.path()).unwrap().gid()
+    };
+    let env = Env::with_config(&format!(
+        "root = \"msp-data\"\ngroup = \"{my_gid}\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n"
+    ));
+    Archive::rco("A-2-G1", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    for (path, mode, is_dir) in modes(&env.root()) {
+        if path.ends_with("entree") {
+            continue; // made by this test, to drop archives in
+        }
+        assert_eq!(mode & 0o007, 0, "{path} is {mode:o}");
+        if is_dir && path.ends_with("termine") {
+            assert_eq!(mode, 0o2750, "{path}");
+        }
+        if !is_dir && (path.contains("/logs/") || path.ends_with("msp.db")) {
+            assert_eq!(mode, 0o640, "{path}");
+        }
+    }
+    let r = env.msp(&["status"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // An unknown group is a configuration error naming it.
+    env.write_config(
+        "root = \"msp-data\"\ngroup = \"no-such-group-msp\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no-such-group-msp"), "{}", r.stderr);
+}
