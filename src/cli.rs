@@ -391,7 +391,9 @@ fn sync(
     let connector = db_backends::AutoInit::new(registry);
     let bar = crate::operate::Bar::default();
     let once = || {
-        let sync = Synchronizer::new(config, &selected, &connector).only_clients(clients.to_vec());
+        let sync = Synchronizer::new(config, &selected, &connector)
+            .only_clients(clients.to_vec())
+            .with_remotes(&msp_sftp::SftpConnector);
         if output.quiet {
             sync.run_once()
         } else {
@@ -580,6 +582,25 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
             Err(e) => {
                 failed = true;
                 println!("FAIL client {}: {e}", client.name);
+            }
+        }
+        if let Some(sftp) = &client.sftp {
+            let problems = msp_core::transport::check(&msp_sftp::SftpConnector, sftp);
+            if problems.is_empty() {
+                println!(
+                    "ok   client {}: {} authenticated, push_dir {}{}",
+                    client.name,
+                    sftp.label(),
+                    sftp.push_dir,
+                    sftp.pull_dir
+                        .as_ref()
+                        .map(|d| format!(", pull_dir {d}"))
+                        .unwrap_or_default()
+                );
+            }
+            for p in problems {
+                failed = true;
+                println!("FAIL client {}: {p}", client.name);
             }
         }
     }

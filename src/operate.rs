@@ -179,6 +179,7 @@ pub fn purge(
     }
     let purged = ops::purge(
         &config.folders,
+        &config.sent,
         &config.retention,
         &backends,
         &registry.codes(),

@@ -61,6 +61,112 @@ pub struct ClientConfig {
     /// Flows this client handles (default: every registered flow).
     #[serde(default)]
     pub flows: Option<Vec<String>>,
+    /// The portal's SFTP server (`[client.sftp]`), if msp transports the
+    /// archives itself.
+    #[serde(default)]
+    pub sftp: Option<SftpConfig>,
+}
+
+/// What to do with a return archive once uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AfterPush {
+    /// Moved from output into the sent folder (`envoye`).
+    #[default]
+    Move,
+    /// Removed from output.
+    Remove,
+}
+
+/// A client's SFTP server (`[client.sftp]`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SftpConfig {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    #[serde(default = "default_sftp_port")]
+    pub port: u16,
+    /// User name.
+    pub user: String,
+    /// Private key file (OpenSSH format).
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Environment variable holding the password (or the key's passphrase
+    /// when `key_file` is set).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// File holding the password (or the key's passphrase), first line.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// The server's host key, in OpenSSH `known_hosts` format (required).
+    pub known_hosts: PathBuf,
+    /// Where return archives are uploaded.
+    pub push_dir: String,
+    /// Where inbound archives are fetched from (optional).
+    #[serde(default)]
+    pub pull_dir: Option<String>,
+    /// What becomes of an uploaded return archive in output.
+    #[serde(default)]
+    pub after_push: AfterPush,
+    /// Seconds to wait for the connection and for each operation.
+    #[serde(default = "default_sftp_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_sftp_port() -> u16 {
+    22
+}
+
+fn default_sftp_timeout() -> u64 {
+    30
+}
+
+impl fmt::Debug for SftpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SftpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("key_file", &self.key_file)
+            .field("password_env", &self.password_env)
+            .field("password_file", &self.password_file)
+            .field("known_hosts", &self.known_hosts)
+            .field("push_dir", &self.push_dir)
+            .field("pull_dir", &self.pull_dir)
+            .finish()
+    }
+}
+
+impl SftpConfig {
+    /// `user@host:port`, for messages.
+    pub fn label(&self) -> String {
+        format!("sftp://{}@{}:{}", self.user, self.host, self.port)
+    }
+
+    /// The password (or key passphrase) from `password_env` or
+    /// `password_file`, if configured. Never print it.
+    pub fn secret(&self) -> Result<Option<String>> {
+        if let Some(var) = &self.password_env {
+            return std::env::var(var).map(Some).map_err(|_| {
+                Error::config(format!(
+                    "{}: environment variable {var} (password_env) is not set",
+                    self.label()
+                ))
+            });
+        }
+        if let Some(file) = &self.password_file {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::config(format!(
+                    "{}: cannot read password_file {}: {e}",
+                    self.label(),
+                    file.display()
+                ))
+            })?;
+            return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
+        }
+        Ok(None)
+    }
 }
 
 impl ClientConfig {
@@ -211,6 +317,7 @@ impl fmt::Debug for ClientConfig {
             .field("password_file", &self.password_file)
             .field("dialect", &self.dialect)
             .field("flows", &self.flows)
+            .field("sftp", &self.sftp)
             .finish()
     }
 }
@@ -233,6 +340,8 @@ pub struct DirectoriesConfig {
     pub logs: Option<PathBuf>,
     /// Attachments (`pieces`).
     pub attachments: Option<PathBuf>,
+    /// Return archives uploaded by SFTP (`envoye`).
+    pub sent: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -281,6 +390,8 @@ pub struct Config {
     /// A group that may read what msp writes (folders 2750, files 0640);
     /// without it, folders are 0700 and files 0600.
     pub group: Option<String>,
+    /// Return archives uploaded by SFTP (`envoye`), created when needed.
+    pub sent: PathBuf,
 }
 
 impl Config {
@@ -326,17 +437,27 @@ impl Config {
             logs: pick(&d.logs, "logs"),
             attachments: pick(&d.attachments, "pieces"),
         };
+        let sent = pick(&d.sent, "envoye");
+        let mut clients = raw.client;
+        for c in &mut clients {
+            if let Some(s) = &mut c.sftp {
+                s.known_hosts = base.join(&s.known_hosts);
+                s.key_file = s.key_file.as_ref().map(|k| base.join(k));
+                s.password_file = s.password_file.as_ref().map(|k| base.join(k));
+            }
+        }
         let config = Config {
             root,
             folders,
             limits: raw.limits,
-            clients: raw.client,
+            clients,
             settle_seconds: raw.settle_seconds,
             plugins: raw.plugins.iter().map(|p| base.join(p)).collect(),
             source,
             retention: raw.retention,
             status: raw.status,
             group: raw.group,
+            sent,
         };
         config.check()?;
         Ok(config)
@@ -354,6 +475,23 @@ impl Config {
             }
             if c.insee.is_empty() {
                 return bad(format!("client {} has no insee code", c.name));
+            }
+            if let Some(sftp) = &c.sftp {
+                if sftp.key_file.is_none()
+                    && sftp.password_env.is_none()
+                    && sftp.password_file.is_none()
+                {
+                    return bad(format!(
+                        "client {}: [client.sftp] needs key_file, password_env or password_file",
+                        c.name
+                    ));
+                }
+                if sftp.push_dir.trim().is_empty() {
+                    return bad(format!(
+                        "client {}: [client.sftp] push_dir is empty",
+                        c.name
+                    ));
+                }
             }
             if !c.database.contains(':') {
                 return bad(format!(

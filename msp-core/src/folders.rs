@@ -98,7 +98,7 @@ fn extraction_dir(archive_in_work: &Path) -> PathBuf {
 /// Renames `src` to `dst` atomically, failing with `AlreadyExists` when
 /// `dst` exists (never overwrites). Linux: one `renameat2(RENAME_NOREPLACE)`;
 /// elsewhere, or on file systems without it: link, then unlink.
-fn rename_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
+pub fn rename_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{renameat_with, RenameFlags, CWD};
@@ -146,6 +146,17 @@ pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
         name: name.to_string(),
         lock,
     }))
+}
+
+/// Makes a folder's entries durable (its renames and creations); best
+/// effort, where the platform can.
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Takes away the permissions of "others" from a claimed archive (citizens'

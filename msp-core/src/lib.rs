@@ -28,7 +28,25 @@ pub mod returns;
 pub mod status;
 pub mod sync;
 pub mod synclog;
+pub mod transport;
 
 pub use config::Config;
 pub use error::{Error, ErrorKind, Reason, Result};
 pub use sync::{FlowCounts, RunReport, Synchronizer, Trouble};
+
+/// Test hook (`MSP_FAULT`, read by the crash tests only): `MSP_FAULT=NAME`
+/// ends the process at the point NAME (abort, as kill -9 would), and
+/// `MSP_FAULT=pause-NAME` waits 3 s there, so that a test can run another
+/// process in that window. Points: `after-commit`, `before-returns` (the
+/// import), `after-journal`, `after-rename` (an SFTP push).
+pub(crate) fn fault_point(point: &str) {
+    let Some(fault) = std::env::var_os("MSP_FAULT") else {
+        return;
+    };
+    if fault == point {
+        std::process::abort();
+    }
+    if fault.to_str().and_then(|f| f.strip_prefix("pause-")) == Some(point) {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    }
+}

@@ -29,12 +29,17 @@ pub struct Retention {
     pub error_days: Option<u32>,
     /// Synchronisation logs.
     pub logs_days: Option<u32>,
+    /// Return archives uploaded by SFTP, in the sent folder (`envoye`).
+    pub sent_days: Option<u32>,
 }
 
 impl Retention {
     /// Whether anything is to be purged at all.
     pub fn is_set(&self) -> bool {
-        self.done_days.is_some() || self.error_days.is_some() || self.logs_days.is_some()
+        self.done_days.is_some()
+            || self.error_days.is_some()
+            || self.logs_days.is_some()
+            || self.sent_days.is_some()
     }
 }
 
@@ -282,6 +287,7 @@ pub fn retention_due(folders: &Folders) -> bool {
 /// registered flow codes (to read the dossier number from a file name).
 pub fn purge(
     folders: &Folders,
+    sent: &Path,
     retention: &Retention,
     backends: &[Arc<dyn Backend>],
     flows: &[&str],
@@ -315,6 +321,11 @@ pub fn purge(
     if let Some(days) = retention.error_days {
         let p = purge_rejected(folders, days, dry_run)?;
         purged.removed.extend(p.removed);
+    }
+    if let Some(days) = retention.sent_days {
+        for (_, path) in older_than(sent, days, now) {
+            remove(&path, "sent", dry_run, &mut purged)?;
+        }
     }
     if let Some(days) = retention.logs_days {
         for (name, path) in older_than(&folders.logs, days, now) {

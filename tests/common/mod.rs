@@ -2,6 +2,8 @@
 //! binary run in it, and looks into its folders and database.
 #![allow(dead_code)]
 
+pub mod sshd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -88,6 +88,10 @@ pub struct RunReport {
     pub refused: Vec<String>,
     /// Return archives found collected by the portal.
     pub collected: u32,
+    /// Inbound archives fetched from SFTP servers.
+    pub fetched: u32,
+    /// Return archives uploaded to SFTP servers.
+    pub uploaded: u32,
     /// Temporary files of killed processes removed.
     pub leftovers_removed: Vec<String>,
     /// The synchronisation log file.
@@ -176,6 +180,8 @@ impl RunReport {
             "troubles": self.troubles.iter().map(|t| serde_json::json!({"cause": t.cause, "archives": t.archives.len(), "first_archives": t.archives.iter().take(5).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "recovered": self.recovered,
             "collected": self.collected,
+            "fetched": self.fetched,
+            "uploaded": self.uploaded,
             "purged": self.purged.len(),
             "log": self.log_path.display().to_string(),
         })
@@ -262,6 +268,8 @@ pub struct Synchronizer<'a> {
     unreachable: HashMap<String, Error>,
     /// Told how the run advances, if anyone listens.
     progress: Option<&'a dyn Progress>,
+    /// Opens the SFTP servers of the clients that have one.
+    remotes: Option<&'a dyn crate::transport::RemoteConnector>,
 }
 
 impl<'a> Synchronizer<'a> {
@@ -275,7 +283,15 @@ impl<'a> Synchronizer<'a> {
             backends: HashMap::new(),
             unreachable: HashMap::new(),
             progress: None,
+            remotes: None,
         }
+    }
+
+    /// Transports archives for the clients with `[client.sftp]` through
+    /// `connector`: pulls before the import, pushes after the return flows.
+    pub fn with_remotes(mut self, connector: &'a dyn crate::transport::RemoteConnector) -> Self {
+        self.remotes = Some(connector);
+        self
     }
 
     /// Reports the run's advance to `progress`.
@@ -360,12 +376,15 @@ impl<'a> Synchronizer<'a> {
                 "{name}: temporary return file of an interrupted run removed"
             ));
         }
+        let mut remotes = HashMap::new();
+        self.transport(&mut remotes, true, &mut report, &mut log);
         let candidates = scan::scan(self.config, self.registry)?;
         self.import_all(candidates, &mut report, &mut log);
         if let Some(p) = self.progress {
             p.finish();
         }
         returns_step::write_pending_returns(self, &mut report, &mut log);
+        self.transport(&mut remotes, false, &mut report, &mut log);
         let t = report.totals();
         log.line(&format!(
             "synchronisation finished: {} imported, {} complements, {} duplicates, {} rejected, {} returns written, {} left for retry",
@@ -389,6 +408,82 @@ impl<'a> Synchronizer<'a> {
         Ok(report)
     }
 
+    /// Pulls (`pull`) or pushes archives for every served client with an
+    /// SFTP server, connecting once per client per run. A failure is
+    /// trouble, once per cause; what was not moved is moved next run.
+    fn transport(
+        &mut self,
+        remotes: &mut HashMap<String, Box<dyn crate::transport::Remote>>,
+        pull: bool,
+        report: &mut RunReport,
+        log: &mut SyncLog,
+    ) {
+        let Some(connector) = self.remotes else {
+            return;
+        };
+        let clients: Vec<ClientConfig> = self
+            .config
+            .clients
+            .iter()
+            .filter(|c| c.sftp.is_some() && self.serves(c))
+            .filter(|c| !pull || c.sftp.as_ref().is_some_and(|s| s.pull_dir.is_some()))
+            .cloned()
+            .collect();
+        for client in &clients {
+            let Some(sftp) = &client.sftp else { continue };
+            let what = if pull {
+                "fetching from"
+            } else {
+                "uploading to"
+            };
+            if !remotes.contains_key(&client.name) {
+                match connector.connect(sftp) {
+                    Ok(r) => {
+                        remotes.insert(client.name.clone(), r);
+                    }
+                    Err(e) => {
+                        log.line(&format!("TROUBLE {what} {}: {e}", sftp.label()));
+                        report.trouble(e.message, None);
+                        continue;
+                    }
+                }
+            }
+            let Some(remote) = remotes.get_mut(&client.name) else {
+                continue;
+            };
+            let result = if pull {
+                crate::transport::pull(self.config, sftp, remote.as_mut())
+            } else {
+                match self.backend(client) {
+                    Ok(backend) => {
+                        crate::transport::push(self.config, client, sftp, &backend, remote.as_mut())
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            match result {
+                Ok(moved) => {
+                    for line in moved.lines {
+                        log.line(&line);
+                    }
+                    if pull {
+                        report.fetched += moved.count;
+                    } else {
+                        report.uploaded += moved.count;
+                    }
+                }
+                Err(e) => {
+                    log.line(&format!(
+                        "TROUBLE {what} {} (retried next run): {e}",
+                        sftp.label()
+                    ));
+                    report.trouble(e.message, None);
+                    remotes.remove(&client.name);
+                }
+            }
+        }
+    }
+
     /// `[retention]`, at the end of a synchronisation (once an hour): asks
     /// every database this run served whether a dossier is still open.
     fn apply_retention(&mut self, report: &mut RunReport, log: &mut SyncLog) {
@@ -398,7 +493,14 @@ impl<'a> Synchronizer<'a> {
         }
         let backends: Vec<Arc<dyn Backend>> = self.backends.values().cloned().collect();
         let flows = self.registry.codes();
-        match crate::ops::purge(&self.config.folders, &retention, &backends, &flows, false) {
+        match crate::ops::purge(
+            &self.config.folders,
+            &self.config.sent,
+            &retention,
+            &backends,
+            &flows,
+            false,
+        ) {
             Ok(p) => {
                 for (path, rule) in &p.removed {
                     log.line(&format!("retention ({rule}): removed {}", path.display()));

@@ -178,7 +178,7 @@ impl Writer {
             }
             return;
         }
-        fault_point("after-commit");
+        crate::fault_point("after-commit");
         self.send(Finish::Batch {
             backend,
             database,
@@ -215,7 +215,7 @@ pub(super) fn finish(config: &Config, f: Finish, report: &mut RunReport, log: &m
             // leaves the return flows recorded, written by the next run),
             // so the log tells each import before its return flow.
             let returns = move_to_done(config, items, stored, report, log);
-            fault_point("before-returns");
+            crate::fault_point("before-returns");
             if !returns.is_empty() {
                 write_initial_returns(config, &backend, &database, &returns, report, log);
             }
@@ -505,20 +505,4 @@ fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<Pat
     })()
     .map_err(|err| Error::io("cannot write", &log, err))?;
     Ok(dest)
-}
-
-/// Test hook (`MSP_FAULT`, read by the crash tests only): `after-commit`
-/// or `before-returns` ends the process there (abort, as kill -9 would);
-/// `pause-before-returns` waits 3 s there, so that a test can run another
-/// process in that window.
-fn fault_point(point: &str) {
-    let Some(fault) = std::env::var_os("MSP_FAULT") else {
-        return;
-    };
-    if fault == point {
-        std::process::abort();
-    }
-    if fault.to_str().and_then(|f| f.strip_prefix("pause-")) == Some(point) {
-        std::thread::sleep(std::time::Duration::from_secs(3));
-    }
 }

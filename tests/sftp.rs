@@ -1,0 +1,301 @@
+//! The SFTP transport against a real OpenSSH server (`tests/common/sshd.rs`):
+//! pull and push, host keys and user keys refused, the server stopped, and
+//! kill -9 at random moments of both directions.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::sshd::Sshd;
+use common::{files, query_strings, Env};
+use portal_sim::Archive;
+
+fn age(path: &Path) {
+    let ok = Command::new("touch")
+        .args(["-d", "1 minute ago"])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+/// Drops `n` archives in the server's pull folder, old enough to be taken.
+fn drop_remote(s: &Sshd, prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let a = Archive::aec(&format!("A-2-{prefix}{i:03}"), 1);
+            let p = a.write_to(&s.remote("demandes")).unwrap();
+            age(&p);
+            a.file_name()
+        })
+        .collect()
+}
+
+fn env_for(s: &Sshd, key: &str, known_hosts: &Path) -> Env {
+    Env::with_config(&format!(
+        "root = \"msp-data\"\n[[client]]\nname = \"mairie\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n{}",
+        s.client_block(key, known_hosts)
+    ))
+}
+
+fn collected(env: &Env) -> Vec<String> {
+    query_strings(
+        &env.db(),
+        "SELECT CAST(COUNT(*) AS TEXT) AS v FROM msp_retour WHERE collected_at IS NOT NULL",
+    )
+}
+
+#[test]
+fn pull_then_push_moves_every_archive_once() {
+    let Some(s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let r = env.msp(&["config", "check"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("authenticated"), "{}", r.stdout);
+    let names = drop_remote(&s, "PULL", 3);
+    // Not taken: a temporary name, and an archive still being written.
+    std::fs::write(s.remote("demandes").join("A-2-TMP-AEC-LA-1.zip.part"), b"x").unwrap();
+    Archive::aec("A-2-FRESH", 1)
+        .write_to(&s.remote("demandes"))
+        .unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        files(&s.remote("demandes")),
+        vec!["A-2-FRESH-AEC-LA-1.zip", "A-2-TMP-AEC-LA-1.zip.part"]
+    );
+    assert_eq!(files(&env.done()), names);
+    assert!(files(&env.input()).is_empty(), "{:?}", files(&env.input()));
+    // The status-14 return flows went up, and left output for envoye.
+    let up = files(&s.remote("retours"));
+    assert_eq!(up.len(), 3, "{up:?}");
+    assert!(up.iter().all(|f| f.ends_with("-AEC-LA-1.zip")), "{up:?}");
+    assert!(files(&env.output()).is_empty());
+    assert_eq!(files(&env.root().join("envoye")), up);
+    assert_eq!(collected(&env), vec!["3"]);
+    let log = env.last_log();
+    assert!(log.contains("fetched from sftp://"), "{log}");
+    assert!(log.contains("uploaded to sftp://"), "{log}");
+    // An agent's decision goes up at the next run.
+    let numero = names[0].trim_end_matches("-AEC-LA-1.zip");
+    assert_eq!(env.msp(&["dossier", "status", numero, "16"]).code, 0);
+    let r = env.run(&["--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["uploaded"], 1);
+    assert_eq!(files(&s.remote("retours")).len(), 4);
+    assert!(files(&s.remote("retours")).contains(&format!("{numero}-AEC-LA-2.zip")));
+}
+
+#[test]
+fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
+    let Some(s) = Sshd::start() else { return };
+    drop_remote(&s, "HK", 1);
+    // Changed: known_hosts names another key for this server.
+    let changed = s.dir.path().join("known_hosts_changed");
+    s.write_known_hosts(&changed, "other_key.pub");
+    let env = env_for(&s, "user_key", &changed);
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("CHANGED"), "{}", r.stdout);
+    assert!(r.stdout.contains("SHA256:"), "{}", r.stdout);
+    assert_eq!(files(&s.remote("demandes")).len(), 1, "nothing taken");
+    let r = env.msp(&["config", "check"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("FAIL client mairie") && r.stdout.contains("CHANGED"));
+    // Unknown: an empty known_hosts.
+    let empty = s.dir.path().join("known_hosts_empty");
+    std::fs::write(&empty, "").unwrap();
+    let env = env_for(&s, "user_key", &empty);
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("is not in"), "{}", r.stdout);
+    assert!(r.stdout.contains("SHA256:"), "{}", r.stdout);
+    // Trouble once per cause, not once per archive or per direction.
+    assert_eq!(r.stdout.matches("trouble:").count(), 1, "{}", r.stdout);
+}
+
+#[test]
+fn a_key_the_server_does_not_know_is_refused() {
+    let Some(s) = Sshd::start() else { return };
+    let env = env_for(&s, "other_key", &s.dir.path().join("known_hosts"));
+    Archive::rco("A-2-LOCAL", 1).write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("authentication refused"), "{}", r.stdout);
+    // The local import went on; the return waits in output, not collected.
+    assert_eq!(files(&env.done()).len(), 1);
+    assert_eq!(files(&env.output()).len(), 1);
+    assert_eq!(collected(&env), vec!["0"]);
+}
+
+#[test]
+fn a_stopped_server_leaves_everything_for_the_next_run() {
+    let Some(mut s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let names = drop_remote(&s, "DOWN", 2);
+    Archive::rco("A-2-LOCALDOWN", 1)
+        .write_to(&env.input())
+        .unwrap();
+    s.stop();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("cannot connect"), "{}", r.stdout);
+    assert_eq!(files(&env.output()).len(), 1, "the return waits in output");
+    assert_eq!(files(&s.remote("demandes")), names);
+    s.restart();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()).len(), 3);
+    assert_eq!(files(&s.remote("retours")).len(), 3);
+    assert!(files(&s.remote("demandes")).is_empty());
+    assert!(files(&env.output()).is_empty());
+}
+
+/// Archives the portal drops between two kills.
+const PER_ROUND: usize = 25;
+
+/// kill -9 at random moments of runs that pull and push, then a clean run:
+/// every archive imported once, every return on the server once, no
+/// temporary file left on either side. `MSP_SFTP_KILLS` sets the number of
+/// kills (default 12).
+#[test]
+fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
+    let Some(s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let kills: usize = std::env::var("MSP_SFTP_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    // A run of this size, untouched, gives the time over which to spread
+    // the kills.
+    let mut all = drop_remote(&s, "KFIRST", PER_ROUND);
+    let t = std::time::Instant::now();
+    assert_eq!(env.run(&[]).code, 0);
+    let span = t.elapsed().as_millis().max(50) as u64;
+    let mut seed = 0x9e37_79b9_u64;
+    let mut phases: std::collections::BTreeMap<&str, u32> = Default::default();
+    for round in 0..kills {
+        all.extend(drop_remote(&s, &format!("K{round:02}X"), PER_ROUND));
+        let child = Command::new(env!("CARGO_BIN_EXE_msp"))
+            .arg("run")
+            .current_dir(env.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % span));
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        let _ = child.wait_with_output();
+        // Where the kill landed, from what it left behind (this round's
+        // archives only).
+        let tag = format!("K{round:02}X");
+        let mine = |dir: &Path| files(dir).into_iter().filter(|f| f.contains(&tag)).count();
+        let phase = if files(&s.remote("retours"))
+            .iter()
+            .any(|f| f.ends_with(".msp-part") && f.contains(&tag))
+            || files(&env.work())
+                .iter()
+                .any(|f| f.starts_with(".msp-push-") && f.contains(&tag))
+        {
+            "during an upload"
+        } else if !env.work_files().is_empty() {
+            "during the import"
+        } else if files(&env.input())
+            .iter()
+            .any(|f| f.ends_with(&format!(".{pid}.msp-pull")))
+        {
+            "during a download"
+        } else if mine(&s.remote("demandes")) == PER_ROUND {
+            "before the pull (connecting)"
+        } else if mine(&s.remote("demandes")) > 0 {
+            "between downloads"
+        } else if mine(&env.done()) < PER_ROUND {
+            "after the pull, before the import ended"
+        } else if mine(&s.remote("retours")) == PER_ROUND {
+            "after the run"
+        } else {
+            "between uploads"
+        };
+        *phases.entry(phase).or_insert(0) += 1;
+    }
+    eprintln!("kills by phase (a run takes {span} ms): {phases:?}");
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    all.sort();
+    let done: Vec<String> = files(&env.done())
+        .into_iter()
+        .filter(|f| !f.contains('~'))
+        .collect();
+    assert_eq!(done, all, "every archive in done once");
+    assert_eq!(env.dossiers().len(), all.len(), "one dossier each");
+    assert!(files(&s.remote("demandes")).is_empty());
+    let up = files(&s.remote("retours"));
+    assert_eq!(up.len(), all.len(), "one status-14 return each: {up:?}");
+    assert!(up.iter().all(|f| f.ends_with("-AEC-LA-1.zip")), "{up:?}");
+    assert!(files(&env.input()).is_empty(), "{:?}", files(&env.input()));
+    assert!(
+        files(&env.output()).is_empty(),
+        "{:?}",
+        files(&env.output())
+    );
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+    assert_eq!(collected(&env), vec![all.len().to_string()]);
+    if let Some(keep) = std::env::var_os("MSP_SFTP_KEEP") {
+        let _ = Command::new("cp")
+            .arg("-r")
+            .arg(env.path())
+            .arg(&keep)
+            .status();
+    }
+}
+
+fn run_with_fault(env: &Env, fault: &str) -> i32 {
+    Command::new(env!("CARGO_BIN_EXE_msp"))
+        .arg("run")
+        .current_dir(env.path())
+        .env("MSP_FAULT", fault)
+        .output()
+        .unwrap()
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
+#[test]
+fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
+    let Some(s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    // Killed after the journal, before the rename: the upload sits under
+    // its temporary name; the next run renames it.
+    Archive::rco("A-2-JRN", 1).write_to(&env.input()).unwrap();
+    assert_ne!(run_with_fault(&env, "after-journal"), 0);
+    assert_eq!(
+        files(&s.remote("retours")),
+        vec![".A-2-JRN-RCO-LA-1.zip.msp-part"]
+    );
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(files(&s.remote("retours")), vec!["A-2-JRN-RCO-LA-1.zip"]);
+    assert!(env.last_log().contains("interrupted push completed"));
+    assert_eq!(collected(&env), vec!["1"]);
+    // Killed after the rename, and the portal collected the archive before
+    // the next run: the journal says delivered, nothing is uploaded again.
+    Archive::rco("A-2-TAKEN", 1).write_to(&env.input()).unwrap();
+    assert_ne!(run_with_fault(&env, "after-rename"), 0);
+    std::fs::remove_file(s.remote("retours").join("A-2-TAKEN-RCO-LA-1.zip")).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    assert_eq!(files(&s.remote("retours")), vec!["A-2-JRN-RCO-LA-1.zip"]);
+    assert_eq!(files(&env.root().join("envoye")).len(), 2);
+    assert!(files(&env.output()).is_empty());
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+    assert_eq!(collected(&env), vec!["2"]);
+}
