@@ -759,6 +759,12 @@ fn report_run(r: &msp_core::RunReport, output: Output) {
         for t in &r.troubles {
             eprintln!("trouble: {}", msp_core::sync::trouble_line(t));
         }
+        if let Some((oldest, hours)) = r.held_back_long.first() {
+            eprintln!(
+                "waiting for more than a day: {} archive(s), the oldest {oldest} for {hours} h",
+                r.held_back_long.len()
+            );
+        }
     }
 }
 
@@ -790,6 +796,12 @@ fn print_report(r: &msp_core::RunReport) {
     }
     for t in &r.troubles {
         println!("trouble: {}", msp_core::sync::trouble_line(t));
+    }
+    if let Some((oldest, hours)) = r.held_back_long.first() {
+        println!(
+            "waiting for more than a day: {} archive(s) held back by trouble, the oldest {oldest} for {hours} h",
+            r.held_back_long.len()
+        );
     }
     println!("log: {}", r.log_path.display());
 }

@@ -424,3 +424,39 @@ fn with_a_group_folders_are_2750_and_files_0640() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no-such-group-msp"), "{}", r.stderr);
 }
+
+#[test]
+fn an_archive_held_back_for_more_than_a_day_is_flagged() {
+    let env = Env::new();
+    Archive::rco("A-2-SEED", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let old = Archive::rco("A-2-STALE", 1).write_to(&env.input()).unwrap();
+    age_days(&old, 2);
+    Archive::rco("A-2-YOUNG", 1).write_to(&env.input()).unwrap();
+    env.write_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
+    );
+    let lock = DbLock::take(&env.db());
+    let r = env.msp(&["run", "--json"]);
+    drop(lock);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    let held = v["held_back_over_a_day"].as_array().unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["archive"], "A-2-STALE-RCO-LA-1.zip");
+    assert!(held[0]["hours"].as_u64().unwrap() >= 47);
+    let log = env.last_log();
+    assert!(
+        log.contains("WAITING FOR MORE THAN A DAY: A-2-STALE-RCO-LA-1.zip"),
+        "{log}"
+    );
+    let lock = DbLock::take(&env.db());
+    let r = env.run(&[]);
+    drop(lock);
+    assert!(
+        r.stdout
+            .contains("waiting for more than a day: 1 archive(s) held back by trouble, the oldest A-2-STALE-RCO-LA-1.zip"),
+        "{}",
+        r.stdout
+    );
+}

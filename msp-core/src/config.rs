@@ -114,6 +114,32 @@ pub struct SftpConfig {
     pub timeout_seconds: u64,
 }
 
+/// A password from an environment variable or the first line of a file;
+/// errors name `owner` and the variable or file, never the value.
+fn read_secret(
+    owner: &str,
+    env: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<Option<String>> {
+    if let Some(var) = env {
+        return std::env::var(var).map(Some).map_err(|_| {
+            Error::config(format!(
+                "{owner}: environment variable {var} (password_env) is not set"
+            ))
+        });
+    }
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Error::config(format!(
+                "{owner}: cannot read password_file {}: {e}",
+                file.display()
+            ))
+        })?;
+        return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
+    }
+    Ok(None)
+}
+
 fn default_sftp_port() -> u16 {
     22
 }
@@ -147,50 +173,18 @@ impl SftpConfig {
     /// The password (or key passphrase) from `password_env` or
     /// `password_file`, if configured. Never print it.
     pub fn secret(&self) -> Result<Option<String>> {
-        if let Some(var) = &self.password_env {
-            return std::env::var(var).map(Some).map_err(|_| {
-                Error::config(format!(
-                    "{}: environment variable {var} (password_env) is not set",
-                    self.label()
-                ))
-            });
-        }
-        if let Some(file) = &self.password_file {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                Error::config(format!(
-                    "{}: cannot read password_file {}: {e}",
-                    self.label(),
-                    file.display()
-                ))
-            })?;
-            return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
-        }
-        Ok(None)
+        read_secret(&self.label(), &self.password_env, &self.password_file)
     }
 }
 
 impl ClientConfig {
     /// The password from `password_env` or `password_file`, if configured.
     pub fn password(&self) -> Result<Option<String>> {
-        if let Some(var) = &self.password_env {
-            return std::env::var(var).map(Some).map_err(|_| {
-                Error::config(format!(
-                    "client {}: environment variable {var} (password_env) is not set",
-                    self.name
-                ))
-            });
-        }
-        if let Some(file) = &self.password_file {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                Error::config(format!(
-                    "client {}: cannot read password_file {}: {e}",
-                    self.name,
-                    file.display()
-                ))
-            })?;
-            return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
-        }
-        Ok(None)
+        read_secret(
+            &format!("client {}", self.name),
+            &self.password_env,
+            &self.password_file,
+        )
     }
 
     /// The database URL or connection string with the password filled in

@@ -140,11 +140,16 @@ impl Extracted {
 }
 
 /// The name two entries would share once extracted on any file system:
-/// separators collapsed, `.` dropped, trailing slash removed, lower case.
+/// separators collapsed, `.` dropped, trailing slash removed, Unicode
+/// normalized (NFC: macOS stores NFD, `é` and `e` + accent are one name
+/// there), lower case.
 fn collision_key(rel: &Path) -> String {
+    use unicode_normalization::UnicodeNormalization;
     rel.components()
         .filter_map(|c| match c {
-            Component::Normal(p) => Some(p.to_string_lossy().to_lowercase()),
+            Component::Normal(p) => {
+                Some(p.to_string_lossy().nfc().collect::<String>().to_lowercase())
+            }
             _ => None,
         })
         .collect::<Vec<_>>()
@@ -571,6 +576,10 @@ mod tests {
         assert_eq!(reason(&[("./m.xml", b"a"), ("m.xml", b"b")]), u);
         assert_eq!(reason(&[("M.xml", b"a"), ("m.xml", b"b")]), u);
         assert_eq!(reason(&[("a\\b", b"a")]), u);
+        // One name in NFC and in NFD (the same name twice cannot be
+        // written by the zip crate; its reader refuses it as not a ZIP).
+        assert_eq!(reason(&[("\u{e9}.pdf", b"a"), ("e\u{301}.pdf", b"b")]), u);
+        assert_eq!(reason(&[("D\u{c9}/x", b"a"), ("de\u{301}/y", b"b")]), None);
         assert_eq!(reason(&[("d/", b""), ("d/x", b"a"), ("e", b"b")]), None);
     }
 

@@ -543,34 +543,33 @@ pub fn health(folders: &Folders, t: &Thresholds, db: &DatabaseFigures) -> Health
         },
         text: format!("{errors} rejected archive(s) to handle (msp errors list)"),
     });
-    let late = |times: &[NaiveDateTime], hours: u64| {
-        times
+    let mut late = |key, times: &[NaiveDateTime], hours: u64, what: &str| {
+        let n = times
             .iter()
             .filter(|at| (local_now - **at).num_seconds() > (hours * 3600) as i64)
-            .count()
+            .count();
+        checks.push(Check {
+            key,
+            value: n as f64,
+            level: if n > 0 { Level::Warning } else { Level::Ok },
+            text: format!(
+                "{n} {what} for more than {hours} h ({} in all)",
+                times.len()
+            ),
+        });
     };
-    let n = late(&db.untransmitted, t.untransmitted_hours);
-    checks.push(Check {
-        key: "untransmitted_late",
-        value: n as f64,
-        level: if n > 0 { Level::Warning } else { Level::Ok },
-        text: format!(
-            "{n} status(es) not transmitted for more than {} h ({} not transmitted in all)",
-            t.untransmitted_hours,
-            db.untransmitted.len()
-        ),
-    });
-    let n = late(&db.uncollected, t.uncollected_hours);
-    checks.push(Check {
-        key: "uncollected_late",
-        value: n as f64,
-        level: if n > 0 { Level::Warning } else { Level::Ok },
-        text: format!(
-            "{n} return archive(s) not collected by the portal for more than {} h ({} not collected in all)",
-            t.uncollected_hours,
-            db.uncollected.len()
-        ),
-    });
+    late(
+        "untransmitted_late",
+        &db.untransmitted,
+        t.untransmitted_hours,
+        "status(es) not transmitted",
+    );
+    late(
+        "uncollected_late",
+        &db.uncollected,
+        t.uncollected_hours,
+        "return archive(s) not collected by the portal",
+    );
     checks.push(Check {
         key: "databases_unreachable",
         value: db.unreachable.len() as f64,

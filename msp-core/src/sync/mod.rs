@@ -98,6 +98,9 @@ pub struct RunReport {
     pub log_path: PathBuf,
     /// Files removed by `[retention]` at the end of the run.
     pub purged: Vec<PathBuf>,
+    /// Archives held back by trouble that arrived more than a day ago, with
+    /// their age in hours: nothing waits silently.
+    pub held_back_long: Vec<(String, u64)>,
     /// How long the run took.
     pub duration: Duration,
 }
@@ -183,6 +186,7 @@ impl RunReport {
             "fetched": self.fetched,
             "uploaded": self.uploaded,
             "purged": self.purged.len(),
+            "held_back_over_a_day": self.held_back_long.iter().map(|(a, h)| serde_json::json!({"archive": a, "hours": h})).collect::<Vec<_>>(),
             "log": self.log_path.display().to_string(),
         })
     }
@@ -392,6 +396,12 @@ impl<'a> Synchronizer<'a> {
         ));
         for trouble in &report.troubles {
             log.line(&format!("TROUBLE: {}", trouble_line(trouble)));
+        }
+        report.held_back_long = held_back_long(&folders.input, &report.troubles);
+        for (name, hours) in &report.held_back_long {
+            log.line(&format!(
+                "WAITING FOR MORE THAN A DAY: {name} arrived {hours} h ago and is still held back by trouble"
+            ));
         }
         self.apply_retention(&mut report, &mut log);
         log.finish()?;
@@ -700,6 +710,26 @@ pub fn trouble_line(t: &Trouble) -> String {
             t.archives.join(", ")
         ),
     }
+}
+
+/// The archives held back by trouble in this run that arrived (their
+/// time in input) more than a day ago.
+fn held_back_long(input: &std::path::Path, troubles: &[Trouble]) -> Vec<(String, u64)> {
+    let now = std::time::SystemTime::now();
+    let mut out: Vec<(String, u64)> = troubles
+        .iter()
+        .flat_map(|t| t.archives.iter())
+        .filter_map(|name| {
+            let t = std::fs::metadata(input.join(name))
+                .and_then(|m| m.modified())
+                .ok()?;
+            let hours = now.duration_since(t).ok()?.as_secs() / 3600;
+            (hours >= 24).then(|| (name.clone(), hours))
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out.dedup();
+    out
 }
 
 /// Whether an error is bad input (the archive goes to the error folder).
