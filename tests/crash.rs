@@ -228,7 +228,7 @@ fn crash_test(engine: &str, env: &Env) {
             "{engine}: {f} is not a whole ZIP"
         );
     }
-    for dir in [env.input(), env.output(), env.done()] {
+    for dir in [env.input(), env.output(), env.done(), env.error()] {
         let hidden: Vec<String> = files(&dir)
             .into_iter()
             .filter(|f| f.starts_with('.'))

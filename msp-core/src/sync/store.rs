@@ -481,28 +481,55 @@ pub(super) fn settle_failure(
 
 /// Moves a rejected archive to `error_dir` and writes its `.log` beside it.
 fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<PathBuf> {
-    let dest = folders::move_into(archive, error_dir, name)?;
-    let final_name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let reason = e.reason().unwrap_or(Reason::Envelope);
-    let text = format!(
-        "Archive : {final_name}\nDate : {}\nRésultat : REJETÉE — la demande n'a pas été intégrée.\nMotif : {}\nDétail : archive {name}: {}\nÀ faire : {}\nCode : {}\n",
-        now().format("%d/%m/%Y %H:%M:%S"),
-        reason.summary_fr(),
-        e.message,
-        reason.advice_fr(),
-        reason.tag(),
-    );
-    let log = error_dir.join(format!("{final_name}.log"));
-    let tmp = error_dir.join(format!(".{final_name}.log.tmp"));
-    (|| -> io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &log)
-    })()
-    .map_err(|err| Error::io("cannot write", &log, err))?;
-    Ok(dest)
+    // The log first, complete and durable, under the name the archive will
+    // take; then the archive, by a rename that never overwrites. Killed in
+    // between, the archive is still in work: the next run rejects it again
+    // under the same name and rewrites the log. So an archive in error
+    // always has its log.
+    for attempt in 1u32.. {
+        let final_name = match (attempt, name.strip_suffix(".zip")) {
+            (1, _) => name.to_string(),
+            (n, Some(stem)) => format!("{stem}~{n}.zip"),
+            (n, None) => format!("{name}~{n}"),
+        };
+        let dest = error_dir.join(&final_name);
+        if dest.exists() {
+            continue;
+        }
+        let text = format!(
+            "Archive : {final_name}\nDate : {}\nRésultat : REJETÉE — la demande n'a pas été intégrée.\nMotif : {}\nDétail : archive {name}: {}\nÀ faire : {}\nCode : {}\n",
+            now().format("%d/%m/%Y %H:%M:%S"),
+            reason.summary_fr(),
+            e.message,
+            reason.advice_fr(),
+            reason.tag(),
+        );
+        let log = error_dir.join(format!("{final_name}.log"));
+        (|| -> io::Result<()> {
+            let mut f = File::create(&log)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        })()
+        .map_err(|err| Error::io("cannot write", &log, err))?;
+        match folders::rename_noreplace(archive, &dest) {
+            Ok(()) => {
+                folders::sync_dir(error_dir);
+                return Ok(dest);
+            }
+            // Taken meanwhile by another process: the next name.
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            // Error folder on another file system: copied, synced, then
+            // the original removed.
+            Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+                return folders::move_into(archive, error_dir, &final_name);
+            }
+            Err(err) => {
+                let _ = fs::remove_file(&log);
+                return Err(Error::io("cannot move", archive, err)
+                    .context(format!("into {}", error_dir.display())));
+            }
+        }
+    }
+    unreachable!("u32 attempts exhausted")
 }
