@@ -7,6 +7,8 @@
 //!
 //! `MSP_BENCH_ARCHIVES` is a comma-separated list of sizes (default
 //! `2000`; the README's figures use `3000,15000,100000`).
+//! `MSP_BENCH_ATTACHMENT_MIB=24` instead imports one archive with an
+//! attachment of that size and prints the run's peak memory.
 //! `MSP_BENCH_DATABASE` runs against a server instead of the embedded
 //! SQLite: `postgres://user@host:5432` or `mysql://user@host:3306` (the
 //! bench drops and creates a database `msp_bench` there).
@@ -146,7 +148,58 @@ fn bench(n: usize) {
     );
 }
 
+/// One archive with an attachment of `mib` MiB that does not compress:
+/// the peak memory of its import (the attachment is streamed, never whole
+/// in memory).
+fn bench_attachment(mib: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = database_url();
+    std::fs::write(
+        dir.path().join("msp.toml"),
+        format!(
+            "root = \"msp-data\"\n[[client]]\nname = \"bench\"\ninsee = [\"*\"]\ndatabase = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    let input = dir.path().join("msp-data/entree");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let bytes: Vec<u8> = (0..mib << 20)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect();
+    let mut a = Archive::rco("A-2-LARGE", 1);
+    a.attachments.push(portal_sim::Attachment {
+        code: "JI".into(),
+        label: "Scan".into(),
+        file: "A-2-LARGE-RCO-LA-pj-scan-3-0.pdf".into(),
+        bytes,
+    });
+    a.write_to(&input).unwrap();
+    let (wall, peak, out) = run(dir.path());
+    assert!(out.contains("log:"), "{out}");
+    let imported = std::fs::read_dir(dir.path().join("msp-data/termine"))
+        .unwrap()
+        .count();
+    println!(
+        "{}: one archive with a {mib} MiB attachment: imported {imported} in {wall:.2?}, peak RSS {} MiB",
+        url.split("://").next().unwrap_or("?"),
+        peak / 1024
+    );
+}
+
 fn main() {
+    if let Some(mib) = std::env::var("MSP_BENCH_ATTACHMENT_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        bench_attachment(mib);
+        return;
+    }
     let sizes: Vec<usize> = std::env::var("MSP_BENCH_ARCHIVES")
         .unwrap_or_else(|_| "2000".into())
         .split(',')

@@ -817,3 +817,62 @@ fn continuous_mode_imports_what_arrives_until_stopped() {
     assert_eq!(files(&env.done()), ["A-2-LATER-RCO-LA-1.zip"]);
     assert_eq!(files(&env.output()), ["A-2-LATER-RCO-LA-1.zip"]);
 }
+
+#[test]
+fn a_large_attachment_is_stored_in_parts_that_reassemble_to_its_bytes() {
+    let env = Env::new();
+    // 3.5 MiB that do not compress.
+    let mut seed = 0x1234_5678_9abc_def1_u64;
+    let big: Vec<u8> = (0..3_670_016)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect();
+    let mut a = Archive::rco("A-2-BIG", 1);
+    a.attachments.push(Attachment {
+        code: "JI".into(),
+        label: "Scan".into(),
+        file: "A-2-BIG-RCO-LA-pj-scan-3-0.pdf".into(),
+        bytes: big.clone(),
+    });
+    a.write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let seq = common::query_strings(
+        &env.db(),
+        "SELECT CAST(seq AS TEXT) AS v FROM msp_piece_jointe WHERE numero = 'A-2-BIG' AND content IS NULL",
+    );
+    assert_eq!(seq.len(), 1, "the large one has no inline content");
+    let parts = common::query_strings(
+        &env.db(),
+        &format!(
+            "SELECT CAST(part AS TEXT) AS v FROM msp_piece_morceau WHERE numero = 'A-2-BIG' AND seq = {} ORDER BY part",
+            seq[0]
+        ),
+    );
+    assert_eq!(parts, vec!["1", "2", "3", "4"]);
+    let hex = common::query_strings(
+        &env.db(),
+        &format!(
+            "SELECT hex(content) AS v FROM msp_piece_morceau WHERE numero = 'A-2-BIG' AND seq = {} ORDER BY part",
+            seq[0]
+        ),
+    );
+    let bytes: Vec<u8> = hex
+        .concat()
+        .as_bytes()
+        .chunks(2)
+        .map(|h| u8::from_str_radix(std::str::from_utf8(h).unwrap(), 16).unwrap())
+        .collect();
+    assert_eq!(bytes.len(), big.len());
+    assert!(bytes == big, "the parts in order are the attachment");
+    // The small ones stay whole in content.
+    let small = common::query_strings(
+        &env.db(),
+        "SELECT CAST(COUNT(content) AS TEXT) AS v FROM msp_piece_jointe WHERE numero = 'A-2-BIG'",
+    );
+    assert_eq!(small, vec!["2"]);
+}

@@ -113,6 +113,46 @@ fn insert(
     Ok(())
 }
 
+/// Writes a large attachment in parts of [`schema::PART_BYTES`], read from
+/// its scratch file one part at a time (never whole in memory), each part
+/// its own statement (never grouped: a statement stays far below the
+/// engines' packet limits).
+fn write_parts(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    numero: &str,
+    seq: i64,
+    a: &msp_core::backend::NewAttachment,
+) -> Result<()> {
+    use std::io::Read;
+    // (A statement executed now first writes the rows held back: the
+    // dossier the parts reference is there.)
+    let unreadable = |e: std::io::Error| {
+        Error::trouble(format!("cannot read attachment {}: {e}", a.meta.file_name))
+    };
+    let mut reader = a.content.reader().map_err(unreadable)?;
+    let t = msp_table("msp_piece_morceau");
+    let sql = insert_sql(d, t.name, vec!["numero", "seq", "part", "content"]);
+    for part in 1i64.. {
+        let mut buf = Vec::with_capacity(schema::PART_BYTES);
+        (&mut reader)
+            .take(schema::PART_BYTES as u64)
+            .read_to_end(&mut buf)
+            .map_err(unreadable)?;
+        if buf.is_empty() {
+            break;
+        }
+        let params = [
+            Param::text(numero),
+            Param::int(seq),
+            Param::int(part),
+            Param::new(Value::Blob(buf), col_type(t, "content")),
+        ];
+        s.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
 /// Rows waiting to be inserted, grouped by table and columns; flushed with
 /// the dossiers' table first (the other tables' foreign keys), then in the
 /// order of each group's first row.
@@ -828,7 +868,10 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
             next_seq(s, d, "msp_piece_jointe", numero)?
         };
         for (seq, a) in (first..).zip(w.attachments) {
+            let in_parts =
+                a.mode == AttachmentMode::Database && a.meta.size > schema::PART_BYTES as u64;
             let content = match a.mode {
+                AttachmentMode::Database if in_parts => Value::Null,
                 AttachmentMode::Database => Value::Blob(
                     a.content
                         .bytes()
@@ -861,6 +904,9 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
                     ("created_at", w.received.received_at.into()),
                 ],
             )?;
+            if in_parts {
+                write_parts(s, d, numero, seq, a)?;
+            }
         }
     }
     let r = w.received;

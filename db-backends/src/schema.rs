@@ -5,7 +5,7 @@
 use msp_plugins::{Column, ColumnType, TableDef, DOSSIER_KEY};
 
 /// Version of the MSP tables this build creates.
-pub const MSP_VERSION: u32 = 2;
+pub const MSP_VERSION: u32 = 3;
 
 /// The component name of the MSP tables in `msp_schema_version`.
 pub const MSP_COMPONENT: &str = "msp";
@@ -221,7 +221,36 @@ pub fn msp_migrations() -> Vec<Migration> {
             add_columns: Vec::new(),
             indexes: indexes_v2(),
         },
+        Migration {
+            version: 3,
+            description: "attachments larger than 1 MiB stored in parts (msp_piece_morceau)",
+            create: vec![parts_table_v3()],
+            add_columns: Vec::new(),
+            indexes: Vec::new(),
+        },
     ]
+}
+
+/// Size of one part of an attachment stored in the database: far below
+/// the smallest packet limit of the engines' default settings (MariaDB's
+/// `max_allowed_packet`, 16 MiB), and what a reader holds at once.
+pub const PART_BYTES: usize = 1024 * 1024;
+
+/// The parts of the attachments larger than [`PART_BYTES`]: their
+/// `msp_piece_jointe.content` is NULL and their bytes are here, `part` 1,
+/// 2, ... in order (README, "For business applications").
+pub fn parts_table_v3() -> Table {
+    Table {
+        name: "msp_piece_morceau",
+        columns: vec![
+            req(DOSSIER_KEY, Text(64)),
+            req("seq", Integer),
+            req("part", Integer),
+            req("content", Blob),
+        ],
+        primary_key: vec![DOSSIER_KEY, "seq", "part"],
+        references_dossier: true,
+    }
 }
 
 /// The MSP tables (built once).
@@ -229,6 +258,7 @@ pub fn msp_tables() -> &'static [Table] {
     static TABLES: std::sync::OnceLock<Vec<Table>> = std::sync::OnceLock::new();
     TABLES.get_or_init(|| {
         let mut t = msp_tables_v1();
+        t.push(parts_table_v3());
         t.push(version_table());
         t
     })

@@ -258,13 +258,15 @@ pub fn clean_leftovers(work: &Path, output: &Path) -> Vec<String> {
     removed
 }
 
+/// Whether the process that named a temporary file after its pid may still
+/// be writing it (without /proc: whether the file is younger than an hour).
 #[cfg(target_os = "linux")]
-fn process_alive(pid: u32, _file: &Path) -> bool {
+pub(crate) fn process_alive(pid: u32, _file: &Path) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn process_alive(_pid: u32, file: &Path) -> bool {
+pub(crate) fn process_alive(_pid: u32, file: &Path) -> bool {
     // Without /proc: a temporary file older than an hour is abandoned.
     fs::metadata(file)
         .and_then(|m| m.modified())
