@@ -610,6 +610,29 @@ mod tests {
     }
 
     #[test]
+    fn refuses_devices_pipes_and_sockets() {
+        for kind in [0o020000u32, 0o060000, 0o010000, 0o140000] {
+            let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            w.start_file("dev", SimpleFileOptions::default().unix_permissions(0o644))
+                .unwrap();
+            w.write_all(b"x").unwrap();
+            let mut z = w.finish().unwrap().into_inner();
+            // The mode is in the high half of the central directory's
+            // external attributes (offset 38 of its file header).
+            let at = z
+                .windows(4)
+                .position(|b| b == b"PK\x01\x02")
+                .expect("central directory");
+            z[at + 5] = 3; // made by Unix
+            z[at + 38..at + 42].copy_from_slice(&((kind | 0o644) << 16).to_le_bytes());
+            let t = tempfile::tempdir().unwrap();
+            let e = extract(&z, &t.path().join("o"), &Limits::default()).unwrap_err();
+            assert_eq!(e.reason(), Some(Reason::UnsafeEntry), "{kind:o}");
+            assert!(e.message.contains("special file"), "{e}");
+        }
+    }
+
+    #[test]
     fn refuses_symlinks() {
         let t = tempfile::tempdir().unwrap();
         let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
