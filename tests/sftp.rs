@@ -133,6 +133,49 @@ fn a_key_the_server_does_not_know_is_refused() {
 }
 
 #[test]
+fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
+    let Some(mut s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let names = drop_remote(&s, "MID", 3);
+    // The run pulls and imports, then waits 3 s before pushing: the server
+    // goes down in that window, with the run's connection.
+    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
+        .arg("run")
+        .current_dir(env.path())
+        .env("MSP_FAULT", "pause-before-push")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while files(&env.output()).len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.stop();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert_eq!(stdout.matches("trouble:").count(), 1, "{stdout}");
+    assert_eq!(
+        files(&env.done()),
+        names,
+        "the pull and the import were made"
+    );
+    assert!(files(&s.remote("demandes")).is_empty());
+    assert_eq!(files(&env.output()).len(), 3, "the returns wait in output");
+    assert_eq!(collected(&env), vec!["0"]);
+    s.restart();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&s.remote("retours")).len(), 3);
+    assert!(files(&env.output()).is_empty());
+    assert_eq!(collected(&env), vec!["3"]);
+}
+
+#[test]
 fn a_stopped_server_leaves_everything_for_the_next_run() {
     let Some(mut s) = Sshd::start() else { return };
     let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));

@@ -38,7 +38,7 @@ pub use sync::{FlowCounts, RunReport, Synchronizer, Trouble};
 /// ends the process at the point NAME (abort, as kill -9 would), and
 /// `MSP_FAULT=pause-NAME` waits 3 s there, so that a test can run another
 /// process in that window. Points: `after-commit`, `before-returns` (the
-/// import), `after-journal`, `after-rename` (an SFTP push).
+/// import), `before-push`, `after-journal`, `after-rename` (SFTP).
 pub(crate) fn fault_point(point: &str) {
     let Some(fault) = std::env::var_os("MSP_FAULT") else {
         return;

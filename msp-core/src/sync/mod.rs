@@ -388,6 +388,7 @@ impl<'a> Synchronizer<'a> {
             p.finish();
         }
         returns_step::write_pending_returns(self, &mut report, &mut log);
+        crate::fault_point("before-push");
         self.transport(&mut remotes, false, &mut report, &mut log);
         let t = report.totals();
         log.line(&format!(
