@@ -113,6 +113,12 @@ fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
         files(&env.output()).is_empty(),
         "no return archive before the kill"
     );
+    // The killed run's log holds what it wrote before the scan.
+    let killed_log = env.last_log();
+    assert!(
+        killed_log.contains("synchronisation started"),
+        "{killed_log:?}"
+    );
     // The next run recovers the archives from work: each is a duplicate.
     let r = env.run(&[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

@@ -63,6 +63,12 @@ impl SyncLog {
         let _ = writeln!(self.out, "{} {text}", self.stamp.1);
     }
 
+    /// Hands the lines written so far to the kernel (no sync): a process
+    /// killed later leaves them in the file.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
     /// Flushes and syncs the file.
     pub fn finish(mut self) -> Result<()> {
         self.out

@@ -380,6 +380,7 @@ impl<'a> Synchronizer<'a> {
                 "{name}: temporary return file of an interrupted run removed"
             ));
         }
+        log.flush();
         let mut remotes = HashMap::new();
         self.transport(&mut remotes, true, &mut report, &mut log);
         let candidates = scan::scan(self.config, self.registry)?;

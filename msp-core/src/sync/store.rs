@@ -219,6 +219,8 @@ pub(super) fn finish(config: &Config, f: Finish, report: &mut RunReport, log: &m
             if !returns.is_empty() {
                 write_initial_returns(config, &backend, &database, &returns, report, log);
             }
+            // A batch's lines survive a kill of the process.
+            log.flush();
         }
     }
 }
