@@ -84,17 +84,7 @@ fn database_url() -> String {
 }
 
 fn bench(n: usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = database_url();
-    std::fs::write(
-        dir.path().join("msp.toml"),
-        format!(
-            "root = \"msp-data\"\n[[client]]\nname = \"bench\"\ninsee = [\"*\"]\ndatabase = \"{url}\"\n"
-        ),
-    )
-    .unwrap();
-    let input = dir.path().join("msp-data/entree");
-    std::fs::create_dir_all(&input).unwrap();
+    let (dir, url, input) = installation();
     let t = Instant::now();
     let mut bytes = 0u64;
     for i in 0..n {
@@ -148,10 +138,9 @@ fn bench(n: usize) {
     );
 }
 
-/// One archive with an attachment of `mib` MiB that does not compress:
-/// the peak memory of its import (the attachment is streamed, never whole
-/// in memory).
-fn bench_attachment(mib: usize) {
+/// A temporary installation on the bench database: its folder, the
+/// database URL and the input folder.
+fn installation() -> (tempfile::TempDir, String, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = database_url();
     std::fs::write(
@@ -163,15 +152,15 @@ fn bench_attachment(mib: usize) {
     .unwrap();
     let input = dir.path().join("msp-data/entree");
     std::fs::create_dir_all(&input).unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let bytes: Vec<u8> = (0..mib << 20)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect();
+    (dir, url, input)
+}
+
+/// One archive with an attachment of `mib` MiB that does not compress:
+/// the peak memory of its import (the attachment is streamed, never whole
+/// in memory).
+fn bench_attachment(mib: usize) {
+    let (dir, url, input) = installation();
+    let bytes = portal_sim::Seq::new(7).bytes(mib << 20);
     let mut a = Archive::rco("A-2-LARGE", 1);
     a.attachments.push(portal_sim::Attachment {
         code: "JI".into(),

@@ -14,27 +14,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{files, Env};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
-use portal_sim::Archive;
+use common::{files, Env, PgDatabase};
+use portal_sim::{Archive, Seq};
 
 fn kills() -> usize {
     std::env::var("MSP_CRASH_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30)
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 /// Whether a file is a whole ZIP archive with its message.
@@ -55,14 +42,14 @@ fn whole_zip(path: &Path) -> bool {
 }
 
 fn crash_test(engine: &str, env: &Env) {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Seq::new(0x2545_f491_4f6c_dd1d);
     let mut originals: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut numeros: Vec<String> = Vec::new();
-    let mut drop_archives = |round: usize, rng: &mut Rng, numeros: &mut Vec<String>| {
+    let mut drop_archives = |round: usize, rng: &mut Seq, numeros: &mut Vec<String>| {
         for i in 0..6 {
             // Mostly new dossiers; sometimes the next file of a dossier.
-            let a = if !numeros.is_empty() && rng.next().is_multiple_of(4) {
-                let n = &numeros[(rng.next() % numeros.len() as u64) as usize];
+            let a = if !numeros.is_empty() && rng.below(4) == 0 {
+                let n = &numeros[rng.below(numeros.len())];
                 let next = (2..)
                     .find(|k| !originals.contains_key(&format!("{n}-RCO-LA-{k}.zip")))
                     .unwrap();
@@ -103,8 +90,8 @@ fn crash_test(engine: &str, env: &Env) {
         drop_archives(round, &mut rng, &mut numeros);
         // An agent's decision on an imported dossier (refusals by the
         // rules are fine: the point is to interleave writes).
-        let n = numeros[(rng.next() % numeros.len() as u64) as usize].clone();
-        let code = [15u16, 16, 17, 19, 100][(rng.next() % 5) as usize];
+        let n = numeros[rng.below(numeros.len())].clone();
+        let code = [15u16, 16, 17, 19, 100][rng.below(5)];
         let _ = env.msp(&["dossier", "status", &n, &code.to_string()]);
         let child = Command::new(env!("CARGO_BIN_EXE_msp"))
             .arg("run")
@@ -113,7 +100,7 @@ fn crash_test(engine: &str, env: &Env) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let delay = rng.next() % span;
+        let delay = rng.range(0, span);
         std::thread::sleep(Duration::from_millis(delay));
         let _ = Command::new("kill")
             .args(["-9", &child.id().to_string()])
@@ -259,28 +246,12 @@ fn kill_9_at_random_moments_on_sqlite() {
 
 #[test]
 fn kill_9_at_random_moments_on_postgres() {
-    let admin = std::env::var("MSP_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut c = match PgConnection::establish(&admin) {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL must answer in CI: {e}"
-            );
-            eprintln!("SKIPPED crash test on PostgreSQL: {e}");
-            return;
-        }
+    let Some(db) = PgDatabase::create("msp_crash") else {
+        return;
     };
-    let name = format!("msp_crash_{}", std::process::id());
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     let env = Env::with_config(&format!(
-        "root = \"msp-data\"\n[[client]]\nname = \"pg\"\ninsee = [\"*\"]\ndatabase = \"{base}/{name}\"\n"
+        "root = \"msp-data\"\n[[client]]\nname = \"pg\"\ninsee = [\"*\"]\ndatabase = \"{}\"\n",
+        db.url
     ));
     crash_test("postgres", &env);
-    drop(env);
-    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }

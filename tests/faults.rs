@@ -10,40 +10,18 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{files, Env};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use common::{files, Env, PgDatabase};
 use portal_sim::Archive;
-
-fn pg_admin() -> String {
-    std::env::var("MSP_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
 
 #[test]
 fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() {
-    let mut admin = match PgConnection::establish(&pg_admin()) {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL must answer in CI: {e}"
-            );
-            eprintln!("SKIPPED PostgreSQL fault: {e}");
-            return;
-        }
+    let Some(mut db) = PgDatabase::create("msp_fault") else {
+        return;
     };
-    let name = format!("msp_fault_{}", std::process::id());
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let base = pg_admin();
-    let base = base.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+    let name = db.name().to_string();
     let env = Env::with_config(&format!(
-        "root = \"msp-data\"\n[[client]]\nname = \"pg\"\ninsee = [\"*\"]\ndatabase = \"{base}/{name}\"\n"
+        "root = \"msp-data\"\n[[client]]\nname = \"pg\"\ninsee = [\"*\"]\ndatabase = \"{}\"\n",
+        db.url
     ));
     Archive::rco("A-2-PGSEED", 1)
         .write_to(&env.input())
@@ -65,7 +43,7 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
     let mut terminated = 0;
     for _ in 0..40 {
         std::thread::sleep(Duration::from_millis(25));
-        let r = admin.batch_execute(&format!(
+        let r = db.admin(&format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
         ));
         if r.is_ok() {
@@ -107,8 +85,6 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
     );
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
     eprintln!("postgres fault: {terminated} terminations sent, first run exit {code:?}");
-    drop(env);
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }
 
 #[test]

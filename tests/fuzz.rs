@@ -15,21 +15,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use common::{files, Env};
-use portal_sim::Archive;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use portal_sim::{Archive, Seq};
 
 const GARBAGE: &[&str] = &[
     "<",
@@ -65,7 +51,7 @@ const NAME_VARIANTS: &[fn(&str) -> String] = &[
 ];
 
 /// A mutated archive's ZIP bytes.
-fn mutate(rng: &mut Rng, a: &Archive) -> Vec<u8> {
+fn mutate(rng: &mut Seq, a: &Archive) -> Vec<u8> {
     let mut entries: Vec<(String, Vec<u8>)> = a.entries();
     for _ in 0..1 + rng.below(3) {
         let i = rng.below(entries.len());
@@ -198,7 +184,7 @@ fn mutated_archives_end_in_done_or_in_error_and_nothing_else_happens() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed_cafe_f00d_0001);
-    let mut rng = Rng(seed);
+    let mut rng = Seq::new(seed);
     let env = Env::new();
     let per_run = 120;
     let (mut imported, mut rejected) = (0usize, 0usize);

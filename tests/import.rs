@@ -822,15 +822,7 @@ fn continuous_mode_imports_what_arrives_until_stopped() {
 fn a_large_attachment_is_stored_in_parts_that_reassemble_to_its_bytes() {
     let env = Env::new();
     // 3.5 MiB that do not compress.
-    let mut seed = 0x1234_5678_9abc_def1_u64;
-    let big: Vec<u8> = (0..3_670_016)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect();
+    let big = portal_sim::Seq::new(1).bytes(3_670_016);
     let mut a = Archive::rco("A-2-BIG", 1);
     a.attachments.push(Attachment {
         code: "JI".into(),

@@ -8,24 +8,12 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{files, DbLock, Env};
+use common::{backdate, files, DbLock, Env};
 use portal_sim::Archive;
 use serde_json::Value;
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// Sets a file's modification time `days` days back.
-fn age_days(path: &Path, days: u32) {
-    let ok = Command::new("touch")
-        .arg("-d")
-        .arg(format!("{days} days ago"))
-        .arg(path)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "touch {}", path.display());
 }
 
 #[test]
@@ -264,8 +252,8 @@ fn errors_purge_removes_only_what_is_older_than_asked() {
     std::fs::write(env.input().join("A-2-OLD-RCO-LA-1.zip"), b"garbage").unwrap();
     std::fs::write(env.input().join("A-2-NEW-RCO-LA-1.zip"), b"garbage").unwrap();
     assert_eq!(env.run(&[]).code, 1);
-    age_days(&env.error().join("A-2-OLD-RCO-LA-1.zip"), 10);
-    age_days(&env.error().join("A-2-OLD-RCO-LA-1.zip.log"), 10);
+    backdate(&env.error().join("A-2-OLD-RCO-LA-1.zip"), "10 days ago");
+    backdate(&env.error().join("A-2-OLD-RCO-LA-1.zip.log"), "10 days ago");
     let r = env.msp(&["errors", "purge", "--older-than", "7", "--dry-run"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("would remove"), "{}", r.stdout);
@@ -292,11 +280,11 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(env.run(&[]).code, 0);
     for f in files(&env.done()) {
-        age_days(&env.done().join(f), 40);
+        backdate(&env.done().join(f), "40 days ago");
     }
     let old_logs = files(&env.logs());
     for f in &old_logs {
-        age_days(&env.logs().join(f), 40);
+        backdate(&env.logs().join(f), "40 days ago");
     }
     let r = env.msp(&["purge", "--dry-run", "--json"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -336,10 +324,10 @@ fn retention_is_applied_at_the_end_of_a_synchronisation() {
     let env = Env::with_config(config);
     std::fs::write(env.input().join("A-2-E1-RCO-LA-1.zip"), b"garbage").unwrap();
     assert_eq!(env.run(&[]).code, 1);
-    age_days(&env.error().join("A-2-E1-RCO-LA-1.zip"), 6);
-    age_days(&env.error().join("A-2-E1-RCO-LA-1.zip.log"), 6);
+    backdate(&env.error().join("A-2-E1-RCO-LA-1.zip"), "6 days ago");
+    backdate(&env.error().join("A-2-E1-RCO-LA-1.zip.log"), "6 days ago");
     // Once an hour: make the last application old.
-    age_days(&env.work().join(".msp-retention"), 1);
+    backdate(&env.work().join(".msp-retention"), "1 days ago");
     assert_eq!(env.run(&[]).code, 0);
     assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
     assert!(env.last_log().contains("retention (error): removed"));
@@ -431,7 +419,7 @@ fn an_archive_held_back_for_more_than_a_day_is_flagged() {
     Archive::rco("A-2-SEED", 1).write_to(&env.input()).unwrap();
     assert_eq!(env.run(&[]).code, 0);
     let old = Archive::rco("A-2-STALE", 1).write_to(&env.input()).unwrap();
-    age_days(&old, 2);
+    backdate(&old, "2 days ago");
     Archive::rco("A-2-YOUNG", 1).write_to(&env.input()).unwrap();
     env.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",

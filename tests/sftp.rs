@@ -9,18 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::sshd::Sshd;
-use common::{files, query_strings, Env};
+use common::{backdate, files, query_strings, Env};
 use portal_sim::Archive;
-
-fn age(path: &Path) {
-    let ok = Command::new("touch")
-        .args(["-d", "1 minute ago"])
-        .arg(path)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-}
 
 /// Drops `n` archives in the server's pull folder, old enough to be taken.
 fn drop_remote(s: &Sshd, prefix: &str, n: usize) -> Vec<String> {
@@ -28,7 +18,7 @@ fn drop_remote(s: &Sshd, prefix: &str, n: usize) -> Vec<String> {
         .map(|i| {
             let a = Archive::aec(&format!("A-2-{prefix}{i:03}"), 1);
             let p = a.write_to(&s.remote("demandes")).unwrap();
-            age(&p);
+            backdate(&p, "1 minute ago");
             a.file_name()
         })
         .collect()
@@ -219,7 +209,7 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
     let t = std::time::Instant::now();
     assert_eq!(env.run(&[]).code, 0);
     let span = t.elapsed().as_millis().max(50) as u64;
-    let mut seed = 0x9e37_79b9_u64;
+    let mut rng = portal_sim::Seq::new(0x9e37_79b9);
     let mut phases: std::collections::BTreeMap<&str, u32> = Default::default();
     for round in 0..kills {
         // Every fourth round, a run to the end drains the backlog, so that
@@ -236,10 +226,7 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % span));
+        std::thread::sleep(Duration::from_millis(rng.range(0, span)));
         let pid = child.id().to_string();
         let _ = Command::new("kill").args(["-9", &pid]).status();
         let _ = child.wait_with_output();
@@ -308,18 +295,6 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
     }
 }
 
-fn run_with_fault(env: &Env, fault: &str) -> i32 {
-    Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .env("MSP_FAULT", fault)
-        .output()
-        .unwrap()
-        .status
-        .code()
-        .unwrap_or(-1)
-}
-
 #[test]
 fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     let Some(s) = Sshd::start() else { return };
@@ -327,7 +302,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     // Killed after the journal, before the rename: the upload sits under
     // its temporary name; the next run renames it.
     Archive::rco("A-2-JRN", 1).write_to(&env.input()).unwrap();
-    assert_ne!(run_with_fault(&env, "after-journal"), 0);
+    assert_ne!(env.run_with(&[("MSP_FAULT", "after-journal")]), 0);
     assert_eq!(
         files(&s.remote("retours")),
         vec![".A-2-JRN-RCO-LA-1.zip.msp-part"]
@@ -339,7 +314,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     // Killed after the rename, and the portal collected the archive before
     // the next run: the journal says delivered, nothing is uploaded again.
     Archive::rco("A-2-TAKEN", 1).write_to(&env.input()).unwrap();
-    assert_ne!(run_with_fault(&env, "after-rename"), 0);
+    assert_ne!(env.run_with(&[("MSP_FAULT", "after-rename")]), 0);
     std::fs::remove_file(s.remote("retours").join("A-2-TAKEN-RCO-LA-1.zip")).unwrap();
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(files(&s.remote("retours")), vec!["A-2-JRN-RCO-LA-1.zip"]);

@@ -369,20 +369,12 @@ fn last_run_path(folders: &Folders) -> PathBuf {
 /// Records a synchronisation's outcome (written aside, then renamed; the
 /// aside copies of killed processes are removed).
 pub fn record_last_run(folders: &Folders, last: &LastRun) -> Result<()> {
-    if let Ok(rd) = fs::read_dir(&folders.work) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name
-                .strip_prefix(".msp-last-run.")
-                .and_then(|r| r.strip_suffix(".tmp"))
-                .and_then(|p| p.parse::<u32>().ok());
-            if let Some(pid) = pid {
-                if pid != std::process::id() && !crate::returns::process_alive(pid, &e.path()) {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
-        }
-    }
+    crate::returns::remove_abandoned(&folders.work, |name| {
+        name.strip_prefix(".msp-last-run.")?
+            .strip_suffix(".tmp")?
+            .parse()
+            .ok()
+    });
     let path = last_run_path(folders);
     let tmp = folders
         .work

@@ -234,25 +234,36 @@ pub fn write_return(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result
 pub fn clean_leftovers(work: &Path, output: &Path) -> Vec<String> {
     let mut removed = Vec::new();
     for dir in [work, output] {
-        let Ok(entries) = fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(".tmp").filter(|_| name.starts_with('.')) else {
-                continue;
-            };
+        removed.extend(remove_abandoned(dir, |name| {
+            let stem = name
+                .strip_suffix(".tmp")
+                .filter(|_| name.starts_with('.'))?;
             if dir == work && !name.starts_with(TMP_PREFIX) {
-                continue;
+                return None;
             }
-            let pid = stem.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
-            let Some(pid) = pid else { continue };
-            if pid != self::pid()
-                && !process_alive(pid, &entry.path())
-                && fs::remove_file(entry.path()).is_ok()
-            {
-                removed.push(name);
-            }
+            stem.rsplit('.').next()?.parse().ok()
+        }));
+    }
+    removed
+}
+
+/// Removes the temporary files of `dir` whose name `pid_of` reads a pid
+/// from, when that process is gone (never this process's own). Returns the
+/// names removed. The one rule for every `NAME.<pid>.tmp`-like file msp
+/// writes aside (return archives, the last-run record, downloads).
+pub(crate) fn remove_abandoned(dir: &Path, pid_of: impl Fn(&str) -> Option<u32>) -> Vec<String> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = pid_of(&name) else { continue };
+        if pid != self::pid()
+            && !process_alive(pid, &entry.path())
+            && fs::remove_file(entry.path()).is_ok()
+        {
+            removed.push(name);
         }
     }
     removed

@@ -92,20 +92,13 @@ fn pull_temp(name: &str) -> String {
 
 /// Removes downloads left in input by killed processes (their pid is gone).
 fn clean_pull_leftovers(input: &Path) {
-    let Ok(rd) = fs::read_dir(input) else { return };
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = n.strip_suffix(".msp-pull") else {
-            continue;
-        };
-        let pid = rest
-            .rsplit_once('.')
-            .and_then(|(_, p)| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
-        if !alive || pid == Some(std::process::id()) {
-            let _ = fs::remove_file(e.path());
-        }
-    }
+    crate::returns::remove_abandoned(input, |name| {
+        name.strip_suffix(".msp-pull")?
+            .rsplit_once('.')?
+            .1
+            .parse()
+            .ok()
+    });
 }
 
 /// Pulls the client's inbound archives into input.

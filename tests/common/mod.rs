@@ -109,6 +109,17 @@ impl Env {
         self.msp(&args)
     }
 
+    /// `msp run` with extra environment variables (test hooks such as
+    /// `MSP_FAULT`); returns the exit code.
+    pub fn run_with(&self, vars: &[(&str, &str)]) -> i32 {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msp"));
+        cmd.arg("run").current_dir(self.path());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("msp runs").status.code().unwrap_or(-1)
+    }
+
     /// `msp dossier list --json`.
     pub fn dossiers(&self) -> Vec<Value> {
         let r = self.msp(&["dossier", "list", "--json"]);
@@ -200,6 +211,77 @@ pub fn query_strings(db: &Path, sql: &str) -> Vec<String> {
         .into_iter()
         .map(|r| r.v)
         .collect()
+}
+
+/// Sets a file's modification time back (`when`: `touch -d` words, e.g.
+/// "2 days ago").
+pub fn backdate(path: &Path, when: &str) {
+    let ok = Command::new("touch")
+        .args(["-d", when])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "touch -d {when} {}", path.display());
+}
+
+/// A new PostgreSQL database on the test server, dropped with this value.
+pub struct PgDatabase {
+    admin: diesel::PgConnection,
+    name: String,
+    /// Its URL, for a client's `database`.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates `<prefix>_<pid>`, or says SKIPPED (a failure in CI) when the
+    /// server (`MSP_TEST_POSTGRES`) does not answer.
+    pub fn create(prefix: &str) -> Option<PgDatabase> {
+        let admin_url = std::env::var("MSP_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut admin = match diesel::PgConnection::establish(&admin_url) {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "PostgreSQL must answer in CI: {e}"
+                );
+                eprintln!("SKIPPED PostgreSQL ({prefix}): {e}");
+                return None;
+            }
+        };
+        let name = format!("{prefix}_{}", std::process::id());
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(PgDatabase { admin, name, url })
+    }
+
+    /// Runs SQL as the administrator (on the server's default database).
+    pub fn admin(&mut self, sql: &str) -> diesel::QueryResult<()> {
+        self.admin.batch_execute(sql)
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = self.admin.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
 }
 
 /// Holds an exclusive lock on a SQLite database until dropped.
