@@ -448,3 +448,33 @@ fn an_archive_held_back_for_more_than_a_day_is_flagged() {
         r.stdout
     );
 }
+
+#[test]
+fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others() {
+    let two = "root = \"msp-data\"\n[retention]\ndone_days = 30\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n";
+    let env = Env::with_config(two);
+    Archive::rco("A-2-LYONOPEN", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    backdate(&env.done().join("A-2-LYONOPEN-RCO-LA-1.zip"), "40 days ago");
+    backdate(&env.work().join(".msp-retention"), "1 days ago");
+    // A run serving Paris only still asks Lyon's database: the dossier is
+    // open, its archive stays.
+    let r = env.run(&["--client", "Paris"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()), vec!["A-2-LYONOPEN-RCO-LA-1.zip"]);
+    // Lyon's database unreachable: no purge at all this time, said in the log.
+    backdate(&env.work().join(".msp-retention"), "1 days ago");
+    env.write_config(&two.replace("sqlite://lyon.db", "sqlite:///nonexistent-dir/lyon.db"));
+    let r = env.run(&["--client", "Paris"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()), vec!["A-2-LYONOPEN-RCO-LA-1.zip"]);
+    assert!(
+        env.last_log()
+            .contains("retention not applied this time: the database of client Lyon"),
+        "{}",
+        env.last_log()
+    );
+}

@@ -268,16 +268,17 @@ fn remove(path: &Path, rule: &'static str, dry_run: bool, purged: &mut Purged) -
 }
 
 /// Whether the retention is due at the end of this synchronisation: once
-/// an hour (the time of the last application is the stamp file's), so that
-/// a run every minute does not read the done folder every minute.
+/// an hour (the time of the last application is the stamp file's, see
+/// [`retention_applied`]), so that a run every minute does not read the
+/// done folder every minute.
 pub fn retention_due(folders: &Folders) -> bool {
     let stamp = folders.work.join(".msp-retention");
-    let due =
-        modified(&stamp).is_none_or(|t| age(t, SystemTime::now()) >= Duration::from_secs(3600));
-    if due {
-        let _ = fs::write(&stamp, b"");
-    }
-    due
+    modified(&stamp).is_none_or(|t| age(t, SystemTime::now()) >= Duration::from_secs(3600))
+}
+
+/// Records that the retention was applied now.
+pub fn retention_applied(folders: &Folders) {
+    let _ = fs::write(folders.work.join(".msp-retention"), b"");
 }
 
 /// Applies `[retention]`: imported archives of closed dossiers, rejected

@@ -503,7 +503,25 @@ impl<'a> Synchronizer<'a> {
         if !retention.is_set() || !crate::ops::retention_due(&self.config.folders) {
             return;
         }
-        let backends: Vec<Arc<dyn Backend>> = self.backends.values().cloned().collect();
+        // Whether a dossier is open is asked of every configured database,
+        // not only those this run served (`--client`, a database locked by
+        // another process's returns step): one that does not answer means
+        // no purge this time (an archive of a dossier it holds would look
+        // closed). The next run tries again.
+        let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
+        for client in self.config.clients.clone() {
+            match self.backend(&client) {
+                Ok(b) if !backends.iter().any(|o| Arc::ptr_eq(o, &b)) => backends.push(b),
+                Ok(_) => {}
+                Err(e) => {
+                    log.line(&format!(
+                        "retention not applied this time: the database of client {} did not answer ({e})",
+                        client.name
+                    ));
+                    return;
+                }
+            }
+        }
         let flows = self.registry.codes();
         match crate::ops::purge(
             &self.config.folders,
@@ -514,6 +532,7 @@ impl<'a> Synchronizer<'a> {
             false,
         ) {
             Ok(p) => {
+                crate::ops::retention_applied(&self.config.folders);
                 for (path, rule) in &p.removed {
                     log.line(&format!("retention ({rule}): removed {}", path.display()));
                 }
