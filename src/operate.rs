@@ -91,7 +91,8 @@ pub fn status(
             figures.unreachable.push(format!("{}: {e}", b.describe()));
         }
     }
-    let health = ops::health(&config.folders, &config.status, &figures);
+    let clients: Vec<String> = config.clients.iter().map(|c| c.name.clone()).collect();
+    let health = ops::health(&config.folders, &clients, &config.status, &figures);
     if let Some(path) = prometheus {
         // Written aside then renamed: the collector never reads half a file.
         let tmp = path.with_extension("prom.tmp");

@@ -478,3 +478,87 @@ fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others(
         env.last_log()
     );
 }
+
+#[test]
+fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
+    let two = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n";
+    let env = Env::with_config(two);
+    Archive::rco("A-2-PARIS1", 1)
+        .routed_to("75056")
+        .write_to(&env.input())
+        .unwrap();
+    // Lyon's process meets trouble (its database cannot be opened)...
+    env.write_config(&two.replace("sqlite://lyon.db", "sqlite:///nonexistent-dir/lyon.db"));
+    Archive::rco("A-2-LYON1", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let r = env.run(&["--client", "Lyon"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    // ... then Paris's process, afterwards, goes well: it must not hide
+    // Lyon's trouble.
+    let r = env.run(&["--client", "Paris"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.msp(&["status", "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = json(&r.stdout);
+    assert_eq!(v["last_run"]["exit_code"], 2);
+    assert_eq!(v["last_run"]["clients"][0], "Lyon");
+    let r = env.msp(&["status"]);
+    assert!(
+        r.stdout.contains("last synchronisation of client Lyon"),
+        "{}",
+        r.stdout
+    );
+    // A run serving every client supersedes both records.
+    env.write_config(two);
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.msp(&["status", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let records: Vec<String> = files(&env.work())
+        .into_iter()
+        .filter(|n| n.starts_with(".msp-last-run"))
+        .collect();
+    assert_eq!(records, vec![".msp-last-run.json"]);
+    // A client no run has served yet: a warning naming it.
+    let env = Env::with_config(two);
+    assert_eq!(env.run(&["--client", "Paris"]).code, 0);
+    let r = env.msp(&["status"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("no synchronisation of client Lyon recorded yet"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn folders_made_before_a_group_was_configured_are_given_to_it() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let env = Env::new();
+    Archive::rco("A-2-G0", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&env.done()), 0o700);
+    // The root was made by this test (to drop archives in), open to others.
+    assert_eq!(mode(&env.root()), 0o755);
+    let my_gid = std::fs::metadata(env.root()).unwrap().gid();
+    env.write_config(&format!(
+        "root = \"msp-data\"\ngroup = \"{my_gid}\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n"
+    ));
+    assert_eq!(env.run(&[]).code, 0);
+    for dir in [env.done(), env.work(), env.error()] {
+        assert_eq!(mode(&dir), 0o2750, "{}", dir.display());
+    }
+    // A root others may enter is not msp's: left as it was.
+    assert_eq!(mode(&env.root()), 0o755);
+    // The group can now read into them: a 0700 folder turned 02700 would
+    // not let it.
+    for (path, m, is_dir) in modes(&env.root()) {
+        if is_dir && !path.ends_with("entree") {
+            assert_eq!(m, 0o2750, "{path}");
+        }
+    }
+}

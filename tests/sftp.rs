@@ -323,3 +323,53 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
     assert_eq!(collected(&env), vec!["2"]);
 }
+
+#[test]
+fn two_runs_at_once_move_every_archive_exactly_once() {
+    let Some(s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let mut all = Vec::new();
+    for round in 0..3 {
+        all.extend(drop_remote(&s, &format!("TWO{round}X"), 15));
+        let spawn = || {
+            Command::new(env!("CARGO_BIN_EXE_msp"))
+                .arg("run")
+                .current_dir(env.path())
+                .output()
+                .unwrap()
+        };
+        let (a, b) = std::thread::scope(|sc| {
+            let a = sc.spawn(spawn);
+            let b = sc.spawn(spawn);
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        for o in [&a, &b] {
+            assert!(
+                o.status.code() == Some(0),
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    // What one of them left to the other is moved by the next run.
+    assert_eq!(env.run(&[]).code, 0);
+    all.sort();
+    assert_eq!(files(&env.done()), all, "every archive imported once");
+    let up = files(&s.remote("retours"));
+    assert_eq!(
+        up.len(),
+        all.len(),
+        "each return once, none partial: {up:?}"
+    );
+    assert!(up.iter().all(|f| f.ends_with("-AEC-LA-1.zip")), "{up:?}");
+    for f in &up {
+        let bytes = std::fs::read(s.remote("retours").join(f)).unwrap();
+        assert!(
+            zip::ZipArchive::new(std::io::Cursor::new(bytes)).is_ok(),
+            "{f} is a whole archive"
+        );
+    }
+    assert_eq!(collected(&env), vec![all.len().to_string()]);
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}

@@ -183,9 +183,13 @@ impl Deferring<'_> {
         groups.sort_by_key(|(table, _, _)| *table != "msp_dossier");
         for (table, cols, rows) in groups {
             let per = self.dialect.max_insert_rows(cols.len());
-            let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<Vec<Param>> = rows.by_ref().take(per).collect();
+            let sizes: Vec<usize> = rows.iter().map(|r| row_bytes(r)).collect();
+            let mut rows = rows.into_iter();
+            let mut at = 0;
+            while at < sizes.len() {
+                let n = chunk_rows(per, &sizes[at..]);
+                at += n;
+                let chunk: Vec<Vec<Param>> = rows.by_ref().take(n).collect();
                 let key = SqlKey {
                     dialect: self.dialect.name(),
                     kind: 3,
@@ -203,6 +207,44 @@ impl Deferring<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The bytes a statement may carry (MariaDB's default `max_allowed_packet`
+/// is 16 MiB; attachments up to 1 MiB are inline, so 256 of them in one
+/// statement would exceed it).
+const STATEMENT_BYTES: usize = 4 << 20;
+
+/// About how many bytes a row sends.
+fn row_bytes(row: &[Param]) -> usize {
+    row.iter()
+        .map(|p| match &p.value {
+            msp_plugins::Value::Text(s) => s.len() + 8,
+            msp_plugins::Value::Blob(b) => b.len() + 8,
+            _ => 16,
+        })
+        .sum()
+}
+
+/// How many of the rows waiting (their sizes) go into the next statement:
+/// at most `per` (the engine's parameter limit) and [`STATEMENT_BYTES`] (one
+/// row at least), and below `per` a power of two, so that a table's inserts
+/// use a handful of statement shapes the connection's statement cache keeps
+/// prepared, instead of one shape per row count.
+fn chunk_rows(per: usize, sizes: &[usize]) -> usize {
+    let mut n = 0;
+    let mut bytes = 0;
+    for &size in sizes.iter().take(per) {
+        if n > 0 && bytes + size > STATEMENT_BYTES {
+            break;
+        }
+        bytes += size;
+        n += 1;
+    }
+    match n {
+        0 => 1,
+        n if n == per => n,
+        n => 1 << n.ilog2(),
     }
 }
 
@@ -1527,6 +1569,24 @@ impl Backend for SqlBackend {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn inserts_are_cut_by_rows_by_bytes_and_in_few_shapes() {
+        use super::{chunk_rows, STATEMENT_BYTES};
+        let small = vec![100; 600];
+        assert_eq!(chunk_rows(256, &small), 256);
+        assert_eq!(chunk_rows(256, &small[..37]), 32);
+        assert_eq!(chunk_rows(256, &small[..5]), 4);
+        assert_eq!(chunk_rows(256, &small[..1]), 1);
+        assert_eq!(chunk_rows(100, &small), 100, "the engine's limit as is");
+        // 1 MiB attachments: a few per statement, never 16 MiB.
+        let big = vec![(1 << 20) + 8; 40];
+        assert_eq!(chunk_rows(256, &big), 2);
+        let n = chunk_rows(256, &big);
+        assert!(big[..n].iter().sum::<usize>() <= STATEMENT_BYTES);
+        // A row larger than the budget goes alone.
+        assert_eq!(chunk_rows(256, &[STATEMENT_BYTES * 2, 10]), 1);
+    }
+
     use super::*;
 
     #[test]

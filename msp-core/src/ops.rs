@@ -349,8 +349,10 @@ fn dossier_open(backends: &[Arc<dyn Backend>], numero: &str) -> Result<bool> {
     Ok(false)
 }
 
-/// The record of the last synchronisation, kept in work
-/// (`.msp-last-run.json`) for `msp status`.
+/// The record of a synchronisation, kept in work for `msp status`: one per
+/// set of clients a run served (`.msp-last-run.json` for a run serving all,
+/// `.msp-last-run-<key>.json` for `msp run --client A,B`), so processes
+/// serving different clients never overwrite each other's record.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LastRun {
     /// When it finished.
@@ -359,16 +361,39 @@ pub struct LastRun {
     pub exit_code: i32,
     /// How long it took, in milliseconds.
     pub duration_ms: u64,
+    /// The clients it served (`--client`); empty when it served all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
     /// Its summary (the `msp run --json` object).
     pub summary: serde_json::Value,
 }
 
-fn last_run_path(folders: &Folders) -> PathBuf {
-    folders.work.join(".msp-last-run.json")
+impl LastRun {
+    /// Whether this run served a client.
+    pub fn covers(&self, client: &str) -> bool {
+        self.clients.is_empty() || self.clients.iter().any(|c| c == client)
+    }
+}
+
+const LAST_RUN_PREFIX: &str = ".msp-last-run";
+
+fn last_run_path(folders: &Folders, clients: &[String]) -> PathBuf {
+    if clients.is_empty() {
+        return folders.work.join(format!("{LAST_RUN_PREFIX}.json"));
+    }
+    use sha2::{Digest, Sha256};
+    let mut sorted = clients.to_vec();
+    sorted.sort();
+    let key: String = Sha256::digest(sorted.join("\n").as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    folders.work.join(format!("{LAST_RUN_PREFIX}-{key}.json"))
 }
 
 /// Records a synchronisation's outcome (written aside, then renamed; the
-/// aside copies of killed processes are removed).
+/// aside copies of killed processes are removed). A run serving every
+/// client supersedes the records of runs that served some.
 pub fn record_last_run(folders: &Folders, last: &LastRun) -> Result<()> {
     crate::returns::remove_abandoned(&folders.work, |name| {
         name.strip_prefix(".msp-last-run.")?
@@ -376,20 +401,57 @@ pub fn record_last_run(folders: &Folders, last: &LastRun) -> Result<()> {
             .parse()
             .ok()
     });
-    let path = last_run_path(folders);
+    let path = last_run_path(folders, &last.clients);
     let tmp = folders
         .work
         .join(format!(".msp-last-run.{}.tmp", std::process::id()));
     let text = serde_json::to_vec_pretty(last).unwrap_or_default();
     fs::write(&tmp, text)
         .and_then(|_| fs::rename(&tmp, &path))
-        .map_err(|e| Error::io("cannot record the last synchronisation", &path, e))
+        .map_err(|e| Error::io("cannot record the last synchronisation", &path, e))?;
+    if last.clients.is_empty() {
+        for old in last_runs(folders) {
+            if !old.clients.is_empty() && old.finished_at <= last.finished_at {
+                let _ = fs::remove_file(last_run_path(folders, &old.clients));
+            }
+        }
+    }
+    Ok(())
 }
 
-/// The last synchronisation's record, if any.
+/// Every synchronisation record in work (one per set of clients served).
+pub fn last_runs(folders: &Folders) -> Vec<LastRun> {
+    let Ok(rd) = fs::read_dir(&folders.work) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<LastRun> = rd
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(LAST_RUN_PREFIX) && n.ends_with(".json")
+        })
+        .filter_map(|e| serde_json::from_slice(&fs::read(e.path()).ok()?).ok())
+        .collect();
+    runs.sort_by_key(|r| r.finished_at);
+    runs
+}
+
+/// The most recent synchronisation's record, if any.
 pub fn last_run(folders: &Folders) -> Option<LastRun> {
-    let text = fs::read(last_run_path(folders)).ok()?;
-    serde_json::from_slice(&text).ok()
+    last_runs(folders).pop()
+}
+
+/// The last synchronisation of each client: the most recent record that
+/// served it (`None` when none did).
+pub fn last_run_of_clients<'a>(
+    runs: &'a [LastRun],
+    clients: &'a [String],
+) -> Vec<(&'a str, Option<&'a LastRun>)> {
+    clients
+        .iter()
+        .map(|c| (c.as_str(), runs.iter().rev().find(|r| r.covers(c))))
+        .collect()
 }
 
 /// Health levels, as monitoring plugins count them.
@@ -465,41 +527,73 @@ impl DatabaseFigures {
 
 /// The health of an installation: the last synchronisation, the input
 /// folder, the error folder, and the databases' figures.
-pub fn health(folders: &Folders, t: &Thresholds, db: &DatabaseFigures) -> Health {
+pub fn health(
+    folders: &Folders,
+    clients: &[String],
+    t: &Thresholds,
+    db: &DatabaseFigures,
+) -> Health {
     let now = SystemTime::now();
     let local_now = Local::now().naive_local();
     let mut checks = Vec::new();
-    let last = last_run(folders);
-    let (value, level, text) = match &last {
-        None => (
+    let runs = last_runs(folders);
+    // Each client's last synchronisation; the check reports the worst (a
+    // process serving some clients that stopped running is noticed even
+    // while another serves the rest).
+    let judge = |l: &LastRun| {
+        let ago = (Local::now() - l.finished_at).num_seconds().max(0) as f64;
+        let level = if l.exit_code == 2 {
+            Level::Critical
+        } else if ago > (t.last_run_minutes * 60) as f64 {
+            Level::Warning
+        } else {
+            Level::Ok
+        };
+        (level, ago)
+    };
+    let mut worst: Option<(Level, f64, Option<&str>, Option<&LastRun>)> = None;
+    for (client, run) in last_run_of_clients(&runs, clients) {
+        let (level, ago) = match run {
+            None => (Level::Warning, -1.0),
+            Some(l) => judge(l),
+        };
+        let named = (clients.len() > 1).then_some(client);
+        let worse = match &worst {
+            None => true,
+            Some((wl, wago, _, _)) => {
+                level > *wl || (level == *wl && (ago < 0.0 || (*wago >= 0.0 && ago > *wago)))
+            }
+        };
+        if worse {
+            worst = Some((level, ago, named, run));
+        }
+    }
+    let last = worst.as_ref().and_then(|w| w.3).cloned();
+    let of = |c: Option<&str>| c.map(|c| format!(" of client {c}")).unwrap_or_default();
+    let (value, level, text) = match &worst {
+        None | Some((_, _, _, None)) => (
             -1.0,
             Level::Warning,
-            "no synchronisation recorded yet".to_string(),
+            format!(
+                "no synchronisation{} recorded yet",
+                of(worst.as_ref().and_then(|w| w.2))
+            ),
         ),
-        Some(l) => {
-            let ago = (Local::now() - l.finished_at).num_seconds().max(0) as f64;
-            let level = if l.exit_code == 2 {
-                Level::Critical
-            } else if ago > (t.last_run_minutes * 60) as f64 {
-                Level::Warning
-            } else {
-                Level::Ok
-            };
-            (
-                ago,
-                level,
-                format!(
-                    "last synchronisation {} ago, exit {} ({})",
-                    words(ago as u64),
-                    l.exit_code,
-                    match l.exit_code {
-                        0 => "all went well",
-                        1 => "archives rejected",
-                        _ => "trouble",
-                    }
-                ),
-            )
-        }
+        Some((level, ago, client, Some(l))) => (
+            *ago,
+            *level,
+            format!(
+                "last synchronisation{} {} ago, exit {} ({})",
+                of(*client),
+                words(*ago as u64),
+                l.exit_code,
+                match l.exit_code {
+                    0 => "all went well",
+                    1 => "archives rejected",
+                    _ => "trouble",
+                }
+            ),
+        ),
     };
     checks.push(Check {
         key: "last_run_age_seconds",
@@ -650,16 +744,30 @@ pub fn apply_permissions(config: &crate::Config) -> Result<()> {
     if let Some(group) = &config.group {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let gid = group_id(group)?;
-        for (role, dir) in config.folders.all() {
-            let meta = fs::metadata(dir).map_err(|e| Error::io("cannot read", dir, e))?;
-            if meta.gid() != gid || meta.mode() & 0o2000 == 0 {
+        let sent = [
+            ("root", config.root.as_path()),
+            ("sent", config.sent.as_path()),
+        ];
+        for (role, dir) in config.folders.all().into_iter().chain(sent) {
+            let meta = match fs::metadata(dir) {
+                Ok(m) => m,
+                // The sent folder is made when first needed (under the
+                // umask, inheriting the group from the root).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && role == "sent" => continue,
+                Err(e) => return Err(Error::io("cannot read", dir, e)),
+            };
+            // A root that others may enter was not made by msp (a home, a
+            // shared folder): its mode and group are the owner's business.
+            if role == "root" && meta.mode() & 0o005 != 0 {
+                continue;
+            }
+            // Folders made before the group was configured (0700) become
+            // readable by the group too: 2750 keeps the owner's bits, gives
+            // the group read and search, others nothing.
+            let mode = (meta.mode() & 0o700) | 0o2750;
+            if meta.gid() != gid || meta.mode() & 0o7777 != mode {
                 std::os::unix::fs::chown(dir, None, Some(gid))
-                    .and_then(|_| {
-                        fs::set_permissions(
-                            dir,
-                            fs::Permissions::from_mode(meta.mode() & 0o7777 | 0o2000),
-                        )
-                    })
+                    .and_then(|_| fs::set_permissions(dir, fs::Permissions::from_mode(mode)))
                     .map_err(|e| {
                         Error::config(format!(
                             "the {role} folder {} cannot be given to the group {group}: {e}",

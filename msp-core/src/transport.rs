@@ -83,6 +83,43 @@ pub struct Moved {
     pub lines: Vec<String>,
     /// Archives moved.
     pub count: u32,
+    /// Archives that could not be moved this time (each is retried next
+    /// run); the others were still tried.
+    pub failed: Vec<Error>,
+}
+
+impl Moved {
+    /// Records one archive's failure; `true` when the connection is gone
+    /// (a listing of `dir` fails too): the rest waits for the next run and
+    /// the cause is said once, not once per file.
+    fn fail(&mut self, e: Error, remote: &mut dyn Remote, dir: &str) -> bool {
+        self.failed.push(e);
+        remote.list(dir).is_err()
+    }
+}
+
+/// Takes the lock that lets one process at a time move a client's archives
+/// (`work/.msp-sftp-<client>.lock`, held until dropped): two runs never
+/// upload the same temporary name nor download the same archive at once.
+/// `None` when another process holds it (it moves them).
+pub fn lock_client(work: &Path, client: &str) -> Result<Option<File>> {
+    fs::create_dir_all(work).map_err(|e| Error::io("cannot create", work, e))?;
+    let path = work.join(format!(".msp-sftp-{}.lock", client_key(client)));
+    let lock = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("cannot lock", &path, e)),
+    }
+}
+
+/// A file-name-safe key for a client's name.
+fn client_key(client: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(client.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The temporary name of a download in input.
@@ -125,59 +162,79 @@ pub fn pull(config: &Config, sftp: &SftpConfig, remote: &mut dyn Remote) -> Resu
         if recent {
             continue;
         }
-        let remote_path = join(dir, &e.name);
-        let local = input.join(&e.name);
-        let tmp = input.join(pull_temp(&e.name));
-        let mut file = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
-        let got = remote.download(&remote_path, &mut file);
-        let synced = file.sync_all();
-        drop(file);
-        let size = match (got, synced) {
-            (Ok(n), Ok(())) => n,
-            (Err(err), _) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(err);
-            }
-            (_, Err(err)) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io("cannot write", &tmp, err));
-            }
-        };
-        // Changed while it was read: still growing, next run.
-        if remote.stat(&remote_path)? != Some(e.clone()) || size != e.size {
-            let _ = fs::remove_file(&tmp);
-            continue;
-        }
-        match folders::rename_noreplace(&tmp, &local) {
-            Ok(()) => {
-                folders::sync_dir(input);
-                moved.count += 1;
-                moved
-                    .lines
-                    .push(format!("{}: fetched from {}", e.name, sftp.label()));
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-                let same = fs::read(&local).ok() == fs::read(&tmp).ok();
-                let _ = fs::remove_file(&tmp);
-                if !same {
-                    // Another archive under that name waits in input: this
-                    // one is fetched once that one is imported.
-                    moved.lines.push(format!(
-                        "{}: left on {}: another archive of that name waits in input",
-                        e.name,
-                        sftp.label()
-                    ));
-                    continue;
-                }
-            }
-            Err(err) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io("cannot rename into input", &local, err));
+        // On failure the archive stays on the server, fetched next run;
+        // the others still are.
+        if let Err(err) = pull_one(config, sftp, remote, dir, &e, &mut moved) {
+            if moved.fail(err, remote, dir) {
+                break;
             }
         }
-        remote.remove(&remote_path)?;
     }
     Ok(moved)
+}
+
+/// Fetches one archive (see [`pull`]).
+fn pull_one(
+    config: &Config,
+    sftp: &SftpConfig,
+    remote: &mut dyn Remote,
+    dir: &str,
+    e: &RemoteEntry,
+    moved: &mut Moved,
+) -> Result<()> {
+    let input = &config.folders.input;
+    let remote_path = join(dir, &e.name);
+    let local = input.join(&e.name);
+    let tmp = input.join(pull_temp(&e.name));
+    let mut file = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+    let got = remote.download(&remote_path, &mut file);
+    let synced = file.sync_all();
+    drop(file);
+    let size = match (got, synced) {
+        (Ok(n), Ok(())) => n,
+        (Err(err), _) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(err);
+        }
+        (_, Err(err)) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("cannot write", &tmp, err));
+        }
+    };
+    // Changed while it was read: still growing, next run.
+    let now_there = remote.stat(&remote_path);
+    if !matches!(&now_there, Ok(Some(n)) if n == e) || size != e.size {
+        let _ = fs::remove_file(&tmp);
+        return now_there.map(|_| ());
+    }
+    match folders::rename_noreplace(&tmp, &local) {
+        Ok(()) => {
+            folders::sync_dir(input);
+            moved.count += 1;
+            moved
+                .lines
+                .push(format!("{}: fetched from {}", e.name, sftp.label()));
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            let same = fs::read(&local).ok() == fs::read(&tmp).ok();
+            let _ = fs::remove_file(&tmp);
+            if !same {
+                // Another archive under that name waits in input: this
+                // one is fetched once that one is imported.
+                moved.lines.push(format!(
+                    "{}: left on {}: another archive of that name waits in input",
+                    e.name,
+                    sftp.label()
+                ));
+                return Ok(());
+            }
+        }
+        Err(err) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("cannot rename into input", &local, err));
+        }
+    }
+    remote.remove(&remote_path)
 }
 
 /// The temporary name of an upload.
@@ -196,12 +253,7 @@ struct Journal {
 }
 
 fn journal_path(work: &Path, client: &str, file: &str) -> PathBuf {
-    use sha2::{Digest, Sha256};
-    let key: String = Sha256::digest(client.as_bytes())[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    work.join(format!(".msp-push-{key}-{file}.json"))
+    work.join(format!(".msp-push-{}-{file}.json", client_key(client)))
 }
 
 /// After a delivery: recorded collected, out of output, journal gone.
@@ -239,7 +291,6 @@ pub fn push(
     remote: &mut dyn Remote,
 ) -> Result<Moved> {
     let work = &config.folders.work;
-    let dir = sftp.push_dir.as_str();
     let mut moved = Moved::default();
     // Journals of an interrupted push first.
     let prefix = journal_path(work, &client.name, "")
@@ -307,59 +358,81 @@ pub fn push(
                 continue;
             }
         }
-        let local = config.folders.output.join(&r.file);
-        let final_path = join(dir, &r.file);
-        let tmp = join(dir, &push_temp(&r.file));
-        let journal = journal_path(work, &client.name, &r.file);
-        let j = Journal {
-            client: client.name.clone(),
-            numero: r.numero.clone(),
-            increment: r.increment,
-            file: r.file.clone(),
-            dir: dir.to_string(),
-        };
-        if remote.stat(&final_path)?.is_some() {
-            // Already there (uploaded by a run whose journal was lost):
-            // never a second time under the final name.
-            delivered(config, sftp, backend.as_ref(), &j, &journal)?;
-            moved.lines.push(format!(
-                "{}: return flow {} already on {}, recorded delivered",
-                r.numero,
-                r.increment,
-                sftp.label()
-            ));
-            continue;
-        }
-        remote.upload(&local, &tmp)?;
-        let size = fs::metadata(&local)
-            .map_err(|e| Error::io("cannot read", &local, e))?
-            .len();
-        match remote.stat(&tmp)? {
-            Some(e) if e.size == size => {}
-            other => {
-                return Err(Error::trouble(format!(
-                    "{}: upload of {} incomplete ({} of {size} bytes)",
-                    sftp.label(),
-                    r.file,
-                    other.map_or(0, |e| e.size)
-                )))
+        // On failure it is left untransmitted in output, pushed next run;
+        // the others still are.
+        if let Err(err) = push_one(config, client, sftp, backend, remote, &r, &mut moved) {
+            if moved.fail(err, remote, &sftp.push_dir) {
+                break;
             }
         }
-        write_journal(&journal, &j)?;
-        crate::fault_point("after-journal");
-        remote.rename(&tmp, &final_path)?;
-        crate::fault_point("after-rename");
-        delivered(config, sftp, backend.as_ref(), &j, &journal)?;
-        moved.count += 1;
-        moved.lines.push(format!(
-            "{}: return flow {} ({}) uploaded to {}",
-            r.numero,
-            r.increment,
-            r.file,
-            sftp.label()
-        ));
     }
     Ok(moved)
+}
+
+/// Uploads one return archive (see [`push`]).
+fn push_one(
+    config: &Config,
+    client: &ClientConfig,
+    sftp: &SftpConfig,
+    backend: &Arc<dyn Backend>,
+    remote: &mut dyn Remote,
+    r: &crate::backend::ReturnFlow,
+    moved: &mut Moved,
+) -> Result<()> {
+    let work = &config.folders.work;
+    let dir = sftp.push_dir.as_str();
+    let local = config.folders.output.join(&r.file);
+    let final_path = join(dir, &r.file);
+    let tmp = join(dir, &push_temp(&r.file));
+    let journal = journal_path(work, &client.name, &r.file);
+    let j = Journal {
+        client: client.name.clone(),
+        numero: r.numero.clone(),
+        increment: r.increment,
+        file: r.file.clone(),
+        dir: dir.to_string(),
+    };
+    if remote.stat(&final_path)?.is_some() {
+        // Already there (uploaded by a run whose journal was lost):
+        // never a second time under the final name.
+        delivered(config, sftp, backend.as_ref(), &j, &journal)?;
+        moved.lines.push(format!(
+            "{}: return flow {} already on {}, recorded delivered",
+            r.numero,
+            r.increment,
+            sftp.label()
+        ));
+        return Ok(());
+    }
+    remote.upload(&local, &tmp)?;
+    let size = fs::metadata(&local)
+        .map_err(|e| Error::io("cannot read", &local, e))?
+        .len();
+    match remote.stat(&tmp)? {
+        Some(e) if e.size == size => {}
+        other => {
+            return Err(Error::trouble(format!(
+                "{}: upload of {} incomplete ({} of {size} bytes)",
+                sftp.label(),
+                r.file,
+                other.map_or(0, |e| e.size)
+            )))
+        }
+    }
+    write_journal(&journal, &j)?;
+    crate::fault_point("after-journal");
+    remote.rename(&tmp, &final_path)?;
+    crate::fault_point("after-rename");
+    delivered(config, sftp, backend.as_ref(), &j, &journal)?;
+    moved.count += 1;
+    moved.lines.push(format!(
+        "{}: return flow {} ({}) uploaded to {}",
+        r.numero,
+        r.increment,
+        r.file,
+        sftp.label()
+    ));
+    Ok(())
 }
 
 fn write_journal(path: &Path, j: &Journal) -> Result<()> {
@@ -395,4 +468,121 @@ pub fn check(connector: &dyn RemoteConnector, sftp: &SftpConfig) -> Vec<String> 
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A server in memory whose downloads of some names fail.
+    #[derive(Default)]
+    struct Fake {
+        files: BTreeMap<String, Vec<u8>>,
+        failing: Vec<String>,
+        /// A failure closes the connection.
+        dies: bool,
+        dead: bool,
+    }
+
+    impl Remote for Fake {
+        fn list(&mut self, dir: &str) -> Result<Vec<RemoteEntry>> {
+            if self.dead {
+                return Err(Error::trouble("session closed"));
+            }
+            Ok(self
+                .files
+                .iter()
+                .filter_map(|(p, b)| {
+                    Some(RemoteEntry {
+                        name: p.strip_prefix(&format!("{dir}/"))?.to_string(),
+                        size: b.len() as u64,
+                        modified: Some(SystemTime::UNIX_EPOCH),
+                    })
+                })
+                .collect())
+        }
+        fn stat(&mut self, path: &str) -> Result<Option<RemoteEntry>> {
+            Ok(self.files.get(path).map(|b| RemoteEntry {
+                name: path.rsplit('/').next().unwrap_or(path).to_string(),
+                size: b.len() as u64,
+                modified: Some(SystemTime::UNIX_EPOCH),
+            }))
+        }
+        fn download(&mut self, path: &str, to: &mut dyn Write) -> Result<u64> {
+            if self.failing.iter().any(|f| path.ends_with(f.as_str())) {
+                self.dead = self.dies;
+                return Err(Error::trouble(format!("downloading {path}: Timeout")));
+            }
+            let b = &self.files[path];
+            to.write_all(b).map_err(|e| Error::trouble(e.to_string()))?;
+            Ok(b.len() as u64)
+        }
+        fn upload(&mut self, _: &Path, _: &str) -> Result<()> {
+            unreachable!()
+        }
+        fn rename(&mut self, _: &str, _: &str) -> Result<()> {
+            unreachable!()
+        }
+        fn remove(&mut self, path: &str) -> Result<()> {
+            self.files.remove(path);
+            Ok(())
+        }
+    }
+
+    fn setup(names: &[&str], failing: &[&str]) -> (tempfile::TempDir, Config, SftpConfig, Fake) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_toml(
+            "[[client]]\nname = \"m\"\ninsee = [\"*\"]\ndatabase = \"sqlite://m.db\"\n[client.sftp]\nhost = \"h\"\nuser = \"u\"\nknown_hosts = \"kh\"\npassword_env = \"X\"\npush_dir = \"out\"\npull_dir = \"in\"\n",
+            dir.path(),
+            "test".into(),
+        )
+        .unwrap();
+        let sftp = config.clients[0].sftp.clone().unwrap();
+        let mut fake = Fake::default();
+        for n in names {
+            fake.files.insert(format!("in/{n}"), n.as_bytes().to_vec());
+        }
+        fake.failing = failing.iter().map(|s| s.to_string()).collect();
+        (dir, config, sftp, fake)
+    }
+
+    #[test]
+    fn a_failed_download_leaves_that_archive_and_the_others_are_fetched() {
+        let (_dir, config, sftp, mut fake) = setup(&["a.zip", "b.zip", "c.zip"], &["b.zip"]);
+        let moved = pull(&config, &sftp, &mut fake).unwrap();
+        assert_eq!(moved.count, 2);
+        assert_eq!(moved.failed.len(), 1);
+        assert!(moved.failed[0].message.contains("in/b.zip"));
+        assert_eq!(fake.files.keys().collect::<Vec<_>>(), vec!["in/b.zip"]);
+        let mut input: Vec<String> = fs::read_dir(&config.folders.input)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        input.sort();
+        assert_eq!(input, vec!["a.zip", "c.zip"], "no temporary file left");
+    }
+
+    #[test]
+    fn a_lost_connection_stops_the_pull_as_one_cause() {
+        let names = ["a.zip", "b.zip", "c.zip", "d.zip"];
+        let (_dir, config, sftp, mut fake) = setup(&names, &["b.zip"]);
+        fake.dies = true;
+        let moved = pull(&config, &sftp, &mut fake).unwrap();
+        assert_eq!(moved.failed.len(), 1, "one cause, not one per archive");
+        assert_eq!(moved.count, 1, "a.zip came before");
+        assert_eq!(fake.files.len(), 3, "the rest waits for the next run");
+    }
+
+    #[test]
+    fn one_process_at_a_time_moves_a_client_s_archives() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_client(dir.path(), "Paris").unwrap();
+        assert!(held.is_some());
+        assert!(lock_client(dir.path(), "Paris").unwrap().is_none());
+        assert!(lock_client(dir.path(), "Lyon").unwrap().is_some());
+        drop(held);
+        assert!(lock_client(dir.path(), "Paris").unwrap().is_some());
+    }
 }

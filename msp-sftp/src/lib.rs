@@ -9,7 +9,8 @@
 //! system's `sftp` would make the host-key and error handling depend on
 //! OpenSSH's text output). The library is asynchronous: each connection
 //! owns a single-threaded tokio runtime and every operation is run to
-//! completion on it, under the configured timeout.
+//! completion on it: each request waits at most the configured timeout (a
+//! transfer as a whole has no cap, a silent server is noticed within it).
 //!
 //! The server's host key is checked against the configured `known_hosts`
 //! file before anything is sent: an unknown or changed key is refused with
@@ -208,23 +209,46 @@ impl RemoteConnector for SftpConnector {
 }
 
 impl SftpRemote {
-    /// Runs one operation under the timeout; its errors are trouble.
+    /// Runs one operation (a listing, a stat, a rename...) under the
+    /// timeout; its errors are trouble.
     fn run<T>(
         &self,
         what: &str,
         f: impl std::future::Future<Output = std::result::Result<T, russh_sftp::client::error::Error>>,
     ) -> Result<T> {
-        match self
-            .runtime
-            .block_on(async { tokio::time::timeout(self.timeout, f).await })
-        {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(Error::trouble(format!("{}: {what}: {e}", self.label))),
-            Err(_) => Err(Error::trouble(format!(
+        self.finish(
+            what,
+            self.runtime
+                .block_on(async { tokio::time::timeout(self.timeout, f).await })
+                .unwrap_or(Err(russh_sftp::client::error::Error::Timeout)),
+        )
+    }
+
+    /// Runs a transfer: no cap on its whole length (a large archive on a
+    /// slow line takes what it takes), but each request of it waits at most
+    /// the timeout (the session's request timeout), so a server that stops
+    /// answering is noticed within it.
+    fn transfer<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = std::result::Result<T, russh_sftp::client::error::Error>>,
+    ) -> Result<T> {
+        self.finish(what, self.runtime.block_on(f))
+    }
+
+    fn finish<T>(
+        &self,
+        what: &str,
+        r: std::result::Result<T, russh_sftp::client::error::Error>,
+    ) -> Result<T> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(russh_sftp::client::error::Error::Timeout) => Err(Error::trouble(format!(
                 "{}: {what}: no answer within {} s",
                 self.label,
                 self.timeout.as_secs()
             ))),
+            Err(e) => Err(Error::trouble(format!("{}: {what}: {e}", self.label))),
         }
     }
 }
@@ -276,15 +300,18 @@ impl Remote for SftpRemote {
     fn download(&mut self, path: &str, to: &mut dyn Write) -> Result<u64> {
         let session = &self.session;
         let label = self.label.clone();
+        let timeout = self.timeout;
         let mut write_error = None;
-        let n = self.run(&format!("downloading {path}"), async {
-            let mut file = session.open(path).await?;
+        let n = self.transfer(&format!("downloading {path}"), async {
+            let mut file = tokio::time::timeout(timeout, session.open(path))
+                .await
+                .unwrap_or(Err(russh_sftp::client::error::Error::Timeout))?;
             let mut buf = vec![0u8; 64 * 1024];
             let mut total = 0u64;
             loop {
-                let n = file
-                    .read(&mut buf)
+                let n = tokio::time::timeout(timeout, file.read(&mut buf))
                     .await
+                    .map_err(|_| russh_sftp::client::error::Error::Timeout)?
                     .map_err(|e| russh_sftp::client::error::Error::IO(e.to_string()))?;
                 if n == 0 {
                     break;
@@ -308,17 +335,33 @@ impl Remote for SftpRemote {
     fn upload(&mut self, from: &Path, path: &str) -> Result<()> {
         let bytes = std::fs::read(from).map_err(|e| Error::io("cannot read", from, e))?;
         let session = &self.session;
-        self.run(&format!("uploading {path}"), async {
-            let mut file = session
-                .open_with_flags(
+        let timeout = self.timeout;
+        self.transfer(&format!("uploading {path}"), async {
+            use russh_sftp::client::error::Error as E;
+            let mut file = tokio::time::timeout(
+                timeout,
+                session.open_with_flags(
                     path,
                     OpenFlags::CREATE | OpenFlags::TRUNCATE | OpenFlags::WRITE,
-                )
-                .await?;
-            let io = |e: std::io::Error| russh_sftp::client::error::Error::IO(e.to_string());
-            file.write_all(&bytes).await.map_err(io)?;
-            file.flush().await.map_err(io)?;
-            file.shutdown().await.map_err(io)?;
+                ),
+            )
+            .await
+            .unwrap_or(Err(E::Timeout))?;
+            let io = |e: std::io::Error| E::IO(e.to_string());
+            // Each piece, not the whole file, waits at most the timeout.
+            for piece in bytes.chunks(256 * 1024) {
+                tokio::time::timeout(timeout, file.write_all(piece))
+                    .await
+                    .map_err(|_| E::Timeout)?
+                    .map_err(io)?;
+            }
+            tokio::time::timeout(timeout, async {
+                file.flush().await?;
+                file.shutdown().await
+            })
+            .await
+            .map_err(|_| E::Timeout)?
+            .map_err(io)?;
             Ok(())
         })
     }

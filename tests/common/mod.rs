@@ -66,13 +66,17 @@ impl Env {
     pub fn done(&self) -> PathBuf {
         self.root().join("termine")
     }
-    /// What work holds besides msp's own state: the returns locks, the
-    /// record of the last run, the retention's time stamp.
+    /// What work holds besides msp's own state: the returns and transfer
+    /// locks, the records of the last runs, the retention's time stamp.
     pub fn work_files(&self) -> Vec<String> {
         files(&self.work())
             .into_iter()
-            .filter(|f| !(f.starts_with(".msp-returns") && f.ends_with(".lock")))
-            .filter(|f| f != ".msp-last-run.json" && f != ".msp-retention")
+            .filter(|f| {
+                !((f.starts_with(".msp-returns") || f.starts_with(".msp-sftp-"))
+                    && f.ends_with(".lock"))
+            })
+            .filter(|f| !(f.starts_with(".msp-last-run") && f.ends_with(".json")))
+            .filter(|f| f != ".msp-retention")
             .collect()
     }
     pub fn logs(&self) -> PathBuf {

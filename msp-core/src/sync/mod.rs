@@ -412,6 +412,7 @@ impl<'a> Synchronizer<'a> {
             finished_at: chrono::Local::now(),
             exit_code: report.exit_code(),
             duration_ms: report.duration.as_millis() as u64,
+            clients: self.only_clients.clone(),
             summary: report.to_json(),
         };
         if let Err(e) = crate::ops::record_last_run(folders, &last) {
@@ -448,6 +449,22 @@ impl<'a> Synchronizer<'a> {
             } else {
                 "uploading to"
             };
+            let _lock = match crate::transport::lock_client(&self.config.folders.work, &client.name)
+            {
+                Ok(Some(lock)) => lock,
+                Ok(None) => {
+                    log.line(&format!(
+                        "{what} {}: another msp process is moving this client's archives; left to it",
+                        sftp.label()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    log.line(&format!("TROUBLE {what} {}: {e}", sftp.label()));
+                    report.trouble(e.message, None);
+                    continue;
+                }
+            };
             if !remotes.contains_key(&client.name) {
                 match connector.connect(sftp) {
                     Ok(r) => {
@@ -477,6 +494,16 @@ impl<'a> Synchronizer<'a> {
                 Ok(moved) => {
                     for line in moved.lines {
                         log.line(&line);
+                    }
+                    for e in &moved.failed {
+                        log.line(&format!(
+                            "TROUBLE {what} {} (retried next run): {e}",
+                            sftp.label()
+                        ));
+                        report.trouble(e.message.clone(), None);
+                    }
+                    if !moved.failed.is_empty() {
+                        remotes.remove(&client.name);
                     }
                     if pull {
                         report.fetched += moved.count;
@@ -583,10 +610,32 @@ impl<'a> Synchronizer<'a> {
                     // index, or the writer would wait for it with every
                     // ticket taken; the archive stays in work, recovered
                     // by the next run.
+                    let name = c.name.to_string();
+                    let flow = c
+                        .parsed(registry)
+                        .map(|p| p.flow.clone())
+                        .unwrap_or_default();
                     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         prepare::prepare(config, registry, c)
                     }))
-                    .unwrap_or(None);
+                    .unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        // Trouble naming the archive, never silence: it
+                        // is not the citizen's fault, and the next run
+                        // tries it again.
+                        Some(prepare::Prepared::Failed {
+                            claim: None,
+                            error: Error::trouble(format!(
+                                "internal error while preparing {name} ({flow}): {what} (a bug: please report it; the archive is kept and retried)"
+                            )),
+                            name,
+                            flow,
+                        })
+                    });
                     if tx.send((i, prepared)).is_err() {
                         break;
                     }
