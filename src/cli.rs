@@ -196,6 +196,9 @@ enum DossierCommand {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also the dossier's rows in its plugin's business tables.
+        #[arg(long)]
+        rows: bool,
     },
 }
 
@@ -244,10 +247,19 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 
 /// The built-in plugins and those the configuration names (`plugins = [...]`).
 fn registry_for(config: &Config) -> Result<Registry> {
-    let mut registry = Registry::builtin();
+    let mut registry = msp_builtin::registry();
     for path in &config.plugins {
         let plugin =
             msp_plugins::external::ExternalPlugin::load(path).map_err(anyhow::Error::msg)?;
+        if let Some(builtin) = registry.get(plugin.flow_code()) {
+            // Said every time: replacing a built-in démarche is rarely meant.
+            eprintln!(
+                "warning: the plugin {} handles {}, which the built-in plugin {} handles too: the external one replaces it",
+                path.display(),
+                plugin.flow_code(),
+                builtin.application()
+            );
+        }
         registry.add(plugin);
     }
     Ok(registry)
@@ -333,15 +345,34 @@ fn manual(dir: Option<&Path>) -> Result<i32> {
 
 /// `msp plugins`.
 fn plugins(registry: &Registry) -> Result<i32> {
+    // Columns as wide as their longest entry (flow codes may be long).
+    let code = registry
+        .iter()
+        .map(|p| p.flow_code().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let app = registry
+        .iter()
+        .map(|p| p.application().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let table = registry
+        .iter()
+        .flat_map(|p| p.tables().into_iter().map(|t| t.name.len()))
+        .max()
+        .unwrap_or(0)
+        .max(22);
     for p in registry.iter() {
         println!(
-            "{:<8} {:<9} {}",
+            "{:<code$} {:<app$} {}",
             p.flow_code(),
             p.application(),
             p.description()
         );
         for t in p.tables() {
-            println!("         table {:<22} {}", t.name, t.comment);
+            println!("{:code$} table {:<table$} {}", "", t.name, t.comment);
         }
     }
     Ok(0)
@@ -470,10 +501,21 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
             let b = holder(&backends, &numero)?;
             change(b.as_ref(), &numero, Action::Cancel, None)
         }
-        DossierCommand::Show { numero, json } => {
+        DossierCommand::Show { numero, json, rows } => {
             for b in &backends {
                 if let Some(d) = b.dossier(&numero)? {
-                    return show(b.as_ref(), &d, json).map(|_| 0);
+                    let tables = match (rows, registry.get(&d.flow)) {
+                        (false, _) => None,
+                        (true, Some(p)) => Some(p.tables()),
+                        (true, None) => {
+                            return Err(msp_core::Error::config(format!(
+                                "no plugin for flow {} here: its business rows cannot be read",
+                                d.flow
+                            ))
+                            .into())
+                        }
+                    };
+                    return show(b.as_ref(), &d, json, tables.as_deref()).map(|_| 0);
                 }
             }
             Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
@@ -503,13 +545,25 @@ fn dossier_list(
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
+    let num = all
+        .iter()
+        .map(|d| d.numero.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(20);
+    let flow = all
+        .iter()
+        .map(|d| d.flow.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     println!(
-        "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  summary",
+        "{:<num$} {:<flow$} {:<5} {:>4} {:>6} {:>3}  summary",
         "numero", "flow", "insee", "file", "status", "ind"
     );
     for d in &all {
         println!(
-            "{:<20} {:<7} {:<5} {:>4} {:>6} {:>3}  {}",
+            "{:<num$} {:<flow$} {:<5} {:>4} {:>6} {:>3}  {}",
             d.numero, d.flow, d.insee, d.file_number, d.status, d.indicator, d.summary
         );
     }
@@ -531,7 +585,7 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
         config.clients.len()
     );
     let mut failed = false;
-    let mut registry = Registry::builtin();
+    let mut registry = msp_builtin::registry();
     for path in &config.plugins {
         match msp_plugins::external::ExternalPlugin::load(path) {
             Ok(p) => {
@@ -646,7 +700,16 @@ fn dossier_json(d: &Dossier) -> Value {
     })
 }
 
-fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
+fn show(
+    b: &dyn Backend,
+    d: &Dossier,
+    as_json: bool,
+    tables: Option<&[msp_plugins::TableDef]>,
+) -> Result<()> {
+    let mut business: Vec<msp_plugins::Row> = Vec::new();
+    for t in tables.unwrap_or_default() {
+        business.extend(b.rows(t, &d.numero)?);
+    }
     let history = b.history(&d.numero)?;
     let returns = b.returns(&d.numero)?;
     let received = b.received(&d.numero)?;
@@ -674,6 +737,15 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
         v["attachments"] = serde_json::to_value(&attachments)?;
         v["events"] = serde_json::to_value(&events)?;
         v["database"] = json!(b.describe());
+        if tables.is_some() {
+            v["rows"] = json!(business
+                .iter()
+                .map(|r| json!({
+                    "table": r.table,
+                    "values": r.values.iter().map(|(k, v)| (k.to_string(), value_json(v))).collect::<serde_json::Map<_, _>>(),
+                }))
+                .collect::<Vec<_>>());
+        }
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
@@ -742,7 +814,36 @@ fn show(b: &dyn Backend, d: &Dossier, as_json: bool) -> Result<()> {
     for e in &events {
         println!("  {} {}", e.at, e.text);
     }
+    if tables.is_some() {
+        println!("Business rows:");
+        for r in &business {
+            println!("  {}", r.table);
+            let w = r.values.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            for (k, v) in &r.values {
+                let text = match value_json(v) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                println!("    {k:<w$} {text}");
+            }
+        }
+    }
     Ok(())
+}
+
+/// A business value as JSON: text, number, boolean, ISO date, null; a blob
+/// as its size.
+fn value_json(v: &msp_plugins::Value) -> Value {
+    use msp_plugins::Value as V;
+    match v {
+        V::Null => Value::Null,
+        V::Text(s) => json!(s),
+        V::Integer(i) => json!(i),
+        V::Boolean(b) => json!(b),
+        V::Date(d) => json!(d.format("%Y-%m-%d").to_string()),
+        V::Timestamp(t) => json!(t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        V::Blob(b) => json!(format!("({} bytes)", b.len())),
+    }
 }
 
 /// Prints a run's outcome as `output` asks.
@@ -769,13 +870,20 @@ fn report_run(r: &msp_core::RunReport, output: Output) {
 }
 
 fn print_report(r: &msp_core::RunReport) {
+    let w = r
+        .flows
+        .keys()
+        .map(|f| f.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     println!(
-        "{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
+        "{:<w$} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
         "flow", "imported", "complements", "duplicates", "rejected", "returns", "errors"
     );
     for (flow, c) in &r.flows {
         println!(
-            "{:<8} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
+            "{:<w$} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
             flow, c.imported, c.complements, c.duplicates, c.rejected, c.returns_written, c.errors
         );
     }

@@ -2,10 +2,9 @@
 //! configuration, calls the core, maps the outcome to an exit code:
 //! 0 all went well, 1 some archives were rejected, 2 trouble.
 
-// Name every plugin crate, or the linker drops its registration.
-use plugin_avenir as _;
-use plugin_siecle as _;
-use plugin_suffrage as _;
+// The built-in démarches: msp-builtin links every plugin crate it lists
+// (cli.rs takes the registry from it).
+use msp_builtin as _;
 
 mod cli;
 mod operate;

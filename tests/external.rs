@@ -95,3 +95,19 @@ fn an_external_plugin_imports_validates_and_returns() {
     );
     assert_eq!(env.dossier("A-2-EXT")["status"], 100);
 }
+
+#[test]
+fn a_plugin_that_cannot_be_loaded_says_why() {
+    let env = Env::with_config(
+        "plugins = [\"/nonexistent/libmsp_nothing.so\"]\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    let r = env.msp(&["plugins"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot load plugin /nonexistent/libmsp_nothing.so")
+            && r.stderr.contains("No such file or directory"),
+        "the loader's reason, not only `dlopen failed`: {}",
+        r.stderr
+    );
+}

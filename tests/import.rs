@@ -151,12 +151,16 @@ fn other_files_and_other_flows_are_left_alone() {
     assert!(files(&env.error()).is_empty());
     let r = env.run(&["--flow", "NOPE-LA"]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("unknown flow NOPE-LA (registered: AEC-LA, ILE-LA, RCO-LA)"),
-        "{}",
-        r.stderr
-    );
+    // The registered flows are listed (whatever other démarches are built
+    // in: only the three this test knows are looked for).
+    let said = r
+        .stderr
+        .split("unknown flow NOPE-LA (registered: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    for flow in ["AEC-LA", "ILE-LA", "RCO-LA"] {
+        assert!(said.contains(flow), "{}", r.stderr);
+    }
 }
 
 /// A bad-input case: what to do to the archive, the text the log must hold.

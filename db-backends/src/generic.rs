@@ -972,6 +972,58 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
 /// process that lost a race, or was killed halfway, finds objects created
 /// but not yet recorded in `msp_schema_version`: "already exists" then
 /// means done, or the database would stay stuck.
+/// Applies one step of a plugin's migration; says what it did.
+fn migrate_plugin(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    tables: &[TableDef],
+    step: &msp_plugins::MigrationStep,
+) -> Result<String> {
+    use msp_plugins::MigrationStep as M;
+    let table = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| Error::config(format!("table {name} is not declared")))
+    };
+    Ok(match step {
+        M::AddTable(name) => {
+            let ddl = sql::create_table(d, &schema::plugin_table(table(name)?))
+                .map_err(|m| Error::config(format!("table {name}: {m}")))?;
+            create(s, d, &ddl)?;
+            format!("table {name} added")
+        }
+        M::AddColumn { table: t, column } => {
+            let col = table(t)?
+                .column(column)
+                .ok_or_else(|| Error::config(format!("column {t}.{column} is not declared")))?;
+            if !col.nullable {
+                return Err(Error::config(format!(
+                    "column {t}.{column} is required: an added column must be optional"
+                )));
+            }
+            s.execute(
+                &format!(
+                    "ALTER TABLE {} ADD {} {}",
+                    d.quote(t),
+                    d.quote(column),
+                    d.column_type(col.ty)
+                ),
+                &[],
+            )?;
+            format!("column {t}.{column} added")
+        }
+        M::AddIndex {
+            table: t,
+            name,
+            columns,
+        } => {
+            create(s, d, &sql::create_index(d, name, t, columns))?;
+            format!("index {name} on {t} added")
+        }
+    })
+}
+
 fn create(s: &mut dyn Session, d: &dyn Dialect, ddl: &str) -> Result<()> {
     match s.execute(ddl, &[]) {
         Ok(_) => Ok(()),
@@ -1253,11 +1305,44 @@ impl SqlBackend {
                             p.tables.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
                         ));
                     }
-                    Some(v) if v != p.version => {
+                    Some(v) if v > p.version => {
                         return Err(Error::config(format!(
-                            "{label}: the {} tables are version {v} but the plugin expects version {}; no automatic migration between these versions",
+                            "{label}: the {} tables are version {v}, newer than this plugin (version {}); upgrade the plugin",
                             p.flow, p.version
                         )))
+                    }
+                    Some(v) if v < p.version => {
+                        // Every version after the one in the database, in
+                        // order, in this transaction (where the engine's
+                        // DDL is transactional).
+                        for to in v + 1..=p.version {
+                            let m = p.migrations.iter().find(|m| m.version == to).ok_or_else(|| {
+                                Error::config(format!(
+                                    "{label}: the {} tables are version {v}, the plugin expects version {}, and it declares no migration to version {to} (FlowPlugin::migrations)",
+                                    p.flow, p.version
+                                ))
+                            })?;
+                            let mut what = Vec::new();
+                            for step in &m.steps {
+                                what.push(migrate_plugin(s, d, &p.tables, step).map_err(|e| {
+                                    Error::config(format!(
+                                        "{label}: {} migration to version {to}: {e}",
+                                        p.flow
+                                    ))
+                                })?);
+                            }
+                            done.push(format!(
+                                "{} tables migrated to version {to}: {}",
+                                p.flow,
+                                what.join(", ")
+                            ));
+                        }
+                        exec(
+                            s,
+                            d,
+                            "UPDATE `msp_schema_version` SET `version` = {1}, `applied_at` = {2} WHERE `component` = {3}",
+                            &[Param::int(i64::from(p.version)), Param::new(now, ColumnType::Timestamp), Param::text(&component)],
+                        )?;
                     }
                     Some(_) => {}
                 }

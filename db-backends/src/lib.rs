@@ -52,6 +52,7 @@ pub fn plugin_schemas(registry: &Registry) -> Vec<PluginSchema> {
             flow: p.flow_code().to_string(),
             version: p.schema_version(),
             tables: p.tables(),
+            migrations: p.migrations(),
         })
         .collect()
 }

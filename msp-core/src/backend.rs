@@ -186,6 +186,8 @@ pub struct PluginSchema {
     pub version: u32,
     /// Tables.
     pub tables: Vec<TableDef>,
+    /// How earlier versions of the tables are brought to `version`.
+    pub migrations: Vec<msp_plugins::Migration>,
 }
 
 /// An entry of the dossier's journal (imports, complements...).

@@ -306,6 +306,23 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
+/// An error with its causes (libloading says `dlopen failed` and keeps the
+/// loader's reason — file missing, wrong architecture, a missing library —
+/// as the source).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 impl ExternalPlugin {
     /// Loads the library at `path` and reads its description.
     pub fn load(path: &Path) -> Result<Arc<dyn FlowPlugin>, String> {
@@ -314,13 +331,17 @@ impl ExternalPlugin {
         // names libraries the administrator installed as msp plugins.
         #[allow(unsafe_code)]
         let lib = unsafe { libloading::Library::new(path) }
-            .map_err(|e| format!("cannot load plugin {shown}: {e}"))?;
+            .map_err(|e| format!("cannot load plugin {shown}: {}", with_causes(&e)))?;
         // SAFETY: the symbol has the signature `export_plugin!` gives it.
         #[allow(unsafe_code)]
         let vtable: &'static PluginV1 = unsafe {
-            let entry: libloading::Symbol<'_, extern "C" fn() -> *const PluginV1> = lib
-                .get(b"msp_plugin_v1\0")
-                .map_err(|e| format!("{shown} is not an msp plugin (no msp_plugin_v1): {e}"))?;
+            let entry: libloading::Symbol<'_, extern "C" fn() -> *const PluginV1> =
+                lib.get(b"msp_plugin_v1\0").map_err(|e| {
+                    format!(
+                        "{shown} is not an msp plugin (no msp_plugin_v1): {}",
+                        with_causes(&e)
+                    )
+                })?;
             let ptr = entry();
             if ptr.is_null() {
                 return Err(format!("{shown}: msp_plugin_v1 returned nothing"));

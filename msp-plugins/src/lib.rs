@@ -17,16 +17,17 @@
 
 pub mod external;
 pub mod fields;
+pub mod kit;
 pub mod plugin;
 pub mod record;
 pub mod registry;
 pub mod xml;
 
 pub use plugin::{
-    default_comment, DataDocument, DossierData, FlowPlugin, ParseContext, PluginError, Records,
-    ReturnAttachment, STATUSES,
+    check_migrations, default_comment, DataDocument, DossierData, FlowPlugin, Migration,
+    MigrationStep, ParseContext, PluginError, Records, ReturnAttachment, SampleDocument, STATUSES,
 };
-pub use record::{Column, ColumnType, Row, TableDef, Value, DOSSIER_KEY};
+pub use record::{Column, ColumnType, Row, RowProblem, TableDef, Value, DOSSIER_KEY};
 pub use registry::{Registration, Registry};
 
 #[doc(hidden)]

@@ -96,6 +96,113 @@ pub struct ReturnAttachment {
     pub bytes: Vec<u8>,
 }
 
+/// A data document of the démarche as the portal sends it, kept with the
+/// plugin: portal-sim wraps it into archives of the flow, and the plugin's
+/// tests (and the test kit) read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleDocument {
+    /// Its `Document/Code` (`10870-XML`).
+    pub code: &'static str,
+    /// Its text.
+    pub xml: &'static str,
+}
+
+/// One step of a migration of a plugin's tables. Steps name what
+/// [`FlowPlugin::tables`] declares now (the column's type comes from there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationStep {
+    /// Creates a table declared in `tables()`.
+    AddTable(&'static str),
+    /// Adds a column declared in `tables()`; it must be optional (the rows
+    /// already there have no value for it).
+    AddColumn {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+    },
+    /// Adds an index.
+    AddIndex {
+        /// The table.
+        table: &'static str,
+        /// The index's name (unique in the database).
+        name: &'static str,
+        /// Its columns.
+        columns: Vec<&'static str>,
+    },
+}
+
+/// The steps that bring a plugin's tables from `version - 1` to `version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// The version these steps lead to.
+    pub version: u32,
+    /// What changes.
+    pub steps: Vec<MigrationStep>,
+}
+
+/// Checks a plugin's migrations against its tables: one per version from 2
+/// to [`FlowPlugin::schema_version`], every step naming a declared table,
+/// an optional declared column, or declared index columns.
+pub fn check_migrations(plugin: &dyn FlowPlugin) -> Result<(), String> {
+    let flow = plugin.flow_code();
+    let tables = plugin.tables();
+    let migrations = plugin.migrations();
+    for v in 2..=plugin.schema_version() {
+        if !migrations.iter().any(|m| m.version == v) {
+            return Err(format!(
+                "{flow}: schema_version is {} but no migration leads to version {v}",
+                plugin.schema_version()
+            ));
+        }
+    }
+    let table = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| format!("{flow}: a migration names table {name}, which is not declared"))
+    };
+    for m in &migrations {
+        if m.version < 2 || m.version > plugin.schema_version() {
+            return Err(format!(
+                "{flow}: a migration leads to version {} but schema_version is {}",
+                m.version,
+                plugin.schema_version()
+            ));
+        }
+        for step in &m.steps {
+            match step {
+                MigrationStep::AddTable(t) => {
+                    table(t)?;
+                }
+                MigrationStep::AddColumn { table: t, column } => {
+                    let c = table(t)?.column(column).ok_or_else(|| {
+                        format!("{flow}: a migration adds {t}.{column}, which is not declared")
+                    })?;
+                    if !c.nullable {
+                        return Err(format!(
+                            "{flow}: a migration adds {t}.{column}, which is required: an added column must be optional (the rows already there have no value)"
+                        ));
+                    }
+                }
+                MigrationStep::AddIndex {
+                    table: t, columns, ..
+                } => {
+                    let def = table(t)?;
+                    for c in columns {
+                        if def.column(c).is_none() && *c != crate::DOSSIER_KEY {
+                            return Err(format!(
+                                "{flow}: an index of {t} names column {c}, which is not declared"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Status codes of PROTOCOL §5.
 pub const STATUSES: [u16; 7] = [14, 15, 16, 17, 19, 20, 100];
 
@@ -122,6 +229,13 @@ pub trait FlowPlugin: Send + Sync + 'static {
     /// Its business tables.
     fn tables(&self) -> Vec<TableDef>;
 
+    /// How tables made by earlier versions are brought to this one: one
+    /// [`Migration`] per version after 1, applied by `msp db init` and the
+    /// first run on every engine, recorded in `msp_schema_version`.
+    fn migrations(&self) -> Vec<Migration> {
+        Vec::new()
+    }
+
     /// Parses and validates the data document(s) into rows.
     fn parse(&self, ctx: &ParseContext, documents: &[DataDocument])
         -> Result<Records, PluginError>;
@@ -141,6 +255,12 @@ pub trait FlowPlugin: Send + Sync + 'static {
     ) -> Result<Option<ReturnAttachment>, PluginError> {
         let _ = dossier;
         Ok(None)
+    }
+
+    /// A valid data document of the démarche (every built-in plugin has
+    /// one; `portal-sim --flow CODE` wraps it).
+    fn sample(&self) -> Option<SampleDocument> {
+        None
     }
 
     /// The French comment sent to the citizen with a status when the agent

@@ -79,34 +79,77 @@ impl TableDef {
 
     /// Checks a row against this definition: known columns of the right
     /// type, every NOT NULL column present, key columns set.
-    pub fn check_row(&self, row: &Row) -> Result<(), String> {
+    pub fn check_row(&self, row: &Row) -> Result<(), RowProblem> {
         for (name, value) in &row.values {
-            let col = self
-                .column(name)
-                .ok_or_else(|| format!("table {} has no column {name}", self.name))?;
+            let col = self.column(name).ok_or_else(|| RowProblem {
+                message: format!("table {} has no column {name}", self.name),
+                plugin_bug: true,
+            })?;
             if !value.fits(col.ty) {
-                return Err(format!(
-                    "column {}.{name} is {:?} but the value is {}",
-                    self.name,
-                    col.ty,
-                    value.kind()
-                ));
+                // The right kind but too long is the data's doing; another
+                // kind is the plugin's.
+                let too_long = matches!((value, col.ty), (Value::Text(_), ColumnType::Text(_)));
+                return Err(RowProblem {
+                    message: format!(
+                        "column {}.{name} is {:?} but the value is {}",
+                        self.name,
+                        col.ty,
+                        value.kind()
+                    ),
+                    plugin_bug: !too_long,
+                });
             }
             if matches!(value, Value::Null) && !col.nullable {
-                return Err(format!("column {}.{name} may not be empty", self.name));
+                return Err(RowProblem::data(format!(
+                    "column {}.{name} may not be empty",
+                    self.name
+                )));
             }
         }
         for col in self.columns.iter().filter(|c| !c.nullable) {
             if row.get(col.name).is_none_or(|v| matches!(v, Value::Null)) {
-                return Err(format!(
+                return Err(RowProblem::data(format!(
                     "column {}.{} may not be empty",
                     self.name, col.name
-                ));
+                )));
             }
         }
         Ok(())
     }
 }
+
+/// Why a row does not fit its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// In words (`table x has no column y`).
+    pub message: String,
+    /// The plugin's mistake (a column it did not declare, a value of
+    /// another kind), never the citizen's: the archive is kept and the
+    /// plugin named. Otherwise the data does not fit (too long, empty).
+    pub plugin_bug: bool,
+}
+
+impl RowProblem {
+    fn data(message: String) -> Self {
+        RowProblem {
+            message,
+            plugin_bug: false,
+        }
+    }
+
+    /// Whether the message contains `s` (for tests).
+    pub fn contains(&self, s: &str) -> bool {
+        self.message.contains(s)
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RowProblem {}
 
 /// A typed value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -254,9 +297,15 @@ mod tests {
         assert!(t
             .check_row(&Row::new("t").set("a", "x").set("b", "y"))
             .is_err());
-        assert!(t
+        let e = t
             .check_row(&Row::new("t").set("a", "x").set("c", 1i64))
-            .unwrap_err()
-            .contains("no column c"));
+            .unwrap_err();
+        assert!(e.contains("no column c") && e.plugin_bug);
+        let e = t
+            .check_row(&Row::new("t").set("a", "x").set("b", "y"))
+            .unwrap_err();
+        assert!(e.plugin_bug, "a text into an integer column");
+        let e = t.check_row(&Row::new("t").set("a", "abcd")).unwrap_err();
+        assert!(!e.plugin_bug, "too long is the data's");
     }
 }

@@ -39,6 +39,13 @@ impl FlowPlugin for Siecle {
         "demande d'acte d'état civil (birth, marriage or death certificate)"
     }
 
+    fn sample(&self) -> Option<msp_plugins::SampleDocument> {
+        Some(msp_plugins::SampleDocument {
+            code: "10872-XML",
+            xml: include_str!("../tests/data/aec.xml"),
+        })
+    }
+
     fn tables(&self) -> Vec<TableDef> {
         tables::tables()
     }
@@ -111,15 +118,8 @@ mod tests {
             r.summary,
             "naissance Moreau Hervé, 2 exemplaire(s), courrier"
         );
-        let tables = Siecle.tables();
-        for row in &r.rows {
-            tables
-                .iter()
-                .find(|t| t.name == row.table)
-                .unwrap()
-                .check_row(row)
-                .unwrap();
-        }
+        // Every row fits its declared table (the plugin test kit).
+        msp_plugins::kit::check_sample(&Siecle);
         assert_eq!(
             r.rows
                 .iter()

@@ -18,44 +18,92 @@ struct Args {
     /// CodeINSEE to route them to.
     #[arg(long, default_value = "75056")]
     insee: String,
-    /// Flows to generate, in turn (repeatable; default: the three flows).
+    /// Flows to generate, in turn (repeatable; default: RCO-LA, AEC-LA,
+    /// ILE-LA). RCO-LA, AEC-LA and ILE-LA get varied generated people; any
+    /// other built-in flow gets its plugin's sample document.
     #[arg(long = "flow", value_name = "CODE")]
     flows: Vec<String>,
     /// Prefix of the generated dossier numbers.
     #[arg(long, default_value = "A-2-SIM")]
     prefix: String,
-    /// Wrap this RCO-LA data document (10870-XML) instead of generated ones.
+    /// Wrap this data document instead of generated ones (for the flow
+    /// given with --flow, RCO-LA by default).
     #[arg(long, value_name = "FILE")]
     document: Option<PathBuf>,
+    /// The `Document/Code` of --document (default: the flow's sample's).
+    #[arg(long, value_name = "CODE")]
+    document_code: Option<String>,
 }
 
-fn main() -> std::io::Result<()> {
-    let args = Args::parse();
-    std::fs::create_dir_all(&args.out)?;
-    let fixed = args
-        .document
-        .as_ref()
-        .map(std::fs::read_to_string)
-        .transpose()?;
-    let stamp = chrono::Local::now().format("%H%M%S");
+/// Generated with varied data by portal-sim itself.
+const GENERATED: &[&str] = &["RCO-LA", "AEC-LA", "ILE-LA"];
+
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portal-sim: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let registry = msp_builtin::registry();
     let flows = if args.flows.is_empty() {
-        vec![
-            "RCO-LA".to_string(),
-            "AEC-LA".to_string(),
-            "ILE-LA".to_string(),
-        ]
+        GENERATED.iter().map(|f| f.to_string()).collect()
     } else {
         args.flows.clone()
     };
+    // An unknown flow is an error, never silently another flow's archives.
+    for flow in &flows {
+        if registry.get(flow).is_none() {
+            return Err(format!(
+                "unknown flow {flow} (built-in flows: {})",
+                registry.codes().join(", ")
+            ));
+        }
+    }
+    if args.document.is_some() && flows.len() > 1 {
+        return Err("--document wraps one document: give one --flow".into());
+    }
+    let fixed = match &args.document {
+        None => None,
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let flow = &flows[0];
+            let code = match &args.document_code {
+                Some(c) => c.clone(),
+                None => registry
+                    .get(flow)
+                    .and_then(|p| p.sample())
+                    .map(|s| s.code.to_string())
+                    .ok_or_else(|| format!("{flow} has no sample: give --document-code"))?,
+            };
+            Some((code, text))
+        }
+    };
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let stamp = chrono::Local::now().format("%H%M%S");
     for i in 1..=args.count {
         let numero = format!("{}{stamp}{i:03}", args.prefix);
         let flow = &flows[(i as usize - 1) % flows.len()];
         let archive = match &fixed {
-            Some(doc) => Archive::with_document(&numero, "RCO-LA", 1, "10870-XML", doc.clone()),
-            None => Archive::of_flow(flow, &numero, 1),
+            Some((code, doc)) => Archive::with_document(&numero, flow, 1, code, doc.clone()),
+            None if GENERATED.contains(&flow.as_str()) => Archive::of_flow(flow, &numero, 1),
+            None => {
+                let sample = registry
+                    .get(flow)
+                    .and_then(|p| p.sample())
+                    .ok_or_else(|| format!("{flow} has no sample document: use --document"))?;
+                Archive::with_document(&numero, flow, 1, sample.code, sample.xml.to_string())
+            }
         }
         .routed_to(&args.insee);
-        let path = archive.write_to(&args.out)?;
+        let path = archive
+            .write_to(&args.out)
+            .map_err(|e| format!("{}: {e}", args.out.display()))?;
         println!("{}", path.display());
     }
     Ok(())

@@ -288,6 +288,89 @@ impl Drop for PgDatabase {
     }
 }
 
+/// A new MariaDB database on the test server (`MSP_TEST_MYSQL`), made and
+/// dropped with the `mariadb` command-line client; msp reaches it natively
+/// when built with the `mysql` feature, else through ODBC.
+pub struct MariaDatabase {
+    name: String,
+    host: String,
+    port: String,
+}
+
+impl MariaDatabase {
+    fn cli(&self, database: &str, sql: &str) -> Result<(), String> {
+        let run = |program: &str| {
+            Command::new(program)
+                .args([
+                    "-h", &self.host, "-P", &self.port, "-u", "root", "--batch", "-e", sql,
+                    database,
+                ])
+                .output()
+        };
+        let out = run("mariadb")
+            .or_else(|_| run("mysql"))
+            .map_err(|e| format!("no mariadb or mysql command-line client: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    }
+
+    /// Creates `<prefix>_<pid>`, or says SKIPPED (a failure in CI).
+    pub fn create(prefix: &str) -> Option<MariaDatabase> {
+        let admin = std::env::var("MSP_TEST_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+        let hp = admin.split('@').nth(1).unwrap_or("127.0.0.1:3306/x");
+        let hp = hp.split('/').next().unwrap_or("127.0.0.1:3306");
+        let (host, port) = hp.split_once(':').unwrap_or((hp, "3306"));
+        let db = MariaDatabase {
+            name: format!("{prefix}_{}", std::process::id()),
+            host: host.to_string(),
+            port: port.to_string(),
+        };
+        let made = db.cli(
+            "mysql",
+            &format!(
+                "DROP DATABASE IF EXISTS {0}; CREATE DATABASE {0} CHARACTER SET utf8mb4",
+                db.name
+            ),
+        );
+        if let Err(e) = made {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "MariaDB must answer in CI: {e}"
+            );
+            eprintln!("SKIPPED MariaDB ({prefix}): {e}");
+            return None;
+        }
+        Some(db)
+    }
+
+    /// The `database` (and `dialect`) lines of a client.
+    pub fn client_lines(&self) -> String {
+        if cfg!(feature = "mysql") {
+            format!(
+                "database = \"mysql://root@{}:{}/{}\"\n",
+                self.host, self.port, self.name
+            )
+        } else {
+            let socket = std::env::var("MSP_TEST_MYSQL_SOCKET")
+                .unwrap_or_else(|_| "/run/mysqld/mysqld.sock".into());
+            format!(
+                "database = \"odbc:Driver={{MariaDB Unicode}};Socket={socket};Database={};Uid=root;\"\ndialect = \"mysql\"\n",
+                self.name
+            )
+        }
+    }
+}
+
+impl Drop for MariaDatabase {
+    fn drop(&mut self) {
+        let _ = self.cli("mysql", &format!("DROP DATABASE IF EXISTS {}", self.name));
+    }
+}
+
 /// Holds an exclusive lock on a SQLite database until dropped.
 pub struct DbLock(SqliteConnection);
 

@@ -345,16 +345,29 @@ fn validate(
         .map_err(|e| Error::bad_input(Reason::Document, e.to_string()))?;
     let tables = plugin.tables();
     for row in &records.rows {
-        let table = tables.iter().find(|t| t.name == row.table).ok_or_else(|| {
+        // A row that does not match what the plugin declared is the
+        // plugin's bug, never the citizen's: trouble naming the plugin (the
+        // archive is kept for when the plugin is fixed).
+        let bug = |what: String| {
             Error::trouble(format!(
-                "plugin {} produced a row for unknown table {}",
+                "plugin {} ({}) is faulty: {what} (fix the plugin; the archive is kept and retried)",
                 plugin.flow_code(),
+                plugin.application()
+            ))
+        };
+        let table = tables.iter().find(|t| t.name == row.table).ok_or_else(|| {
+            bug(format!(
+                "it made a row for table {}, which it does not declare",
                 row.table
             ))
         })?;
-        table
-            .check_row(row)
-            .map_err(|m| Error::bad_input(Reason::Document, m))?;
+        table.check_row(row).map_err(|p| {
+            if p.plugin_bug {
+                bug(p.message)
+            } else {
+                Error::bad_input(Reason::Document, p.message)
+            }
+        })?;
     }
     Ok(Validated {
         client,
