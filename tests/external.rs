@@ -93,6 +93,18 @@ fn an_external_plugin_imports_validates_and_returns() {
         msg.contains("Votre copie est prête : vous pouvez la retirer en mairie."),
         "{msg}"
     );
+    // The plugin's return document, through ABI version 2: named in the
+    // message, carried in the archive.
+    assert!(msg.contains("A-2-EXT-retrait.txt"), "{msg}");
+    assert!(msg.contains("Avis de retrait"), "{msg}");
+    let note = common::zip_text(
+        &env.output().join("A-2-EXT-EXEMPLE-LA-2.zip"),
+        "A-2-EXT-retrait.txt",
+    );
+    assert_eq!(
+        note,
+        "Zoé Lefèvre : votre copie de « Délibération du 3 mars » (2 exemplaire(s)) est à retirer en mairie.\n"
+    );
     assert_eq!(env.dossier("A-2-EXT")["status"], 100);
 }
 

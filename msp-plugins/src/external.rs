@@ -2,10 +2,14 @@
 //! the configuration), for démarches written outside this repository.
 //!
 //! Rust has no stable ABI, so the boundary is a small C ABI carrying JSON:
-//! the library exports `msp_plugin_v1`, returning a table of three
-//! functions — `describe` (flow, application, tables, comments), `parse`
-//! (documents in, rows or a refusal out) and `free` (the library frees the
-//! strings it allocated). A plugin author writes an ordinary [`FlowPlugin`]
+//! the library exports `msp_plugin_v2`, returning a table of functions —
+//! `describe` (flow, application, tables, comments), `parse` (documents in,
+//! rows, a refusal or a failure out), `attachment_name` and
+//! `return_attachment` (the document a return archive carries, such as an
+//! attestation) and `free` (the library frees the strings it allocated).
+//! Version 1 (`msp_plugin_v1`: no return attachments) is still loaded, and
+//! [`export_plugin!`](crate::export_plugin) exports both, so a library built
+//! today also loads in an msp that only knows version 1. A plugin author writes an ordinary [`FlowPlugin`]
 //! in a `cdylib` crate and adds [`export_plugin!`](crate::export_plugin);
 //! every exported function catches panics, which would otherwise abort msp.
 //!
@@ -24,13 +28,13 @@ use crate::plugin::{DataDocument, FlowPlugin, ParseContext, PluginError, Records
 use crate::record::{Column, ColumnType, Row, TableDef, Value};
 use crate::xml::Element;
 
-/// The ABI version this msp speaks.
-pub const ABI_VERSION: u32 = 1;
+/// The newest ABI version this msp speaks (it also loads version 1).
+pub const ABI_VERSION: u32 = 2;
 
-/// The table a plugin library exports (symbol `msp_plugin_v1`).
+/// The table of ABI version 1 (symbol `msp_plugin_v1`).
 #[repr(C)]
 pub struct PluginV1 {
-    /// [`ABI_VERSION`].
+    /// 1.
     pub abi_version: u32,
     /// Returns the [`Description`] as JSON (freed with `free`).
     pub describe: extern "C" fn() -> *mut c_char,
@@ -38,6 +42,80 @@ pub struct PluginV1 {
     pub parse: extern "C" fn(input: *const c_char) -> *mut c_char,
     /// Frees a string returned by `describe` or `parse`.
     pub free: extern "C" fn(s: *mut c_char),
+}
+
+/// The table of ABI version 2 (symbol `msp_plugin_v2`): version 1's, then
+/// the return attachments.
+#[repr(C)]
+pub struct PluginV2 {
+    /// 2.
+    pub abi_version: u32,
+    /// As in version 1.
+    pub describe: extern "C" fn() -> *mut c_char,
+    /// As in version 1 (a [`ParseOutput::Failed`] may come back).
+    pub parse: extern "C" fn(input: *const c_char) -> *mut c_char,
+    /// As in version 1.
+    pub free: extern "C" fn(s: *mut c_char),
+    /// Takes an [`AttachmentNameInput`] as JSON, returns a JSON string or
+    /// `null` (the file name, or none).
+    pub attachment_name: extern "C" fn(input: *const c_char) -> *mut c_char,
+    /// Takes a [`DossierDesc`] as JSON, returns an [`AttachmentOutput`] as
+    /// JSON.
+    pub return_attachment: extern "C" fn(input: *const c_char) -> *mut c_char,
+}
+
+/// What `attachment_name` takes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttachmentNameInput {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// The status of the return flow.
+    pub status: u16,
+}
+
+/// A dossier, as exchanged (what [`crate::DossierData`] holds).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DossierDesc {
+    /// NumeroTeledemarche.
+    pub numero: String,
+    /// Flow code.
+    pub flow: String,
+    /// CodeINSEE.
+    pub insee: String,
+    /// The status being transmitted.
+    pub status: u16,
+    /// When it was recorded.
+    pub status_at: NaiveDateTime,
+    /// The dossier's rows in the plugin's tables.
+    pub rows: Vec<RowDesc>,
+}
+
+/// What `return_attachment` returns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AttachmentOutput {
+    /// No document for this status.
+    None,
+    /// A document.
+    Some {
+        /// `Intitule`.
+        label: String,
+        /// File name in the archive.
+        file: String,
+        /// Content.
+        bytes: Vec<u8>,
+    },
+    /// The dossier's data does not allow it.
+    Refused {
+        /// Element.
+        element: String,
+        /// Rule.
+        rule: String,
+    },
+    /// The plugin failed.
+    Failed {
+        /// What happened.
+        message: String,
+    },
 }
 
 /// A column, as exchanged.
@@ -133,6 +211,11 @@ pub enum ParseOutput {
         /// Rule.
         rule: String,
     },
+    /// The plugin failed (a panic, a bug): not the document's fault.
+    Failed {
+        /// What happened.
+        message: String,
+    },
 }
 
 /// Plugin side: the description of a [`FlowPlugin`].
@@ -172,9 +255,8 @@ pub fn parse_with_plugin(p: &dyn FlowPlugin, input: &str) -> ParseOutput {
     let input: ParseInput = match serde_json::from_str(input) {
         Ok(i) => i,
         Err(e) => {
-            return ParseOutput::Refused {
-                element: "input".into(),
-                rule: format!("is not valid: {e}"),
+            return ParseOutput::Failed {
+                message: format!("the host's input is not understood: {e}"),
             }
         }
     };
@@ -195,21 +277,90 @@ pub fn parse_with_plugin(p: &dyn FlowPlugin, input: &str) -> ParseOutput {
         .collect();
     match p.parse(&ctx, &docs) {
         Ok(r) => ParseOutput::Ok {
-            rows: r
-                .rows
-                .into_iter()
-                .map(|row| RowDesc {
-                    table: row.table.into(),
-                    values: row
-                        .values
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect(),
-                })
-                .collect(),
+            rows: r.rows.into_iter().map(row_desc).collect(),
             summary: r.summary,
         },
+        Err(e) if e.fault => ParseOutput::Failed { message: e.rule },
         Err(e) => ParseOutput::Refused {
+            element: e.element,
+            rule: e.rule,
+        },
+    }
+}
+
+fn row_desc(row: Row) -> RowDesc {
+    RowDesc {
+        table: row.table.into(),
+        values: row
+            .values
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
+
+/// Rows as exchanged, back into rows of `tables` (names are the tables'
+/// own `'static` ones); an unknown table or column is named.
+fn rows_of(tables: &[TableDef], rows: Vec<RowDesc>) -> Result<Vec<Row>, String> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let table = tables.iter().find(|t| t.name == r.table).ok_or_else(|| {
+            format!(
+                "it made a row for table {}, which it does not declare",
+                r.table
+            )
+        })?;
+        let mut row = Row::new(table.name);
+        for (k, v) in r.values {
+            let col = table
+                .column(&k)
+                .ok_or_else(|| format!("table {} has no column {k}", table.name))?;
+            row = row.set(col.name, v);
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// Plugin side: runs `attachment_name` on JSON input; JSON out.
+pub fn attachment_name_with_plugin(p: &dyn FlowPlugin, input: &str) -> String {
+    let name = serde_json::from_str::<AttachmentNameInput>(input)
+        .ok()
+        .and_then(|i| p.attachment_name(&i.numero, i.status));
+    serde_json::to_string(&name).unwrap_or_else(|_| "null".into())
+}
+
+/// Plugin side: runs `return_attachment` on JSON input.
+pub fn return_attachment_with_plugin(p: &dyn FlowPlugin, input: &str) -> AttachmentOutput {
+    let d: DossierDesc = match serde_json::from_str(input) {
+        Ok(d) => d,
+        Err(e) => {
+            return AttachmentOutput::Failed {
+                message: format!("the host's input is not understood: {e}"),
+            }
+        }
+    };
+    let rows = match rows_of(&p.tables(), d.rows) {
+        Ok(r) => r,
+        Err(message) => return AttachmentOutput::Failed { message },
+    };
+    let dossier = crate::DossierData {
+        numero: d.numero,
+        flow: d.flow,
+        insee: d.insee,
+        status: d.status,
+        status_at: d.status_at,
+        rows,
+    };
+    match p.return_attachment(&dossier) {
+        Ok(None) => AttachmentOutput::None,
+        Ok(Some(a)) => AttachmentOutput::Some {
+            label: a.label,
+            file: a.file,
+            bytes: a.bytes,
+        },
+        Err(e) if e.fault => AttachmentOutput::Failed { message: e.rule },
+        Err(e) => AttachmentOutput::Refused {
             element: e.element,
             rule: e.rule,
         },
@@ -264,9 +415,8 @@ macro_rules! export_plugin {
                 let p = <$ty as ::std::default::Default>::default();
                 $crate::external::parse_with_plugin(&p, &text)
             })
-            .unwrap_or_else(|_| $crate::external::ParseOutput::Refused {
-                element: "plugin".into(),
-                rule: "panicked while reading the document".into(),
+            .unwrap_or_else(|_| $crate::external::ParseOutput::Failed {
+                message: "panicked while reading the document".into(),
             });
             $crate::external::to_c_string($crate::serde_json::to_string(&out).unwrap_or_default())
         }
@@ -275,16 +425,63 @@ macro_rules! export_plugin {
             #[allow(unsafe_code)]
             let _ = ::std::panic::catch_unwind(|| unsafe { $crate::external::free_string(s) });
         }
+        fn __msp_input(input: *const ::std::ffi::c_char) -> String {
+            if input.is_null() {
+                return String::new();
+            }
+            // SAFETY: the host passes a NUL-terminated string it owns for the call.
+            #[allow(unsafe_code)]
+            unsafe { ::std::ffi::CStr::from_ptr(input) }
+                .to_string_lossy()
+                .into_owned()
+        }
+        extern "C" fn __msp_attachment_name(
+            input: *const ::std::ffi::c_char,
+        ) -> *mut ::std::ffi::c_char {
+            let text = __msp_input(input);
+            let out = ::std::panic::catch_unwind(|| {
+                let p = <$ty as ::std::default::Default>::default();
+                $crate::external::attachment_name_with_plugin(&p, &text)
+            })
+            .unwrap_or_else(|_| "null".into());
+            $crate::external::to_c_string(out)
+        }
+        extern "C" fn __msp_return_attachment(
+            input: *const ::std::ffi::c_char,
+        ) -> *mut ::std::ffi::c_char {
+            let text = __msp_input(input);
+            let out = ::std::panic::catch_unwind(|| {
+                let p = <$ty as ::std::default::Default>::default();
+                $crate::external::return_attachment_with_plugin(&p, &text)
+            })
+            .unwrap_or_else(|_| $crate::external::AttachmentOutput::Failed {
+                message: "panicked while making the return document".into(),
+            });
+            $crate::external::to_c_string($crate::serde_json::to_string(&out).unwrap_or_default())
+        }
         static __MSP_PLUGIN: $crate::external::PluginV1 = $crate::external::PluginV1 {
-            abi_version: $crate::external::ABI_VERSION,
+            abi_version: 1,
             describe: __msp_describe,
             parse: __msp_parse,
             free: __msp_free,
         };
-        /// The entry point msp looks up.
+        static __MSP_PLUGIN_V2: $crate::external::PluginV2 = $crate::external::PluginV2 {
+            abi_version: 2,
+            describe: __msp_describe,
+            parse: __msp_parse,
+            free: __msp_free,
+            attachment_name: __msp_attachment_name,
+            return_attachment: __msp_return_attachment,
+        };
+        /// The entry point of ABI version 1 (hosts that know no other).
         #[no_mangle]
         pub extern "C" fn msp_plugin_v1() -> *const $crate::external::PluginV1 {
             &__MSP_PLUGIN
+        }
+        /// The entry point msp looks up first.
+        #[no_mangle]
+        pub extern "C" fn msp_plugin_v2() -> *const $crate::external::PluginV2 {
+            &__MSP_PLUGIN_V2
         }
     };
 }
@@ -292,7 +489,12 @@ macro_rules! export_plugin {
 /// Host side: a plugin living in a shared library.
 pub struct ExternalPlugin {
     _lib: libloading::Library,
-    vtable: &'static PluginV1,
+    vtable: PluginV1,
+    /// Version 2's return attachments, when the library has them.
+    attachments: Option<(
+        extern "C" fn(*const c_char) -> *mut c_char,
+        extern "C" fn(*const c_char) -> *mut c_char,
+    )>,
     flow: &'static str,
     application: &'static str,
     description: &'static str,
@@ -332,29 +534,63 @@ impl ExternalPlugin {
         #[allow(unsafe_code)]
         let lib = unsafe { libloading::Library::new(path) }
             .map_err(|e| format!("cannot load plugin {shown}: {}", with_causes(&e)))?;
-        // SAFETY: the symbol has the signature `export_plugin!` gives it.
+        // SAFETY: the symbols have the signatures `export_plugin!` gives
+        // them; the tables are statics of the library, which we keep loaded.
         #[allow(unsafe_code)]
-        let vtable: &'static PluginV1 = unsafe {
-            let entry: libloading::Symbol<'_, extern "C" fn() -> *const PluginV1> =
-                lib.get(b"msp_plugin_v1\0").map_err(|e| {
-                    format!(
-                        "{shown} is not an msp plugin (no msp_plugin_v1): {}",
-                        with_causes(&e)
-                    )
-                })?;
-            let ptr = entry();
-            if ptr.is_null() {
-                return Err(format!("{shown}: msp_plugin_v1 returned nothing"));
-            }
-            // The table is a static of the library, which we keep loaded.
-            &*ptr
+        let v2: Option<&PluginV2> = unsafe {
+            lib.get::<extern "C" fn() -> *const PluginV2>(b"msp_plugin_v2\0")
+                .ok()
+                .and_then(|entry| entry().as_ref())
         };
-        if vtable.abi_version != ABI_VERSION {
-            return Err(format!(
-                "{shown}: plugin ABI version {} but this msp speaks {ABI_VERSION}",
-                vtable.abi_version
-            ));
-        }
+        let (vtable, attachments) = match v2 {
+            Some(t) if t.abi_version == 2 => (
+                PluginV1 {
+                    abi_version: 2,
+                    describe: t.describe,
+                    parse: t.parse,
+                    free: t.free,
+                },
+                Some((t.attachment_name, t.return_attachment)),
+            ),
+            Some(t) => {
+                return Err(format!(
+                    "{shown}: plugin ABI version {} under msp_plugin_v2 (this msp speaks 1 and 2)",
+                    t.abi_version
+                ))
+            }
+            None => {
+                // SAFETY: as above, for version 1.
+                #[allow(unsafe_code)]
+                let v1: &PluginV1 = unsafe {
+                    let entry: libloading::Symbol<'_, extern "C" fn() -> *const PluginV1> =
+                        lib.get(b"msp_plugin_v1\0").map_err(|e| {
+                            format!(
+                                "{shown} is not an msp plugin (neither msp_plugin_v2 nor msp_plugin_v1): {}",
+                                with_causes(&e)
+                            )
+                        })?;
+                    entry()
+                        .as_ref()
+                        .ok_or_else(|| format!("{shown}: msp_plugin_v1 returned nothing"))?
+                };
+                if v1.abi_version != 1 {
+                    return Err(format!(
+                        "{shown}: plugin ABI version {} but this msp speaks 1 and 2",
+                        v1.abi_version
+                    ));
+                }
+                (
+                    PluginV1 {
+                        abi_version: 1,
+                        describe: v1.describe,
+                        parse: v1.parse,
+                        free: v1.free,
+                    },
+                    None,
+                )
+            }
+        };
+        let vtable = &vtable;
         let json = call(vtable, (vtable.describe)());
         let d: Description =
             serde_json::from_str(&json).map_err(|e| format!("{shown}: bad description: {e}"))?;
@@ -376,9 +612,16 @@ impl ExternalPlugin {
                 key: t.key.into_iter().map(leak).collect(),
             })
             .collect();
+        let vtable = PluginV1 {
+            abi_version: vtable.abi_version,
+            describe: vtable.describe,
+            parse: vtable.parse,
+            free: vtable.free,
+        };
         Ok(Arc::new(ExternalPlugin {
             _lib: lib,
             vtable,
+            attachments,
             flow: leak(d.flow),
             application: leak(d.application),
             description: leak(d.description),
@@ -440,46 +683,60 @@ impl FlowPlugin for ExternalPlugin {
                 .collect(),
         };
         let json = serde_json::to_string(&input)
-            .map_err(|e| PluginError::new(self.flow, format!("cannot encode input: {e}")))?;
+            .map_err(|e| PluginError::fault(format!("cannot encode its input: {e}")))?;
         let c = CString::new(json)
-            .map_err(|e| PluginError::new(self.flow, format!("input has a NUL byte: {e}")))?;
-        let out = call(self.vtable, (self.vtable.parse)(c.as_ptr()));
+            .map_err(|e| PluginError::fault(format!("its input has a NUL byte: {e}")))?;
+        let out = call(&self.vtable, (self.vtable.parse)(c.as_ptr()));
         match serde_json::from_str::<ParseOutput>(&out) {
-            Ok(ParseOutput::Ok { rows, summary }) => {
-                let mut out_rows = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let table =
-                        self.tables
-                            .iter()
-                            .find(|t| t.name == r.table)
-                            .ok_or_else(|| {
-                                PluginError::new(
-                                    self.flow,
-                                    format!("plugin returned a row for unknown table {}", r.table),
-                                )
-                            })?;
-                    let mut row = Row::new(table.name);
-                    for (k, v) in r.values {
-                        let col = table.column(&k).ok_or_else(|| {
-                            PluginError::new(
-                                self.flow,
-                                format!("plugin returned unknown column {}.{k}", table.name),
-                            )
-                        })?;
-                        row = row.set(col.name, v);
-                    }
-                    out_rows.push(row);
-                }
-                Ok(Records {
-                    rows: out_rows,
-                    summary,
-                })
-            }
+            Ok(ParseOutput::Ok { rows, summary }) => Ok(Records {
+                rows: rows_of(&self.tables, rows).map_err(PluginError::fault)?,
+                summary,
+            }),
             Ok(ParseOutput::Refused { element, rule }) => Err(PluginError::new(element, rule)),
-            Err(e) => Err(PluginError::new(
-                self.flow,
-                format!("plugin answered something unreadable: {e}"),
-            )),
+            Ok(ParseOutput::Failed { message }) => Err(PluginError::fault(message)),
+            Err(e) => Err(PluginError::fault(format!(
+                "it answered something unreadable: {e}"
+            ))),
+        }
+    }
+    fn attachment_name(&self, numero: &str, status: u16) -> Option<String> {
+        let (name, _) = self.attachments?;
+        let input = serde_json::to_string(&AttachmentNameInput {
+            numero: numero.into(),
+            status,
+        })
+        .ok()?;
+        let c = CString::new(input).ok()?;
+        serde_json::from_str(&call(&self.vtable, name(c.as_ptr()))).unwrap_or(None)
+    }
+    fn return_attachment(
+        &self,
+        dossier: &crate::DossierData,
+    ) -> Result<Option<crate::ReturnAttachment>, PluginError> {
+        let Some((_, make)) = self.attachments else {
+            return Ok(None);
+        };
+        let input = serde_json::to_string(&DossierDesc {
+            numero: dossier.numero.clone(),
+            flow: dossier.flow.clone(),
+            insee: dossier.insee.clone(),
+            status: dossier.status,
+            status_at: dossier.status_at,
+            rows: dossier.rows.iter().cloned().map(row_desc).collect(),
+        })
+        .map_err(|e| PluginError::fault(format!("cannot encode its input: {e}")))?;
+        let c = CString::new(input)
+            .map_err(|e| PluginError::fault(format!("its input has a NUL byte: {e}")))?;
+        match serde_json::from_str(&call(&self.vtable, make(c.as_ptr()))) {
+            Ok(AttachmentOutput::None) => Ok(None),
+            Ok(AttachmentOutput::Some { label, file, bytes }) => {
+                Ok(Some(crate::ReturnAttachment { label, file, bytes }))
+            }
+            Ok(AttachmentOutput::Refused { element, rule }) => Err(PluginError::new(element, rule)),
+            Ok(AttachmentOutput::Failed { message }) => Err(PluginError::fault(message)),
+            Err(e) => Err(PluginError::fault(format!(
+                "it answered something unreadable: {e}"
+            ))),
         }
     }
     fn default_comment(&self, status: u16) -> &'static str {

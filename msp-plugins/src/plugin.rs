@@ -40,13 +40,18 @@ pub struct Records {
     pub summary: String,
 }
 
-/// A document the plugin refuses: which element, which rule.
+/// A document the plugin refuses: which element, which rule. Or, made with
+/// [`PluginError::fault`], the plugin's own failure (a bug, a library that
+/// misbehaves), which is never the citizen's: the archive is kept as
+/// trouble naming the plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginError {
     /// Path of the offending element (`Personne/Sexe`), or the document name.
     pub element: String,
     /// The rule broken, in plain words (`is 3 but must be 1 (male) or 2 (female)`).
     pub rule: String,
+    /// The plugin failed, the document is not at fault.
+    pub fault: bool,
 }
 
 impl PluginError {
@@ -55,13 +60,27 @@ impl PluginError {
         PluginError {
             element: element.into(),
             rule: rule.into(),
+            fault: false,
+        }
+    }
+
+    /// The plugin's own failure, in words.
+    pub fn fault(what: impl Into<String>) -> Self {
+        PluginError {
+            element: String::new(),
+            rule: what.into(),
+            fault: true,
         }
     }
 }
 
 impl fmt::Display for PluginError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.element, self.rule)
+        if self.fault {
+            f.write_str(&self.rule)
+        } else {
+            write!(f, "{} {}", self.element, self.rule)
+        }
     }
 }
 
@@ -311,8 +330,13 @@ pub fn read_document<T>(
     check: impl FnOnce(&T) -> Result<(), PluginError>,
 ) -> Result<T, PluginError> {
     let doc = document_with_root(documents, root)?;
-    let in_doc =
-        |e: PluginError| PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule);
+    let in_doc = |e: PluginError| {
+        if e.fault {
+            e
+        } else {
+            PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule)
+        }
+    };
     let value = read(&doc.root).map_err(in_doc)?;
     check(&value).map_err(in_doc)?;
     Ok(value)

@@ -15,7 +15,8 @@
 
 use msp_plugins::fields;
 use msp_plugins::{
-    Column, ColumnType, DataDocument, FlowPlugin, ParseContext, PluginError, Records, Row, TableDef,
+    Column, ColumnType, DataDocument, DossierData, FlowPlugin, ParseContext, PluginError, Records,
+    ReturnAttachment, Row, TableDef, Value,
 };
 
 /// The plugin.
@@ -90,6 +91,40 @@ impl FlowPlugin for Exemple {
                 .set("document", document)
                 .set("exemplaires", copies)],
         })
+    }
+
+    /// When the copy is ready (19), the return archive carries a note
+    /// saying where to collect it (through ABI version 2).
+    fn attachment_name(&self, numero: &str, status: u16) -> Option<String> {
+        (status == 19).then(|| format!("{numero}-retrait.txt"))
+    }
+
+    fn return_attachment(
+        &self,
+        dossier: &DossierData,
+    ) -> Result<Option<ReturnAttachment>, PluginError> {
+        let Some(row) = dossier.rows.iter().find(|r| r.table == "exemple_demande") else {
+            return Err(PluginError::fault(
+                "no exemple_demande row for this dossier",
+            ));
+        };
+        let text = |c: &str| match row.get(c) {
+            Some(Value::Text(t)) => t.clone(),
+            Some(Value::Integer(i)) => i.to_string(),
+            _ => String::new(),
+        };
+        Ok(Some(ReturnAttachment {
+            label: "Avis de retrait".into(),
+            file: format!("{}-retrait.txt", dossier.numero),
+            bytes: format!(
+                "{} {} : votre copie de « {} » ({} exemplaire(s)) est à retirer en mairie.\n",
+                text("prenom"),
+                text("nom"),
+                text("document"),
+                text("exemplaires")
+            )
+            .into_bytes(),
+        }))
     }
 
     fn default_comment(&self, status: u16) -> &'static str {

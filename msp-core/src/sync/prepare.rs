@@ -340,21 +340,25 @@ fn validate(
         insee: insee.to_string(),
         submitted_at: env.submitted_at(),
     };
-    let records = plugin
-        .parse(&ctx, &documents)
-        .map_err(|e| Error::bad_input(Reason::Document, e.to_string()))?;
+    let bug = |what: String| {
+        Error::trouble(format!(
+            "plugin {} ({}) is faulty: {what} (fix the plugin; the archive is kept and retried)",
+            plugin.flow_code(),
+            plugin.application()
+        ))
+    };
+    let records = plugin.parse(&ctx, &documents).map_err(|e| {
+        if e.fault {
+            bug(e.rule)
+        } else {
+            Error::bad_input(Reason::Document, e.to_string())
+        }
+    })?;
     let tables = plugin.tables();
     for row in &records.rows {
         // A row that does not match what the plugin declared is the
         // plugin's bug, never the citizen's: trouble naming the plugin (the
         // archive is kept for when the plugin is fixed).
-        let bug = |what: String| {
-            Error::trouble(format!(
-                "plugin {} ({}) is faulty: {what} (fix the plugin; the archive is kept and retried)",
-                plugin.flow_code(),
-                plugin.application()
-            ))
-        };
         let table = tables.iter().find(|t| t.name == row.table).ok_or_else(|| {
             bug(format!(
                 "it made a row for table {}, which it does not declare",
