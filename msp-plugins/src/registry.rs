@@ -34,6 +34,112 @@ macro_rules! register {
     };
 }
 
+/// Declares a built-in démarche: the plugin type, its registration and its
+/// [`FlowPlugin`] impl, from the pieces a plugin crate really writes (its
+/// reader and rules behind `parse`, its tables, its sample document, and
+/// optionally its comments, table migrations and return attachment).
+///
+/// ```ignore
+/// msp_plugins::demarche! {
+///     /// The ILE-LA plugin.
+///     pub struct Suffrage;
+///     flow: "ILE-LA",
+///     application: "Suffrage",
+///     description: "inscription sur les listes électorales (voter registration)",
+///     sample: ("10871-XML", include_str!("../tests/data/ile.xml")),
+///     tables: tables::tables,
+///     parse: parse,               // fn(&ParseContext, &[DataDocument]) -> Result<Records, PluginError>
+///     comments: comment,          // optional: fn(u16) -> &'static str
+/// }
+/// ```
+///
+/// Optional keys, in this order: `version: 2, migrations: migrations` (a
+/// `fn() -> Vec<Migration>`), `comments: f`, `attachments: (name, make)`
+/// (`fn(&str, u16) -> Option<String>` and `fn(&DossierData) ->
+/// Result<Option<ReturnAttachment>, PluginError>`).
+#[macro_export]
+macro_rules! demarche {
+    (
+        $(#[$meta:meta])*
+        pub struct $ty:ident;
+        flow: $flow:expr,
+        application: $app:expr,
+        description: $desc:expr,
+        sample: ($code:expr, $xml:expr),
+        tables: $tables:path,
+        parse: $parse:path
+        $(, version: $version:expr, migrations: $migrations:path)?
+        $(, comments: $comments:path)?
+        $(, attachments: ($name:path, $make:path))?
+        $(,)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Clone, Copy)]
+        pub struct $ty;
+
+        $crate::register!($ty);
+
+        impl $crate::FlowPlugin for $ty {
+            fn flow_code(&self) -> &'static str {
+                $flow
+            }
+            fn application(&self) -> &'static str {
+                $app
+            }
+            fn description(&self) -> &'static str {
+                $desc
+            }
+            fn sample(&self) -> ::std::option::Option<$crate::SampleDocument> {
+                ::std::option::Option::Some($crate::SampleDocument {
+                    code: $code,
+                    xml: $xml,
+                })
+            }
+            fn tables(&self) -> ::std::vec::Vec<$crate::TableDef> {
+                $tables()
+            }
+            $(
+                fn schema_version(&self) -> u32 {
+                    $version
+                }
+                fn migrations(&self) -> ::std::vec::Vec<$crate::Migration> {
+                    $migrations()
+                }
+            )?
+            fn parse(
+                &self,
+                ctx: &$crate::ParseContext,
+                documents: &[$crate::DataDocument],
+            ) -> ::std::result::Result<$crate::Records, $crate::PluginError> {
+                $parse(ctx, documents)
+            }
+            $(
+                fn default_comment(&self, status: u16) -> &'static str {
+                    $comments(status)
+                }
+            )?
+            $(
+                fn attachment_name(
+                    &self,
+                    numero: &str,
+                    status: u16,
+                ) -> ::std::option::Option<::std::string::String> {
+                    $name(numero, status)
+                }
+                fn return_attachment(
+                    &self,
+                    dossier: &$crate::DossierData,
+                ) -> ::std::result::Result<
+                    ::std::option::Option<$crate::ReturnAttachment>,
+                    $crate::PluginError,
+                > {
+                    $make(dossier)
+                }
+            )?
+        }
+    };
+}
+
 /// The plugins known to this process, by flow code.
 #[derive(Clone, Default)]
 pub struct Registry {

@@ -4,8 +4,8 @@
 //! Same file set as every plugin crate: `document.rs` reads the data
 //! document into typed values, `rules.rs` enforces the démarche's rules,
 //! `tables.rs` declares the business tables and maps the values to rows,
-//! and this file ties them into a [`FlowPlugin`] registered with
-//! [`msp_plugins::register!`].
+//! and this file declares the plugin with [`msp_plugins::demarche!`]
+//! (its type, registration and `FlowPlugin` impl).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,8 +15,7 @@ pub mod rules;
 pub mod tables;
 
 use msp_plugins::{
-    DataDocument, DossierData, FlowPlugin, ParseContext, PluginError, Records, ReturnAttachment,
-    TableDef,
+    DataDocument, DossierData, ParseContext, PluginError, Records, ReturnAttachment,
 };
 
 /// The flow code.
@@ -24,101 +23,81 @@ pub const FLOW: &str = "RCO-LA";
 /// The data document code.
 pub const DOCUMENT_CODE: &str = "10870-XML";
 
-/// The RCO-LA plugin.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Avenir;
+msp_plugins::demarche! {
+    /// The RCO-LA plugin.
+    pub struct Avenir;
+    flow: FLOW,
+    application: "Avenir",
+    description: "recensement citoyen obligatoire (census of 16-year-olds)",
+    sample: ("10870-XML", include_str!("../tests/data/10870-XML.xml")),
+    tables: tables::tables,
+    parse: parse,
+    comments: comment,
+    attachments: (attachment_name, return_attachment),
+}
 
-msp_plugins::register!(Avenir);
+/// Reads and checks the data document into rows.
+fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, PluginError> {
+    let census = msp_plugins::plugin::read_document(
+        documents,
+        "RecensementCitoyen",
+        document::read,
+        rules::check,
+    )?;
+    let p = &census.person;
+    let summary = format!(
+        "{} {}, né(e) le {}{}",
+        p.family_name.as_deref().unwrap_or_default(),
+        p.first_name.as_deref().unwrap_or_default(),
+        p.birth_date
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default(),
+        p.birthplace
+            .commune
+            .as_deref()
+            .map(|c| format!(" à {c}"))
+            .unwrap_or_default()
+    );
+    Ok(Records {
+        rows: tables::rows(&census),
+        summary,
+    })
+}
 
-impl FlowPlugin for Avenir {
-    fn flow_code(&self) -> &'static str {
-        FLOW
+/// The French comment sent with a status when the agent gave none.
+fn comment(status: u16) -> &'static str {
+    match status {
+        15 => "Votre demande de recensement n'est pas recevable. Veuillez prendre contact avec votre mairie.",
+        16 => "Votre demande de recensement est en cours de traitement par la mairie.",
+        17 => "Des informations complémentaires sont nécessaires pour traiter votre recensement. Votre mairie va vous contacter.",
+        19 => "Votre recensement est enregistré. Votre attestation de recensement est jointe.",
+        20 => "Votre demande de recensement a été refusée. Veuillez prendre contact avec votre mairie.",
+        100 => "Votre dossier de recensement est clos.",
+        s => msp_plugins::default_comment(s),
     }
+}
 
-    fn application(&self) -> &'static str {
-        "Avenir"
-    }
+/// The attestation's file name, for a status-19 return.
+fn attachment_name(numero: &str, status: u16) -> Option<String> {
+    (status == 19).then(|| attestation::file_name(numero))
+}
 
-    fn description(&self) -> &'static str {
-        "recensement citoyen obligatoire (census of 16-year-olds)"
+/// The attestation de recensement carried by the status-19 return.
+fn return_attachment(dossier: &DossierData) -> Result<Option<ReturnAttachment>, PluginError> {
+    if dossier.status != 19 {
+        return Ok(None);
     }
-
-    fn sample(&self) -> Option<msp_plugins::SampleDocument> {
-        Some(msp_plugins::SampleDocument {
-            code: "10870-XML",
-            xml: include_str!("../tests/data/10870-XML.xml"),
-        })
-    }
-
-    fn tables(&self) -> Vec<TableDef> {
-        tables::tables()
-    }
-
-    fn parse(
-        &self,
-        _ctx: &ParseContext,
-        documents: &[DataDocument],
-    ) -> Result<Records, PluginError> {
-        let census = msp_plugins::plugin::read_document(
-            documents,
-            "RecensementCitoyen",
-            document::read,
-            rules::check,
-        )?;
-        let p = &census.person;
-        let summary = format!(
-            "{} {}, né(e) le {}{}",
-            p.family_name.as_deref().unwrap_or_default(),
-            p.first_name.as_deref().unwrap_or_default(),
-            p.birth_date
-                .map(|d| d.format("%d/%m/%Y").to_string())
-                .unwrap_or_default(),
-            p.birthplace
-                .commune
-                .as_deref()
-                .map(|c| format!(" à {c}"))
-                .unwrap_or_default()
-        );
-        Ok(Records {
-            rows: tables::rows(&census),
-            summary,
-        })
-    }
-
-    fn attachment_name(&self, numero: &str, status: u16) -> Option<String> {
-        (status == 19).then(|| attestation::file_name(numero))
-    }
-
-    fn return_attachment(
-        &self,
-        dossier: &DossierData,
-    ) -> Result<Option<ReturnAttachment>, PluginError> {
-        if dossier.status != 19 {
-            return Ok(None);
-        }
-        Ok(Some(ReturnAttachment {
-            label: "Attestation de recensement".into(),
-            file: attestation::file_name(&dossier.numero),
-            bytes: attestation::pdf(dossier)?,
-        }))
-    }
-
-    fn default_comment(&self, status: u16) -> &'static str {
-        match status {
-            15 => "Votre demande de recensement n'est pas recevable. Veuillez prendre contact avec votre mairie.",
-            16 => "Votre demande de recensement est en cours de traitement par la mairie.",
-            17 => "Des informations complémentaires sont nécessaires pour traiter votre recensement. Votre mairie va vous contacter.",
-            19 => "Votre recensement est enregistré. Votre attestation de recensement est jointe.",
-            20 => "Votre demande de recensement a été refusée. Veuillez prendre contact avec votre mairie.",
-            100 => "Votre dossier de recensement est clos.",
-            s => msp_plugins::default_comment(s),
-        }
-    }
+    Ok(Some(ReturnAttachment {
+        label: "Attestation de recensement".into(),
+        file: attestation::file_name(&dossier.numero),
+        bytes: attestation::pdf(dossier)?,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use msp_plugins::FlowPlugin;
     use msp_plugins::{xml, Value};
 
     const PUBLISHED: &str = include_str!("../tests/data/10870-XML.xml");

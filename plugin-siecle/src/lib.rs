@@ -4,8 +4,8 @@
 //! Same file set as every plugin crate: `document.rs` reads the data
 //! document into typed values, `rules.rs` enforces the démarche's rules,
 //! `tables.rs` declares the business tables and maps the values to rows,
-//! and this file ties them into a [`FlowPlugin`] registered with
-//! [`msp_plugins::register!`].
+//! and this file declares the plugin with [`msp_plugins::demarche!`]
+//! (its type, registration and `FlowPlugin` impl).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,76 +13,55 @@ pub mod document;
 pub mod rules;
 pub mod tables;
 
-use msp_plugins::{DataDocument, FlowPlugin, ParseContext, PluginError, Records, TableDef};
+use msp_plugins::{DataDocument, ParseContext, PluginError, Records};
 
 /// The flow code.
 pub const FLOW: &str = "AEC-LA";
 /// The data document's root element.
 pub const ROOT: &str = "DemandeActe";
 
-/// The AEC-LA plugin.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Siecle;
+msp_plugins::demarche! {
+    /// The AEC-LA plugin.
+    pub struct Siecle;
+    flow: FLOW,
+    application: "Siècle",
+    description: "demande d'acte d'état civil (birth, marriage or death certificate)",
+    sample: ("10872-XML", include_str!("../tests/data/aec.xml")),
+    tables: tables::tables,
+    parse: parse,
+    comments: comment,
+}
 
-msp_plugins::register!(Siecle);
+/// Reads and checks the data document into rows.
+fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, PluginError> {
+    let request = msp_plugins::plugin::read_document(documents, ROOT, document::read, |r| {
+        rules::check(r, chrono::Local::now().date_naive())
+    })?;
+    let h = &request.holder;
+    let summary = format!(
+        "{} {} {}, {} exemplaire(s), {}",
+        request.kind.to_lowercase(),
+        h.name,
+        h.first_names,
+        request.copies,
+        request.delivery.to_lowercase()
+    );
+    Ok(Records {
+        rows: tables::rows(&request),
+        summary,
+    })
+}
 
-impl FlowPlugin for Siecle {
-    fn flow_code(&self) -> &'static str {
-        FLOW
-    }
-
-    fn application(&self) -> &'static str {
-        "Siècle"
-    }
-
-    fn description(&self) -> &'static str {
-        "demande d'acte d'état civil (birth, marriage or death certificate)"
-    }
-
-    fn sample(&self) -> Option<msp_plugins::SampleDocument> {
-        Some(msp_plugins::SampleDocument {
-            code: "10872-XML",
-            xml: include_str!("../tests/data/aec.xml"),
-        })
-    }
-
-    fn tables(&self) -> Vec<TableDef> {
-        tables::tables()
-    }
-
-    fn parse(
-        &self,
-        _ctx: &ParseContext,
-        documents: &[DataDocument],
-    ) -> Result<Records, PluginError> {
-        let request = msp_plugins::plugin::read_document(documents, ROOT, document::read, |r| {
-            rules::check(r, chrono::Local::now().date_naive())
-        })?;
-        let h = &request.holder;
-        let summary = format!(
-            "{} {} {}, {} exemplaire(s), {}",
-            request.kind.to_lowercase(),
-            h.name,
-            h.first_names,
-            request.copies,
-            request.delivery.to_lowercase()
-        );
-        Ok(Records {
-            rows: tables::rows(&request),
-            summary,
-        })
-    }
-
-    fn default_comment(&self, status: u16) -> &'static str {
-        match status {
-            15 => "Votre demande d'acte d'état civil n'est pas recevable. Veuillez prendre contact avec votre mairie.",
-            16 => "Votre demande d'acte d'état civil est en cours de traitement par la mairie.",
-            17 => "Des informations complémentaires sont nécessaires pour établir votre acte. Votre mairie va vous contacter.",
-            19 => "Votre acte d'état civil a été établi et vous sera remis selon le mode de délivrance choisi.",
-            20 => "Votre demande d'acte d'état civil a été refusée. Veuillez prendre contact avec votre mairie.",
-            100 => "Votre dossier de demande d'acte d'état civil est clos.",
-            s => msp_plugins::default_comment(s),
-        }
+/// The French comment sent with a status when the agent gave none.
+fn comment(status: u16) -> &'static str {
+    match status {
+        15 => "Votre demande d'acte d'état civil n'est pas recevable. Veuillez prendre contact avec votre mairie.",
+        16 => "Votre demande d'acte d'état civil est en cours de traitement par la mairie.",
+        17 => "Des informations complémentaires sont nécessaires pour établir votre acte. Votre mairie va vous contacter.",
+        19 => "Votre acte d'état civil a été établi et vous sera remis selon le mode de délivrance choisi.",
+        20 => "Votre demande d'acte d'état civil a été refusée. Veuillez prendre contact avec votre mairie.",
+        100 => "Votre dossier de demande d'acte d'état civil est clos.",
+        s => msp_plugins::default_comment(s),
     }
 }
 
@@ -90,6 +69,7 @@ impl FlowPlugin for Siecle {
 mod tests {
     use super::*;
     use msp_plugins::xml;
+    use msp_plugins::FlowPlugin;
 
     const SAMPLE: &str = include_str!("../tests/data/aec.xml");
 

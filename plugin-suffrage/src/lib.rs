@@ -4,8 +4,8 @@
 //! Same file set as every plugin crate: `document.rs` reads the data
 //! document into typed values, `rules.rs` enforces the démarche's rules,
 //! `tables.rs` declares the business tables and maps the values to rows,
-//! and this file ties them into a [`FlowPlugin`] registered with
-//! [`msp_plugins::register!`].
+//! and this file declares the plugin with [`msp_plugins::demarche!`]
+//! (its type, registration and `FlowPlugin` impl).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,73 +13,51 @@ pub mod document;
 pub mod rules;
 pub mod tables;
 
-use msp_plugins::{DataDocument, FlowPlugin, ParseContext, PluginError, Records, TableDef};
+use msp_plugins::{DataDocument, ParseContext, PluginError, Records};
 
 /// The flow code.
 pub const FLOW: &str = "ILE-LA";
 /// The data document's root element.
 pub const ROOT: &str = "InscriptionListeElectorale";
 
-/// The ILE-LA plugin.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Suffrage;
+msp_plugins::demarche! {
+    /// The ILE-LA plugin.
+    pub struct Suffrage;
+    flow: FLOW,
+    application: "Suffrage",
+    description: "inscription sur les listes électorales (voter registration)",
+    sample: ("10871-XML", include_str!("../tests/data/ile.xml")),
+    tables: tables::tables,
+    parse: parse,
+    comments: comment,
+}
 
-msp_plugins::register!(Suffrage);
+/// Reads and checks the data document into rows.
+fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, PluginError> {
+    let reg = msp_plugins::plugin::read_document(documents, ROOT, document::read, rules::check)?;
+    let summary = format!(
+        "{} {}, liste {}, {}",
+        reg.elector.name,
+        reg.elector.first_names,
+        reg.list.to_lowercase(),
+        reg.reason.to_lowercase()
+    );
+    Ok(Records {
+        rows: tables::rows(&reg),
+        summary,
+    })
+}
 
-impl FlowPlugin for Suffrage {
-    fn flow_code(&self) -> &'static str {
-        FLOW
-    }
-
-    fn application(&self) -> &'static str {
-        "Suffrage"
-    }
-
-    fn description(&self) -> &'static str {
-        "inscription sur les listes électorales (voter registration)"
-    }
-
-    fn sample(&self) -> Option<msp_plugins::SampleDocument> {
-        Some(msp_plugins::SampleDocument {
-            code: "10871-XML",
-            xml: include_str!("../tests/data/ile.xml"),
-        })
-    }
-
-    fn tables(&self) -> Vec<TableDef> {
-        tables::tables()
-    }
-
-    fn parse(
-        &self,
-        _ctx: &ParseContext,
-        documents: &[DataDocument],
-    ) -> Result<Records, PluginError> {
-        let reg =
-            msp_plugins::plugin::read_document(documents, ROOT, document::read, rules::check)?;
-        let summary = format!(
-            "{} {}, liste {}, {}",
-            reg.elector.name,
-            reg.elector.first_names,
-            reg.list.to_lowercase(),
-            reg.reason.to_lowercase()
-        );
-        Ok(Records {
-            rows: tables::rows(&reg),
-            summary,
-        })
-    }
-
-    fn default_comment(&self, status: u16) -> &'static str {
-        match status {
-            15 => "Votre demande d'inscription sur les listes électorales n'est pas recevable. Veuillez prendre contact avec votre mairie.",
-            16 => "Votre demande d'inscription sur les listes électorales est en cours d'instruction.",
-            17 => "Des pièces complémentaires sont nécessaires pour instruire votre inscription. Votre mairie va vous contacter.",
-            19 => "Votre inscription sur les listes électorales est acceptée. Vous recevrez votre carte électorale.",
-            20 => "Votre demande d'inscription sur les listes électorales a été refusée. Veuillez prendre contact avec votre mairie.",
-            100 => "Votre dossier d'inscription sur les listes électorales est clos.",
-            s => msp_plugins::default_comment(s),
-        }
+/// The French comment sent with a status when the agent gave none.
+fn comment(status: u16) -> &'static str {
+    match status {
+        15 => "Votre demande d'inscription sur les listes électorales n'est pas recevable. Veuillez prendre contact avec votre mairie.",
+        16 => "Votre demande d'inscription sur les listes électorales est en cours d'instruction.",
+        17 => "Des pièces complémentaires sont nécessaires pour instruire votre inscription. Votre mairie va vous contacter.",
+        19 => "Votre inscription sur les listes électorales est acceptée. Vous recevrez votre carte électorale.",
+        20 => "Votre demande d'inscription sur les listes électorales a été refusée. Veuillez prendre contact avec votre mairie.",
+        100 => "Votre dossier d'inscription sur les listes électorales est clos.",
+        s => msp_plugins::default_comment(s),
     }
 }
 
@@ -87,6 +65,7 @@ impl FlowPlugin for Suffrage {
 mod tests {
     use super::*;
     use msp_plugins::xml;
+    use msp_plugins::FlowPlugin;
 
     const SAMPLE: &str = include_str!("../tests/data/ile.xml");
 

@@ -179,13 +179,16 @@ fn new_demarche(
     let description = description
         .map(str::to_string)
         .unwrap_or_else(|| format!("démarche {code}"));
+    // In Rust and TOML strings alike.
+    let app = app.replace('\\', "\\\\").replace('"', "\\\"");
+    let description = description.replace('\\', "\\\\").replace('"', "\\\"");
     let fill = |t: &str| {
         t.replace("{{CODE}}", &n.code)
             .replace("{{crate}}", &n.krate)
             .replace("{{Type}}", &n.ty)
             .replace("{{prefix}}", &n.short)
             .replace("{{ROOT}}", root)
-            .replace("{{APP}}", app)
+            .replace("{{APP}}", &app)
             .replace("{{DOCCODE}}", document_code)
             .replace("{{description}}", &description)
     };

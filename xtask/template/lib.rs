@@ -3,9 +3,9 @@
 //! Written by `cargo xtask new-demarche {{CODE}}`: `document.rs` reads the
 //! data document into typed values, `rules.rs` enforces the démarche's
 //! rules, `tables.rs` declares the business tables and maps the values to
-//! rows, and this file ties them into a [`FlowPlugin`] registered with
-//! [`msp_plugins::register!`]. `tests/data/sample.xml` is a valid document
-//! (portal-sim wraps it: `portal-sim --flow {{CODE}}`).
+//! rows, and this file declares the plugin with [`msp_plugins::demarche!`].
+//! `tests/data/sample.xml` is a valid document (portal-sim wraps it:
+//! `portal-sim --flow {{CODE}}`; the tests read it).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,64 +13,39 @@ pub mod document;
 pub mod rules;
 pub mod tables;
 
-use msp_plugins::{
-    DataDocument, FlowPlugin, ParseContext, PluginError, Records, SampleDocument, TableDef,
-};
+use msp_plugins::{DataDocument, ParseContext, PluginError, Records};
 
 /// The flow code.
 pub const FLOW: &str = "{{CODE}}";
 /// The data document's root element.
 pub const ROOT: &str = "{{ROOT}}";
 
-/// The {{CODE}} plugin.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct {{Type}};
+msp_plugins::demarche! {
+    /// The {{CODE}} plugin.
+    pub struct {{Type}};
+    flow: FLOW,
+    application: "{{APP}}",
+    description: "{{description}}",
+    sample: ("{{DOCCODE}}", include_str!("../tests/data/sample.xml")),
+    tables: tables::tables,
+    parse: parse,
+}
 
-msp_plugins::register!({{Type}});
-
-impl FlowPlugin for {{Type}} {
-    fn flow_code(&self) -> &'static str {
-        FLOW
-    }
-
-    fn application(&self) -> &'static str {
-        "{{APP}}"
-    }
-
-    fn description(&self) -> &'static str {
-        "{{description}}"
-    }
-
-    fn sample(&self) -> Option<SampleDocument> {
-        Some(SampleDocument {
-            code: "{{DOCCODE}}",
-            xml: include_str!("../tests/data/sample.xml"),
-        })
-    }
-
-    fn tables(&self) -> Vec<TableDef> {
-        tables::tables()
-    }
-
-    fn parse(
-        &self,
-        _ctx: &ParseContext,
-        documents: &[DataDocument],
-    ) -> Result<Records, PluginError> {
-        let request = msp_plugins::plugin::read_document(documents, ROOT, document::read, |r| {
-            rules::check(r, chrono::Local::now().date_naive())
-        })?;
-        let d = &request.requester;
-        Ok(Records {
-            rows: tables::rows(&request),
-            summary: format!(
-                "{} {}, {}",
-                d.name,
-                d.first_names,
-                request.subject.to_lowercase()
-            ),
-        })
-    }
+/// Reads and checks the data document into rows.
+fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, PluginError> {
+    let request = msp_plugins::plugin::read_document(documents, ROOT, document::read, |r| {
+        rules::check(r, chrono::Local::now().date_naive())
+    })?;
+    let d = &request.requester;
+    Ok(Records {
+        rows: tables::rows(&request),
+        summary: format!(
+            "{} {}, {}",
+            d.name,
+            d.first_names,
+            request.subject.to_lowercase()
+        ),
+    })
 }
 
 #[cfg(test)]

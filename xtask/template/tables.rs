@@ -4,8 +4,9 @@
 //! * `{{prefix}}_demandeur` — the requester.
 //!
 //! msp adds the dossier key (`numero`) to every table. Changing a table
-//! later: bump `schema_version` in lib.rs and declare the step in
-//! `migrations` there (see docs/tables-and-versions.md).
+//! later: add `version: 2, migrations: migrations` to the `demarche!` in
+//! lib.rs, with a `fn migrations() -> Vec<msp_plugins::Migration>` naming
+//! the added columns, tables and indexes (docs/tables-and-versions.md).
 
 use msp_plugins::{Column, ColumnType::*, Row, TableDef};
 
