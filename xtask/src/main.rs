@@ -54,6 +54,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "tests/data/sample.xml",
         include_str!("../template/sample.xml"),
     ),
+    ("tests/import.rs", include_str!("../template/import.rs")),
 ];
 
 /// The names derived from a flow code.
@@ -185,6 +186,7 @@ fn new_demarche(
     let fill = |t: &str| {
         t.replace("{{CODE}}", &n.code)
             .replace("{{crate}}", &n.krate)
+            .replace("{{crate_ident}}", &n.krate.replace('-', "_"))
             .replace("{{Type}}", &n.ty)
             .replace("{{prefix}}", &n.short)
             .replace("{{ROOT}}", root)
@@ -220,6 +222,19 @@ fn new_demarche(
     }
     fs::write(&manifest_path, manifest).map_err(|e| e.to_string())?;
     fs::write(&builtin_path, builtin).map_err(|e| e.to_string())?;
+    // Laid out as `cargo fmt` would (names of any length), when rustfmt is
+    // there.
+    let _ = std::process::Command::new("rustfmt")
+        .arg("--edition=2021")
+        .args([
+            "src/lib.rs",
+            "src/document.rs",
+            "src/rules.rs",
+            "src/tables.rs",
+            "tests/import.rs",
+        ])
+        .current_dir(&dir)
+        .status();
     written.push("Cargo.toml (workspace member and dependency)".into());
     written.push("builtin/Cargo.toml (linked into msp and portal-sim)".into());
     Ok(written)
