@@ -109,6 +109,25 @@ fn an_external_plugin_imports_validates_and_returns() {
 }
 
 #[test]
+fn the_sample_and_the_refusals_cross_the_boundary() {
+    // Loaded as msp loads it: the description (sample included) and every
+    // parse go through the C ABI and JSON.
+    let plugin = msp_plugins::external::ExternalPlugin::load(&library()).unwrap();
+    let records = msp_plugins::kit::check_sample(plugin.as_ref());
+    assert_eq!(records.summary, "Lefèvre Zoé: Délibération du 3 mars x2");
+    msp_plugins::kit::check_refusals(
+        plugin.as_ref(),
+        &[(
+            "<NombreExemplaires>2</",
+            "<NombreExemplaires>0</",
+            "NombreExemplaires is 0 but must be 1 to 5",
+        )],
+    );
+    assert_eq!(plugin.sample().unwrap().code, "EX-XML");
+    assert!(plugin.migrations().is_empty());
+}
+
+#[test]
 fn a_plugin_that_cannot_be_loaded_says_why() {
     let env = Env::with_config(
         "plugins = [\"/nonexistent/libmsp_nothing.so\"]\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",

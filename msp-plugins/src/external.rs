@@ -157,6 +157,44 @@ pub struct Description {
     pub tables: Vec<TableDesc>,
     /// Default comments by status.
     pub comments: BTreeMap<u16, String>,
+    /// Migrations of its tables (added in ABI version 2; absent before).
+    #[serde(default)]
+    pub migrations: Vec<MigrationDesc>,
+    /// A sample data document: (code, text) (added in ABI version 2).
+    #[serde(default)]
+    pub sample: Option<(String, String)>,
+}
+
+/// A migration, as exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MigrationDesc {
+    /// The version it leads to.
+    pub version: u32,
+    /// Its steps.
+    pub steps: Vec<StepDesc>,
+}
+
+/// A migration step, as exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum StepDesc {
+    /// A table added.
+    AddTable(String),
+    /// An optional column added.
+    AddColumn {
+        /// Table.
+        table: String,
+        /// Column.
+        column: String,
+    },
+    /// An index added.
+    AddIndex {
+        /// Table.
+        table: String,
+        /// Index name.
+        name: String,
+        /// Columns.
+        columns: Vec<String>,
+    },
 }
 
 /// A data document, as exchanged.
@@ -247,6 +285,34 @@ pub fn describe_plugin(p: &dyn FlowPlugin) -> Description {
             .iter()
             .map(|s| (*s, p.default_comment(*s).to_string()))
             .collect(),
+        migrations: p
+            .migrations()
+            .into_iter()
+            .map(|m| MigrationDesc {
+                version: m.version,
+                steps: m
+                    .steps
+                    .into_iter()
+                    .map(|step| match step {
+                        crate::MigrationStep::AddTable(t) => StepDesc::AddTable(t.into()),
+                        crate::MigrationStep::AddColumn { table, column } => StepDesc::AddColumn {
+                            table: table.into(),
+                            column: column.into(),
+                        },
+                        crate::MigrationStep::AddIndex {
+                            table,
+                            name,
+                            columns,
+                        } => StepDesc::AddIndex {
+                            table: table.into(),
+                            name: name.into(),
+                            columns: columns.into_iter().map(String::from).collect(),
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
+        sample: p.sample().map(|s| (s.code.into(), s.xml.into())),
     }
 }
 
@@ -501,6 +567,8 @@ pub struct ExternalPlugin {
     schema_version: u32,
     tables: Vec<TableDef>,
     comments: BTreeMap<u16, &'static str>,
+    migrations: Vec<crate::Migration>,
+    sample: Option<crate::SampleDocument>,
 }
 
 fn leak(s: String) -> &'static str {
@@ -628,6 +696,39 @@ impl ExternalPlugin {
             schema_version: d.schema_version,
             tables,
             comments: d.comments.into_iter().map(|(k, v)| (k, leak(v))).collect(),
+            migrations: d
+                .migrations
+                .into_iter()
+                .map(|m| crate::Migration {
+                    version: m.version,
+                    steps: m
+                        .steps
+                        .into_iter()
+                        .map(|step| match step {
+                            StepDesc::AddTable(t) => crate::MigrationStep::AddTable(leak(t)),
+                            StepDesc::AddColumn { table, column } => {
+                                crate::MigrationStep::AddColumn {
+                                    table: leak(table),
+                                    column: leak(column),
+                                }
+                            }
+                            StepDesc::AddIndex {
+                                table,
+                                name,
+                                columns,
+                            } => crate::MigrationStep::AddIndex {
+                                table: leak(table),
+                                name: leak(name),
+                                columns: columns.into_iter().map(leak).collect(),
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+            sample: d.sample.map(|(code, xml)| crate::SampleDocument {
+                code: leak(code),
+                xml: leak(xml),
+            }),
         }))
     }
 }
@@ -662,6 +763,12 @@ impl FlowPlugin for ExternalPlugin {
     }
     fn tables(&self) -> Vec<TableDef> {
         self.tables.clone()
+    }
+    fn migrations(&self) -> Vec<crate::Migration> {
+        self.migrations.clone()
+    }
+    fn sample(&self) -> Option<crate::SampleDocument> {
+        self.sample
     }
     fn parse(
         &self,

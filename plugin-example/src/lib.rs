@@ -16,7 +16,7 @@
 use msp_plugins::fields;
 use msp_plugins::{
     Column, ColumnType, DataDocument, DossierData, FlowPlugin, ParseContext, PluginError, Records,
-    ReturnAttachment, Row, TableDef, Value,
+    ReturnAttachment, Row, SampleDocument, TableDef, Value,
 };
 
 /// The plugin.
@@ -36,6 +36,13 @@ impl FlowPlugin for Exemple {
 
     fn description(&self) -> &'static str {
         "demande de copie d'un document municipal (example external plugin)"
+    }
+
+    fn sample(&self) -> Option<SampleDocument> {
+        Some(SampleDocument {
+            code: "EX-XML",
+            xml: include_str!("../tests/data/sample.xml"),
+        })
     }
 
     fn tables(&self) -> Vec<TableDef> {
@@ -132,5 +139,28 @@ impl FlowPlugin for Exemple {
             19 => "Votre copie est prête : vous pouvez la retirer en mairie.",
             s => msp_plugins::default_comment(s),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msp_plugins::kit;
+
+    #[test]
+    fn the_sample_imports_and_each_rule_is_named() {
+        let r = kit::check_sample(&Exemple);
+        assert_eq!(r.summary, "Lefèvre Zoé: Délibération du 3 mars x2");
+        kit::check_refusals(
+            &Exemple,
+            &[
+                (
+                    "<NombreExemplaires>2</",
+                    "<NombreExemplaires>9</",
+                    "NombreExemplaires is 9 but must be 1 to 5",
+                ),
+                ("<Nom>Lefèvre</Nom>", "", "Nom is missing or empty"),
+            ],
+        );
     }
 }

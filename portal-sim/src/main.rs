@@ -55,11 +55,14 @@ fn run(args: Args) -> Result<(), String> {
     } else {
         args.flows.clone()
     };
-    // An unknown flow is an error, never silently another flow's archives.
+    // An unknown flow is an error, never silently another flow's archives
+    // (a given document with its code may be for any flow, such as an
+    // external plugin's).
+    let explicit = args.document.is_some() && args.document_code.is_some();
     for flow in &flows {
-        if registry.get(flow).is_none() {
+        if registry.get(flow).is_none() && !explicit {
             return Err(format!(
-                "unknown flow {flow} (built-in flows: {})",
+                "unknown flow {flow} (built-in flows: {}; for another flow give --document FILE --document-code CODE)",
                 registry.codes().join(", ")
             ));
         }
