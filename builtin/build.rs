@@ -70,7 +70,9 @@ fn main() {
         else {
             continue;
         };
-        if source.contains("msp_plugins::register!(") && !linked.contains(&name) {
+        let registers =
+            source.contains("msp_plugins::register!(") || source.contains("msp_plugins::demarche!");
+        if registers && !linked.contains(&name) {
             let _ = writeln!(
                 out,
                 "compile_error!({:?});",

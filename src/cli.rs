@@ -595,6 +595,14 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
                     p.application(),
                     path.display()
                 );
+                if let Some(builtin) = registry.get(p.flow_code()) {
+                    println!(
+                        "WARN plugin {} replaces the built-in plugin {} for {}",
+                        path.display(),
+                        builtin.application(),
+                        p.flow_code()
+                    );
+                }
                 registry.add(p);
             }
             Err(e) => {

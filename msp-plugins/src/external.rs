@@ -454,7 +454,7 @@ pub unsafe fn free_string(s: *mut c_char) {
 }
 
 /// Exports a [`FlowPlugin`] type (with `Default`) from a `cdylib` crate as
-/// `msp_plugin_v1`.
+/// `msp_plugin_v2` and `msp_plugin_v1` (for hosts that know only version 1).
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ty) => {
