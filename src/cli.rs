@@ -346,24 +346,10 @@ fn manual(dir: Option<&Path>) -> Result<i32> {
 /// `msp plugins`.
 fn plugins(registry: &Registry) -> Result<i32> {
     // Columns as wide as their longest entry (flow codes may be long).
-    let code = registry
-        .iter()
-        .map(|p| p.flow_code().chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(8);
-    let app = registry
-        .iter()
-        .map(|p| p.application().chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(9);
-    let table = registry
-        .iter()
-        .flat_map(|p| p.tables().into_iter().map(|t| t.name.len()))
-        .max()
-        .unwrap_or(0)
-        .max(22);
+    let code = width(registry.iter().map(|p| p.flow_code()), 8);
+    let app = width(registry.iter().map(|p| p.application()), 9);
+    let tables: Vec<_> = registry.iter().flat_map(|p| p.tables()).collect();
+    let table = width(tables.iter().map(|t| t.name), 22);
     for p in registry.iter() {
         println!(
             "{:<code$} {:<app$} {}",
@@ -545,18 +531,8 @@ fn dossier_list(
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
-    let num = all
-        .iter()
-        .map(|d| d.numero.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(20);
-    let flow = all
-        .iter()
-        .map(|d| d.flow.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
+    let num = width(all.iter().map(|d| d.numero.as_str()), 20);
+    let flow = width(all.iter().map(|d| d.flow.as_str()), 7);
     println!(
         "{:<num$} {:<flow$} {:<5} {:>4} {:>6} {:>3}  summary",
         "numero", "flow", "insee", "file", "status", "ind"
@@ -877,14 +853,17 @@ fn report_run(r: &msp_core::RunReport, output: Output) {
     }
 }
 
-fn print_report(r: &msp_core::RunReport) {
-    let w = r
-        .flows
-        .keys()
-        .map(|f| f.chars().count())
+/// A column as wide as its longest entry, at least `min` characters.
+fn width<'a>(entries: impl Iterator<Item = &'a str>, min: usize) -> usize {
+    entries
+        .map(|e| e.chars().count())
         .max()
         .unwrap_or(0)
-        .max(8);
+        .max(min)
+}
+
+fn print_report(r: &msp_core::RunReport) {
+    let w = width(r.flows.keys().map(String::as_str), 8);
     println!(
         "{:<w$} {:>8} {:>11} {:>10} {:>8} {:>7} {:>6}",
         "flow", "imported", "complements", "duplicates", "rejected", "returns", "errors"

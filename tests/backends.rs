@@ -58,26 +58,10 @@ fn pg_database() -> Option<String> {
     Some(name)
 }
 
-/// Runs SQL on the MariaDB/MySQL server with its command-line client (the
-/// native client library is an optional feature of msp, the test harness
-/// does not depend on it).
+/// Runs SQL on the test MariaDB/MySQL server (`MSP_TEST_MYSQL`).
 fn mysql_cli(database: &str, sql: &str) -> Result<(), String> {
     let (h, p) = host_port(&mysql_admin());
-    let run = |program: &str| {
-        Command::new(program)
-            .args([
-                "-h", &h, "-P", &p, "-u", "root", "--batch", "-e", sql, database,
-            ])
-            .output()
-    };
-    let out = run("mariadb")
-        .or_else(|_| run("mysql"))
-        .map_err(|e| format!("no mariadb or mysql command-line client: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
+    common::mariadb_cli(&h, &p, database, sql)
 }
 
 /// A fresh MariaDB/MySQL database; returns its name.

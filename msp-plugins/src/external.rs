@@ -658,8 +658,7 @@ impl ExternalPlugin {
                 )
             }
         };
-        let vtable = &vtable;
-        let json = call(vtable, (vtable.describe)());
+        let json = call(&vtable, (vtable.describe)());
         let d: Description =
             serde_json::from_str(&json).map_err(|e| format!("{shown}: bad description: {e}"))?;
         let tables = d
@@ -680,12 +679,6 @@ impl ExternalPlugin {
                 key: t.key.into_iter().map(leak).collect(),
             })
             .collect();
-        let vtable = PluginV1 {
-            abi_version: vtable.abi_version,
-            describe: vtable.describe,
-            parse: vtable.parse,
-            free: vtable.free,
-        };
         Ok(Arc::new(ExternalPlugin {
             _lib: lib,
             vtable,

@@ -297,24 +297,30 @@ pub struct MariaDatabase {
     port: String,
 }
 
+/// Runs SQL on the MariaDB/MySQL server with its command-line client (the
+/// native client library is an optional feature of msp; the test harness
+/// does not depend on it).
+pub fn mariadb_cli(host: &str, port: &str, database: &str, sql: &str) -> Result<(), String> {
+    let run = |program: &str| {
+        Command::new(program)
+            .args([
+                "-h", host, "-P", port, "-u", "root", "--batch", "-e", sql, database,
+            ])
+            .output()
+    };
+    let out = run("mariadb")
+        .or_else(|_| run("mysql"))
+        .map_err(|e| format!("no mariadb or mysql command-line client: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
 impl MariaDatabase {
     fn cli(&self, database: &str, sql: &str) -> Result<(), String> {
-        let run = |program: &str| {
-            Command::new(program)
-                .args([
-                    "-h", &self.host, "-P", &self.port, "-u", "root", "--batch", "-e", sql,
-                    database,
-                ])
-                .output()
-        };
-        let out = run("mariadb")
-            .or_else(|_| run("mysql"))
-            .map_err(|e| format!("no mariadb or mysql command-line client: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-        }
+        mariadb_cli(&self.host, &self.port, database, sql)
     }
 
     /// Creates `<prefix>_<pid>`, or says SKIPPED (a failure in CI).

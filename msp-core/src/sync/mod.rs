@@ -610,11 +610,7 @@ impl<'a> Synchronizer<'a> {
                     // index, or the writer would wait for it with every
                     // ticket taken; the archive stays in work, recovered
                     // by the next run.
-                    let name = c.name.to_string();
-                    let flow = c
-                        .parsed(registry)
-                        .map(|p| p.flow.clone())
-                        .unwrap_or_default();
+                    let name = c.name.clone();
                     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         prepare::prepare(config, registry, c)
                     }))
@@ -626,7 +622,12 @@ impl<'a> Synchronizer<'a> {
                             .unwrap_or_default();
                         // Trouble naming the archive, never silence: it
                         // is not the citizen's fault, and the next run
-                        // tries it again.
+                        // tries it again. (The name is parsed again only
+                        // here, off the common path.)
+                        let flow = crate::naming::parse(&name, &registry.codes())
+                            .map(|p| p.flow)
+                            .unwrap_or_default();
+                        let name = name.to_string();
                         Some(prepare::Prepared::Failed {
                             claim: None,
                             error: Error::trouble(format!(
