@@ -88,6 +88,21 @@ enum Command {
         #[command(subcommand)]
         command: DossierCommand,
     },
+    /// The web console (French) for the town hall: dashboard with
+    /// "Synchroniser maintenant", dossiers and their statuses, rejected
+    /// archives. Listens on 127.0.0.1:8080 by default; any other address
+    /// requires users (`msp user add`).
+    Serve {
+        /// Address to listen on (default: `[web] listen`, else
+        /// 127.0.0.1:8080; port 0 picks a free one).
+        #[arg(long, value_name = "ADDRESS")]
+        listen: Option<String>,
+    },
+    /// The web console's users (argon2 hashes in the configuration file).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// List the registered plugins (flows).
     Plugins,
     /// Configuration checks.
@@ -139,6 +154,26 @@ enum ErrorsCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user, or change their password (asked twice at a terminal,
+    /// else read from the first line of stdin).
+    Add {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of stdin even at a terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user.
+    Remove {
+        /// Login name.
+        name: String,
+    },
+    /// List the users.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,6 +312,9 @@ fn execute(cli: Cli) -> Result<i32> {
     {
         return config_check(cli.config.as_deref());
     }
+    if let Command::User { command } = cli.command {
+        return user(cli.config.as_deref(), command);
+    }
     let config = load_config(cli.config.as_deref())?;
     let registry = registry_for(&config)?;
     if !matches!(cli.command, Command::Plugins) {
@@ -285,8 +323,21 @@ fn execute(cli: Cli) -> Result<i32> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Plugins => plugins(&registry),
-        Command::Config { .. } | Command::Completions { .. } | Command::Man { .. } => {
+        Command::Config { .. }
+        | Command::User { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. } => {
             unreachable!("handled above")
+        }
+        Command::Serve { listen } => {
+            msp_web::serve(msp_web::Options {
+                connector: Arc::new(db_backends::AutoInit::new(&registry)),
+                remotes: Arc::new(msp_sftp::SftpConnector),
+                config,
+                registry,
+                listen,
+            })?;
+            Ok(0)
         }
         Command::Run {
             flows,
@@ -321,6 +372,59 @@ fn execute(cli: Cli) -> Result<i32> {
         } => db_init(&config, &registry),
         Command::Dossier { command } => dossier(&config, &registry, command),
     }
+}
+
+/// `msp user ...`: edits the configuration file itself.
+fn user(path: Option<&Path>, command: UserCommand) -> Result<i32> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if Path::new("msp.toml").is_file() => PathBuf::from("msp.toml"),
+        None => bail!(
+            "the users are kept in the configuration file: pass --config FILE or create ./msp.toml (the embedded default has no file to write into)"
+        ),
+    };
+    let config = Config::load(&path)?;
+    match command {
+        UserCommand::List => {
+            if config.web.users.is_empty() {
+                println!("no user in {}", path.display());
+            }
+            for u in &config.web.users {
+                println!("{}", u.name);
+            }
+        }
+        UserCommand::Remove { name } => {
+            if !msp_web::auth::remove_user(&path, &name)? {
+                bail!("no user {name} in {}", path.display());
+            }
+            println!("user {name} removed from {}", path.display());
+        }
+        UserCommand::Add {
+            name,
+            password_stdin,
+        } => {
+            use std::io::IsTerminal;
+            let password = if password_stdin || !std::io::stdin().is_terminal() {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                let first = rpassword::prompt_password(format!("Password for {name}: "))?;
+                let again = rpassword::prompt_password("Again: ")?;
+                if first != again {
+                    bail!("the two passwords differ: nothing changed");
+                }
+                first
+            };
+            let new = msp_web::auth::add_user(&path, &name, &password)?;
+            println!(
+                "user {name} {} in {} (argon2 hash); msp serve asks them to sign in",
+                if new { "added" } else { "given a new password" },
+                path.display()
+            );
+        }
+    }
+    Ok(0)
 }
 
 /// `msp completions SHELL`.

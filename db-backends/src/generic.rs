@@ -493,6 +493,17 @@ impl RowReader<'_> {
         }
     }
 
+    /// A blob, read as the hexadecimal text of [`Dialect::blob_hex`] (NULL
+    /// on engines without it).
+    pub fn blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        match self.raw(i) {
+            None => Ok(None),
+            Some(v) => from_hex(v.trim())
+                .map(Some)
+                .ok_or_else(|| self.bad(i, "hexadecimal bytes")),
+        }
+    }
+
     /// A value of a plugin column, by its declared type.
     fn value(&self, i: usize, ty: ColumnType) -> Result<Value> {
         let Some(v) = self.raw(i) else {
@@ -504,10 +515,26 @@ impl RowReader<'_> {
             ColumnType::Boolean => Value::Boolean(self.boolean(i)?),
             ColumnType::Date => Value::Date(parse_date(v).ok_or_else(|| self.bad(i, "a date"))?),
             ColumnType::Timestamp => Value::Timestamp(self.ts(i)?),
-            // Blobs are never read back through text.
-            ColumnType::Blob => Value::Null,
+            ColumnType::Blob => match self.blob(i)? {
+                Some(b) => Value::Blob(b),
+                None => Value::Null,
+            },
         })
     }
+}
+
+/// Bytes from hexadecimal text (either case).
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    fn digit(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).map(|d| d as u8)
+    }
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }
 
 /// An integer in the text forms engines give (`19`, `19.0` from NUMBER).
@@ -1457,6 +1484,49 @@ impl Backend for SqlBackend {
 
     fn attachments(&self, numero: &str) -> Result<Vec<StoredAttachment>> {
         self.run(false, |s, d| read_attachments(s, d, numero))
+    }
+
+    fn attachment_content(&self, numero: &str, seq: u32) -> Result<Option<Vec<u8>>> {
+        self.run(false, |s, d| {
+            if d.blob_hex("x").is_none() {
+                return Ok(None);
+            }
+            let key = [Param::text(numero), Param::int(i64::from(seq))];
+            let rows = select(
+                s,
+                d,
+                msp_table("msp_piece_jointe"),
+                &["numero", "content"],
+                "`numero` = {1} AND `seq` = {2}",
+                "",
+                &key,
+            )?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
+            if let Some(bytes) = row.blob(1)? {
+                return Ok(Some(bytes));
+            }
+            // A large attachment: its parts, in order.
+            let parts = select(
+                s,
+                d,
+                msp_table("msp_piece_morceau"),
+                &["numero", "content"],
+                "`numero` = {1} AND `seq` = {2}",
+                "`part`",
+                &key,
+            )?;
+            if parts.is_empty() {
+                return Ok(None);
+            }
+            let mut out = Vec::new();
+            for p in &parts {
+                out.extend(p.blob(1)?.unwrap_or_default());
+            }
+            Ok(Some(out))
+        })
+        .map_err(|e| e.context(format!("dossier {numero}, attachment {seq}")))
     }
 
     fn events(&self, numero: &str) -> Result<Vec<Event>> {

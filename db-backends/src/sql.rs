@@ -32,6 +32,12 @@ pub trait Dialect: Send + Sync {
     fn cast_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS VARCHAR(4000))")
     }
+    /// An expression reading the blob `expr` as hexadecimal text, when the
+    /// engine has one that reads a whole blob (not Oracle, not Access:
+    /// their blobs read back as NULL).
+    fn blob_hex(&self, _expr: &str) -> Option<String> {
+        None
+    }
     /// Text after `CREATE TABLE (...)` (engine, charset).
     fn table_options(&self) -> &'static str {
         ""
@@ -106,6 +112,9 @@ impl Dialect for Sqlite {
     fn cast_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS TEXT)")
     }
+    fn blob_hex(&self, expr: &str) -> Option<String> {
+        Some(format!("hex({expr})"))
+    }
     fn multi_statement(&self) -> bool {
         true
     }
@@ -137,6 +146,9 @@ impl Dialect for Postgres {
     }
     fn cast_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS TEXT)")
+    }
+    fn blob_hex(&self, expr: &str) -> Option<String> {
+        Some(format!("encode({expr}, 'hex')"))
     }
     fn cast_timestamp(&self, expr: &str) -> String {
         format!("to_char({expr}, 'YYYY-MM-DD HH24:MI:SS')")
@@ -182,6 +194,9 @@ impl Dialect for Mysql {
     }
     fn cast_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS CHAR)")
+    }
+    fn blob_hex(&self, expr: &str) -> Option<String> {
+        Some(format!("HEX({expr})"))
     }
     fn cast_timestamp(&self, expr: &str) -> String {
         format!("DATE_FORMAT({expr}, '%Y-%m-%d %H:%i:%s')")
@@ -264,6 +279,9 @@ impl Dialect for SqlServer {
     }
     fn cast_text(&self, expr: &str) -> String {
         format!("CONVERT(NVARCHAR(4000), {expr}, 120)")
+    }
+    fn blob_hex(&self, expr: &str) -> Option<String> {
+        Some(format!("CONVERT(VARCHAR(MAX), {expr}, 2)"))
     }
     fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
         Some([
@@ -457,6 +475,7 @@ pub fn select(
             let ty = table.columns.iter().find(|x| x.name == *c).map(|x| x.ty);
             match ty {
                 Some(ColumnType::Date | ColumnType::Timestamp) => d.cast_timestamp(&d.quote(c)),
+                Some(ColumnType::Blob) => d.blob_hex(&d.quote(c)).unwrap_or_else(|| "NULL".into()),
                 _ => d.cast_text(&d.quote(c)),
             }
         })

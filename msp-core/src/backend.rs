@@ -268,6 +268,11 @@ pub trait Backend: Send + Sync {
     /// Attachments of a dossier.
     fn attachments(&self, numero: &str) -> Result<Vec<StoredAttachment>>;
 
+    /// The bytes of an attachment stored in the database (`None` when it
+    /// is stored in the attachments folder, or on an engine whose blobs
+    /// cannot be read back: Oracle, Access).
+    fn attachment_content(&self, numero: &str, seq: u32) -> Result<Option<Vec<u8>>>;
+
     /// The dossier's journal.
     fn events(&self, numero: &str) -> Result<Vec<Event>>;
 

@@ -338,6 +338,42 @@ pub struct DirectoriesConfig {
     pub sent: Option<PathBuf>,
 }
 
+/// The web console of `msp serve` (`[web]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address to listen on (default `127.0.0.1:8080`); any address other
+    /// than the loopback requires users.
+    pub listen: Option<String>,
+    /// Mark the session cookie Secure even without `X-Forwarded-Proto:
+    /// https` (the console is served behind a TLS proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Minutes a session lasts without activity (default 30).
+    pub session_minutes: Option<u64>,
+    /// The people who may sign in (`msp user add`).
+    #[serde(default, rename = "user")]
+    pub users: Vec<WebUser>,
+}
+
+/// One person who may sign in to the web console.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebUser {
+    /// Login name.
+    pub name: String,
+    /// The password's argon2 hash (PHC string), never the password.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for WebUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebUser")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -357,6 +393,8 @@ struct RawConfig {
     #[serde(default)]
     status: crate::ops::Thresholds,
     group: Option<String>,
+    #[serde(default)]
+    web: WebConfig,
 }
 
 /// The loaded, checked configuration.
@@ -386,6 +424,8 @@ pub struct Config {
     pub group: Option<String>,
     /// Return archives uploaded by SFTP (`envoye`), created when needed.
     pub sent: PathBuf,
+    /// The web console (`[web]`).
+    pub web: WebConfig,
 }
 
 impl Config {
@@ -452,6 +492,7 @@ impl Config {
             status: raw.status,
             group: raw.group,
             sent,
+            web: raw.web,
         };
         config.check()?;
         Ok(config)
@@ -508,6 +549,23 @@ impl Config {
                     ));
                 }
                 seen.push((&c.name, code));
+            }
+        }
+        for (i, u) in self.web.users.iter().enumerate() {
+            if u.name.trim().is_empty() || u.name.contains(char::is_whitespace) {
+                return bad(format!(
+                    "[[web.user]] \"{}\": a user name has no spaces",
+                    u.name
+                ));
+            }
+            if !u.password_hash.starts_with("$argon2") {
+                return bad(format!(
+                    "[[web.user]] {}: password_hash is not an argon2 hash (set it with msp user add)",
+                    u.name
+                ));
+            }
+            if self.web.users[..i].iter().any(|o| o.name == u.name) {
+                return bad(format!("[[web.user]] {} is listed twice", u.name));
             }
         }
         if self.limits.max_entries == 0

@@ -114,6 +114,8 @@ pub struct Error {
     pub message: String,
     /// True when the same operation may succeed later (lock, unreachable server).
     pub temporary: bool,
+    /// The same in plain French words, for the clerk (status refusals).
+    pub french: Option<String>,
 }
 
 impl Error {
@@ -123,6 +125,7 @@ impl Error {
             kind: ErrorKind::BadInput(reason),
             message: message.into(),
             temporary: false,
+            french: None,
         }
     }
     /// Environmental trouble.
@@ -131,6 +134,7 @@ impl Error {
             kind: ErrorKind::Trouble,
             message: message.into(),
             temporary: false,
+            french: None,
         }
     }
     /// Temporary trouble (retry later).
@@ -139,6 +143,7 @@ impl Error {
             kind: ErrorKind::Trouble,
             message: message.into(),
             temporary: true,
+            french: None,
         }
     }
     /// Configuration error.
@@ -147,6 +152,7 @@ impl Error {
             kind: ErrorKind::Config,
             message: message.into(),
             temporary: false,
+            french: None,
         }
     }
     /// Not found.
@@ -155,6 +161,7 @@ impl Error {
             kind: ErrorKind::NotFound,
             message: message.into(),
             temporary: false,
+            french: None,
         }
     }
     /// A status change refused by the rules.
@@ -163,6 +170,14 @@ impl Error {
             kind: ErrorKind::Refused,
             message: message.into(),
             temporary: false,
+            french: None,
+        }
+    }
+    /// A status change refused by the rules, with its French words.
+    pub fn refused_fr(message: impl Into<String>, french: impl Into<String>) -> Self {
+        Error {
+            french: Some(french.into()),
+            ..Error::refused(message)
         }
     }
     /// I/O trouble on `path`.

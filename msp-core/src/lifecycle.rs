@@ -68,8 +68,12 @@ fn plan(
     origin: &str,
 ) -> Result<StatusUpdate> {
     let cur = current_entry(d, history)?;
-    let change = status::decide(as_current(cur), action)
-        .map_err(|r| Error::refused(format!("dossier {}: {r}", d.numero)))?;
+    let change = status::decide(as_current(cur), action).map_err(|r| {
+        Error::refused_fr(
+            format!("dossier {}: {r}", d.numero),
+            format!("Dossier {} : {}", d.numero, r.french()),
+        )
+    })?;
     let next_seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
     Ok(match change {
         Change::Set { status, supersedes } => StatusUpdate {
@@ -104,10 +108,13 @@ fn plan(
                 .iter()
                 .rfind(|h| h.seq < cur.seq && !h.cancelled)
                 .ok_or_else(|| {
-                    Error::refused(format!(
-                        "dossier {}: there is no status to go back to",
-                        d.numero
-                    ))
+                    Error::refused_fr(
+                        format!("dossier {}: there is no status to go back to", d.numero),
+                        format!(
+                            "Dossier {} : il n'y a pas de statut précédent à rétablir.",
+                            d.numero
+                        ),
+                    )
                 })?;
             StatusUpdate {
                 cancel: vec![cur.seq],
@@ -140,6 +147,24 @@ pub fn change(
     let u = plan(&d, &history, action, comment, false, now(), "by an agent")?;
     backend.update_statuses(numero, &u)?;
     Ok(u.event)
+}
+
+/// What an agent may do now on a dossier (the same rules as [`change`]):
+/// the statuses it may be set to, and whether its current status may be
+/// cancelled.
+pub fn choices(d: &Dossier, history: &[StatusEntry]) -> (Vec<u16>, bool) {
+    let Ok(cur) = current_entry(d, history) else {
+        return (Vec::new(), false);
+    };
+    let c = as_current(cur);
+    let allowed = status::STATUSES
+        .iter()
+        .copied()
+        .filter(|t| status::decide(c, Action::Set(*t)).is_ok())
+        .collect();
+    let cancel = status::decide(c, Action::Cancel).is_ok()
+        && history.iter().any(|h| h.seq < cur.seq && !h.cancelled);
+    (allowed, cancel)
 }
 
 /// What happened to statuses written by a business application.

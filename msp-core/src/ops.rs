@@ -454,6 +454,67 @@ pub fn last_run_of_clients<'a>(
         .collect()
 }
 
+/// One synchronisation as its log tells it (for the web console's list of
+/// recent synchronisations).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecentRun {
+    /// The log's file name.
+    pub log: String,
+    /// When it started (the log's first time stamp).
+    pub started: String,
+    /// When it finished; None while it runs, or when it was interrupted.
+    pub finished: Option<String>,
+    /// Counts from its last line: imported, complements, duplicates,
+    /// rejected, returns written, left for retry.
+    pub counts: [u32; 6],
+    /// Causes of trouble it met.
+    pub troubles: Vec<String>,
+}
+
+/// The `n` most recent synchronisations, newest first, read from their
+/// logs (`sync-*.log` in the logs folder).
+pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
+    let Ok(rd) = fs::read_dir(&folders.logs) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("sync-") && n.ends_with(".log"))
+        .collect();
+    // sync-YYYYMMDD-HHMMSS-pid.log: the name orders by time.
+    names.sort_unstable_by(|a, b| b.cmp(a));
+    names
+        .into_iter()
+        .take(n)
+        .map(|name| {
+            let text = fs::read_to_string(folders.logs.join(&name)).unwrap_or_default();
+            let stamp = |l: &str| l.get(..19).unwrap_or_default().to_string();
+            let mut run = RecentRun {
+                started: text.lines().next().map(stamp).unwrap_or_default(),
+                log: name,
+                ..RecentRun::default()
+            };
+            for line in text.lines() {
+                let rest = line.get(20..).unwrap_or_default();
+                if let Some(counts) = rest.strip_prefix("synchronisation finished: ") {
+                    run.finished = Some(stamp(line));
+                    let figures: Vec<u32> = counts
+                        .split(", ")
+                        .filter_map(|p| p.split(' ').next()?.parse().ok())
+                        .collect();
+                    for (slot, v) in run.counts.iter_mut().zip(figures) {
+                        *slot = v;
+                    }
+                } else if let Some(cause) = rest.strip_prefix("TROUBLE: ") {
+                    run.troubles.push(cause.to_string());
+                }
+            }
+            run
+        })
+        .collect()
+}
+
 /// Health levels, as monitoring plugins count them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -117,9 +117,17 @@ pub enum Change {
     Cancel,
 }
 
-/// A refused change, naming the rule.
+/// A refused change, naming the rule: in English for logs and the command
+/// line (`.0`), in plain French for the clerk (`.1`, the web console).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
+pub struct Refused(pub String, pub String);
+
+impl Refused {
+    /// The refusal in plain French words.
+    pub fn french(&self) -> &str {
+        &self.1
+    }
+}
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,10 +145,28 @@ fn list(v: &[u16]) -> String {
     }
 }
 
+/// `16 (dossier en cours de traitement)`.
+fn named(status: u16) -> String {
+    format!("{status} ({})", label_fr(status))
+}
+
+fn list_fr(v: &[u16]) -> String {
+    if v.is_empty() {
+        "aucun".into()
+    } else {
+        v.iter().map(|s| named(*s)).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// Decides whether `action` is allowed from `current`.
 pub fn decide(current: Current, action: Action) -> Result<Change, Refused> {
     let c = current.status;
-    let r = rule(c).ok_or_else(|| Refused(format!("{c} is not a known status")))?;
+    let r = rule(c).ok_or_else(|| {
+        Refused(
+            format!("{c} is not a known status"),
+            format!("Le statut actuel {c} n'est pas un statut connu."),
+        )
+    })?;
     let state = if current.transmitted {
         "transmitted"
     } else {
@@ -149,28 +175,34 @@ pub fn decide(current: Current, action: Action) -> Result<Change, Refused> {
     match action {
         Action::Cancel => {
             if current.transmitted {
-                return Err(Refused(format!(
-                    "cancel is only allowed while the current status is not transmitted, and {c} has been transmitted"
-                )));
+                return Err(Refused(
+                    format!("cancel is only allowed while the current status is not transmitted, and {c} has been transmitted"),
+                    format!("Impossible d'annuler : le statut {} a déjà été transmis au portail.", named(c)),
+                ));
             }
             if !r.cancellable {
-                return Err(Refused(format!(
-                    "cancel is only allowed for an untransmitted 19 or a manual 100, not for {c}"
-                )));
+                return Err(Refused(
+                    format!("cancel is only allowed for an untransmitted 19 or a manual 100, not for {c}"),
+                    format!("Seul un statut 19 ou une clôture manuelle (100) non encore transmis peut être annulé, pas le statut {}.", named(c)),
+                ));
             }
             if c == CLOSED && current.automatic {
                 return Err(Refused(
                     "an automatic closure (100) cannot be cancelled".into(),
+                    "Une clôture automatique (100) ne peut pas être annulée.".into(),
                 ));
             }
             Ok(Change::Cancel)
         }
         Action::Set(t) => {
             if rule(t).is_none() {
-                return Err(Refused(format!(
-                    "{t} is not a status (known: {})",
-                    list(&STATUSES)
-                )));
+                return Err(Refused(
+                    format!("{t} is not a status (known: {})", list(&STATUSES)),
+                    format!(
+                        "{t} n'est pas un statut (statuts possibles : {}).",
+                        list(&STATUSES)
+                    ),
+                ));
             }
             let (allowed, other) = if current.transmitted {
                 (r.transmitted, r.untransmitted)
@@ -184,26 +216,43 @@ pub fn decide(current: Current, action: Action) -> Result<Change, Refused> {
                 });
             }
             if other.contains(&t) {
-                return Err(Refused(if current.transmitted {
-                    format!("{c} → {t} is only allowed while {c} has not been transmitted")
+                return Err(if current.transmitted {
+                    Refused(
+                        format!("{c} → {t} is only allowed while {c} has not been transmitted"),
+                        format!("Le passage de {} à {} n'est possible que tant que le statut {c} n'a pas été transmis au portail ; il l'a été.", named(c), named(t)),
+                    )
                 } else {
-                    format!("{c} → {t} is only allowed once {c} has been transmitted")
-                }));
+                    Refused(
+                        format!("{c} → {t} is only allowed once {c} has been transmitted"),
+                        format!("Le passage de {} à {} n'est possible qu'une fois le statut {c} transmis au portail : lancez d'abord une synchronisation.", named(c), named(t)),
+                    )
+                });
             }
             if current.transmitted && AUTO_CLOSE_AFTER.contains(&c) {
-                return Err(Refused(format!(
-                    "{c} → {t} is refused: {c} has been transmitted, msp closes the dossier automatically (100)"
-                )));
+                return Err(Refused(
+                    format!("{c} → {t} is refused: {c} has been transmitted, msp closes the dossier automatically (100)"),
+                    format!("Le statut {} a été transmis au portail : le dossier va être clos automatiquement (100), il ne peut plus changer de statut.", named(c)),
+                ));
             }
             if c == CLOSED && current.transmitted {
-                return Err(Refused(format!(
-                    "{c} → {t} is refused: the dossier is closed (100 is final)"
-                )));
+                return Err(Refused(
+                    format!("{c} → {t} is refused: the dossier is closed (100 is final)"),
+                    "Le dossier est clos (100) : son statut ne peut plus changer.".into(),
+                ));
             }
-            Err(Refused(format!(
-                "{c} → {t} is not an allowed change (from {c} {state}: {})",
-                list(allowed)
-            )))
+            Err(Refused(
+                format!(
+                    "{c} → {t} is not an allowed change (from {c} {state}: {})",
+                    list(allowed)
+                ),
+                format!(
+                    "Le passage de {} à {} n'est pas permis. Depuis le statut {c} {}, les statuts possibles sont : {}.",
+                    named(c),
+                    named(t),
+                    if current.transmitted { "transmis" } else { "non transmis" },
+                    list_fr(allowed)
+                ),
+            ))
         }
     }
 }

@@ -209,6 +209,9 @@ impl Dialect for OdbcMarkers {
     fn cast_text(&self, expr: &str) -> String {
         self.0.cast_text(expr)
     }
+    fn blob_hex(&self, expr: &str) -> Option<String> {
+        self.0.blob_hex(expr)
+    }
     fn table_options(&self) -> &'static str {
         self.0.table_options()
     }

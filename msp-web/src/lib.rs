@@ -1,0 +1,1245 @@
+//! `msp serve`: the town hall's web console.
+//!
+//! Server-rendered French pages (maud), the stylesheet embedded, no
+//! script. Every page reads through the core's traits ([`Backend`],
+//! [`msp_core::ops`], [`msp_core::lifecycle`]): the console changes a
+//! status with the same rules as `msp dossier status`, runs a
+//! synchronisation with the same [`Synchronizer`] (and so the same locks)
+//! as `msp run`, and puts a rejected archive back with the same
+//! [`msp_core::ops::retry`] as `msp errors retry`.
+//!
+//! Security: it listens on 127.0.0.1 by default, where it may be used
+//! without signing in (the Host header must then name the loopback, so a
+//! web page elsewhere cannot reach it through DNS rebinding). Any other
+//! address, or any configured `[[web.user]]`, requires signing in. Every
+//! form carries the session's CSRF token; the session cookie is HttpOnly
+//! and SameSite=Strict (and Secure behind TLS); sign-in is rate-limited.
+//! Downloads are looked up by dossier number and sequence in the
+//! database, never by a path from the request. Every request is written
+//! to `logs/web-access.log`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use maud::Markup;
+use msp_core::backend::{Backend, Connector, Dossier};
+use msp_core::status::Action;
+use msp_core::transport::RemoteConnector;
+use msp_core::{lifecycle, ops, Config, Error, ErrorKind, Result, Synchronizer};
+use msp_plugins::Registry;
+use serde::Deserialize;
+
+pub mod auth;
+pub mod pages;
+
+use auth::{Flash, Limiter, Sessions, COOKIE};
+use pages::{Frame, SyncOutcome};
+
+/// The address `msp serve` listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// What the console serves.
+pub struct Options {
+    /// The configuration (folders, clients, `[web]`).
+    pub config: Config,
+    /// The démarches.
+    pub registry: Registry,
+    /// Opens the clients' databases (with their tables brought up to date).
+    pub connector: Arc<dyn Connector>,
+    /// Opens SFTP connections for the synchronisations it runs.
+    pub remotes: Arc<dyn RemoteConnector + Send>,
+    /// Overrides `[web] listen`.
+    pub listen: Option<String>,
+}
+
+/// One browser's view of its session, for the handlers.
+#[derive(Clone)]
+struct Visitor {
+    token: String,
+    user: Option<String>,
+    csrf: String,
+    /// The Secure flag for cookies set in answer (TLS, or configured).
+    secure: bool,
+}
+
+struct App {
+    config: Config,
+    registry: Registry,
+    connector: Arc<dyn Connector>,
+    remotes: Arc<dyn RemoteConnector + Send>,
+    /// Sign-in required.
+    auth: bool,
+    secure: bool,
+    /// Host headers accepted without sign-in (the loopback names).
+    local_hosts: Vec<String>,
+    sessions: Mutex<Sessions>,
+    limiter: Mutex<Limiter>,
+    syncing: Mutex<()>,
+    last_sync: Mutex<Option<SyncOutcome>>,
+    backends: Mutex<HashMap<String, Arc<dyn Backend>>>,
+    access: Mutex<Option<std::fs::File>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Binds and serves until Ctrl-C or SIGTERM. Prints the address it
+/// listens on (one line on stdout) once it accepts connections.
+pub fn serve(o: Options) -> Result<()> {
+    let listen = o
+        .listen
+        .clone()
+        .or_else(|| o.config.web.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let addr: SocketAddr = listen.parse().map_err(|_| {
+        Error::config(format!(
+            "\"{listen}\" is not an address to listen on (e.g. 127.0.0.1:8080, 0.0.0.0:8080)"
+        ))
+    })?;
+    let auth = !o.config.web.users.is_empty() || !addr.ip().is_loopback();
+    if auth && o.config.web.users.is_empty() {
+        return Err(Error::config(format!(
+            "listening on {addr} (not the loopback) requires signing in, and no user is configured: add one with `msp user add NAME` (configuration {})",
+            o.config.source
+        )));
+    }
+    o.config.folders.ensure()?;
+    let access_path = o.config.folders.logs.join("web-access.log");
+    let access = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&access_path)
+        .map_err(|e| Error::io("cannot open the access log", &access_path, e))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::trouble(format!("cannot start the web server: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::trouble(format!("cannot listen on {addr}: {e}")))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| Error::trouble(format!("cannot listen on {addr}: {e}")))?;
+        let port = bound.port();
+        let idle = Duration::from_secs(60 * o.config.web.session_minutes.unwrap_or(30).max(1));
+        let app = Arc::new(App {
+            secure: o.config.web.secure_cookies,
+            local_hosts: vec![
+                format!("127.0.0.1:{port}"),
+                format!("localhost:{port}"),
+                format!("[::1]:{port}"),
+                bound.to_string(),
+            ],
+            auth,
+            config: o.config,
+            registry: o.registry,
+            connector: o.connector,
+            remotes: o.remotes,
+            sessions: Mutex::new(Sessions::new(idle)),
+            limiter: Mutex::new(Limiter::default()),
+            syncing: Mutex::new(()),
+            last_sync: Mutex::new(None),
+            backends: Mutex::new(HashMap::new()),
+            access: Mutex::new(Some(access)),
+        });
+        let router = router(app.clone());
+        println!(
+            "msp serve: http://{bound}/ ({}; access log {})",
+            if auth {
+                "sign-in required"
+            } else {
+                "no sign-in: loopback only"
+            },
+            access_path.display()
+        );
+        let _ = std::io::stdout().flush();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| Error::trouble(format!("the web server stopped: {e}")))
+    })
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/synchroniser", post(synchronise))
+        .route("/synchronisation", get(sync_result))
+        .route("/dossiers", get(dossiers))
+        .route("/dossiers/{numero}", get(dossier))
+        .route("/dossiers/{numero}/statut", post(set_status))
+        .route("/dossiers/{numero}/annuler", post(cancel_status))
+        .route(
+            "/dossiers/{numero}/retours/{increment}",
+            get(download_return),
+        )
+        .route("/dossiers/{numero}/pieces/{seq}", get(download_attachment))
+        .route(
+            "/dossiers/{numero}/archives/{file_number}",
+            get(download_archive),
+        )
+        .route("/rejets", get(rejects))
+        .route("/rejets/remettre", post(retry_rejected))
+        .route("/connexion", get(login_page).post(login))
+        .route("/deconnexion", post(logout))
+        .route("/static/msp.css", get(css))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
+        .with_state(app)
+}
+
+/// The session cookie of a request.
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|p| {
+            let (k, v) = p.trim().split_once('=')?;
+            (k == COOKIE).then(|| v.to_string())
+        })
+}
+
+/// Every request: the Host check without sign-in, the session (created
+/// when needed), sign-in required outside the sign-in page, the Origin
+/// check of forms, security headers, the access log.
+async fn guard(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let behind_tls = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        == Some("https");
+    let public = path == "/connexion" || path.starts_with("/static/");
+    let secure = app.secure || behind_tls;
+    let mut new_cookie = None;
+    let mut user = None;
+    let mut response = if !app.auth && !app.local_hosts.iter().any(|h| *h == host) {
+        // Without sign-in, only pages asked for by the loopback's names.
+        plain(
+            StatusCode::FORBIDDEN,
+            "Cette console n'accepte que les adresses locales (127.0.0.1, localhost).",
+        )
+    } else if method == Method::POST && !same_origin(req.headers(), &host) {
+        plain(
+            StatusCode::FORBIDDEN,
+            "Formulaire envoyé depuis un autre site : refusé.",
+        )
+    } else {
+        let visitor = {
+            let mut sessions = lock(&app.sessions);
+            let found = cookie(req.headers()).and_then(|t| {
+                let s = sessions.get(&t)?;
+                Some(Visitor {
+                    token: t.clone(),
+                    user: s.user.clone(),
+                    csrf: s.csrf.clone(),
+                    secure,
+                })
+            });
+            match found {
+                Some(v) => Some(v),
+                None if !app.auth || public => {
+                    let t = sessions.create(None);
+                    let csrf = sessions.get(&t).map(|s| s.csrf.clone()).unwrap_or_default();
+                    new_cookie = Some(t.clone());
+                    Some(Visitor {
+                        token: t,
+                        user: None,
+                        csrf,
+                        secure,
+                    })
+                }
+                None => None,
+            }
+        };
+        match visitor {
+            Some(v) if !app.auth || v.user.is_some() || public => {
+                user = v.user.clone();
+                req.extensions_mut().insert(v);
+                next.run(req).await
+            }
+            _ => Redirect::to("/connexion").into_response(),
+        }
+    };
+    if let Some(t) = new_cookie {
+        if let Ok(v) = HeaderValue::from_str(&session_cookie(&t, secure)) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    let h = response.headers_mut();
+    for (k, v) in [
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+    ] {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    if !path.starts_with("/static/") {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    app.log_access(peer, user.as_deref(), &method, &path, response.status());
+    response
+}
+
+/// The Set-Cookie value of a session.
+fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// A form's Origin (when the browser sends one) names this host.
+fn same_origin(headers: &HeaderMap, host: &str) -> bool {
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => true,
+        Some(origin) => origin
+            .split_once("://")
+            .map(|(_, rest)| rest == host)
+            .unwrap_or(false),
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+impl App {
+    /// One line per request: time, address, user, method, path (never the
+    /// query string: a search may hold a citizen's name), status.
+    fn log_access(
+        &self,
+        peer: SocketAddr,
+        user: Option<&str>,
+        method: &Method,
+        path: &str,
+        status: StatusCode,
+    ) {
+        if let Some(f) = lock(&self.access).as_mut() {
+            let _ = writeln!(
+                f,
+                "{} {} {} {method} {path} {}",
+                chrono::Local::now().format("%Y-%m-%d %H:%M:%S"),
+                peer.ip(),
+                user.unwrap_or("-"),
+                status.as_u16()
+            );
+        }
+    }
+
+    /// The frame of a page for `v`, taking its flash message.
+    fn frame<'v>(&self, v: &'v Visitor) -> Frame<'v> {
+        let flash = lock(&self.sessions)
+            .get(&v.token)
+            .and_then(|s| s.flash.take());
+        Frame {
+            user: v.user.as_deref(),
+            csrf: &v.csrf,
+            flash,
+        }
+    }
+
+    fn flash(&self, v: &Visitor, ok: bool, text: impl Into<String>) {
+        if let Some(s) = lock(&self.sessions).get(&v.token) {
+            s.flash = Some(Flash {
+                ok,
+                text: text.into(),
+            });
+        }
+    }
+
+    /// Every client database (once each: towns may share one), opened on
+    /// first use and kept; those that cannot be opened, with the cause.
+    fn backends(&self) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
+        let mut open = Vec::new();
+        let mut failed = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for client in &self.config.clients {
+            if !seen.insert(client.database.clone()) {
+                continue;
+            }
+            if let Some(b) = lock(&self.backends).get(&client.database) {
+                open.push(b.clone());
+                continue;
+            }
+            match self.connector.connect(&self.config, client) {
+                Ok(b) => {
+                    lock(&self.backends).insert(client.database.clone(), b.clone());
+                    open.push(b);
+                }
+                Err(e) => failed.push(format!("client {} : {e}", client.name)),
+            }
+        }
+        (open, failed)
+    }
+
+    /// The database holding dossier `numero`, and the dossier.
+    fn holder(&self, numero: &str) -> Result<(Arc<dyn Backend>, Dossier)> {
+        let (backends, failed) = self.backends();
+        for b in backends {
+            if let Some(d) = b.dossier(numero)? {
+                return Ok((b, d));
+            }
+        }
+        if !failed.is_empty() {
+            return Err(Error::trouble(failed.join(" ; ")));
+        }
+        Err(Error::not_found(format!("Aucun dossier {numero}.")))
+    }
+
+    fn csrf_ok(&self, v: &Visitor, token: &str) -> bool {
+        auth::same_token(token, &v.csrf)
+    }
+}
+
+/// Runs blocking work (database, files) off the server's threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::trouble(format!("the request's work failed: {e}")))
+}
+
+fn page(m: Markup) -> Response {
+    Html(m.into_string()).into_response()
+}
+
+fn error_page(app: &App, v: &Visitor, e: &Error) -> Response {
+    let (status, title) = match e.kind {
+        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "Introuvable"),
+        ErrorKind::Refused => (StatusCode::CONFLICT, "Refusé"),
+        ErrorKind::Config => (StatusCode::BAD_REQUEST, "Demande impossible"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "Incident"),
+    };
+    let text = e.french.clone().unwrap_or_else(|| e.message.clone());
+    (status, page(pages::error(&app.frame(v), title, &text))).into_response()
+}
+
+fn csrf_refused(app: &App, v: &Visitor) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        page(pages::error(
+            &app.frame(v),
+            "Formulaire refusé",
+            "Ce formulaire a expiré ou ne vient pas de cette console : rechargez la page et recommencez.",
+        )),
+    )
+        .into_response()
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        pages::CSS,
+    )
+        .into_response()
+}
+
+async fn not_found(State(app): State<Arc<App>>, v: Option<Extension<Visitor>>) -> Response {
+    match v {
+        Some(Extension(v)) => (
+            StatusCode::NOT_FOUND,
+            page(pages::error(
+                &app.frame(&v),
+                "Page introuvable",
+                "Cette page n'existe pas.",
+            )),
+        )
+            .into_response(),
+        None => plain(StatusCode::NOT_FOUND, "Page introuvable."),
+    }
+}
+
+/// Seconds since a file was last modified.
+fn age_of(m: &std::fs::Metadata) -> u64 {
+    m.modified()
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The archives waiting in input, oldest first: (name, age in seconds).
+fn waiting(config: &Config) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = std::fs::read_dir(&config.folders.input)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name.ends_with(".zip") && !msp_core::naming::is_temporary(&name))
+                        .then(|| (name, e.metadata().map(|m| age_of(&m)).unwrap_or(0)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// The causes of trouble of the last synchronisation, and the archives
+/// each held back.
+fn held_back(config: &Config) -> Vec<pages::HeldBack> {
+    let Some(last) = ops::last_run(&config.folders) else {
+        return Vec::new();
+    };
+    last.summary["troubles"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|t| pages::HeldBack {
+                    cause: t["cause"].as_str().unwrap_or_default().to_string(),
+                    count: t["archives"].as_u64().unwrap_or(0) as usize,
+                    archives: t["first_archives"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
+    let a = app.clone();
+    let figures = blocking(move || {
+        let (backends, unreachable) = a.backends();
+        let mut figures = ops::DatabaseFigures {
+            unreachable,
+            ..ops::DatabaseFigures::default()
+        };
+        for b in &backends {
+            if let Err(e) = figures.add(b.as_ref()) {
+                figures.unreachable.push(format!("{} : {e}", b.describe()));
+            }
+        }
+        let now = lifecycle::now();
+        let late = |times: &[chrono::NaiveDateTime], hours: u64| {
+            times
+                .iter()
+                .filter(|t| (now - **t).num_seconds() > (hours * 3600) as i64)
+                .count()
+        };
+        let t = &a.config.status;
+        pages::Dashboard {
+            runs: ops::recent_runs(&a.config.folders, 10),
+            waiting: waiting(&a.config),
+            rejected: ops::rejected(&a.config.folders)
+                .map(|r| r.len())
+                .unwrap_or(0),
+            untransmitted: (
+                figures.untransmitted.len(),
+                late(&figures.untransmitted, t.untransmitted_hours),
+            ),
+            uncollected: (
+                figures.uncollected.len(),
+                late(&figures.uncollected, t.uncollected_hours),
+            ),
+            late_hours: (t.untransmitted_hours, t.uncollected_hours),
+            unreachable: figures.unreachable,
+            troubles: held_back(&a.config).into_iter().map(|h| h.cause).collect(),
+        }
+    })
+    .await;
+    match figures {
+        Ok(d) => page(pages::dashboard(&app.frame(&v), &d)),
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn synchronise(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !app.csrf_ok(&v, &f.csrf) {
+        return csrf_refused(&app, &v);
+    }
+    let a = app.clone();
+    let ran = blocking(move || {
+        let Ok(_running) = a.syncing.try_lock() else {
+            return false;
+        };
+        let started = Instant::now();
+        let outcome = match Synchronizer::new(&a.config, &a.registry, a.connector.as_ref())
+            .with_remotes(a.remotes.as_ref())
+            .run_once()
+        {
+            Ok(r) => SyncOutcome {
+                at: lifecycle::now(),
+                exit_code: r.exit_code(),
+                flows: r
+                    .flows
+                    .iter()
+                    .map(|(f, c)| {
+                        (
+                            f.clone(),
+                            [
+                                c.imported,
+                                c.complements,
+                                c.duplicates,
+                                c.rejected,
+                                c.returns_written,
+                                c.errors,
+                            ],
+                        )
+                    })
+                    .collect(),
+                rejected: r.rejected.clone(),
+                troubles: r
+                    .troubles
+                    .iter()
+                    .map(msp_core::sync::trouble_line)
+                    .collect(),
+                refused: r.refused.clone(),
+                failed: None,
+                log: r
+                    .log_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            },
+            Err(e) => SyncOutcome {
+                at: lifecycle::now(),
+                exit_code: 2,
+                flows: Vec::new(),
+                rejected: Vec::new(),
+                troubles: Vec::new(),
+                refused: Vec::new(),
+                failed: Some(e.to_string()),
+                log: String::new(),
+            },
+        };
+        tracing::info!(
+            "console synchronisation finished in {} ms, exit {}",
+            started.elapsed().as_millis(),
+            outcome.exit_code
+        );
+        *lock(&a.last_sync) = Some(outcome);
+        true
+    })
+    .await;
+    match ran {
+        Ok(true) => Redirect::to("/synchronisation").into_response(),
+        Ok(false) => {
+            app.flash(
+                &v,
+                false,
+                "Une synchronisation lancée depuis la console est déjà en cours : attendez qu'elle se termine.",
+            );
+            Redirect::to("/").into_response()
+        }
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+async fn sync_result(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
+    let frame = app.frame(&v);
+    let last = lock(&app.last_sync);
+    page(pages::sync_result(&frame, last.as_ref()))
+}
+
+async fn dossiers(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Query(f): Query<pages::DossierFilter>,
+) -> Response {
+    let a = app.clone();
+    let filter = f.clone();
+    let found = blocking(move || {
+        let (backends, mut errors) = a.backends();
+        let flows: Vec<String> = if filter.flux.is_empty() {
+            Vec::new()
+        } else {
+            vec![filter.flux.clone()]
+        };
+        let mut all: Vec<Dossier> = Vec::new();
+        for b in &backends {
+            match b.dossiers(&flows) {
+                Ok(d) => all.extend(d),
+                Err(e) => errors.push(format!("{} : {e}", b.describe())),
+            }
+        }
+        let status: Option<u16> = filter.statut.parse().ok();
+        let q = filter.q.trim().to_lowercase();
+        let insee = filter.commune.trim();
+        all.retain(|d| {
+            status.is_none_or(|s| d.status == s)
+                && (insee.is_empty() || d.insee == insee)
+                && (filter.non_transmis != "1" || d.indicator == 0)
+                && (q.is_empty()
+                    || d.numero.to_lowercase().contains(&q)
+                    || d.summary.to_lowercase().contains(&q))
+        });
+        // The latest activity first.
+        all.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.numero.cmp(&b.numero))
+        });
+        (all, errors)
+    })
+    .await;
+    let (all, errors) = match found {
+        Ok(x) => x,
+        Err(e) => return error_page(&app, &v, &e),
+    };
+    let pages_count = all.len().div_ceil(pages::PAGE).max(1);
+    let page_no = f.page.unwrap_or(1).clamp(1, pages_count);
+    let shown: Vec<Dossier> = all
+        .iter()
+        .skip((page_no - 1) * pages::PAGE)
+        .take(pages::PAGE)
+        .cloned()
+        .collect();
+    let codes = app.registry.codes();
+    page(pages::dossiers(
+        &app.frame(&v),
+        &codes,
+        &f,
+        &shown,
+        all.len(),
+        page_no,
+        &errors,
+    ))
+}
+
+/// A name read from the database used as a file name: a plain name only.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+async fn dossier(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Path(numero): Path<String>,
+) -> Response {
+    let a = app.clone();
+    let view = blocking(move || -> Result<pages::DossierView> {
+        let (b, d) = a.holder(&numero)?;
+        let history = b.history(&numero)?;
+        let (allowed, cancellable) = lifecycle::choices(&d, &history);
+        let folders = &a.config.folders;
+        let returns = b
+            .returns(&numero)?
+            .into_iter()
+            .map(|r| {
+                let on_disk = plain_name(&r.file)
+                    && (folders.output.join(&r.file).is_file()
+                        || a.config.sent.join(&r.file).is_file());
+                (r, on_disk)
+            })
+            .collect();
+        let received = b
+            .received(&numero)?
+            .into_iter()
+            .map(|r| {
+                let in_done = plain_name(&r.name) && folders.done.join(&r.name).is_file();
+                (r, in_done)
+            })
+            .collect();
+        Ok(pages::DossierView {
+            attachments: b.attachments(&numero)?,
+            events: b.events(&numero)?,
+            database: b.describe(),
+            history,
+            returns,
+            received,
+            allowed: allowed.into_iter().filter(|s| *s != 14).collect(),
+            cancellable,
+            dossier: d,
+        })
+    })
+    .await
+    .and_then(|r| r);
+    match view {
+        Ok(view) => page(pages::dossier(&app.frame(&v), &view)),
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    commentaire: String,
+}
+
+async fn change_status(
+    app: Arc<App>,
+    v: Visitor,
+    numero: String,
+    action: Action,
+    comment: Option<String>,
+) -> Response {
+    let a = app.clone();
+    let n = numero.clone();
+    let who = v.user.clone();
+    let done = blocking(move || -> Result<String> {
+        let (b, _) = a.holder(&n)?;
+        let line = lifecycle::change(b.as_ref(), &n, action, comment)?;
+        ops::trace(
+            &a.config.folders,
+            &format!(
+                "web console{}: dossier {n}: {line}",
+                who.map(|u| format!(" ({u})")).unwrap_or_default()
+            ),
+        )?;
+        Ok(line)
+    })
+    .await
+    .and_then(|r| r);
+    let back = format!("/dossiers/{numero}");
+    match done {
+        Ok(_) => {
+            let text = match action {
+                Action::Set(code) => format!(
+                    "Statut {} enregistré. Il sera transmis au portail à la prochaine synchronisation.",
+                    pages::status_text(code)
+                ),
+                Action::Cancel => "Statut annulé : le statut précédent est rétabli.".to_string(),
+            };
+            app.flash(&v, true, text);
+            Redirect::to(&back).into_response()
+        }
+        Err(e) if e.kind == ErrorKind::Refused => {
+            app.flash(
+                &v,
+                false,
+                format!("Changement refusé. {}", e.french.unwrap_or(e.message)),
+            );
+            Redirect::to(&back).into_response()
+        }
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+async fn set_status(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Path(numero): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    if !app.csrf_ok(&v, &f.csrf) {
+        return csrf_refused(&app, &v);
+    }
+    let Ok(code) = f.code.trim().parse::<u16>() else {
+        app.flash(&v, false, "Choisissez un statut.");
+        return Redirect::to(&format!("/dossiers/{numero}")).into_response();
+    };
+    let comment = Some(f.commentaire.trim().to_string()).filter(|c| !c.is_empty());
+    change_status(app, v, numero, Action::Set(code), comment).await
+}
+
+async fn cancel_status(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Path(numero): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !app.csrf_ok(&v, &f.csrf) {
+        return csrf_refused(&app, &v);
+    }
+    change_status(app, v, numero, Action::Cancel, None).await
+}
+
+/// A file sent for download under `name`.
+fn download(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-~".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let mut r = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        bytes,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+async fn download_return(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Path((numero, increment)): Path<(String, u32)>,
+) -> Response {
+    let a = app.clone();
+    let file = blocking(move || -> Result<(String, &'static str, Vec<u8>)> {
+        let (b, d) = a.holder(&numero)?;
+        let mut r = b
+            .returns(&numero)?
+            .into_iter()
+            .find(|r| r.increment == increment && r.written_at.is_some())
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "Le dossier {numero} n'a pas de retour n° {increment} écrit."
+                ))
+            })?;
+        if plain_name(&r.file) {
+            for dir in [&a.config.folders.output, &a.config.sent] {
+                if let Ok(bytes) = std::fs::read(dir.join(&r.file)) {
+                    return Ok((r.file, "application/zip", bytes));
+                }
+            }
+        }
+        // Collected by the portal: what it said, rebuilt from the record.
+        if r.flow.is_empty() {
+            r.flow = d.flow.clone();
+        }
+        let xml = msp_core::returns::message_xml(&msp_core::returns::ReturnMessage::of(&r, None));
+        let stem = r.file.trim_end_matches(".zip").to_string();
+        Ok((
+            format!("{stem}-message.xml"),
+            "application/xml",
+            xml.into_bytes(),
+        ))
+    })
+    .await
+    .and_then(|r| r);
+    match file {
+        Ok((name, ty, bytes)) => download(&name, ty, bytes),
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+async fn download_attachment(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Path((numero, seq)): Path<(String, u32)>,
+) -> Response {
+    let a = app.clone();
+    let file = blocking(move || -> Result<(String, Vec<u8>)> {
+        let (b, _) = a.holder(&numero)?;
+        let att = b
+            .attachments(&numero)?
+            .into_iter()
+            .find(|x| x.seq == seq)
+            .ok_or_else(|| {
+                Error::not_found(format!("Le dossier {numero} n'a pas de pièce n° {seq}."))
+            })?;
+        let bytes = match &att.path {
+            Some(p) => {
+                // Only a file inside the attachments folder.
+                let root = std::fs::canonicalize(&a.config.folders.attachments)
+                    .map_err(|e| Error::io("cannot open", &a.config.folders.attachments, e))?;
+                let file = std::fs::canonicalize(p)
+                    .map_err(|e| Error::io("cannot open", std::path::Path::new(p), e))?;
+                if !file.starts_with(&root) {
+                    return Err(Error::not_found(format!(
+                        "La pièce n° {seq} du dossier {numero} n'est pas dans le dossier des pièces."
+                    )));
+                }
+                std::fs::read(&file).map_err(|e| Error::io("cannot read", &file, e))?
+            }
+            None => b.attachment_content(&numero, seq)?.ok_or_else(|| {
+                Error::not_found(format!(
+                    "La pièce n° {seq} du dossier {numero} est dans la base de données, qui ne permet pas de la relire ici ({}) : ouvrez-la depuis l'application métier.",
+                    b.describe()
+                ))
+            })?,
+        };
+        Ok((att.file_name, bytes))
+    })
+    .await
+    .and_then(|r| r);
+    match file {
+        Ok((name, bytes)) => download(&name, "application/octet-stream", bytes),
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+async fn download_archive(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Path((numero, file_number)): Path<(String, u32)>,
+) -> Response {
+    let a = app.clone();
+    let file = blocking(move || -> Result<(String, Vec<u8>)> {
+        let (b, _) = a.holder(&numero)?;
+        let r = b
+            .received(&numero)?
+            .into_iter()
+            .find(|r| r.file_number == file_number)
+            .filter(|r| plain_name(&r.name))
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "Le dossier {numero} n'a pas d'archive n° {file_number}."
+                ))
+            })?;
+        let path = a.config.folders.done.join(&r.name);
+        let bytes = std::fs::read(&path).map_err(|_| {
+            Error::not_found(format!(
+                "L'archive {} n'est plus dans le dossier des archives traitées (purgée).",
+                r.name
+            ))
+        })?;
+        Ok((r.name, bytes))
+    })
+    .await
+    .and_then(|r| r);
+    match file {
+        Ok((name, bytes)) => download(&name, "application/zip", bytes),
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
+    let a = app.clone();
+    let found = blocking(move || -> Result<_> {
+        let list = ops::rejected(&a.config.folders)?;
+        let with_logs = list
+            .into_iter()
+            .map(|r| {
+                let log = ops::rejection_log(&a.config.folders, &r.name)
+                    .unwrap_or_else(|e| format!("(journal illisible : {e})"));
+                (r, log)
+            })
+            .collect::<Vec<_>>();
+        Ok((with_logs, held_back(&a.config), waiting(&a.config).len()))
+    })
+    .await
+    .and_then(|r| r);
+    match found {
+        Ok((rejected, held, waiting)) => {
+            page(pages::rejects(&app.frame(&v), &rejected, &held, waiting))
+        }
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RetryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    nom: String,
+}
+
+async fn retry_rejected(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Form(f): Form<RetryForm>,
+) -> Response {
+    if !app.csrf_ok(&v, &f.csrf) {
+        return csrf_refused(&app, &v);
+    }
+    let a = app.clone();
+    let name = f.nom.clone();
+    let who = v.user.clone();
+    // ops::retry takes only a plain name present in the error folder.
+    let done = blocking(move || -> Result<String> {
+        let dest = ops::retry(&a.config.folders, &name)?;
+        ops::trace(
+            &a.config.folders,
+            &format!(
+                "web console{}: {name} put back into input",
+                who.map(|u| format!(" ({u})")).unwrap_or_default()
+            ),
+        )?;
+        Ok(dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default())
+    })
+    .await
+    .and_then(|r| r);
+    match done {
+        Ok(dest) => app.flash(
+            &v,
+            true,
+            format!(
+                "{} est remise en entrée (sous le nom {dest}) : la prochaine synchronisation l'intègre.",
+                f.nom
+            ),
+        ),
+        Err(e) => app.flash(
+            &v,
+            false,
+            format!("{} n'a pas pu être remise en entrée : {}", f.nom, e.message),
+        ),
+    }
+    Redirect::to("/rejets").into_response()
+}
+
+async fn login_page(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
+    if !app.auth || v.user.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    page(pages::login(&app.frame(&v), None, ""))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    mot_de_passe: String,
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(v): Extension<Visitor>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !app.auth {
+        return Redirect::to("/").into_response();
+    }
+    if !app.csrf_ok(&v, &f.csrf) {
+        return csrf_refused(&app, &v);
+    }
+    let ip = peer.ip();
+    if let Err(wait) = lock(&app.limiter).check(ip, &f.nom) {
+        let text = format!(
+            "Trop d'essais infructueux : réessayez dans {} minute(s).",
+            wait.as_secs().div_ceil(60)
+        );
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            page(pages::login(&app.frame(&v), Some(&text), &f.nom)),
+        )
+            .into_response();
+    }
+    let users = app.config.web.users.clone();
+    let (name, password) = (f.nom.clone(), f.mot_de_passe.clone());
+    let ok = blocking(move || auth::verify(&users, &name, &password))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        lock(&app.limiter).failed(ip, &f.nom);
+        tracing::warn!("web console: failed sign-in as {:?} from {ip}", f.nom);
+        return (
+            StatusCode::UNAUTHORIZED,
+            page(pages::login(
+                &app.frame(&v),
+                Some("Identifiant ou mot de passe incorrect."),
+                &f.nom,
+            )),
+        )
+            .into_response();
+    }
+    lock(&app.limiter).succeeded(ip, &f.nom);
+    // A new session for the signed-in user (the old token is dropped).
+    let token = {
+        let mut s = lock(&app.sessions);
+        s.remove(&v.token);
+        s.create(Some(f.nom.clone()))
+    };
+    let mut r = Redirect::to("/").into_response();
+    if let Ok(h) = HeaderValue::from_str(&session_cookie(&token, v.secure)) {
+        r.headers_mut().append(header::SET_COOKIE, h);
+    }
+    r
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !app.csrf_ok(&v, &f.csrf) {
+        return csrf_refused(&app, &v);
+    }
+    lock(&app.sessions).remove(&v.token);
+    let mut r = Redirect::to(if app.auth { "/connexion" } else { "/" }).into_response();
+    if let Ok(h) = HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, h);
+    }
+    r
+}

@@ -1,0 +1,688 @@
+//! The pages, in French, as maud templates (every value is escaped by
+//! construction). No script: forms and links only.
+
+use maud::{html, Markup, DOCTYPE};
+use msp_core::backend::{
+    Dossier, Event, ReceivedArchive, ReturnFlow, StatusEntry, StoredAttachment,
+};
+use msp_core::ops::{RecentRun, Rejected};
+use msp_core::status::label_fr;
+
+use crate::auth::Flash;
+
+/// Which menu entry a page belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Tableau de bord.
+    Dashboard,
+    /// Dossiers.
+    Dossiers,
+    /// Rejets.
+    Rejects,
+    /// None (sign-in, errors).
+    None,
+}
+
+/// What every page knows about its visitor.
+pub struct Frame<'a> {
+    /// The signed-in user, if any.
+    pub user: Option<&'a str>,
+    /// The session's CSRF token (forms carry it).
+    pub csrf: &'a str,
+    /// A message to show once.
+    pub flash: Option<Flash>,
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// The page around `body`.
+pub fn layout(title: &str, section: Section, frame: &Frame<'_>, body: Markup) -> Markup {
+    let item = |s: Section, href: &str, text: &str| {
+        html! {
+            li { a href=(href) aria-current=[(section == s).then_some("page")] { (text) } }
+        }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — msp" }
+                link rel="stylesheet" href="/static/msp.css";
+            }
+            body {
+                a class="skip" href="#contenu" { "Aller au contenu" }
+                header {
+                    a class="brand" href="/" { "msp — Ma démarche en ligne" }
+                    @if section != Section::None || frame.user.is_some() {
+                        nav aria-label="Menu principal" {
+                            ul {
+                                (item(Section::Dashboard, "/", "Tableau de bord"))
+                                (item(Section::Dossiers, "/dossiers", "Dossiers"))
+                                (item(Section::Rejects, "/rejets", "Rejets"))
+                            }
+                        }
+                    }
+                    @if let Some(user) = frame.user {
+                        div class="who" {
+                            span { "Connecté : " (user) }
+                            form class="inline" method="post" action="/deconnexion" {
+                                (csrf(frame.csrf))
+                                button type="submit" { "Se déconnecter" }
+                            }
+                        }
+                    }
+                }
+                main id="contenu" tabindex="-1" {
+                    @if let Some(f) = &frame.flash {
+                        div class=(if f.ok { "flash ok" } else { "flash bad" })
+                            role=(if f.ok { "status" } else { "alert" }) { (f.text) }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A date and time as people read them.
+pub fn when(t: &chrono::NaiveDateTime) -> String {
+    t.format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// A log time stamp (`2026-11-29 05:00:00`) as people read it.
+fn stamp(s: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// A duration in words.
+pub fn age(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs / 60),
+        7200..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} j", secs / 86_400),
+    }
+}
+
+/// A status with its French label.
+pub fn status_text(status: u16) -> String {
+    format!("{status} — {}", label_fr(status))
+}
+
+/// The figures of the dashboard.
+pub struct Dashboard {
+    /// Recent synchronisations, newest first.
+    pub runs: Vec<RecentRun>,
+    /// Archives waiting in input: (name, age in seconds).
+    pub waiting: Vec<(String, u64)>,
+    /// Rejected archives.
+    pub rejected: usize,
+    /// Statuses not yet transmitted: (all, late).
+    pub untransmitted: (usize, usize),
+    /// Return archives written and not collected by the portal: (all, late).
+    pub uncollected: (usize, usize),
+    /// Hours after which each is late (`[status]` thresholds).
+    pub late_hours: (u64, u64),
+    /// Databases that did not answer.
+    pub unreachable: Vec<String>,
+    /// Trouble of the last synchronisation.
+    pub troubles: Vec<String>,
+}
+
+fn card(level: &str, figure: String, text: &str, link: Option<(&str, &str)>) -> Markup {
+    html! {
+        li class=(format!("card {level}")) {
+            span class="figure" { (figure) }
+            (text)
+            @if let Some((href, label)) = link {
+                br; a href=(href) { (label) }
+            }
+        }
+    }
+}
+
+fn late_text(what: &str, late: usize, hours: u64) -> String {
+    if late == 0 {
+        what.to_string()
+    } else {
+        format!("{what}, dont {late} depuis plus de {hours} h")
+    }
+}
+
+/// Tableau de bord.
+pub fn dashboard(frame: &Frame<'_>, d: &Dashboard) -> Markup {
+    let oldest = d.waiting.iter().map(|w| w.1).max();
+    let body = html! {
+        h1 { "Tableau de bord" }
+        form method="post" action="/synchroniser" {
+            (csrf(frame.csrf))
+            button type="submit" { "Synchroniser maintenant" }
+            " "
+            span class="muted" { "Intègre les demandes en attente et prépare les retours pour le portail." }
+        }
+        h2 { "En un coup d'œil" }
+        ul class="cards" {
+            (card(if d.waiting.is_empty() { "" } else { "warn" },
+                d.waiting.len().to_string(),
+                &match oldest {
+                    Some(s) => format!("archive(s) en attente dans l'entrée (la plus ancienne depuis {})", age(s)),
+                    None => "archive en attente dans l'entrée".to_string(),
+                },
+                None))
+            (card(if d.rejected == 0 { "" } else { "warn" }, d.rejected.to_string(),
+                "archive(s) rejetée(s) à traiter", Some(("/rejets", "Voir les rejets"))))
+            (card(if d.untransmitted.1 == 0 { "" } else { "warn" }, d.untransmitted.0.to_string(),
+                &late_text("statut(s) pas encore transmis au portail", d.untransmitted.1, d.late_hours.0),
+                Some(("/dossiers?non_transmis=1", "Voir les dossiers"))))
+            (card(if d.uncollected.1 == 0 { "" } else { "warn" }, d.uncollected.0.to_string(),
+                &late_text("retour(s) pas encore récupéré(s) par le portail", d.uncollected.1, d.late_hours.1), None))
+            @if !d.unreachable.is_empty() {
+                (card("bad", d.unreachable.len().to_string(), "base(s) de données injoignable(s)", None))
+            }
+        }
+        @if !d.unreachable.is_empty() {
+            h2 { "Bases de données injoignables" }
+            ul { @for u in &d.unreachable { li { (u) } } }
+        }
+        @if !d.troubles.is_empty() {
+            h2 { "Incidents de la dernière synchronisation" }
+            p { "Les archives concernées restent dans l'entrée et seront reprises à la prochaine synchronisation." }
+            ul { @for t in &d.troubles { li { (t) } } }
+        }
+        h2 { "Dernières synchronisations" }
+        @if d.runs.is_empty() {
+            p { "Aucune synchronisation n'a encore eu lieu." }
+        } @else {
+            div class="table-wrap" {
+                table {
+                    caption class="skip" { "Dernières synchronisations" }
+                    thead { tr {
+                        th scope="col" { "Début" }
+                        th scope="col" { "Fin" }
+                        th scope="col" class="num" { "Importées" }
+                        th scope="col" class="num" { "Compléments" }
+                        th scope="col" class="num" { "Doublons" }
+                        th scope="col" class="num" { "Rejetées" }
+                        th scope="col" class="num" { "Retours écrits" }
+                        th scope="col" class="num" { "Reportées" }
+                        th scope="col" { "Incidents" }
+                    } }
+                    tbody {
+                        @for r in &d.runs {
+                            tr {
+                                td { (stamp(&r.started)) }
+                                td { @match &r.finished { Some(f) => (stamp(f)), None => "en cours ou interrompue" } }
+                                @for c in r.counts { td class="num" { (c) } }
+                                td { @if r.troubles.is_empty() { "aucun" } @else { (r.troubles.join(" ; ")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !d.waiting.is_empty() {
+            h2 { "Archives en attente dans l'entrée" }
+            ul { @for (name, secs) in d.waiting.iter().take(50) { li { (name) " — depuis " (age(*secs)) } } }
+        }
+    };
+    layout("Tableau de bord", Section::Dashboard, frame, body)
+}
+
+/// What a synchronisation started from the console did.
+pub struct SyncOutcome {
+    /// When it finished.
+    pub at: chrono::NaiveDateTime,
+    /// Exit code as `msp run` would give it.
+    pub exit_code: i32,
+    /// Per flow: code and counts (imported, complements, duplicates,
+    /// rejected, returns, left for retry).
+    pub flows: Vec<(String, [u32; 6])>,
+    /// Rejected archives and why.
+    pub rejected: Vec<(String, String)>,
+    /// Trouble, one line per cause.
+    pub troubles: Vec<String>,
+    /// Status changes refused.
+    pub refused: Vec<String>,
+    /// The synchronisation could not run at all.
+    pub failed: Option<String>,
+    /// Its log file name.
+    pub log: String,
+}
+
+/// The result of "Synchroniser maintenant".
+pub fn sync_result(frame: &Frame<'_>, o: Option<&SyncOutcome>) -> Markup {
+    let body = html! {
+        h1 { "Résultat de la synchronisation" }
+        @match o {
+            None => p { "Aucune synchronisation n'a été lancée depuis la console." },
+            Some(o) => {
+                p { "Terminée le " (when(&o.at)) ". "
+                    @match (o.failed.is_some(), o.exit_code) {
+                        (true, _) => strong { "La synchronisation n'a pas pu avoir lieu." },
+                        (false, 0) => strong { "Tout s'est bien passé." },
+                        (false, 1) => strong { "Des archives ont été rejetées ou des changements de statut refusés." },
+                        _ => strong { "Des incidents ont empêché de tout traiter : les archives concernées seront reprises." },
+                    }
+                }
+                @if let Some(f) = &o.failed { p class="flash bad" role="alert" { (f) } }
+                div class="table-wrap" {
+                    table {
+                        caption { "Par démarche" }
+                        thead { tr {
+                            th scope="col" { "Démarche" }
+                            th scope="col" class="num" { "Importées" }
+                            th scope="col" class="num" { "Compléments" }
+                            th scope="col" class="num" { "Doublons" }
+                            th scope="col" class="num" { "Rejetées" }
+                            th scope="col" class="num" { "Retours écrits" }
+                            th scope="col" class="num" { "Reportées" }
+                        } }
+                        tbody {
+                            @for (flow, c) in &o.flows {
+                                tr { th scope="row" { (flow) } @for v in c { td class="num" { (v) } } }
+                            }
+                        }
+                    }
+                }
+                @if !o.rejected.is_empty() {
+                    h2 { "Archives rejetées" }
+                    ul { @for (a, m) in &o.rejected { li { strong { (a) } " : " (m) } } }
+                    p { a href="/rejets" { "Voir les rejets et leurs journaux" } }
+                }
+                @if !o.refused.is_empty() {
+                    h2 { "Changements de statut refusés" }
+                    ul { @for r in &o.refused { li { (r) } } }
+                }
+                @if !o.troubles.is_empty() {
+                    h2 { "Incidents" }
+                    ul { @for t in &o.troubles { li { (t) } } }
+                }
+                @if !o.log.is_empty() { p class="muted" { "Journal : " (o.log) } }
+            }
+        }
+        p { a href="/" { "Retour au tableau de bord" } }
+    };
+    layout("Synchronisation", Section::Dashboard, frame, body)
+}
+
+/// The filters of the dossier list, as the form sends them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DossierFilter {
+    /// Flow code.
+    #[serde(default)]
+    pub flux: String,
+    /// Status code.
+    #[serde(default)]
+    pub statut: String,
+    /// CodeINSEE.
+    #[serde(default)]
+    pub commune: String,
+    /// "1": only dossiers whose current status is not transmitted.
+    #[serde(default)]
+    pub non_transmis: String,
+    /// Number or name.
+    #[serde(default)]
+    pub q: String,
+    /// Page, from 1.
+    #[serde(default)]
+    pub page: Option<usize>,
+}
+
+impl DossierFilter {
+    /// The query string of this filter at `page`.
+    pub fn query(&self, page: usize) -> String {
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        format!(
+            "?flux={}&statut={}&commune={}&non_transmis={}&q={}&page={page}",
+            enc(&self.flux),
+            enc(&self.statut),
+            enc(&self.commune),
+            enc(&self.non_transmis),
+            enc(&self.q)
+        )
+    }
+}
+
+/// Dossiers per page.
+pub const PAGE: usize = 50;
+
+/// Dossiers.
+pub fn dossiers(
+    frame: &Frame<'_>,
+    flows: &[&str],
+    f: &DossierFilter,
+    shown: &[Dossier],
+    total: usize,
+    page: usize,
+    errors: &[String],
+) -> Markup {
+    let pages = total.div_ceil(PAGE).max(1);
+    let body = html! {
+        h1 { "Dossiers" }
+        @for e in errors { p class="flash bad" role="alert" { (e) } }
+        form method="get" action="/dossiers" class="filters" role="search" {
+            div class="field" {
+                label for="q" { "Numéro ou nom" }
+                input type="search" id="q" name="q" value=(f.q);
+            }
+            div class="field" {
+                label for="flux" { "Démarche" }
+                select id="flux" name="flux" {
+                    option value="" { "Toutes" }
+                    @for code in flows { option value=(code) selected[f.flux == *code] { (code) } }
+                }
+            }
+            div class="field" {
+                label for="statut" { "Statut" }
+                select id="statut" name="statut" {
+                    option value="" { "Tous" }
+                    @for s in msp_core::status::STATUSES {
+                        option value=(s) selected[f.statut == s.to_string()] { (status_text(s)) }
+                    }
+                }
+            }
+            div class="field" {
+                label for="commune" { "Code INSEE de la commune" }
+                input type="text" id="commune" name="commune" value=(f.commune) size="6" inputmode="text" autocomplete="off";
+            }
+            div class="field check" {
+                input type="checkbox" id="non_transmis" name="non_transmis" value="1" checked[f.non_transmis == "1"];
+                label for="non_transmis" { "Statut pas encore transmis" }
+            }
+            div class="field" { button type="submit" { "Filtrer" } }
+        }
+        p role="status" { (total) " dossier(s)" @if pages > 1 { ", page " (page) " sur " (pages) } }
+        @if !shown.is_empty() {
+            div class="table-wrap" {
+                table {
+                    caption class="skip" { "Dossiers" }
+                    thead { tr {
+                        th scope="col" { "Numéro" }
+                        th scope="col" { "Démarche" }
+                        th scope="col" { "Commune" }
+                        th scope="col" { "Demande" }
+                        th scope="col" { "Statut" }
+                        th scope="col" { "Transmis" }
+                        th scope="col" { "Mis à jour" }
+                    } }
+                    tbody {
+                        @for d in shown {
+                            tr {
+                                td { a href=(format!("/dossiers/{}", d.numero)) { (d.numero) } }
+                                td { (d.flow) }
+                                td { (d.insee) }
+                                td { (d.summary) }
+                                td { (status_text(d.status)) }
+                                td { @if d.indicator == 0 { "non" } @else { "oui" } }
+                                td { (when(&d.updated_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if pages > 1 {
+            nav class="pager" aria-label="Pages" {
+                @if page > 1 { a href=(format!("/dossiers{}", f.query(page - 1))) rel="prev" { "Page précédente" } }
+                @if page < pages { a href=(format!("/dossiers{}", f.query(page + 1))) rel="next" { "Page suivante" } }
+            }
+        }
+    };
+    layout("Dossiers", Section::Dossiers, frame, body)
+}
+
+/// Everything the dossier page shows.
+pub struct DossierView {
+    /// The dossier.
+    pub dossier: Dossier,
+    /// Which database holds it.
+    pub database: String,
+    /// Status history.
+    pub history: Vec<StatusEntry>,
+    /// Return flows, with whether their archive is still on disk.
+    pub returns: Vec<(ReturnFlow, bool)>,
+    /// Archives received, with whether each is still in done.
+    pub received: Vec<(ReceivedArchive, bool)>,
+    /// Attachments.
+    pub attachments: Vec<StoredAttachment>,
+    /// Journal.
+    pub events: Vec<Event>,
+    /// Statuses an agent may set now.
+    pub allowed: Vec<u16>,
+    /// Whether the current status may be cancelled now.
+    pub cancellable: bool,
+}
+
+/// One dossier.
+pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
+    let d = &v.dossier;
+    let base = format!("/dossiers/{}", d.numero);
+    let body = html! {
+        h1 { "Dossier " (d.numero) }
+        dl class="summary" {
+            dt { "Demande" } dd { (d.summary) }
+            dt { "Démarche" } dd { (d.flow) }
+            dt { "Commune (code INSEE)" } dd { (d.insee) }
+            dt { "Statut actuel" } dd {
+                (status_text(d.status)) " — "
+                @if d.indicator == 0 { "pas encore transmis au portail" } @else { "transmis au portail" }
+            }
+            dt { "Dernier fichier reçu" } dd { "n° " (d.file_number) }
+            dt { "Créé le" } dd { (when(&d.created_at)) }
+            dt { "Mis à jour le" } dd { (when(&d.updated_at)) }
+            dt { "Base de données" } dd { (v.database) }
+        }
+        h2 id="changer" { "Changer le statut" }
+        form method="post" action=(format!("{base}/statut")) {
+            (csrf(frame.csrf))
+            div class="field" {
+                label for="code" { "Nouveau statut" }
+                select id="code" name="code" aria-describedby="possibles" {
+                    @for s in msp_core::status::STATUSES.iter().filter(|s| **s != 14) {
+                        option value=(s) { (status_text(*s)) }
+                    }
+                }
+                p id="possibles" class="muted" {
+                    "Possibles maintenant : "
+                    @if v.allowed.is_empty() { "aucun" }
+                    @else { (v.allowed.iter().map(|s| status_text(*s)).collect::<Vec<_>>().join(", ")) }
+                }
+            }
+            div class="field" {
+                label for="commentaire" { "Commentaire pour l'usager (facultatif)" }
+                textarea id="commentaire" name="commentaire" maxlength="2000" {}
+            }
+            p { button type="submit" { "Enregistrer le statut" } }
+        }
+        @if v.cancellable {
+            form method="post" action=(format!("{base}/annuler")) {
+                (csrf(frame.csrf))
+                button type="submit" class="secondary" { "Annuler le statut " (d.status) " (pas encore transmis)" }
+            }
+        }
+        h2 { "Historique des statuts" }
+        div class="table-wrap" { table {
+            caption class="skip" { "Historique des statuts" }
+            thead { tr {
+                th scope="col" { "N°" } th scope="col" { "Statut" } th scope="col" { "Indicateur" }
+                th scope="col" { "Commentaire" } th scope="col" { "Enregistré le" } th scope="col" { "Transmis le" } th scope="col" { "Remarques" }
+            } }
+            tbody { @for h in &v.history { tr {
+                td { (h.seq) }
+                td { (status_text(h.status)) }
+                td { (h.indicator) }
+                td { (h.comment.as_deref().unwrap_or("texte par défaut de la démarche")) }
+                td { (when(&h.at)) }
+                td { @match h.transmitted_at { Some(t) => (when(&t)), None => "—" } }
+                td {
+                    @if h.automatic { span class="tag" { "automatique" } " " }
+                    @if h.cancelled { span class="tag" { "annulé" } }
+                    @else if h.superseded { span class="tag" { "remplacé avant envoi" } }
+                }
+            } } }
+        } }
+        h2 { "Retours vers le portail" }
+        @if v.returns.is_empty() { p { "Aucun retour." } } @else {
+            div class="table-wrap" { table {
+                caption class="skip" { "Retours vers le portail" }
+                thead { tr {
+                    th scope="col" { "N°" } th scope="col" { "Statut" } th scope="col" { "Commentaire" }
+                    th scope="col" { "Écrit le" } th scope="col" { "Récupéré le" } th scope="col" { "Fichier" }
+                } }
+                tbody { @for (r, on_disk) in &v.returns { tr {
+                    td { (r.increment) }
+                    td { (status_text(r.status)) }
+                    td { (r.comment) @if let Some(a) = &r.attachment { br; span class="muted" { "Pièce jointe : " (a) } } }
+                    td { @match r.written_at { Some(t) => (when(&t)), None => "pas encore écrit" } }
+                    td { @match r.collected_at { Some(t) => (when(&t)), None => "—" } }
+                    td {
+                        @if r.written_at.is_some() {
+                            a href=(format!("{base}/retours/{}", r.increment)) download {
+                                @if *on_disk { "Télécharger " (r.file) } @else { "Télécharger le message (reconstitué)" }
+                            }
+                        } @else { (r.file) }
+                    }
+                } } }
+            } }
+        }
+        h2 { "Pièces jointes" }
+        @if v.attachments.is_empty() { p { "Aucune pièce jointe." } } @else {
+            ul { @for a in &v.attachments { li {
+                a href=(format!("{base}/pieces/{}", a.seq)) download { (a.file_name) }
+                " — " (a.label) " (" (a.code) ", " (a.size) " octets, fichier n° " (a.file_number) ")"
+            } } }
+        }
+        h2 { "Archives reçues" }
+        ul { @for (a, in_done) in &v.received { li {
+            "Fichier n° " (a.file_number) " — "
+            @if *in_done { a href=(format!("{base}/archives/{}", a.file_number)) download { (a.name) } } @else { (a.name) }
+            " — " @if a.outcome == "complement" { "complément" } @else { "import" }
+            " le " (when(&a.received_at))
+        } } }
+        h2 { "Journal" }
+        ul { @for e in &v.events { li { (when(&e.at)) " — " (e.text) } } }
+        p { a href="/dossiers" { "Retour à la liste des dossiers" } }
+    };
+    layout(
+        &format!("Dossier {}", d.numero),
+        Section::Dossiers,
+        frame,
+        body,
+    )
+}
+
+/// An archive held back by trouble.
+pub struct HeldBack {
+    /// The cause.
+    pub cause: String,
+    /// Archives it held (the first few).
+    pub archives: Vec<String>,
+    /// How many in all.
+    pub count: usize,
+}
+
+/// Rejets.
+pub fn rejects(
+    frame: &Frame<'_>,
+    rejected: &[(Rejected, String)],
+    held: &[HeldBack],
+    waiting: usize,
+) -> Markup {
+    let body = html! {
+        h1 { "Rejets" }
+        p { "Une archive rejetée a été jugée invalide : son journal dit pourquoi et que faire. "
+            "Une fois la cause corrigée (configuration, ou demande renvoyée corrigée), "
+            "« Remettre en entrée » la replace dans le dossier d'entrée : la prochaine synchronisation l'intègre." }
+        h2 { "Archives rejetées" }
+        @if rejected.is_empty() { p { "Aucune archive rejetée." } }
+        @for (r, log) in rejected {
+            section class="card warn" aria-labelledby=(format!("r-{}", anchor(&r.name))) {
+                h3 id=(format!("r-{}", anchor(&r.name))) { (r.name) }
+                p { "Rejetée le " (r.rejected_at.format("%d/%m/%Y %H:%M")) " — " (r.reason) }
+                details {
+                    summary { "Journal de l'archive" }
+                    pre class="log" { (log) }
+                }
+                form method="post" action="/rejets/remettre" {
+                    (csrf(frame.csrf))
+                    input type="hidden" name="nom" value=(r.name);
+                    button type="submit" { "Remettre en entrée " span class="skip" { (r.name) } }
+                }
+            }
+        }
+        h2 { "Archives retenues par un incident" }
+        p { "Ces archives sont restées dans l'entrée parce que l'environnement a fait défaut "
+            "(base de données injoignable, disque plein...). Elles sont reprises à chaque synchronisation ; "
+            "une fois l'incident réglé, relancez une synchronisation." }
+        @if held.is_empty() {
+            p { "Aucune archive retenue lors de la dernière synchronisation." }
+        } @else {
+            ul { @for h in held { li {
+                strong { (h.cause) } " — " (h.count) " archive(s)"
+                @if !h.archives.is_empty() { " : " (h.archives.join(", ")) }
+            } } }
+            form method="post" action="/synchroniser" {
+                (csrf(frame.csrf))
+                button type="submit" { "Synchroniser maintenant" }
+            }
+        }
+        p class="muted" { (waiting) " archive(s) dans l'entrée en ce moment." }
+    };
+    layout("Rejets", Section::Rejects, frame, body)
+}
+
+fn anchor(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Sign-in page.
+pub fn login(frame: &Frame<'_>, error: Option<&str>, name: &str) -> Markup {
+    let body = html! {
+        h1 { "Connexion" }
+        @if let Some(e) = error { p class="flash bad" role="alert" { (e) } }
+        form method="post" action="/connexion" {
+            (csrf(frame.csrf))
+            div class="field" {
+                label for="nom" { "Identifiant" }
+                input type="text" id="nom" name="nom" value=(name) autocomplete="username" required autofocus[error.is_none()];
+            }
+            div class="field" {
+                label for="mot_de_passe" { "Mot de passe" }
+                input type="password" id="mot_de_passe" name="mot_de_passe" autocomplete="current-password" required;
+            }
+            p { button type="submit" { "Se connecter" } }
+        }
+    };
+    layout("Connexion", Section::None, frame, body)
+}
+
+/// An error page.
+pub fn error(frame: &Frame<'_>, title: &str, text: &str) -> Markup {
+    let body = html! {
+        h1 { (title) }
+        p { (text) }
+        p { a href="/" { "Retour au tableau de bord" } }
+    };
+    layout(title, Section::None, frame, body)
+}
+
+/// The stylesheet, embedded in the binary.
+pub const CSS: &str = include_str!("../assets/msp.css");
