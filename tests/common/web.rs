@@ -1,0 +1,182 @@
+//! The web console under test: `msp serve` started on a free port of the
+//! loopback in an installation, and a small HTTP client that keeps its
+//! session cookie the way a browser does.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use super::Env;
+
+/// A running `msp serve`, stopped when dropped.
+pub struct Console {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Console {
+    /// Starts `msp serve --listen 127.0.0.1:0` in `env` and waits for the
+    /// line saying where it listens.
+    pub fn start(env: &Env) -> Console {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(env.path())
+            .env("LANG", "C.UTF-8")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("msp serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("msp serve said: {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Console { child, base }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An answer: status, headers we look at, body.
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookie: Vec<String>,
+    pub content_type: String,
+    pub disposition: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A browser-like client: keeps the session cookie, never follows
+/// redirects (tests look at them).
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    pub cookie: Option<String>,
+    /// Sent as the Host header instead of the real one, when set.
+    pub host: Option<String>,
+}
+
+impl Client {
+    pub fn new(console: &Console) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Client {
+            agent,
+            base: console.base.clone(),
+            cookie: None,
+            host: None,
+        }
+    }
+
+    fn answer(&mut self, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+        let mut r = r.expect("the console answers");
+        let h = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let location = h("location");
+        let content_type = h("content-type").unwrap_or_default();
+        let disposition = h("content-disposition");
+        let set_cookie: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        for c in &set_cookie {
+            let pair = c.split(';').next().unwrap_or_default();
+            if pair.starts_with("msp_session=") {
+                self.cookie = Some(pair.to_string()).filter(|p| p != "msp_session=");
+            }
+        }
+        let status = r.status().as_u16();
+        let body = r
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap();
+        Answer {
+            status,
+            location,
+            set_cookie,
+            content_type,
+            disposition,
+            body,
+        }
+    }
+
+    /// GET `path`.
+    pub fn get(&mut self, path: &str) -> Answer {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        if let Some(h) = &self.host {
+            req = req.header("Host", h);
+        }
+        let r = req.call();
+        self.answer(r)
+    }
+
+    /// POST a form to `path`.
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.post_with(path, form, &[])
+    }
+
+    /// POST a form with extra headers.
+    pub fn post_with(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send_form(form.iter().copied());
+        self.answer(r)
+    }
+
+    /// The CSRF token of the forms of `path`'s page.
+    pub fn csrf(&mut self, path: &str) -> String {
+        let page = self.get(path);
+        assert_eq!(page.status, 200, "{path}: {}", page.text());
+        csrf_of(&page.text())
+    }
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no CSRF field in {html}"));
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
