@@ -323,7 +323,9 @@ async fn guard(
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        // Not no-referrer: with it, Chromium sends `Origin: null` on this
+        // console's own forms, which the Origin check refuses.
+        ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),
     ] {
         h.insert(k, HeaderValue::from_static(v));
