@@ -224,6 +224,17 @@ enum DossierCommand {
         /// NumeroTeledemarche.
         numero: String,
     },
+    /// Write one of a dossier's attachments (by its number in `dossier
+    /// show`) to stdout or a file, wherever it is stored.
+    Attachment {
+        /// NumeroTeledemarche.
+        numero: String,
+        /// The attachment's number.
+        seq: u32,
+        /// Write into FILE instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Show one dossier with its history and return flows.
     Show {
         /// NumeroTeledemarche.
@@ -591,6 +602,35 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
             let b = holder(&backends, &numero)?;
             change(b.as_ref(), &numero, Action::Cancel, None)
         }
+        DossierCommand::Attachment {
+            numero,
+            seq,
+            output,
+        } => {
+            let b = holder(&backends, &numero)?;
+            let a = b
+                .attachments(&numero)?
+                .into_iter()
+                .find(|a| a.seq == seq)
+                .ok_or_else(|| {
+                    msp_core::Error::not_found(format!("dossier {numero} has no attachment {seq}"))
+                })?;
+            let bytes = match &a.path {
+                Some(p) => std::fs::read(p)
+                    .map_err(|e| msp_core::Error::io("cannot read", Path::new(p), e))?,
+                None => b.attachment_content(&numero, seq)?.ok_or_else(|| {
+                    msp_core::Error::not_found(format!(
+                        "attachment {seq} of dossier {numero} is in the database {}, whose blobs msp cannot read back: read it with the business application",
+                        b.describe()
+                    ))
+                })?,
+            };
+            match output {
+                Some(path) => std::fs::write(&path, &bytes)?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
+            Ok(0)
+        }
         DossierCommand::Show { numero, json, rows } => {
             for b in &backends {
                 if let Some(d) = b.dossier(&numero)? {
@@ -692,6 +732,28 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
         }
     }
     let registry = &registry;
+    let web = &config.web;
+    let open_to_others = web
+        .listen
+        .as_deref()
+        .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
+        .is_some_and(|a| !a.ip().is_loopback());
+    if open_to_others && web.users.is_empty() {
+        failed = true;
+        println!(
+            "FAIL web console: [web] listen = {} is not the loopback and no user is configured (msp user add NAME)",
+            web.listen.as_deref().unwrap_or_default()
+        );
+    } else {
+        println!(
+            "ok   web console (msp serve): {}, {}",
+            web.listen.as_deref().unwrap_or(msp_web::DEFAULT_LISTEN),
+            match web.users.len() {
+                0 => "no user: no sign-in, loopback only".to_string(),
+                n => format!("{n} user(s), sign-in required"),
+            }
+        );
+    }
     let problems = config.check_folders();
     if problems.is_empty() {
         println!("ok   folders under {}", config.root.display());

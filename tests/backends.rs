@@ -197,6 +197,30 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     let d = env.dossier("A-2-WK1DEGZ");
     assert_eq!(d["attachments"].as_array().unwrap().len(), 2, "{engine}");
     assert_eq!(d["attachments"][0]["size"], 193, "{engine}: blob stored");
+    // The blob reads back whole (the web console's and `msp dossier
+    // attachment`'s way), except on engines that cannot (Oracle, Access).
+    let got = env.msp(&["dossier", "attachment", "A-2-WK1DEGZ", "1", "-o", "pj.bin"]);
+    if matches!(engine, "oracle" | "access") {
+        assert_eq!(got.code, 2, "{engine}: {}", got.stderr);
+        assert!(
+            got.stderr.contains("cannot read back"),
+            "{engine}: {}",
+            got.stderr
+        );
+    } else {
+        assert_eq!(got.code, 0, "{engine}: {}", got.stderr);
+        let name = d["attachments"][0]["file_name"].as_str().unwrap();
+        let mut zip =
+            zip::ZipArchive::new(std::fs::File::open(data("A-2-WK1DEGZ-RCO-LA-1.zip")).unwrap())
+                .unwrap();
+        let mut expected = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut expected).unwrap();
+        assert_eq!(
+            std::fs::read(env.path().join("pj.bin")).unwrap(),
+            expected,
+            "{engine}: the attachment read back"
+        );
+    }
 
     // A duplicate and a complement.
     std::fs::copy(

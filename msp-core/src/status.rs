@@ -377,4 +377,46 @@ mod tests {
             "an automatic closure (100) cannot be cancelled"
         );
     }
+
+    #[test]
+    fn every_refusal_has_french_words_for_the_clerk() {
+        for (status, _, _) in TABLE {
+            for transmitted in [false, true] {
+                for automatic in [false, true] {
+                    let cur = Current {
+                        status,
+                        transmitted,
+                        automatic,
+                    };
+                    let actions = STATUSES
+                        .iter()
+                        .map(|t| Action::Set(*t))
+                        .chain([Action::Cancel, Action::Set(18)]);
+                    for action in actions {
+                        if let Err(r) = decide(cur, action) {
+                            let fr = r.french();
+                            assert!(fr.ends_with('.'), "{fr}");
+                            assert!(
+                                !fr.contains("transmitted") && !fr.contains("allowed"),
+                                "{fr}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let r = decide(
+            Current {
+                status: 17,
+                transmitted: false,
+                automatic: false,
+            },
+            Action::Set(19),
+        )
+        .unwrap_err();
+        assert_eq!(
+            r.french(),
+            "Le passage de 17 (dossier en attente d'informations complémentaires) à 19 (dossier traité / accepté) n'est possible qu'une fois le statut 17 transmis au portail : lancez d'abord une synchronisation."
+        );
+    }
 }

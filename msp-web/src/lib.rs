@@ -263,7 +263,7 @@ async fn guard(
     let secure = app.secure || behind_tls;
     let mut new_cookie = None;
     let mut user = None;
-    let mut response = if !app.auth && !app.local_hosts.iter().any(|h| *h == host) {
+    let mut response = if !app.auth && !app.local_hosts.contains(&host) {
         // Without sign-in, only pages asked for by the loopback's names.
         plain(
             StatusCode::FORBIDDEN,
