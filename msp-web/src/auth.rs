@@ -22,6 +22,13 @@ pub const MAX_FAILURES: usize = 5;
 /// The window of [`MAX_FAILURES`].
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// Sessions kept at most: beyond, the least recently used go first (a
+/// flood of requests without a cookie cannot fill the memory).
+pub const MAX_SESSIONS: usize = 10_000;
+
+/// Addresses and names whose failures are remembered at most.
+const MAX_TRACKED: usize = 10_000;
+
 /// A random token: 32 bytes from the operating system, hexadecimal.
 pub fn token() -> String {
     let mut b = [0u8; 32];
@@ -201,6 +208,21 @@ impl Sessions {
 
     /// A new session; returns its token.
     pub fn create(&mut self, user: Option<String>) -> String {
+        if self.map.len() >= MAX_SESSIONS {
+            let idle = self.idle;
+            self.map.retain(|_, s| s.last_seen.elapsed() < idle);
+        }
+        if self.map.len() >= MAX_SESSIONS {
+            // Signed-in sessions are kept before anonymous ones.
+            let oldest = self
+                .map
+                .iter()
+                .min_by_key(|(_, s)| (s.user.is_some(), s.last_seen))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.map.remove(&k);
+            }
+        }
         let t = token();
         self.map.insert(
             t.clone(),
@@ -253,6 +275,13 @@ impl Limiter {
 
     /// Counts a failed sign-in.
     pub fn failed(&mut self, ip: IpAddr, name: &str) {
+        if self.failures.len() >= MAX_TRACKED {
+            let now = Instant::now();
+            self.failures.retain(|_, v| {
+                v.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
+                !v.is_empty()
+            });
+        }
         for k in Self::keys(ip, name) {
             self.failures.entry(k).or_default().push(Instant::now());
         }
@@ -304,6 +333,20 @@ mod tests {
         let other: IpAddr = "10.0.0.2".parse().unwrap();
         assert!(l.check(other, "agent").is_err(), "the name is locked");
         assert!(l.check(other, "autre").is_ok());
+    }
+
+    #[test]
+    fn a_flood_of_new_sessions_keeps_the_signed_in_ones() {
+        let mut s = Sessions::new(Duration::from_secs(60));
+        let agent = s.create(Some("agent".into()));
+        for _ in 0..MAX_SESSIONS + 50 {
+            s.create(None);
+        }
+        assert_eq!(s.map.len(), MAX_SESSIONS);
+        assert_eq!(
+            s.get(&agent).and_then(|x| x.user.clone()).as_deref(),
+            Some("agent")
+        );
     }
 
     #[test]
