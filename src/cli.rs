@@ -733,12 +733,17 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
     }
     let registry = &registry;
     let web = &config.web;
-    let open_to_others = web
+    let listen = web
         .listen
         .as_deref()
-        .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
-        .is_some_and(|a| !a.ip().is_loopback());
-    if open_to_others && web.users.is_empty() {
+        .map(|l| (l, l.parse::<std::net::SocketAddr>()));
+    let open_to_others = matches!(listen, Some((_, Ok(a))) if !a.ip().is_loopback());
+    if let Some((l, Err(_))) = listen {
+        failed = true;
+        println!(
+            "FAIL web console: [web] listen = \"{l}\" is not an address and port (e.g. 127.0.0.1:8080)"
+        );
+    } else if open_to_others && web.users.is_empty() {
         failed = true;
         println!(
             "FAIL web console: [web] listen = {} is not the loopback and no user is configured (msp user add NAME)",

@@ -303,6 +303,19 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         assert_eq!(files(&env.input()), vec!["A-2-LYON0001-RCO-LA-1.zip"]);
         assert!(files(&env.error()).is_empty());
 
+        step(&c, "6b-synchronise-the-retried-archive", async {
+            click_link(&c, "Tableau de bord").await?;
+            click_button(&c, "Synchroniser maintenant").await?;
+            let row = text(&c, "tbody tr:last-child").await?;
+            // Lyon imported, and two returns: its status 14 and the 16 set above.
+            check(
+                row.starts_with("RCO-LA 1 0 0 0 2 0"),
+                format!("RCO-LA row: {row}"),
+            )
+        })
+        .await;
+        assert_eq!(env.dossier("A-2-LYON0001")["insee"], "69123");
+
         step(&c, "7-narrow-screen", async {
             c.set_window_size(360, 800).await.map_err(err)?;
             for path in ["/", "/dossiers", "/dossiers/A-2-BRW0002", "/rejets"] {
@@ -315,7 +328,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
 
         step(&c, "8-keyboard", async {
             c.goto(&format!("{base}/")).await.map_err(err)?;
-            // The first Tab reaches the skip link, which leads to the content.
+            // The first Tab reaches the skip link.
             c.active_element()
                 .await
                 .map_err(err)?

@@ -62,19 +62,24 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     for n in ["A-2-WEB0001", "A-2-WEB0002", "A-2-WEB0003"] {
         assert!(list.contains(n), "{n} listed: {list}");
     }
-    assert!(list.contains("3 dossier(s)"));
+    assert!(list.contains("<p role=\"status\">3 dossier(s)"));
     // Filters: by flow, by search, by status, not transmitted.
     let rco = c.get("/dossiers?flux=RCO-LA").text();
     assert!(rco.contains("A-2-WEB0001") && !rco.contains("A-2-WEB0002"));
-    assert!(rco.contains("1 dossier(s)"));
+    assert!(rco.contains("<p role=\"status\">1 dossier(s)"));
     let found = c.get("/dossiers?q=web0002").text();
     assert!(found.contains("A-2-WEB0002") && found.contains("1 dossier(s)"));
     let none = c.get("/dossiers?statut=16").text();
-    assert!(none.contains("0 dossier(s)"));
+    assert!(none.contains("<p role=\"status\">0 dossier(s)"), "{none}");
     let pending = c.get("/dossiers?non_transmis=1").text();
-    assert!(pending.contains("0 dossier(s)"), "status 14 is transmitted");
+    assert!(
+        pending.contains("<p role=\"status\">0 dossier(s)"),
+        "status 14 is transmitted"
+    );
     let town = c.get("/dossiers?commune=75056").text();
-    assert!(town.contains("3 dossier(s)"));
+    assert!(town.contains("<p role=\"status\">3 dossier(s)"));
+    let elsewhere = c.get("/dossiers?commune=69123").text();
+    assert!(elsewhere.contains("<p role=\"status\">0 dossier(s)"));
 
     let page = c.get("/dossiers/A-2-WEB0001");
     assert_eq!(page.status, 200);
@@ -120,6 +125,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
         "/dossiers/A-2-WEB0001/pieces/9",
         "/dossiers/A-2-WEB0001/retours/7",
         "/dossiers/A-2-WEB0001/archives/2",
+        "/dossiers/A-2-WEB0001/pieces/abc",
         "/dossiers/..%2F..%2Fmsp.toml/pieces/1",
     ] {
         let a = c.get(path);
@@ -182,6 +188,13 @@ fn without_sign_in_only_the_loopback_names_are_served() {
     let a = c.get("/");
     assert_eq!(a.status, 403);
     assert!(a.text().contains("adresses locales"));
+    // A reverse proxy keeps Host: 127.0.0.1 but would open the console to
+    // its clients: refused without sign-in.
+    c.host = None;
+    let mut proxied = Client::new(&console);
+    let a = proxied.post_with("/deconnexion", &[], &[("X-Forwarded-For", "203.0.113.9")]);
+    assert_eq!(a.status, 403, "{}", a.text());
+    assert!(a.text().contains("sans proxy"));
 }
 
 #[test]
@@ -238,6 +251,10 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     let page = "/dossiers/A-2-WEB0002";
     let token = c.csrf(page);
 
+    // No status chosen.
+    let r = c.post(&format!("{page}/statut"), &[("csrf", &token), ("code", "")]);
+    assert_eq!(r.status, 303);
+    assert!(c.get(page).text().contains("Choisissez un statut."));
     // 14 (transmitted) → 19 is not allowed.
     let r = c.post(
         &format!("{page}/statut"),
@@ -337,9 +354,16 @@ fn a_rejected_archive_is_put_back_into_input_once_corrected() {
     assert!(c.get("/rejets").text().contains("est remise en entrée"));
     assert!(files(&env.error()).is_empty());
     assert_eq!(files(&env.input()), vec!["A-2-LYON001-RCO-LA-1.zip"]);
-    let run = env.run(&[]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    // The console's own synchronisation sees the corrected configuration.
+    let r = c.post("/synchroniser", &[("csrf", &token)]);
+    assert_eq!(r.status, 303);
+    let result = c.get("/synchronisation").text();
+    assert!(
+        result.contains("<th scope=\"row\">RCO-LA</th><td class=\"num\">1</td>"),
+        "{result}"
+    );
     assert_eq!(env.dossier("A-2-LYON001")["insee"], "69123");
+    assert!(files(&env.error()).is_empty());
     let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
     assert!(ops.contains("web console: A-2-LYON001-RCO-LA-1.zip put back into input"));
 }
@@ -466,6 +490,11 @@ fn with_users_nothing_is_served_without_signing_in() {
     assert_ne!(c.cookie, pre_login, "a new session after signing in");
     let cookie = ok.set_cookie.join("\n");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(!cookie.contains("Secure"), "plain HTTP on the loopback");
+    // The token of before signing in does not open anything.
+    let mut before = Client::new(&console);
+    before.cookie = pre_login.clone();
+    assert_eq!(before.get("/").status, 303);
     let home = c.get("/");
     assert_eq!(home.status, 200);
     assert!(home.text().contains("Connecté : agent"));
@@ -481,6 +510,37 @@ fn with_users_nothing_is_served_without_signing_in() {
     let out = c.post("/deconnexion", &[("csrf", &token)]);
     assert_eq!(out.status, 303);
     assert_eq!(c.get("/").status, 303);
+    // Behind a TLS proxy, the cookie is Secure.
+    let mut tls = Client::new(&console);
+    let a = tls.post_with("/connexion", &[], &[("X-Forwarded-Proto", "https")]);
+    assert!(
+        a.set_cookie.join("").contains("; Secure"),
+        "{:?}",
+        a.set_cookie
+    );
+}
+
+#[test]
+fn a_user_removed_from_the_configuration_is_signed_out() {
+    let env = with_user();
+    let console = Console::start(&env);
+    let mut c = Client::new(&console);
+    let token = csrf_of(&c.get("/connexion").text());
+    let ok = c.post(
+        "/connexion",
+        &[
+            ("csrf", &token),
+            ("nom", "agent"),
+            ("mot_de_passe", "correct horse battery"),
+        ],
+    );
+    assert_eq!(ok.status, 303);
+    assert_eq!(c.get("/").status, 200);
+    // (A second apart: the file's time stamp must change.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = env.msp(&["user", "remove", "agent"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(c.get("/").status, 303, "signed out");
 }
 
 #[test]
@@ -527,6 +587,29 @@ fn another_address_than_the_loopback_requires_users() {
     let r = none.msp(&["user", "add", "agent"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--config"), "{}", r.stderr);
+}
+
+#[test]
+fn an_attachment_in_the_attachments_folder_is_downloaded_and_nothing_outside_it() {
+    let env = Env::with_config(&format!("{PARIS_ONLY}attachments = \"directory\"\n"));
+    Archive::rco("A-2-DIR00001", 1)
+        .write_to(&env.input())
+        .unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let console = Console::start(&env);
+    let mut c = Client::new(&console);
+    let pj = c.get("/dossiers/A-2-DIR00001/pieces/1");
+    assert_eq!(pj.status, 200, "{}", pj.text());
+    assert_eq!(pj.body, TINY_PDF);
+    // A path in the database pointing elsewhere is never served.
+    common::exec_sql(
+        &env.db(),
+        "UPDATE msp_piece_jointe SET path = '/etc/passwd' WHERE numero = 'A-2-DIR00001' AND seq = 1",
+    );
+    let a = c.get("/dossiers/A-2-DIR00001/pieces/1");
+    assert_eq!(a.status, 404);
+    assert!(!a.text().contains("root:"));
+    assert!(a.text().contains("dossier des pièces"), "{}", a.text());
 }
 
 #[test]

@@ -351,6 +351,10 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Minutes a session lasts without activity (default 30).
     pub session_minutes: Option<u64>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// sign-in limit and the access log).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The people who may sign in (`msp user add`).
     #[serde(default, rename = "user")]
     pub users: Vec<WebUser>,

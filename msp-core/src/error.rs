@@ -180,6 +180,11 @@ impl Error {
             ..Error::refused(message)
         }
     }
+    /// Adds the French words for the clerk.
+    pub fn with_french(mut self, french: impl Into<String>) -> Self {
+        self.french = Some(french.into());
+        self
+    }
     /// I/O trouble on `path`.
     pub fn io(what: &str, path: &std::path::Path, e: std::io::Error) -> Self {
         Error::trouble(format!("{what} {}: {e}", path.display()))

@@ -153,6 +153,9 @@ fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
     {
         return Err(Error::config(format!(
             "\"{name}\" is not the name of an archive in the error folder"
+        ))
+        .with_french(format!(
+            "« {name} » n'est pas le nom d'une archive du dossier des rejets."
         )));
     }
     let path = folders.error.join(name);
@@ -160,6 +163,9 @@ fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
         return Err(Error::config(format!(
             "no archive \"{name}\" in the error folder {} (msp errors list shows them)",
             folders.error.display()
+        ))
+        .with_french(format!(
+            "Il n'y a pas (ou plus) d'archive « {name} » dans le dossier des rejets."
         )));
     }
     Ok(path)
@@ -193,9 +199,13 @@ pub fn retry(folders: &Folders, name: &str) -> Result<PathBuf> {
     let path = rejected_path(folders, name)?;
     let original = original_name(name);
     if folders.input.join(&original).exists() {
-        return Err(Error::config(format!(
-            "{original} is already in input: not overwritten"
-        )));
+        return Err(
+            Error::config(format!("{original} is already in input: not overwritten")).with_french(
+                format!(
+            "Une archive {original} est déjà dans le dossier d'entrée : elle n'est pas écrasée."
+        ),
+            ),
+        );
     }
     let log = folders.error.join(format!("{name}.log"));
     let dest = folders::move_into(&path, &folders.input, &original)?;

@@ -150,9 +150,20 @@ pub fn remove_user(config: &Path, name: &str) -> Result<bool> {
 /// crash never leaves half a configuration; the file keeps its
 /// permissions.
 fn write_config(config: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = config.with_extension("toml.tmp");
     let mode = std::fs::metadata(config).map(|m| m.permissions());
-    std::fs::write(&tmp, text)
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // Owner-only while it is written (it holds password hashes).
+    #[cfg(unix)]
+    options.mode(0o600);
+    options
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|_| f.sync_all()))
         .and_then(|_| match mode {
             Ok(p) => std::fs::set_permissions(&tmp, p),
             Err(_) => Ok(()),
@@ -197,10 +208,13 @@ impl Sessions {
         }
     }
 
-    /// The live session of a token (its idle time restarts).
+    /// The live session of a token (its idle time restarts); an expired
+    /// one is removed.
     pub fn get(&mut self, token: &str) -> Option<&mut Session> {
-        let idle = self.idle;
-        self.map.retain(|_, s| s.last_seen.elapsed() < idle);
+        if self.map.get(token)?.last_seen.elapsed() >= self.idle {
+            self.map.remove(token);
+            return None;
+        }
         let s = self.map.get_mut(token)?;
         s.last_seen = Instant::now();
         Some(s)
@@ -263,6 +277,9 @@ impl Limiter {
                 v.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
                 if v.len() >= MAX_FAILURES {
                     wait = wait.max(FAILURE_WINDOW - now.duration_since(v[0]));
+                }
+                if v.is_empty() {
+                    self.failures.remove(&k);
                 }
             }
         }

@@ -69,10 +69,15 @@ struct Visitor {
     csrf: String,
     /// The Secure flag for cookies set in answer (TLS, or configured).
     secure: bool,
+    /// The client's address (through a trusted proxy: the one it names).
+    client: std::net::IpAddr,
 }
 
 struct App {
-    config: Config,
+    /// The configuration, read again when its file changes (a client
+    /// added, a user removed or given a new password take effect without
+    /// a restart).
+    loaded: Mutex<(Option<SystemTime>, Arc<Config>)>,
     registry: Registry,
     connector: Arc<dyn Connector>,
     remotes: Arc<dyn RemoteConnector + Send>,
@@ -83,6 +88,8 @@ struct App {
     local_hosts: Vec<String>,
     sessions: Mutex<Sessions>,
     limiter: Mutex<Limiter>,
+    /// Password checks running at once.
+    verifying: tokio::sync::Semaphore,
     syncing: Mutex<()>,
     last_sync: Mutex<Option<SyncOutcome>>,
     backends: Mutex<HashMap<String, Arc<dyn Backend>>>,
@@ -133,7 +140,14 @@ pub fn serve(o: Options) -> Result<()> {
             .local_addr()
             .map_err(|e| Error::trouble(format!("cannot listen on {addr}: {e}")))?;
         let port = bound.port();
-        let idle = Duration::from_secs(60 * o.config.web.session_minutes.unwrap_or(30).max(1));
+        let idle = Duration::from_secs(
+            o.config
+                .web
+                .session_minutes
+                .unwrap_or(30)
+                .clamp(1, 24 * 60)
+                .saturating_mul(60),
+        );
         let app = Arc::new(App {
             secure: o.config.web.secure_cookies,
             local_hosts: vec![
@@ -143,12 +157,13 @@ pub fn serve(o: Options) -> Result<()> {
                 bound.to_string(),
             ],
             auth,
-            config: o.config,
+            loaded: Mutex::new((modified(&o.config.source), Arc::new(o.config))),
             registry: o.registry,
             connector: o.connector,
             remotes: o.remotes,
             sessions: Mutex::new(Sessions::new(idle)),
             limiter: Mutex::new(Limiter::default()),
+            verifying: tokio::sync::Semaphore::new(2),
             syncing: Mutex::new(()),
             last_sync: Mutex::new(None),
             backends: Mutex::new(HashMap::new()),
@@ -259,33 +274,71 @@ async fn guard(
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
         == Some("https");
-    let public = path == "/connexion" || path.starts_with("/static/");
+    let public = path == "/connexion";
     let secure = app.secure || behind_tls;
+    let config = app.config();
+    let proxied = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-real-ip",
+        "via",
+    ]
+    .iter()
+    .any(|h| req.headers().contains_key(*h));
+    // Behind a trusted reverse proxy, the client is the last address it adds.
+    let client = match req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
+    {
+        Some(ip) if config.web.trusted_proxies.contains(&peer.ip()) => ip,
+        _ => peer.ip(),
+    };
     let mut new_cookie = None;
     let mut user = None;
-    let mut response = if !app.auth && !app.local_hosts.contains(&host) {
-        // Without sign-in, only pages asked for by the loopback's names.
+    let mut response = if !app.auth && (proxied || !app.local_hosts.contains(&host)) {
+        // Without sign-in, only pages asked for by the loopback's names,
+        // never through a proxy (which would open them to its clients).
         plain(
             StatusCode::FORBIDDEN,
-            "Cette console n'accepte que les adresses locales (127.0.0.1, localhost).",
+            "Cette console n'accepte sans identification que les adresses locales (127.0.0.1, localhost), sans proxy : ajoutez des utilisateurs (msp user add) pour l'ouvrir au réseau.",
         )
     } else if method == Method::POST && !same_origin(req.headers(), &host) {
         plain(
             StatusCode::FORBIDDEN,
             "Formulaire envoyé depuis un autre site : refusé.",
         )
+    } else if path.starts_with("/static/") {
+        next.run(req).await
     } else {
         let visitor = {
             let mut sessions = lock(&app.sessions);
-            let found = cookie(req.headers()).and_then(|t| {
-                let s = sessions.get(&t)?;
+            let token = cookie(req.headers());
+            let found = token.as_deref().and_then(|t| {
+                let s = sessions.get(t)?;
                 Some(Visitor {
-                    token: t.clone(),
+                    token: t.to_string(),
                     user: s.user.clone(),
                     csrf: s.csrf.clone(),
                     secure,
+                    client,
                 })
             });
+            // A user removed from the configuration is signed out.
+            let found = match found {
+                Some(v)
+                    if v.user
+                        .as_ref()
+                        .is_some_and(|u| !config.web.users.iter().any(|x| x.name == *u)) =>
+                {
+                    sessions.remove(&v.token);
+                    None
+                }
+                other => other,
+            };
             match found {
                 Some(v) => Some(v),
                 None if !app.auth || public => {
@@ -297,6 +350,7 @@ async fn guard(
                         user: None,
                         csrf,
                         secure,
+                        client,
                     })
                 }
                 None => None,
@@ -333,7 +387,7 @@ async fn guard(
     if !path.starts_with("/static/") {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    app.log_access(peer, user.as_deref(), &method, &path, response.status());
+    app.log_access(client, user.as_deref(), &method, &path, response.status());
     response
 }
 
@@ -365,12 +419,36 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
         .into_response()
 }
 
+/// When a configuration file was last changed (None: the embedded default).
+fn modified(source: &str) -> Option<SystemTime> {
+    std::fs::metadata(source).and_then(|m| m.modified()).ok()
+}
+
 impl App {
+    /// The configuration as its file says now: read again when the file
+    /// changed; a file that no longer loads leaves the previous one in use
+    /// (said in the server's log).
+    fn config(&self) -> Arc<Config> {
+        let mut loaded = lock(&self.loaded);
+        let source = loaded.1.source.clone();
+        let now = modified(&source);
+        if now.is_some() && now != loaded.0 {
+            match Config::load(std::path::Path::new(&source)) {
+                Ok(c) => *loaded = (now, Arc::new(c)),
+                Err(e) => {
+                    tracing::warn!("web console: {e}; the previous configuration stays in use");
+                    loaded.0 = now;
+                }
+            }
+        }
+        loaded.1.clone()
+    }
+
     /// One line per request: time, address, user, method, path (never the
     /// query string: a search may hold a citizen's name), status.
     fn log_access(
         &self,
-        peer: SocketAddr,
+        peer: std::net::IpAddr,
         user: Option<&str>,
         method: &Method,
         path: &str,
@@ -381,7 +459,7 @@ impl App {
                 f,
                 "{} {} {} {method} {path} {}",
                 chrono::Local::now().format("%Y-%m-%d %H:%M:%S"),
-                peer.ip(),
+                peer,
                 user.unwrap_or("-"),
                 status.as_u16()
             );
@@ -415,7 +493,8 @@ impl App {
         let mut open = Vec::new();
         let mut failed = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for client in &self.config.clients {
+        let config = self.config();
+        for client in &config.clients {
             if !seen.insert(client.database.clone()) {
                 continue;
             }
@@ -423,7 +502,7 @@ impl App {
                 open.push(b.clone());
                 continue;
             }
-            match self.connector.connect(&self.config, client) {
+            match self.connector.connect(&config, client) {
                 Ok(b) => {
                     lock(&self.backends).insert(client.database.clone(), b.clone());
                     open.push(b);
@@ -586,11 +665,11 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
                 .filter(|t| (now - **t).num_seconds() > (hours * 3600) as i64)
                 .count()
         };
-        let t = &a.config.status;
+        let t = &a.config().status;
         pages::Dashboard {
-            runs: ops::recent_runs(&a.config.folders, 10),
-            waiting: waiting(&a.config),
-            rejected: ops::rejected(&a.config.folders)
+            runs: ops::recent_runs(&a.config().folders, 10),
+            waiting: waiting(&a.config()),
+            rejected: ops::rejected(&a.config().folders)
                 .map(|r| r.len())
                 .unwrap_or(0),
             untransmitted: (
@@ -603,7 +682,10 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
             ),
             late_hours: (t.untransmitted_hours, t.uncollected_hours),
             unreachable: figures.unreachable,
-            troubles: held_back(&a.config).into_iter().map(|h| h.cause).collect(),
+            troubles: held_back(&a.config())
+                .into_iter()
+                .map(|h| h.cause)
+                .collect(),
         }
     })
     .await;
@@ -629,11 +711,16 @@ async fn synchronise(
     }
     let a = app.clone();
     let ran = blocking(move || {
-        let Ok(_running) = a.syncing.try_lock() else {
-            return false;
+        // A synchronisation that panicked released the lock all the same.
+        let _running = match a.syncing.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
         };
+        // The configuration as it is now (a town added since the start).
+        let config = a.config();
         let started = Instant::now();
-        let outcome = match Synchronizer::new(&a.config, &a.registry, a.connector.as_ref())
+        let outcome = match Synchronizer::new(&config, &a.registry, a.connector.as_ref())
             .with_remotes(a.remotes.as_ref())
             .run_once()
         {
@@ -791,14 +878,14 @@ async fn dossier(
         let (b, d) = a.holder(&numero)?;
         let history = b.history(&numero)?;
         let (allowed, cancellable) = lifecycle::choices(&d, &history);
-        let folders = &a.config.folders;
+        let folders = &a.config().folders;
         let returns = b
             .returns(&numero)?
             .into_iter()
             .map(|r| {
                 let on_disk = plain_name(&r.file)
                     && (folders.output.join(&r.file).is_file()
-                        || a.config.sent.join(&r.file).is_file());
+                        || a.config().sent.join(&r.file).is_file());
                 (r, on_disk)
             })
             .collect();
@@ -854,7 +941,7 @@ async fn change_status(
         let (b, _) = a.holder(&n)?;
         let line = lifecycle::change(b.as_ref(), &n, action, comment)?;
         ops::trace(
-            &a.config.folders,
+            &a.config().folders,
             &format!(
                 "web console{}: dossier {n}: {line}",
                 who.map(|u| format!(" ({u})")).unwrap_or_default()
@@ -864,7 +951,7 @@ async fn change_status(
     })
     .await
     .and_then(|r| r);
-    let back = format!("/dossiers/{numero}");
+    let back = pages::dossier_href(&numero);
     match done {
         Ok(_) => {
             let text = match action {
@@ -900,7 +987,7 @@ async fn set_status(
     }
     let Ok(code) = f.code.trim().parse::<u16>() else {
         app.flash(&v, false, "Choisissez un statut.");
-        return Redirect::to(&format!("/dossiers/{numero}")).into_response();
+        return Redirect::to(&pages::dossier_href(&numero)).into_response();
     };
     let comment = Some(f.commentaire.trim().to_string()).filter(|c| !c.is_empty());
     change_status(app, v, numero, Action::Set(code), comment).await
@@ -918,9 +1005,32 @@ async fn cancel_status(
     change_status(app, v, numero, Action::Cancel, None).await
 }
 
-/// A file sent for download under `name`.
-fn download(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
-    let ascii: String = name
+/// What a download sends.
+enum Payload {
+    /// A file, streamed (never read whole into memory).
+    File(std::path::PathBuf),
+    /// Bytes built or read from the database.
+    Bytes(Vec<u8>),
+}
+
+/// A download: the file name the browser saves, its type, its content.
+struct Download {
+    name: String,
+    content_type: &'static str,
+    payload: Payload,
+}
+
+/// The number in a download's address (`/pieces/2`); anything else is a
+/// page that does not exist.
+fn number(n: &str, what: &str, numero: &str) -> Result<u32> {
+    n.parse()
+        .map_err(|_| Error::not_found(format!("Le dossier {numero} n'a pas de {what} « {n} ».")))
+}
+
+/// Sends a download under its name (ASCII fallback and UTF-8 name).
+async fn send(d: Download) -> Result<Response> {
+    let ascii: String = d
+        .name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "._-~".contains(c) {
@@ -930,35 +1040,56 @@ fn download(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response 
             }
         })
         .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = pages::encode(&d.name);
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    let mut r = (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        bytes,
-    )
-        .into_response();
+    let mut r = match d.payload {
+        Payload::Bytes(b) => b.into_response(),
+        Payload::File(path) => {
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|_| Error::not_found(format!("Le fichier {} n'est plus là.", d.name)))?;
+            let len = file.metadata().await.map(|m| m.len()).ok();
+            let mut r = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file))
+                .into_response();
+            if let Some(len) = len {
+                r.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            }
+            r
+        }
+    };
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(d.content_type),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    r
+    Ok(r)
+}
+
+/// Runs a download's lookup off the server's threads, then sends it.
+async fn deliver(
+    app: &Arc<App>,
+    v: &Visitor,
+    find: impl FnOnce() -> Result<Download> + Send + 'static,
+) -> Response {
+    let found = blocking(find).await.and_then(|r| r);
+    let sent = match found {
+        Ok(d) => send(d).await,
+        Err(e) => Err(e),
+    };
+    sent.unwrap_or_else(|e| error_page(app, v, &e))
 }
 
 async fn download_return(
     State(app): State<Arc<App>>,
     Extension(v): Extension<Visitor>,
-    Path((numero, increment)): Path<(String, u32)>,
+    Path((numero, increment)): Path<(String, String)>,
 ) -> Response {
     let a = app.clone();
-    let file = blocking(move || -> Result<(String, &'static str, Vec<u8>)> {
+    deliver(&app, &v, move || {
+        let increment = number(&increment, "retour", &numero)?;
         let (b, d) = a.holder(&numero)?;
         let mut r = b
             .returns(&numero)?
@@ -969,10 +1100,15 @@ async fn download_return(
                     "Le dossier {numero} n'a pas de retour n° {increment} écrit."
                 ))
             })?;
+        let config = a.config();
         if plain_name(&r.file) {
-            for dir in [&a.config.folders.output, &a.config.sent] {
-                if let Ok(bytes) = std::fs::read(dir.join(&r.file)) {
-                    return Ok((r.file, "application/zip", bytes));
+            for dir in [&config.folders.output, &config.sent] {
+                if dir.join(&r.file).is_file() {
+                    return Ok(Download {
+                        payload: Payload::File(dir.join(&r.file)),
+                        name: r.file,
+                        content_type: "application/zip",
+                    });
                 }
             }
         }
@@ -982,27 +1118,23 @@ async fn download_return(
         }
         let xml = msp_core::returns::message_xml(&msp_core::returns::ReturnMessage::of(&r, None));
         let stem = r.file.trim_end_matches(".zip").to_string();
-        Ok((
-            format!("{stem}-message.xml"),
-            "application/xml",
-            xml.into_bytes(),
-        ))
+        Ok(Download {
+            name: format!("{stem}-message.xml"),
+            content_type: "application/xml",
+            payload: Payload::Bytes(xml.into_bytes()),
+        })
     })
     .await
-    .and_then(|r| r);
-    match file {
-        Ok((name, ty, bytes)) => download(&name, ty, bytes),
-        Err(e) => error_page(&app, &v, &e),
-    }
 }
 
 async fn download_attachment(
     State(app): State<Arc<App>>,
     Extension(v): Extension<Visitor>,
-    Path((numero, seq)): Path<(String, u32)>,
+    Path((numero, seq)): Path<(String, String)>,
 ) -> Response {
     let a = app.clone();
-    let file = blocking(move || -> Result<(String, Vec<u8>)> {
+    deliver(&app, &v, move || {
+        let seq = number(&seq, "pièce", &numero)?;
         let (b, _) = a.holder(&numero)?;
         let att = b
             .attachments(&numero)?
@@ -1011,44 +1143,46 @@ async fn download_attachment(
             .ok_or_else(|| {
                 Error::not_found(format!("Le dossier {numero} n'a pas de pièce n° {seq}."))
             })?;
-        let bytes = match &att.path {
+        let payload = match &att.path {
             Some(p) => {
                 // Only a file inside the attachments folder.
-                let root = std::fs::canonicalize(&a.config.folders.attachments)
-                    .map_err(|e| Error::io("cannot open", &a.config.folders.attachments, e))?;
-                let file = std::fs::canonicalize(p)
-                    .map_err(|e| Error::io("cannot open", std::path::Path::new(p), e))?;
+                let folder = &a.config().folders.attachments;
+                let outside = || {
+                    Error::not_found(format!(
+                        "La pièce n° {seq} du dossier {numero} n'est pas (ou plus) dans le dossier des pièces."
+                    ))
+                };
+                let root = std::fs::canonicalize(folder).map_err(|_| outside())?;
+                let file = std::fs::canonicalize(p).map_err(|_| outside())?;
                 if !file.starts_with(&root) {
-                    return Err(Error::not_found(format!(
-                        "La pièce n° {seq} du dossier {numero} n'est pas dans le dossier des pièces."
-                    )));
+                    return Err(outside());
                 }
-                std::fs::read(&file).map_err(|e| Error::io("cannot read", &file, e))?
+                Payload::File(file)
             }
-            None => b.attachment_content(&numero, seq)?.ok_or_else(|| {
+            None => Payload::Bytes(b.attachment_content(&numero, seq)?.ok_or_else(|| {
                 Error::not_found(format!(
                     "La pièce n° {seq} du dossier {numero} est dans la base de données, qui ne permet pas de la relire ici ({}) : ouvrez-la depuis l'application métier.",
                     b.describe()
                 ))
-            })?,
+            })?),
         };
-        Ok((att.file_name, bytes))
+        Ok(Download {
+            name: att.file_name,
+            content_type: "application/octet-stream",
+            payload,
+        })
     })
     .await
-    .and_then(|r| r);
-    match file {
-        Ok((name, bytes)) => download(&name, "application/octet-stream", bytes),
-        Err(e) => error_page(&app, &v, &e),
-    }
 }
 
 async fn download_archive(
     State(app): State<Arc<App>>,
     Extension(v): Extension<Visitor>,
-    Path((numero, file_number)): Path<(String, u32)>,
+    Path((numero, file_number)): Path<(String, String)>,
 ) -> Response {
     let a = app.clone();
-    let file = blocking(move || -> Result<(String, Vec<u8>)> {
+    deliver(&app, &v, move || {
+        let file_number = number(&file_number, "archive", &numero)?;
         let (b, _) = a.holder(&numero)?;
         let r = b
             .received(&numero)?
@@ -1060,36 +1194,39 @@ async fn download_archive(
                     "Le dossier {numero} n'a pas d'archive n° {file_number}."
                 ))
             })?;
-        let path = a.config.folders.done.join(&r.name);
-        let bytes = std::fs::read(&path).map_err(|_| {
-            Error::not_found(format!(
+        let path = a.config().folders.done.join(&r.name);
+        if !path.is_file() {
+            return Err(Error::not_found(format!(
                 "L'archive {} n'est plus dans le dossier des archives traitées (purgée).",
                 r.name
-            ))
-        })?;
-        Ok((r.name, bytes))
+            )));
+        }
+        Ok(Download {
+            name: r.name,
+            content_type: "application/zip",
+            payload: Payload::File(path),
+        })
     })
     .await
-    .and_then(|r| r);
-    match file {
-        Ok((name, bytes)) => download(&name, "application/zip", bytes),
-        Err(e) => error_page(&app, &v, &e),
-    }
 }
 
 async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
     let a = app.clone();
     let found = blocking(move || -> Result<_> {
-        let list = ops::rejected(&a.config.folders)?;
+        let list = ops::rejected(&a.config().folders)?;
         let with_logs = list
             .into_iter()
             .map(|r| {
-                let log = ops::rejection_log(&a.config.folders, &r.name)
+                let log = ops::rejection_log(&a.config().folders, &r.name)
                     .unwrap_or_else(|e| format!("(journal illisible : {e})"));
                 (r, log)
             })
             .collect::<Vec<_>>();
-        Ok((with_logs, held_back(&a.config), waiting(&a.config).len()))
+        Ok((
+            with_logs,
+            held_back(&a.config()),
+            waiting(&a.config()).len(),
+        ))
     })
     .await
     .and_then(|r| r);
@@ -1122,9 +1259,9 @@ async fn retry_rejected(
     let who = v.user.clone();
     // ops::retry takes only a plain name present in the error folder.
     let done = blocking(move || -> Result<String> {
-        let dest = ops::retry(&a.config.folders, &name)?;
+        let dest = ops::retry(&a.config().folders, &name)?;
         ops::trace(
-            &a.config.folders,
+            &a.config().folders,
             &format!(
                 "web console{}: {name} put back into input",
                 who.map(|u| format!(" ({u})")).unwrap_or_default()
@@ -1149,7 +1286,11 @@ async fn retry_rejected(
         Err(e) => app.flash(
             &v,
             false,
-            format!("{} n'a pas pu être remise en entrée : {}", f.nom, e.message),
+            format!(
+                "{} n'a pas pu être remise en entrée. {}",
+                f.nom,
+                e.french.unwrap_or(e.message)
+            ),
         ),
     }
     Redirect::to("/rejets").into_response()
@@ -1174,7 +1315,6 @@ struct LoginForm {
 
 async fn login(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(v): Extension<Visitor>,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -1184,42 +1324,53 @@ async fn login(
     if !app.csrf_ok(&v, &f.csrf) {
         return csrf_refused(&app, &v);
     }
-    let ip = peer.ip();
-    if let Err(wait) = lock(&app.limiter).check(ip, &f.nom) {
+    let ip = v.client;
+    // A name is at most 64 characters here (the limiter keys on it).
+    let nom: String = f.nom.trim().chars().take(64).collect();
+    // The attempt counts as failed before the password is checked (and is
+    // forgiven on success): attempts sent all at once are limited too.
+    let checked = {
+        let mut l = lock(&app.limiter);
+        l.check(ip, &nom).map(|_| l.failed(ip, &nom))
+    };
+    if let Err(wait) = checked {
         let text = format!(
             "Trop d'essais infructueux : réessayez dans {} minute(s).",
             wait.as_secs().div_ceil(60)
         );
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            page(pages::login(&app.frame(&v), Some(&text), &f.nom)),
+            page(pages::login(&app.frame(&v), Some(&text), &nom)),
         )
             .into_response();
     }
-    let users = app.config.web.users.clone();
-    let (name, password) = (f.nom.clone(), f.mot_de_passe.clone());
-    let ok = blocking(move || auth::verify(&users, &name, &password))
-        .await
-        .unwrap_or(false);
+    let users = app.config().web.users.clone();
+    let (name, password) = (nom.clone(), f.mot_de_passe.clone());
+    // Two password checks at a time (each takes ~19 MiB and tens of ms).
+    let ok = match app.verifying.acquire().await {
+        Ok(_permit) => blocking(move || auth::verify(&users, &name, &password))
+            .await
+            .unwrap_or(false),
+        Err(_) => false,
+    };
     if !ok {
-        lock(&app.limiter).failed(ip, &f.nom);
-        tracing::warn!("web console: failed sign-in as {:?} from {ip}", f.nom);
+        tracing::warn!("web console: failed sign-in as {nom:?} from {ip}");
         return (
             StatusCode::UNAUTHORIZED,
             page(pages::login(
                 &app.frame(&v),
                 Some("Identifiant ou mot de passe incorrect."),
-                &f.nom,
+                &nom,
             )),
         )
             .into_response();
     }
-    lock(&app.limiter).succeeded(ip, &f.nom);
+    lock(&app.limiter).succeeded(ip, &nom);
     // A new session for the signed-in user (the old token is dropped).
     let token = {
         let mut s = lock(&app.sessions);
         s.remove(&v.token);
-        s.create(Some(f.nom.clone()))
+        s.create(Some(nom))
     };
     let mut r = Redirect::to("/").into_response();
     if let Ok(h) = HeaderValue::from_str(&session_cookie(&token, v.secure)) {

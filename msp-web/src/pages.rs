@@ -338,16 +338,7 @@ pub struct DossierFilter {
 impl DossierFilter {
     /// The query string of this filter at `page`.
     pub fn query(&self, page: usize) -> String {
-        let enc = |s: &str| -> String {
-            s.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect()
-        };
+        let enc = encode;
         format!(
             "?flux={}&statut={}&commune={}&non_transmis={}&q={}&page={page}",
             enc(&self.flux),
@@ -357,6 +348,24 @@ impl DossierFilter {
             enc(&self.q)
         )
     }
+}
+
+/// Percent-encodes text for a URL's path segment or query value (every
+/// byte but letters, digits and `-_.~`).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The address of a dossier's page.
+pub fn dossier_href(numero: &str) -> String {
+    format!("/dossiers/{}", encode(numero))
 }
 
 /// Dossiers per page.
@@ -424,7 +433,7 @@ pub fn dossiers(
                     tbody {
                         @for d in shown {
                             tr {
-                                td { a href=(format!("/dossiers/{}", d.numero)) { (d.numero) } }
+                                td { a href=(dossier_href(&d.numero)) { (d.numero) } }
                                 td { (d.flow) }
                                 td { (d.insee) }
                                 td { (d.summary) }
@@ -472,7 +481,7 @@ pub struct DossierView {
 /// One dossier.
 pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
     let d = &v.dossier;
-    let base = format!("/dossiers/{}", d.numero);
+    let base = dossier_href(&d.numero);
     let body = html! {
         h1 { "Dossier " (d.numero) }
         dl class="summary" {
@@ -493,7 +502,8 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
             (csrf(frame.csrf))
             div class="field" {
                 label for="code" { "Nouveau statut" }
-                select id="code" name="code" aria-describedby="possibles" {
+                select id="code" name="code" aria-describedby="possibles" required {
+                    option value="" { "— choisir —" }
                     @for s in msp_core::status::STATUSES.iter().filter(|s| **s != 14) {
                         option value=(s) { (status_text(*s)) }
                     }
@@ -611,9 +621,9 @@ pub fn rejects(
             "« Remettre en entrée » la replace dans le dossier d'entrée : la prochaine synchronisation l'intègre." }
         h2 { "Archives rejetées" }
         @if rejected.is_empty() { p { "Aucune archive rejetée." } }
-        @for (r, log) in rejected {
-            section class="card warn" aria-labelledby=(format!("r-{}", anchor(&r.name))) {
-                h3 id=(format!("r-{}", anchor(&r.name))) { (r.name) }
+        @for (i, (r, log)) in rejected.iter().enumerate() {
+            section class="card warn" aria-labelledby=(format!("rejet-{i}")) {
+                h3 id=(format!("rejet-{i}")) { (r.name) }
                 p { "Rejetée le " (r.rejected_at.format("%d/%m/%Y %H:%M")) " — " (r.reason) }
                 details {
                     summary { "Journal de l'archive" }
@@ -645,12 +655,6 @@ pub fn rejects(
         p class="muted" { (waiting) " archive(s) dans l'entrée en ce moment." }
     };
     layout("Rejets", Section::Rejects, frame, body)
-}
-
-fn anchor(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
 }
 
 /// Sign-in page.
