@@ -257,7 +257,9 @@ pub fn odbc_pairs(s: &str) -> Vec<String> {
     out
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encodes text for a URL (every byte but letters, digits and
+/// `-_.~`): a user name or password in a database URL, a path segment.
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -148,6 +148,15 @@ fn card(level: &str, figure: String, text: &str, link: Option<(&str, &str)>) -> 
     }
 }
 
+/// The headers of a synchronisation's six counts.
+fn count_headers() -> Markup {
+    html! {
+        @for h in ["Importées", "Compléments", "Doublons", "Rejetées", "Retours écrits", "Reportées"] {
+            th scope="col" class="num" { (h) }
+        }
+    }
+}
+
 fn late_text(what: &str, late: usize, hours: u64) -> String {
     if late == 0 {
         what.to_string()
@@ -206,12 +215,7 @@ pub fn dashboard(frame: &Frame<'_>, d: &Dashboard) -> Markup {
                     thead { tr {
                         th scope="col" { "Début" }
                         th scope="col" { "Fin" }
-                        th scope="col" class="num" { "Importées" }
-                        th scope="col" class="num" { "Compléments" }
-                        th scope="col" class="num" { "Doublons" }
-                        th scope="col" class="num" { "Rejetées" }
-                        th scope="col" class="num" { "Retours écrits" }
-                        th scope="col" class="num" { "Reportées" }
+                        (count_headers())
                         th scope="col" { "Incidents" }
                     } }
                     tbody {
@@ -277,12 +281,7 @@ pub fn sync_result(frame: &Frame<'_>, o: Option<&SyncOutcome>) -> Markup {
                         caption { "Par démarche" }
                         thead { tr {
                             th scope="col" { "Démarche" }
-                            th scope="col" class="num" { "Importées" }
-                            th scope="col" class="num" { "Compléments" }
-                            th scope="col" class="num" { "Doublons" }
-                            th scope="col" class="num" { "Rejetées" }
-                            th scope="col" class="num" { "Retours écrits" }
-                            th scope="col" class="num" { "Reportées" }
+                            (count_headers())
                         } }
                         tbody {
                             @for (flow, c) in &o.flows {
@@ -350,18 +349,8 @@ impl DossierFilter {
     }
 }
 
-/// Percent-encodes text for a URL's path segment or query value (every
-/// byte but letters, digits and `-_.~`).
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+/// Percent-encodes text for a URL's path segment or query value.
+pub use msp_core::config::percent_encode as encode;
 
 /// The address of a dossier's page.
 pub fn dossier_href(numero: &str) -> String {
