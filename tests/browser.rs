@@ -198,11 +198,11 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
             )?;
             let cards = text(&c, "ul.cards").await?;
             check(
-                cards.contains("2\narchive(s) en attente"),
+                cards.contains("2\narchives en attente"),
                 format!("two archives waiting: {cards}"),
             )?;
             check(
-                cards.contains("1\narchive(s) rejetée(s)"),
+                cards.contains("1\narchive rejetée"),
                 format!("one rejected: {cards}"),
             )
         })
@@ -226,7 +226,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         step(&c, "3-open-dossier", async {
             click_link(&c, "Dossiers").await?;
             let status = text(&c, "p[role=status]").await?;
-            check(status.starts_with("2 dossier(s)"), status)?;
+            check(status.starts_with("2 dossiers"), status)?;
             click_link(&c, "A-2-BRW0002").await?;
             let h1 = text(&c, "h1").await?;
             check(h1 == "Dossier A-2-BRW0002", h1)?;
@@ -272,7 +272,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
             click_button(&c, "Enregistrer le statut").await?;
             let ok = text(&c, "[role=status]").await?;
             check(
-                ok.contains("Statut 16 — dossier en cours de traitement enregistré"),
+                ok.contains("Nouveau statut enregistré : 16 — dossier en cours de traitement."),
                 ok,
             )?;
             let history = text(&c, "table tbody").await?;
@@ -295,7 +295,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
             click_button(&c, "Remettre en entrée").await?;
             let ok = text(&c, "[role=status]").await?;
             check(
-                ok.contains("A-2-LYON0001-RCO-LA-1.zip est remise en entrée"),
+                ok.contains("A-2-LYON0001-RCO-LA-1.zip a été remise en entrée"),
                 ok,
             )
         })

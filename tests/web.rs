@@ -46,7 +46,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     let t = home.text();
     assert!(t.contains("<html lang=\"fr\">"), "{t}");
     assert!(t.contains("Tableau de bord") && t.contains("Synchroniser maintenant"));
-    assert!(t.contains("archive(s) rejetée(s) à traiter"), "{t}");
+    assert!(t.contains("archive rejetée à traiter"), "{t}");
     assert!(t.contains("Dernières synchronisations"));
     let cookie = home
         .set_cookie
@@ -62,24 +62,24 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     for n in ["A-2-WEB0001", "A-2-WEB0002", "A-2-WEB0003"] {
         assert!(list.contains(n), "{n} listed: {list}");
     }
-    assert!(list.contains("<p role=\"status\">3 dossier(s)"));
+    assert!(list.contains("<p role=\"status\">3 dossiers"));
     // Filters: by flow, by search, by status, not transmitted.
     let rco = c.get("/dossiers?flux=RCO-LA").text();
     assert!(rco.contains("A-2-WEB0001") && !rco.contains("A-2-WEB0002"));
-    assert!(rco.contains("<p role=\"status\">1 dossier(s)"));
+    assert!(rco.contains("<p role=\"status\">1 dossier<"));
     let found = c.get("/dossiers?q=web0002").text();
-    assert!(found.contains("A-2-WEB0002") && found.contains("1 dossier(s)"));
+    assert!(found.contains("A-2-WEB0002") && found.contains("<p role=\"status\">1 dossier<"));
     let none = c.get("/dossiers?statut=16").text();
-    assert!(none.contains("<p role=\"status\">0 dossier(s)"), "{none}");
+    assert!(none.contains("<p role=\"status\">0 dossier<"), "{none}");
     let pending = c.get("/dossiers?non_transmis=1").text();
     assert!(
-        pending.contains("<p role=\"status\">0 dossier(s)"),
+        pending.contains("<p role=\"status\">0 dossier<"),
         "status 14 is transmitted"
     );
     let town = c.get("/dossiers?commune=75056").text();
-    assert!(town.contains("<p role=\"status\">3 dossier(s)"));
+    assert!(town.contains("<p role=\"status\">3 dossiers"));
     let elsewhere = c.get("/dossiers?commune=69123").text();
-    assert!(elsewhere.contains("<p role=\"status\">0 dossier(s)"));
+    assert!(elsewhere.contains("<p role=\"status\">0 dossier<"));
 
     let page = c.get("/dossiers/A-2-WEB0001");
     assert_eq!(page.status, 200);
@@ -111,7 +111,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     let pj = c.get("/dossiers/A-2-WEB0001/pieces/1");
     assert_eq!(pj.status, 200, "{}", pj.text());
     assert_eq!(pj.body, TINY_PDF);
-    assert_eq!(pj.content_type, "application/octet-stream");
+    assert_eq!(pj.content_type, "application/pdf");
     // The archive received, from done.
     let zip = c.get("/dossiers/A-2-WEB0001/archives/1");
     assert_eq!(zip.status, 200);
@@ -214,7 +214,7 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
     }
     let home = c.get("/").text();
     assert!(
-        home.contains("<span class=\"figure\">3</span>archive(s) en attente"),
+        home.contains("<span class=\"figure\">3</span>archives en attente"),
         "{home}"
     );
     let token = csrf_of(&home);
@@ -237,10 +237,24 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
     // The dashboard lists that synchronisation.
     let after = c.get("/").text();
     assert!(after.contains("<td class=\"num\">3</td>"), "{after}");
+    // A rejection is reported with the clerk's French reason.
+    std::fs::write(env.input().join("A-2-NOTZIP01-RCO-LA-1.zip"), b"not a zip").unwrap();
+    let r = c.post("/synchroniser", &[("csrf", &token)]);
+    assert_eq!(r.status, 303);
+    let result = c.get("/synchronisation").text();
+    assert!(
+        result.contains("Des archives ont été rejetées."),
+        "{result}"
+    );
+    assert!(
+        result.contains("A-2-NOTZIP01-RCO-LA-1.zip</strong> : Le fichier reçu n&#39;est pas une archive ZIP lisible")
+            || result.contains("A-2-NOTZIP01-RCO-LA-1.zip</strong> : Le fichier reçu n'est pas une archive ZIP lisible"),
+        "{result}"
+    );
     // And `msp status` sees it as the last synchronisation.
     let status = env.msp(&["status", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(v["last_run"]["summary"]["totals"]["imported"], 3);
+    assert_eq!(v["last_run"]["summary"]["totals"]["rejected"], 1);
 }
 
 #[test]
@@ -283,7 +297,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     assert_eq!(r.status, 303);
     let shown = c.get(page).text();
     assert!(
-        shown.contains("Statut 16 — dossier en cours de traitement enregistré"),
+        shown.contains("Nouveau statut enregistré : 16 — dossier en cours de traitement."),
         "{shown}"
     );
     let d = env.dossier("A-2-WEB0002");
@@ -351,7 +365,7 @@ fn a_rejected_archive_is_put_back_into_input_once_corrected() {
         &[("csrf", &token), ("nom", "A-2-LYON001-RCO-LA-1.zip")],
     );
     assert_eq!(r.status, 303);
-    assert!(c.get("/rejets").text().contains("est remise en entrée"));
+    assert!(c.get("/rejets").text().contains("a été remise en entrée"));
     assert!(files(&env.error()).is_empty());
     assert_eq!(files(&env.input()), vec!["A-2-LYON001-RCO-LA-1.zip"]);
     // The console's own synchronisation sees the corrected configuration.

@@ -93,9 +93,17 @@ pub fn add_user(config: &Path, name: &str, password: &str) -> Result<bool> {
         .parse()
         .map_err(|e| Error::config(format!("configuration {}: {e}", config.display())))?;
     let hash = hash_password(password)?;
+    // Comments after the last table belong to it (a commented-out key of
+    // the last [[client]]): the new user goes after them.
+    let trailing = doc.trailing().as_str().unwrap_or_default().to_string();
+    doc.set_trailing("");
     let web = doc
         .entry("web")
-        .or_insert_with(|| Item::Table(Table::new()))
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        })
         .as_table_mut()
         .ok_or_else(|| Error::config("[web] in the configuration is not a table".to_string()))?;
     let users = web
@@ -115,8 +123,12 @@ pub fn add_user(config: &Path, name: &str, password: &str) -> Result<bool> {
             let mut t = Table::new();
             t["name"] = value(name);
             t["password_hash"] = value(hash);
+            t.decor_mut().set_prefix(format!("{trailing}\n"));
             users.push(t);
         }
+    }
+    if !new {
+        doc.set_trailing(trailing);
     }
     write_config(config, &doc.to_string())?;
     Ok(new)
@@ -372,7 +384,7 @@ mod tests {
         let path = dir.join("msp.toml");
         std::fs::write(
             &path,
-            "# my comment\n[[client]]\nname = \"a\"\ninsee = [\"*\"]\ndatabase = \"sqlite://a.db\"\n",
+            "# my comment\n[[client]]\nname = \"a\"\ninsee = [\"*\"]\ndatabase = \"sqlite://a.db\"\n# flows = [\"RCO-LA\"]\n",
         )
         .unwrap();
         assert!(add_user(&path, "agent", "un mot de passe long").unwrap());
@@ -380,6 +392,10 @@ mod tests {
         assert!(add_user(&path, "x", "court").is_err());
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# my comment\n"), "{text}");
+        // The client's commented-out key stays with the client.
+        let comment = text.find("# flows").unwrap();
+        assert!(comment < text.find("[[web.user]]").unwrap(), "{text}");
+        assert!(!text.contains("[web]\n"), "no empty [web] header: {text}");
         let config = msp_core::Config::load(&path).unwrap();
         assert_eq!(config.web.users.len(), 1);
         assert!(verify(&config.web.users, "agent", "un autre mot de passe"));

@@ -592,6 +592,37 @@ async fn not_found(State(app): State<Arc<App>>, v: Option<Extension<Visitor>>) -
     }
 }
 
+/// The rejections of a run with the French reason of their log (the
+/// clerk's words), the run's own message when the log cannot be read.
+fn french_reasons(config: &Config, rejected: &[(String, String)]) -> Vec<(String, String)> {
+    let logs = ops::rejected(&config.folders).unwrap_or_default();
+    rejected
+        .iter()
+        .map(|(name, message)| {
+            let reason = logs
+                .iter()
+                .rev()
+                .find(|r| r.name == *name && !r.reason.is_empty())
+                .map(|r| r.reason.clone())
+                .unwrap_or_else(|| message.clone());
+            (name.clone(), reason)
+        })
+        .collect()
+}
+
+/// The type a browser is told for an attachment, from its extension.
+fn attachment_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("xml") => "application/xml",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
 /// Seconds since a file was last modified.
 fn age_of(m: &std::fs::Metadata) -> u64 {
     m.modified()
@@ -744,7 +775,7 @@ async fn synchronise(
                         )
                     })
                     .collect(),
-                rejected: r.rejected.clone(),
+                rejected: french_reasons(&config, &r.rejected),
                 troubles: r
                     .troubles
                     .iter()
@@ -956,7 +987,7 @@ async fn change_status(
         Ok(_) => {
             let text = match action {
                 Action::Set(code) => format!(
-                    "Statut {} enregistré. Il sera transmis au portail à la prochaine synchronisation.",
+                    "Nouveau statut enregistré : {}. Il sera transmis au portail à la prochaine synchronisation.",
                     pages::status_text(code)
                 ),
                 Action::Cancel => "Statut annulé : le statut précédent est rétabli.".to_string(),
@@ -1167,8 +1198,8 @@ async fn download_attachment(
             })?),
         };
         Ok(Download {
+            content_type: attachment_type(&att.file_name),
             name: att.file_name,
-            content_type: "application/octet-stream",
             payload,
         })
     })
@@ -1279,8 +1310,13 @@ async fn retry_rejected(
             &v,
             true,
             format!(
-                "{} est remise en entrée (sous le nom {dest}) : la prochaine synchronisation l'intègre.",
-                f.nom
+                "{} a été remise en entrée{} : la prochaine synchronisation l'intègre.",
+                f.nom,
+                if dest == f.nom {
+                    String::new()
+                } else {
+                    format!(" sous le nom {dest}")
+                }
             ),
         ),
         Err(e) => app.flash(

@@ -148,6 +148,15 @@ fn card(level: &str, figure: String, text: &str, link: Option<(&str, &str)>) -> 
     }
 }
 
+/// French agreement: the singular for 0 and 1, the plural from 2.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n > 1 {
+        many
+    } else {
+        one
+    }
+}
+
 /// The headers of a synchronisation's six counts.
 fn count_headers() -> Markup {
     html! {
@@ -181,17 +190,19 @@ pub fn dashboard(frame: &Frame<'_>, d: &Dashboard) -> Markup {
             (card(if d.waiting.is_empty() { "" } else { "warn" },
                 d.waiting.len().to_string(),
                 &match oldest {
-                    Some(s) => format!("archive(s) en attente dans l'entrée (la plus ancienne depuis {})", age(s)),
+                    Some(s) if d.waiting.len() > 1 => format!("archives en attente dans l'entrée (la plus ancienne depuis {})", age(s)),
+                    Some(s) => format!("archive en attente dans l'entrée (depuis {})", age(s)),
                     None => "archive en attente dans l'entrée".to_string(),
                 },
                 None))
             (card(if d.rejected == 0 { "" } else { "warn" }, d.rejected.to_string(),
-                "archive(s) rejetée(s) à traiter", Some(("/rejets", "Voir les rejets"))))
+                plural(d.rejected, "archive rejetée à traiter", "archives rejetées à traiter"),
+                Some(("/rejets", "Voir les rejets"))))
             (card(if d.untransmitted.1 == 0 { "" } else { "warn" }, d.untransmitted.0.to_string(),
-                &late_text("statut(s) pas encore transmis au portail", d.untransmitted.1, d.late_hours.0),
+                &late_text(plural(d.untransmitted.0, "statut pas encore transmis au portail", "statuts pas encore transmis au portail"), d.untransmitted.1, d.late_hours.0),
                 Some(("/dossiers?non_transmis=1", "Voir les dossiers"))))
             (card(if d.uncollected.1 == 0 { "" } else { "warn" }, d.uncollected.0.to_string(),
-                &late_text("retour(s) pas encore récupéré(s) par le portail", d.uncollected.1, d.late_hours.1), None))
+                &late_text(plural(d.uncollected.0, "retour pas encore récupéré par le portail", "retours pas encore récupérés par le portail"), d.uncollected.1, d.late_hours.1), None))
             @if !d.unreachable.is_empty() {
                 (card("bad", d.unreachable.len().to_string(), "base(s) de données injoignable(s)", None))
             }
@@ -271,7 +282,11 @@ pub fn sync_result(frame: &Frame<'_>, o: Option<&SyncOutcome>) -> Markup {
                     @match (o.failed.is_some(), o.exit_code) {
                         (true, _) => strong { "La synchronisation n'a pas pu avoir lieu." },
                         (false, 0) => strong { "Tout s'est bien passé." },
-                        (false, 1) => strong { "Des archives ont été rejetées ou des changements de statut refusés." },
+                        (false, 1) => strong { (match (o.rejected.is_empty(), o.refused.is_empty()) {
+                            (false, true) => "Des archives ont été rejetées.",
+                            (true, false) => "Des changements de statut ont été refusés.",
+                            _ => "Des archives ont été rejetées et des changements de statut refusés.",
+                        }) },
                         _ => strong { "Des incidents ont empêché de tout traiter : les archives concernées seront reprises." },
                     }
                 }
@@ -405,7 +420,7 @@ pub fn dossiers(
             }
             div class="field" { button type="submit" { "Filtrer" } }
         }
-        p role="status" { (total) " dossier(s)" @if pages > 1 { ", page " (page) " sur " (pages) } }
+        p role="status" { (total) " " (plural(total, "dossier", "dossiers")) @if pages > 1 { ", page " (page) " sur " (pages) } }
         @if !shown.is_empty() {
             div class="table-wrap" {
                 table {
@@ -571,8 +586,8 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
         ul { @for (a, in_done) in &v.received { li {
             "Fichier n° " (a.file_number) " — "
             @if *in_done { a href=(format!("{base}/archives/{}", a.file_number)) download { (a.name) } } @else { (a.name) }
-            " — " @if a.outcome == "complement" { "complément" } @else { "import" }
-            " le " (when(&a.received_at))
+            " — " @if a.outcome == "complement" { "complément reçu le " } @else { "demande reçue le " }
+            (when(&a.received_at))
         } } }
         h2 { "Journal" }
         ul { @for e in &v.events { li { (when(&e.at)) " — " (e.text) } } }
