@@ -608,23 +608,12 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
             output,
         } => {
             let b = holder(&backends, &numero)?;
-            let a = b
-                .attachments(&numero)?
-                .into_iter()
-                .find(|a| a.seq == seq)
-                .ok_or_else(|| {
-                    msp_core::Error::not_found(format!("dossier {numero} has no attachment {seq}"))
-                })?;
-            let bytes = match &a.path {
-                Some(p) => std::fs::read(p)
-                    .map_err(|e| msp_core::Error::io("cannot read", Path::new(p), e))?,
-                None => b.attachment_content(&numero, seq)?.ok_or_else(|| {
-                    msp_core::Error::not_found(format!(
-                        "attachment {seq} of dossier {numero} is in the database {}, whose blobs msp cannot read back: read it with the business application",
-                        b.describe()
-                    ))
-                })?,
-            };
+            let bytes =
+                match msp_core::ops::attachment(b.as_ref(), &config.folders, &numero, seq)?.1 {
+                    msp_core::ops::AttachmentBytes::File(path) => std::fs::read(&path)
+                        .map_err(|e| msp_core::Error::io("cannot read", &path, e))?,
+                    msp_core::ops::AttachmentBytes::Read(bytes) => bytes,
+                };
             match output {
                 Some(path) => std::fs::write(&path, &bytes)?,
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
@@ -817,13 +806,11 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
 }
 
 /// The backend that holds dossier `numero`.
-fn holder<'b>(backends: &'b [Arc<dyn Backend>], numero: &str) -> Result<&'b Arc<dyn Backend>> {
-    for b in backends {
-        if b.dossier(numero)?.is_some() {
-            return Ok(b);
-        }
+fn holder(backends: &[Arc<dyn Backend>], numero: &str) -> Result<Arc<dyn Backend>> {
+    match msp_core::backend::find_dossier(backends, numero)? {
+        Some((b, _)) => Ok(b),
+        None => Err(msp_core::Error::not_found(format!("no dossier {numero}")).into()),
     }
-    Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
 }
 
 /// Applies an agent's change; a refusal by the rules exits with 1.

@@ -317,6 +317,20 @@ pub trait Backend: Send + Sync {
     fn rows(&self, table: &TableDef, numero: &str) -> Result<Vec<Row>>;
 }
 
+/// The database among `backends` that holds dossier `numero`, with the
+/// dossier (`None` when none does).
+pub fn find_dossier(
+    backends: &[Arc<dyn Backend>],
+    numero: &str,
+) -> Result<Option<(Arc<dyn Backend>, Dossier)>> {
+    for b in backends {
+        if let Some(d) = b.dossier(numero)? {
+            return Ok(Some((b.clone(), d)));
+        }
+    }
+    Ok(None)
+}
+
 /// A change to a dossier's statuses, computed by the core
 /// ([`crate::lifecycle`]) and written by the backend in one transaction.
 #[derive(Debug, Clone, Default)]

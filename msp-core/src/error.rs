@@ -173,13 +173,6 @@ impl Error {
             french: None,
         }
     }
-    /// A status change refused by the rules, with its French words.
-    pub fn refused_fr(message: impl Into<String>, french: impl Into<String>) -> Self {
-        Error {
-            french: Some(french.into()),
-            ..Error::refused(message)
-        }
-    }
     /// Adds the French words for the clerk.
     pub fn with_french(mut self, french: impl Into<String>) -> Self {
         self.french = Some(french.into());

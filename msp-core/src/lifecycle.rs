@@ -69,10 +69,11 @@ fn plan(
 ) -> Result<StatusUpdate> {
     let cur = current_entry(d, history)?;
     let change = status::decide(as_current(cur), action).map_err(|r| {
-        Error::refused_fr(
-            format!("dossier {}: {r}", d.numero),
-            format!("Dossier {} : {}", d.numero, r.french()),
-        )
+        Error::refused(format!("dossier {}: {r}", d.numero)).with_french(format!(
+            "Dossier {} : {}",
+            d.numero,
+            r.french()
+        ))
     })?;
     let next_seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
     Ok(match change {
@@ -108,13 +109,14 @@ fn plan(
                 .iter()
                 .rfind(|h| h.seq < cur.seq && !h.cancelled)
                 .ok_or_else(|| {
-                    Error::refused_fr(
-                        format!("dossier {}: there is no status to go back to", d.numero),
-                        format!(
-                            "Dossier {} : il n'y a pas de statut précédent à rétablir.",
-                            d.numero
-                        ),
-                    )
+                    Error::refused(format!(
+                        "dossier {}: there is no status to go back to",
+                        d.numero
+                    ))
+                    .with_french(format!(
+                        "Dossier {} : il n'y a pas de statut précédent à rétablir.",
+                        d.numero
+                    ))
                 })?;
             StatusUpdate {
                 cancel: vec![cur.seq],

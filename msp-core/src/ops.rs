@@ -507,7 +507,7 @@ pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
             };
             for line in text.lines() {
                 let rest = line.get(20..).unwrap_or_default();
-                if let Some(counts) = rest.strip_prefix("synchronisation finished: ") {
+                if let Some(counts) = rest.strip_prefix(crate::synclog::FINISHED) {
                     run.finished = Some(stamp(line));
                     let figures: Vec<u32> = counts
                         .split(", ")
@@ -516,7 +516,7 @@ pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
                     for (slot, v) in run.counts.iter_mut().zip(figures) {
                         *slot = v;
                     }
-                } else if let Some(cause) = rest.strip_prefix("TROUBLE: ") {
+                } else if let Some(cause) = rest.strip_prefix(crate::synclog::TROUBLE) {
                     run.troubles.push(cause.to_string());
                 }
             }
@@ -596,6 +596,92 @@ impl DatabaseFigures {
     }
 }
 
+/// Where an attachment's bytes are.
+#[derive(Debug)]
+pub enum AttachmentBytes {
+    /// A file of the attachments folder (checked to be inside it).
+    File(PathBuf),
+    /// Read from the database.
+    Read(Vec<u8>),
+}
+
+/// An attachment of a dossier and where its bytes are, wherever it is
+/// stored: in the attachments folder (never a path outside it, whatever
+/// the database says) or in the database (not readable back on Oracle and
+/// Access). Errors say it in French too.
+pub fn attachment(
+    backend: &dyn Backend,
+    folders: &Folders,
+    numero: &str,
+    seq: u32,
+) -> Result<(crate::backend::StoredAttachment, AttachmentBytes)> {
+    let att = backend
+        .attachments(numero)?
+        .into_iter()
+        .find(|a| a.seq == seq)
+        .ok_or_else(|| {
+            Error::not_found(format!("dossier {numero} has no attachment {seq}"))
+                .with_french(format!("Le dossier {numero} n'a pas de pièce n° {seq}."))
+        })?;
+    let bytes = match &att.path {
+        Some(p) => {
+            let outside = || {
+                Error::not_found(format!(
+                    "attachment {seq} of dossier {numero} is not (or no longer) in the attachments folder {}",
+                    folders.attachments.display()
+                ))
+                .with_french(format!(
+                    "La pièce n° {seq} du dossier {numero} n'est pas (ou plus) dans le dossier des pièces."
+                ))
+            };
+            let root = fs::canonicalize(&folders.attachments).map_err(|_| outside())?;
+            let file = fs::canonicalize(p).map_err(|_| outside())?;
+            if !file.starts_with(&root) {
+                return Err(outside());
+            }
+            AttachmentBytes::File(file)
+        }
+        None => AttachmentBytes::Read(backend.attachment_content(numero, seq)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "attachment {seq} of dossier {numero} is in the database {}, whose blobs msp cannot read back: read it with the business application",
+                backend.describe()
+            ))
+            .with_french(format!(
+                "La pièce n° {seq} du dossier {numero} est dans la base de données, qui ne permet pas de la relire ici ({}) : ouvrez-la depuis l'application métier.",
+                backend.describe()
+            ))
+        })?),
+    };
+    Ok((att, bytes))
+}
+
+/// The archives waiting in input (not the temporary names of a transport
+/// still writing), with their modification time.
+pub fn waiting(folders: &Folders) -> Vec<(String, SystemTime)> {
+    fs::read_dir(&folders.input)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if !name.ends_with(".zip") || crate::naming::is_temporary(&name) {
+                        return None;
+                    }
+                    let modified = e.metadata().and_then(|m| m.modified()).ok()?;
+                    Some((name, modified))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How many of `times` are more than `hours` before `now`.
+pub fn count_late(times: &[NaiveDateTime], hours: u64, now: NaiveDateTime) -> usize {
+    times
+        .iter()
+        .filter(|at| (now - **at).num_seconds() > (hours * 3600) as i64)
+        .count()
+}
+
 /// The health of an installation: the last synchronisation, the input
 /// folder, the error folder, and the databases' figures.
 pub fn health(
@@ -672,18 +758,7 @@ pub fn health(
         level,
         text,
     });
-    let waiting: Vec<SystemTime> = fs::read_dir(&folders.input)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| {
-                    let n = e.file_name();
-                    let n = n.to_string_lossy();
-                    n.ends_with(".zip") && !crate::naming::is_temporary(&n)
-                })
-                .filter_map(|e| e.metadata().and_then(|m| m.modified()).ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let waiting: Vec<SystemTime> = waiting(folders).into_iter().map(|w| w.1).collect();
     let oldest = waiting
         .iter()
         .map(|t| age(*t, now))
@@ -717,10 +792,7 @@ pub fn health(
         text: format!("{errors} rejected archive(s) to handle (msp errors list)"),
     });
     let mut late = |key, times: &[NaiveDateTime], hours: u64, what: &str| {
-        let n = times
-            .iter()
-            .filter(|at| (local_now - **at).num_seconds() > (hours * 3600) as i64)
-            .count();
+        let n = count_late(times, hours, local_now);
         checks.push(Check {
             key,
             value: n as f64,

@@ -8,6 +8,13 @@ use chrono::Local;
 
 use crate::error::{Error, Result};
 
+/// How the last line of a finished synchronisation's log starts (read back
+/// by [`crate::ops::recent_runs`]).
+pub const FINISHED: &str = "synchronisation finished: ";
+
+/// How a line naming a cause of trouble starts.
+pub const TROUBLE: &str = "TROUBLE: ";
+
 /// The synchronisation log being written. Each line is also sent to
 /// `tracing` at info level.
 pub struct SyncLog {

@@ -71,6 +71,8 @@ struct Visitor {
     secure: bool,
     /// The client's address (through a trusted proxy: the one it names).
     client: std::net::IpAddr,
+    /// The configuration as it is for this request (read once, in the guard).
+    config: Arc<Config>,
 }
 
 struct App {
@@ -325,6 +327,7 @@ async fn guard(
                     csrf: s.csrf.clone(),
                     secure,
                     client,
+                    config: config.clone(),
                 })
             });
             // A user removed from the configuration is signed out.
@@ -351,6 +354,7 @@ async fn guard(
                         csrf,
                         secure,
                         client,
+                        config: config.clone(),
                     })
                 }
                 None => None,
@@ -489,11 +493,10 @@ impl App {
 
     /// Every client database (once each: towns may share one), opened on
     /// first use and kept; those that cannot be opened, with the cause.
-    fn backends(&self) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
+    fn backends(&self, config: &Config) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
         let mut open = Vec::new();
         let mut failed = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let config = self.config();
         for client in &config.clients {
             if !seen.insert(client.database.clone()) {
                 continue;
@@ -502,7 +505,7 @@ impl App {
                 open.push(b.clone());
                 continue;
             }
-            match self.connector.connect(&config, client) {
+            match self.connector.connect(config, client) {
                 Ok(b) => {
                     lock(&self.backends).insert(client.database.clone(), b.clone());
                     open.push(b);
@@ -514,12 +517,10 @@ impl App {
     }
 
     /// The database holding dossier `numero`, and the dossier.
-    fn holder(&self, numero: &str) -> Result<(Arc<dyn Backend>, Dossier)> {
-        let (backends, failed) = self.backends();
-        for b in backends {
-            if let Some(d) = b.dossier(numero)? {
-                return Ok((b, d));
-            }
+    fn holder(&self, config: &Config, numero: &str) -> Result<(Arc<dyn Backend>, Dossier)> {
+        let (backends, failed) = self.backends(config);
+        if let Some(found) = msp_core::backend::find_dossier(&backends, numero)? {
+            return Ok(found);
         }
         if !failed.is_empty() {
             return Err(Error::trouble(failed.join(" ; ")));
@@ -623,28 +624,16 @@ fn attachment_type(name: &str) -> &'static str {
     }
 }
 
-/// Seconds since a file was last modified.
-fn age_of(m: &std::fs::Metadata) -> u64 {
-    m.modified()
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// The archives waiting in input, oldest first: (name, age in seconds).
 fn waiting(config: &Config) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = std::fs::read_dir(&config.folders.input)
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    (name.ends_with(".zip") && !msp_core::naming::is_temporary(&name))
-                        .then(|| (name, e.metadata().map(|m| age_of(&m)).unwrap_or(0)))
-                })
-                .collect()
+    let now = SystemTime::now();
+    let mut v: Vec<(String, u64)> = ops::waiting(&config.folders)
+        .into_iter()
+        .map(|(name, t)| {
+            let age = now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0);
+            (name, age)
         })
-        .unwrap_or_default();
+        .collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v
 }
@@ -678,8 +667,9 @@ fn held_back(config: &Config) -> Vec<pages::HeldBack> {
 
 async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     let figures = blocking(move || {
-        let (backends, unreachable) = a.backends();
+        let (backends, unreachable) = a.backends(&config);
         let mut figures = ops::DatabaseFigures {
             unreachable,
             ..ops::DatabaseFigures::default()
@@ -690,19 +680,12 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
             }
         }
         let now = lifecycle::now();
-        let late = |times: &[chrono::NaiveDateTime], hours: u64| {
-            times
-                .iter()
-                .filter(|t| (now - **t).num_seconds() > (hours * 3600) as i64)
-                .count()
-        };
-        let t = &a.config().status;
+        let late = |times: &[chrono::NaiveDateTime], hours: u64| ops::count_late(times, hours, now);
+        let t = &config.status;
         pages::Dashboard {
-            runs: ops::recent_runs(&a.config().folders, 10),
-            waiting: waiting(&a.config()),
-            rejected: ops::rejected(&a.config().folders)
-                .map(|r| r.len())
-                .unwrap_or(0),
+            runs: ops::recent_runs(&config.folders, 10),
+            waiting: waiting(&config),
+            rejected: ops::rejected(&config.folders).map(|r| r.len()).unwrap_or(0),
             untransmitted: (
                 figures.untransmitted.len(),
                 late(&figures.untransmitted, t.untransmitted_hours),
@@ -713,10 +696,7 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
             ),
             late_hours: (t.untransmitted_hours, t.uncollected_hours),
             unreachable: figures.unreachable,
-            troubles: held_back(&a.config())
-                .into_iter()
-                .map(|h| h.cause)
-                .collect(),
+            troubles: held_back(&config).into_iter().map(|h| h.cause).collect(),
         }
     })
     .await;
@@ -741,6 +721,7 @@ async fn synchronise(
         return csrf_refused(&app, &v);
     }
     let a = app.clone();
+    let config = v.config.clone();
     let ran = blocking(move || {
         // A synchronisation that panicked released the lock all the same.
         let _running = match a.syncing.try_lock() {
@@ -748,8 +729,6 @@ async fn synchronise(
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return false,
         };
-        // The configuration as it is now (a town added since the start).
-        let config = a.config();
         let started = Instant::now();
         let outcome = match Synchronizer::new(&config, &a.registry, a.connector.as_ref())
             .with_remotes(a.remotes.as_ref())
@@ -835,9 +814,10 @@ async fn dossiers(
     Query(f): Query<pages::DossierFilter>,
 ) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     let filter = f.clone();
     let found = blocking(move || {
-        let (backends, mut errors) = a.backends();
+        let (backends, mut errors) = a.backends(&config);
         let flows: Vec<String> = if filter.flux.is_empty() {
             Vec::new()
         } else {
@@ -905,18 +885,19 @@ async fn dossier(
     Path(numero): Path<String>,
 ) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     let view = blocking(move || -> Result<pages::DossierView> {
-        let (b, d) = a.holder(&numero)?;
+        let (b, d) = a.holder(&config, &numero)?;
         let history = b.history(&numero)?;
         let (allowed, cancellable) = lifecycle::choices(&d, &history);
-        let folders = &a.config().folders;
+        let folders = &config.folders;
         let returns = b
             .returns(&numero)?
             .into_iter()
             .map(|r| {
                 let on_disk = plain_name(&r.file)
                     && (folders.output.join(&r.file).is_file()
-                        || a.config().sent.join(&r.file).is_file());
+                        || config.sent.join(&r.file).is_file());
                 (r, on_disk)
             })
             .collect();
@@ -966,13 +947,14 @@ async fn change_status(
     comment: Option<String>,
 ) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     let n = numero.clone();
     let who = v.user.clone();
     let done = blocking(move || -> Result<String> {
-        let (b, _) = a.holder(&n)?;
+        let (b, _) = a.holder(&config, &n)?;
         let line = lifecycle::change(b.as_ref(), &n, action, comment)?;
         ops::trace(
-            &a.config().folders,
+            &config.folders,
             &format!(
                 "web console{}: dossier {n}: {line}",
                 who.map(|u| format!(" ({u})")).unwrap_or_default()
@@ -1119,9 +1101,10 @@ async fn download_return(
     Path((numero, increment)): Path<(String, String)>,
 ) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     deliver(&app, &v, move || {
         let increment = number(&increment, "retour", &numero)?;
-        let (b, d) = a.holder(&numero)?;
+        let (b, d) = a.holder(&config, &numero)?;
         let mut r = b
             .returns(&numero)?
             .into_iter()
@@ -1164,38 +1147,15 @@ async fn download_attachment(
     Path((numero, seq)): Path<(String, String)>,
 ) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     deliver(&app, &v, move || {
         let seq = number(&seq, "pièce", &numero)?;
-        let (b, _) = a.holder(&numero)?;
-        let att = b
-            .attachments(&numero)?
-            .into_iter()
-            .find(|x| x.seq == seq)
-            .ok_or_else(|| {
-                Error::not_found(format!("Le dossier {numero} n'a pas de pièce n° {seq}."))
-            })?;
-        let payload = match &att.path {
-            Some(p) => {
-                // Only a file inside the attachments folder.
-                let folder = &a.config().folders.attachments;
-                let outside = || {
-                    Error::not_found(format!(
-                        "La pièce n° {seq} du dossier {numero} n'est pas (ou plus) dans le dossier des pièces."
-                    ))
-                };
-                let root = std::fs::canonicalize(folder).map_err(|_| outside())?;
-                let file = std::fs::canonicalize(p).map_err(|_| outside())?;
-                if !file.starts_with(&root) {
-                    return Err(outside());
-                }
-                Payload::File(file)
-            }
-            None => Payload::Bytes(b.attachment_content(&numero, seq)?.ok_or_else(|| {
-                Error::not_found(format!(
-                    "La pièce n° {seq} du dossier {numero} est dans la base de données, qui ne permet pas de la relire ici ({}) : ouvrez-la depuis l'application métier.",
-                    b.describe()
-                ))
-            })?),
+        let (b, _) = a.holder(&config, &numero)?;
+        // Only a file inside the attachments folder, or the database's bytes.
+        let (att, bytes) = ops::attachment(b.as_ref(), &config.folders, &numero, seq)?;
+        let payload = match bytes {
+            ops::AttachmentBytes::File(file) => Payload::File(file),
+            ops::AttachmentBytes::Read(bytes) => Payload::Bytes(bytes),
         };
         Ok(Download {
             content_type: attachment_type(&att.file_name),
@@ -1212,9 +1172,10 @@ async fn download_archive(
     Path((numero, file_number)): Path<(String, String)>,
 ) -> Response {
     let a = app.clone();
+    let config = v.config.clone();
     deliver(&app, &v, move || {
         let file_number = number(&file_number, "archive", &numero)?;
-        let (b, _) = a.holder(&numero)?;
+        let (b, _) = a.holder(&config, &numero)?;
         let r = b
             .received(&numero)?
             .into_iter()
@@ -1225,7 +1186,7 @@ async fn download_archive(
                     "Le dossier {numero} n'a pas d'archive n° {file_number}."
                 ))
             })?;
-        let path = a.config().folders.done.join(&r.name);
+        let path = config.folders.done.join(&r.name);
         if !path.is_file() {
             return Err(Error::not_found(format!(
                 "L'archive {} n'est plus dans le dossier des archives traitées (purgée).",
@@ -1242,22 +1203,18 @@ async fn download_archive(
 }
 
 async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
-    let a = app.clone();
+    let config = v.config.clone();
     let found = blocking(move || -> Result<_> {
-        let list = ops::rejected(&a.config().folders)?;
+        let list = ops::rejected(&config.folders)?;
         let with_logs = list
             .into_iter()
             .map(|r| {
-                let log = ops::rejection_log(&a.config().folders, &r.name)
+                let log = ops::rejection_log(&config.folders, &r.name)
                     .unwrap_or_else(|e| format!("(journal illisible : {e})"));
                 (r, log)
             })
             .collect::<Vec<_>>();
-        Ok((
-            with_logs,
-            held_back(&a.config()),
-            waiting(&a.config()).len(),
-        ))
+        Ok((with_logs, held_back(&config), waiting(&config).len()))
     })
     .await
     .and_then(|r| r);
@@ -1285,14 +1242,14 @@ async fn retry_rejected(
     if !app.csrf_ok(&v, &f.csrf) {
         return csrf_refused(&app, &v);
     }
-    let a = app.clone();
+    let config = v.config.clone();
     let name = f.nom.clone();
     let who = v.user.clone();
     // ops::retry takes only a plain name present in the error folder.
     let done = blocking(move || -> Result<String> {
-        let dest = ops::retry(&a.config().folders, &name)?;
+        let dest = ops::retry(&config.folders, &name)?;
         ops::trace(
-            &a.config().folders,
+            &config.folders,
             &format!(
                 "web console{}: {name} put back into input",
                 who.map(|u| format!(" ({u})")).unwrap_or_default()
@@ -1380,7 +1337,7 @@ async fn login(
         )
             .into_response();
     }
-    let users = app.config().web.users.clone();
+    let users = v.config.web.users.clone();
     let (name, password) = (nom.clone(), f.mot_de_passe.clone());
     // Two password checks at a time (each takes ~19 MiB and tens of ms).
     let ok = match app.verifying.acquire().await {

@@ -393,11 +393,16 @@ impl<'a> Synchronizer<'a> {
         self.transport(&mut remotes, false, &mut report, &mut log);
         let t = report.totals();
         log.line(&format!(
-            "synchronisation finished: {} imported, {} complements, {} duplicates, {} rejected, {} returns written, {} left for retry",
+            "{}{} imported, {} complements, {} duplicates, {} rejected, {} returns written, {} left for retry",
+            crate::synclog::FINISHED,
             t.imported, t.complements, t.duplicates, t.rejected, t.returns_written, t.errors
         ));
         for trouble in &report.troubles {
-            log.line(&format!("TROUBLE: {}", trouble_line(trouble)));
+            log.line(&format!(
+                "{}{}",
+                crate::synclog::TROUBLE,
+                trouble_line(trouble)
+            ));
         }
         report.held_back_long = held_back_long(&folders.input, &report.troubles);
         for (name, hours) in &report.held_back_long {
