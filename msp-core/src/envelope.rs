@@ -169,7 +169,9 @@ fn read_business(el: &Element, file: &str, at: &str) -> Result<BusinessEnvelope>
         insee,
         attachments,
         documents,
-        namespace: el.child("Teledemarche").and_then(|t| t.namespace.clone()),
+        namespace: el
+            .child("Teledemarche")
+            .and_then(|t| t.namespace.as_deref().map(str::to_string)),
     })
 }
 

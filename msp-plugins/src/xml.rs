@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -46,8 +47,9 @@ fn err(message: impl Into<String>) -> XmlError {
 pub struct Element {
     /// Local name, without prefix (`Message` for `<ns2:Message>`).
     pub name: String,
-    /// Namespace URI the element was bound to, if any (recorded, never checked).
-    pub namespace: Option<String>,
+    /// Namespace URI the element was bound to, if any (recorded, never
+    /// checked). Shared: a document's elements mostly have one or two.
+    pub namespace: Option<Arc<str>>,
     /// Attributes as (local name, value).
     pub attributes: Vec<(String, String)>,
     /// Concatenated character data directly inside this element.
@@ -166,14 +168,19 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    // The last namespace URI seen: consecutive elements share its string.
+    let mut last_namespace: Option<Arc<str>> = None;
     loop {
         let position = reader.buffer_position();
         let (ns, event) = match reader.read_resolved_event() {
             Ok(x) => x,
             Err(e) => return Err(err(format!("malformed XML near byte {position}: {e}"))),
         };
-        let namespace = || match &ns {
-            ResolveResult::Bound(n) => Some(n.0.to_string()),
+        let mut namespace = || match &ns {
+            ResolveResult::Bound(n) => Some(match &last_namespace {
+                Some(last) if **last == *n.0 => last.clone(),
+                _ => last_namespace.insert(Arc::from(n.0)).clone(),
+            }),
             _ => None,
         };
         match event {
@@ -256,7 +263,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
 
 fn start_element(
     e: &quick_xml::events::BytesStart<'_>,
-    namespace: Option<String>,
+    namespace: Option<Arc<str>>,
 ) -> Result<Element, XmlError> {
     let mut attributes = Vec::new();
     for a in e.attributes() {
