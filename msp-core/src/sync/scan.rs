@@ -20,7 +20,8 @@ pub(crate) struct Candidate {
     numero_len: u16,
     /// FileNumber.
     file_number: u32,
-    /// Last modification.
+    /// Last modification of the oldest file of its dossier in input (the
+    /// order of the run).
     modified: SystemTime,
 }
 
@@ -69,24 +70,29 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate
             modified,
         });
     }
-    let mut oldest: HashMap<&str, SystemTime> = HashMap::new();
-    for c in &found {
-        let e = oldest.entry(c.numero()).or_insert(c.modified);
-        *e = (*e).min(c.modified);
+    // Each archive is ordered by its dossier's oldest file: `modified`
+    // becomes that time, and the list is sorted in place (no second list:
+    // a run may list a hundred thousand names).
+    let times: Vec<SystemTime> = {
+        let mut oldest: HashMap<&str, SystemTime> = HashMap::new();
+        for c in &found {
+            oldest
+                .entry(c.numero())
+                .and_modify(|t| *t = (*t).min(c.modified))
+                .or_insert(c.modified);
+        }
+        found.iter().map(|c| oldest[c.numero()]).collect()
+    };
+    for (c, t) in found.iter_mut().zip(times) {
+        c.modified = t;
     }
-    let mut keyed: Vec<(SystemTime, usize)> = found
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (oldest[c.numero()], i))
-        .collect();
-    drop(oldest);
-    keyed.sort_by(|(ta, a), (tb, b)| {
-        let (a, b) = (&found[*a], &found[*b]);
-        (ta, a.numero(), a.file_number, &a.name).cmp(&(tb, b.numero(), b.file_number, &b.name))
+    found.sort_unstable_by(|a, b| {
+        (a.modified, a.numero(), a.file_number, &a.name).cmp(&(
+            b.modified,
+            b.numero(),
+            b.file_number,
+            &b.name,
+        ))
     });
-    let mut slots: Vec<Option<Candidate>> = found.into_iter().map(Some).collect();
-    Ok(keyed
-        .into_iter()
-        .filter_map(|(_, i)| slots[i].take())
-        .collect())
+    Ok(found)
 }
