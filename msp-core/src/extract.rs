@@ -587,6 +587,11 @@ mod tests {
         // written by the zip crate; its reader refuses it as not a ZIP).
         assert_eq!(reason(&[("\u{e9}.pdf", b"a"), ("e\u{301}.pdf", b"b")]), u);
         assert_eq!(reason(&[("D\u{c9}/x", b"a"), ("de\u{301}/y", b"b")]), None);
+        // An ASCII folder and a non-ASCII name in it, each part folded.
+        assert_eq!(
+            reason(&[("D/\u{c9}.pdf", b"a"), ("d/e\u{301}.pdf", b"b")]),
+            u
+        );
         assert_eq!(reason(&[("d/", b""), ("d/x", b"a"), ("e", b"b")]), None);
     }
 

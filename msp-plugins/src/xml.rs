@@ -302,6 +302,31 @@ mod tests {
     }
 
     #[test]
+    fn each_element_keeps_its_own_namespace() {
+        // The reader shares the last namespace string seen: elements that
+        // switch between namespaces must still get each their own.
+        let d =
+            parse(br#"<a:M xmlns:a="urn:x" xmlns:b="urn:y"><a:H/><b:F/><a:G/><N/><b:K/></a:M>"#)
+                .unwrap();
+        let ns: Vec<Option<&str>> = d
+            .root
+            .children
+            .iter()
+            .map(|c| c.namespace.as_deref())
+            .collect();
+        assert_eq!(
+            ns,
+            [
+                Some("urn:x"),
+                Some("urn:y"),
+                Some("urn:x"),
+                None,
+                Some("urn:y")
+            ]
+        );
+    }
+
+    #[test]
     fn decodes_iso_8859_1_from_the_declaration() {
         let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><N>".to_vec();
         bytes.extend_from_slice(&[0x4E, 0x6F, 0xEB, 0x6C]); // Noël

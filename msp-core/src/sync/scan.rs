@@ -70,12 +70,18 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate
             modified,
         });
     }
-    // Each archive is ordered by its dossier's oldest file: `modified`
-    // becomes that time, and the list is sorted in place (no second list:
-    // a run may list a hundred thousand names).
+    order(&mut found);
+    Ok(found)
+}
+
+/// The order of a run, in place: dossiers by their oldest file in input,
+/// each dossier's files by FileNumber (then name). Each candidate's
+/// `modified` becomes its dossier's oldest time (no second list: a run may
+/// list a hundred thousand names).
+fn order(found: &mut [Candidate]) {
     let times: Vec<SystemTime> = {
         let mut oldest: HashMap<&str, SystemTime> = HashMap::new();
-        for c in &found {
+        for c in found.iter() {
             oldest
                 .entry(c.numero())
                 .and_modify(|t| *t = (*t).min(c.modified))
@@ -94,5 +100,47 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate
             &b.name,
         ))
     });
-    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn candidate(name: &str, file_number: u32, seconds: u64) -> Candidate {
+        let numero_len = name.find("-RCO").unwrap() as u16;
+        Candidate {
+            name: name.into(),
+            numero_len,
+            file_number,
+            modified: SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
+        }
+    }
+
+    #[test]
+    fn dossiers_by_their_oldest_file_then_file_number() {
+        let mut found = vec![
+            candidate("A-1-B-RCO-LA-1.zip", 1, 50),
+            candidate("A-1-A-RCO-LA-2.zip", 2, 10),
+            candidate("A-1-C-RCO-LA-1.zip", 1, 20),
+            candidate("A-1-A-RCO-LA-1.zip", 1, 40),
+            candidate("A-1-B-RCO-LA-3.zip", 3, 5),
+            candidate("A-1-B-RCO-LA-2.zip", 2, 60),
+        ];
+        order(&mut found);
+        let names: Vec<&str> = found.iter().map(|c| &*c.name).collect();
+        // B's oldest file is 5 s, A's 10 s, C's 20 s; within a dossier,
+        // FileNumber order whatever the files' own times.
+        assert_eq!(
+            names,
+            [
+                "A-1-B-RCO-LA-1.zip",
+                "A-1-B-RCO-LA-2.zip",
+                "A-1-B-RCO-LA-3.zip",
+                "A-1-A-RCO-LA-1.zip",
+                "A-1-A-RCO-LA-2.zip",
+                "A-1-C-RCO-LA-1.zip",
+            ]
+        );
+    }
 }
