@@ -20,8 +20,9 @@ pub(crate) struct Candidate {
     numero_len: u16,
     /// FileNumber.
     file_number: u32,
-    /// Last modification of the oldest file of its dossier in input (the
-    /// order of the run).
+    /// The file's own modification time while input is listed; once
+    /// [`order`] has run, the oldest of its dossier's files in input (the
+    /// key of the run's order).
     modified: SystemTime,
 }
 
