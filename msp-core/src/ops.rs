@@ -487,17 +487,21 @@ pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
     let Ok(rd) = fs::read_dir(&folders.logs) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = rd
+    let mut logs: Vec<(SystemTime, String)> = rd
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("sync-") && n.ends_with(".log"))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let log = name.starts_with("sync-") && name.ends_with(".log");
+            let modified = e.metadata().and_then(|m| m.modified()).ok()?;
+            log.then_some((modified, name))
+        })
         .collect();
-    // sync-YYYYMMDD-HHMMSS-pid.log: the name orders by time.
-    names.sort_unstable_by(|a, b| b.cmp(a));
-    names
-        .into_iter()
+    // Latest written first: the names (sync-YYYYMMDD-HHMMSS-pid.log) do not
+    // order two runs of the same second (pid 998, then 1003).
+    logs.sort_unstable_by(|a, b| b.cmp(a));
+    logs.into_iter()
         .take(n)
-        .map(|name| {
+        .map(|(_, name)| {
             let text = fs::read_to_string(folders.logs.join(&name)).unwrap_or_default();
             let stamp = |l: &str| l.get(..19).unwrap_or_default().to_string();
             let mut run = RecentRun {
@@ -943,6 +947,50 @@ pub fn group_id(group: &str) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_runs_latest_written_first_even_in_the_same_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().to_path_buf();
+        let folders = Folders {
+            input: logs.clone(),
+            work: logs.clone(),
+            output: logs.clone(),
+            error: logs.clone(),
+            done: logs.clone(),
+            logs: logs.clone(),
+            attachments: logs.clone(),
+        };
+        // Two runs of the same second: pid 998, then pid 1003 (by name,
+        // "998" sorts after "1003").
+        let line = |n: u32| {
+            format!(
+                "2026-11-29 09:00:00 {}{n} imported, 0 complements, 0 duplicates, 0 rejected, 0 returns written, 0 left for retry\n",
+                crate::synclog::FINISHED
+            )
+        };
+        let earlier = logs.join("sync-20261129-090000-998.log");
+        let later = logs.join("sync-20261129-090000-1003.log");
+        fs::write(&earlier, line(1)).unwrap();
+        fs::write(&later, line(2)).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&earlier)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(1))
+            .unwrap();
+        fs::write(logs.join("operations.log"), "not a run\n").unwrap();
+        let runs = recent_runs(&folders, 10);
+        let names: Vec<&str> = runs.iter().map(|r| r.log.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sync-20261129-090000-1003.log",
+                "sync-20261129-090000-998.log"
+            ]
+        );
+        assert_eq!(runs[0].counts[0], 2);
+    }
 
     #[test]
     fn original_names_lose_the_clash_suffix() {

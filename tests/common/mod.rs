@@ -144,10 +144,18 @@ impl Env {
     }
 
     /// The one synchronisation log of the latest run.
+    /// The sync log written last (by time: two runs of the same second
+    /// have names that order by pid, 998 after 1003).
     pub fn last_log(&self) -> String {
-        let mut logs = files(&self.logs());
-        logs.sort();
-        std::fs::read_to_string(self.logs().join(logs.last().expect("a sync log"))).unwrap()
+        let last = files(&self.logs())
+            .into_iter()
+            .filter(|n| n.starts_with("sync-"))
+            .max_by_key(|n| {
+                let modified = std::fs::metadata(self.logs().join(n)).and_then(|m| m.modified());
+                (modified.ok(), n.clone())
+            })
+            .expect("a sync log");
+        std::fs::read_to_string(self.logs().join(last)).unwrap()
     }
 }
 
