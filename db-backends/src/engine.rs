@@ -126,6 +126,87 @@ pub fn split_markers(sql: &str) -> (Vec<(&str, usize)>, &str) {
     (parts, &sql[start..])
 }
 
+/// How a diesel backend is sent dates and timestamps. SQLite stores them as
+/// text, and diesel formats each one with chrono's `strftime` machinery
+/// (about 3,000 instructions a value, eight values an archive): for SQLite
+/// the values are formatted once per statement by [`sqlite_timestamp`] and
+/// [`sqlite_date`], to the same text, and bound as text.
+#[doc(hidden)]
+pub trait DieselTemporal {
+    /// True when dates and timestamps are bound as preformatted text.
+    const AS_TEXT: bool;
+}
+
+impl DieselTemporal for diesel::sqlite::Sqlite {
+    const AS_TEXT: bool = true;
+}
+
+impl DieselTemporal for diesel::pg::Pg {
+    const AS_TEXT: bool = false;
+}
+
+#[cfg(feature = "mysql")]
+impl DieselTemporal for diesel::mysql::Mysql {
+    const AS_TEXT: bool = false;
+}
+
+/// A timestamp as diesel's SQLite backend writes it (`%F %T%.f`: no
+/// fraction when it is zero, else 3, 6 or 9 digits), without `strftime`.
+pub fn sqlite_timestamp(t: &chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    let nanos = t.nanosecond();
+    if !(0..=9999).contains(&t.year()) || nanos >= 1_000_000_000 {
+        // Signed or five-digit years, leap seconds: chrono's own rules.
+        return t.format("%F %T%.f").to_string();
+    }
+    let mut out = String::with_capacity(29);
+    push_date(&mut out, t.date());
+    out.push(' ');
+    push_digits(&mut out, t.hour(), 2);
+    out.push(':');
+    push_digits(&mut out, t.minute(), 2);
+    out.push(':');
+    push_digits(&mut out, t.second(), 2);
+    if nanos != 0 {
+        out.push('.');
+        if nanos.is_multiple_of(1_000_000) {
+            push_digits(&mut out, nanos / 1_000_000, 3);
+        } else if nanos.is_multiple_of(1_000) {
+            push_digits(&mut out, nanos / 1_000, 6);
+        } else {
+            push_digits(&mut out, nanos, 9);
+        }
+    }
+    out
+}
+
+/// A date as diesel's SQLite backend writes it (`%F`), without `strftime`.
+pub fn sqlite_date(d: &chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if !(0..=9999).contains(&d.year()) {
+        return d.format("%F").to_string();
+    }
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, *d);
+    out
+}
+
+fn push_date(out: &mut String, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    push_digits(out, d.year() as u32, 4);
+    out.push('-');
+    push_digits(out, d.month(), 2);
+    out.push('-');
+    push_digits(out, d.day(), 2);
+}
+
+/// `v` in decimal, zero-padded to `width` digits (`v` has at most `width`).
+fn push_digits(out: &mut String, v: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (v / 10u32.pow(i) % 10) as u8));
+    }
+}
+
 /// A statement for a diesel connection whose text is known only at run
 /// time but is the same for every call of one kind (static SQL per table
 /// and dialect): unlike `sql_query`, diesel keeps it in the connection's
@@ -140,16 +221,41 @@ macro_rules! diesel_cached_query {
             parts: Vec<(&'a str, usize)>,
             tail: &'a str,
             params: &'a [$crate::engine::Param],
+            /// The dates and timestamps as text, by parameter index, when
+            /// the backend takes them so ([`$crate::engine::DieselTemporal`]).
+            temporal: Vec<(usize, String)>,
         }
 
         impl<'a> CachedQuery<'a> {
             fn new(sql: &'a str, params: &'a [$crate::engine::Param]) -> Self {
+                use msp_plugins::Value as V;
                 let (parts, tail) = $crate::engine::split_markers(sql);
+                let mut temporal = Vec::new();
+                if <$backend as $crate::engine::DieselTemporal>::AS_TEXT {
+                    for (i, p) in params.iter().enumerate() {
+                        match &p.value {
+                            V::Timestamp(t) => {
+                                temporal.push((i, $crate::engine::sqlite_timestamp(t)))
+                            }
+                            V::Date(d) => temporal.push((i, $crate::engine::sqlite_date(d))),
+                            _ => {}
+                        }
+                    }
+                }
                 CachedQuery {
                     parts,
                     tail,
                     params,
+                    temporal,
                 }
+            }
+
+            /// The preformatted text of parameter `index`, if any.
+            fn temporal_text(&self, index: usize) -> Option<&String> {
+                self.temporal
+                    .binary_search_by_key(&index, |(i, _)| *i)
+                    .ok()
+                    .map(|at| &self.temporal[at].1)
             }
         }
 
@@ -203,6 +309,12 @@ macro_rules! diesel_cached_query {
                         }
                         (V::Null, CT::Blob) => {
                             out.push_bind_param::<st::Nullable<st::Binary>, _>(&NO_BLOB)?
+                        }
+                        (V::Date(_) | V::Timestamp(_), _)
+                            if self.temporal_text(index).is_some() =>
+                        {
+                            let text = self.temporal_text(index).expect("checked");
+                            out.push_bind_param::<st::Text, _>(text)?
                         }
                         (V::Text(s), _) => out.push_bind_param::<st::Text, _>(s)?,
                         (V::Integer(i), _) => out.push_bind_param::<st::BigInt, _>(i)?,
@@ -389,4 +501,40 @@ pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
         "cannot connect to {db}: {}",
         e.to_string().trim_end()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+    #[test]
+    fn sqlite_temporal_text_is_what_diesel_writes() {
+        let dates = [
+            NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(0, 2, 29).unwrap(),
+            NaiveDate::from_ymd_opt(-44, 3, 15).unwrap(),
+        ];
+        let times = [
+            NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(23, 59, 59).unwrap(),
+            NaiveTime::from_hms_milli_opt(9, 5, 7, 120).unwrap(),
+            NaiveTime::from_hms_micro_opt(9, 5, 7, 120_450).unwrap(),
+            NaiveTime::from_hms_nano_opt(9, 5, 7, 1).unwrap(),
+            NaiveTime::from_hms_nano_opt(9, 5, 7, 999_999_999).unwrap(),
+            // A leap second.
+            NaiveTime::from_hms_milli_opt(23, 59, 59, 1_500).unwrap(),
+        ];
+        for d in dates {
+            assert_eq!(sqlite_date(&d), d.format("%F").to_string());
+            for t in times {
+                let at = NaiveDateTime::new(d, t);
+                assert_eq!(sqlite_timestamp(&at), at.format("%F %T%.f").to_string());
+            }
+        }
+    }
 }

@@ -1083,11 +1083,17 @@ fn mark_written(
         .filter(|(_, i)| *i == 1)
         .map(|(n, _)| n.as_str())
         .collect();
-    for chunk in firsts.chunks(400) {
-        let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("{{{i}}}")).collect();
+    for chunk in firsts.chunks(256) {
+        // The list's length rounded up to a power of two, its last name
+        // repeated: a handful of statement texts the connection keeps
+        // prepared, instead of one new text (parsed anew) per batch size.
+        let width = chunk.len().next_power_of_two();
+        let list: Vec<String> = (2..width + 2).map(|i| format!("{{{i}}}")).collect();
         let list = list.join(", ");
         let mut params = vec![at.clone()];
         params.extend(chunk.iter().map(|n| Param::text(*n)));
+        let last = params.last().cloned().expect("a chunk is never empty");
+        params.resize(width + 1, last);
         exec_dynamic(
             s,
             d,
@@ -1154,10 +1160,14 @@ impl Tx for SqlTx<'_> {
     fn known_dossiers(&mut self, numeros: &[&str]) -> Result<std::collections::HashSet<String>> {
         let mut out = std::collections::HashSet::new();
         // In chunks: engines limit the parameters of one statement.
-        for chunk in numeros.chunks(200) {
-            let markers: Vec<String> = (1..=chunk.len()).map(|i| format!("{{{i}}}")).collect();
+        for chunk in numeros.chunks(256) {
+            // Padded to a power of two with the last name (see `mark_written`).
+            let width = chunk.len().next_power_of_two();
+            let markers: Vec<String> = (1..=width).map(|i| format!("{{{i}}}")).collect();
             let where_ = format!("`numero` IN ({})", markers.join(", "));
-            let params: Vec<Param> = chunk.iter().map(|n| Param::text(*n)).collect();
+            let mut params: Vec<Param> = chunk.iter().map(|n| Param::text(*n)).collect();
+            let last = params.last().cloned().expect("a chunk is never empty");
+            params.resize(width, last);
             for r in select_dynamic(
                 &mut self.session,
                 self.dialect,
