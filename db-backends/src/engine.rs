@@ -129,8 +129,8 @@ pub fn split_markers(sql: &str) -> (Vec<(&str, usize)>, &str) {
 /// How a diesel backend is sent dates and timestamps. SQLite stores them as
 /// text, and diesel formats each one with chrono's `strftime` machinery
 /// (about 3,000 instructions a value, eight values an archive): for SQLite
-/// the values are formatted once per statement by [`sqlite_timestamp`] and
-/// [`sqlite_date`], to the same text, and bound as text.
+/// each value is formatted without `strftime` by [`sqlite_timestamp`] or
+/// [`sqlite_date`], to the same text, and bound as that text.
 #[doc(hidden)]
 pub trait DieselTemporal {
     /// True when dates and timestamps are bound as preformatted text.
@@ -514,6 +514,7 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
             NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
             NaiveDate::from_ymd_opt(999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(1000, 1, 1).unwrap(),
             NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
             NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
             NaiveDate::from_ymd_opt(0, 2, 29).unwrap(),
@@ -525,9 +526,12 @@ mod tests {
             NaiveTime::from_hms_milli_opt(9, 5, 7, 120).unwrap(),
             NaiveTime::from_hms_micro_opt(9, 5, 7, 120_450).unwrap(),
             NaiveTime::from_hms_nano_opt(9, 5, 7, 1).unwrap(),
+            NaiveTime::from_hms_nano_opt(9, 5, 7, 1_000).unwrap(),
+            NaiveTime::from_hms_nano_opt(9, 5, 7, 1_000_000).unwrap(),
             NaiveTime::from_hms_nano_opt(9, 5, 7, 999_999_999).unwrap(),
-            // A leap second.
+            // Leap seconds.
             NaiveTime::from_hms_milli_opt(23, 59, 59, 1_500).unwrap(),
+            NaiveTime::from_hms_nano_opt(23, 59, 59, 1_000_000_000).unwrap(),
         ];
         for d in dates {
             assert_eq!(sqlite_date(&d), d.format("%F").to_string());
@@ -535,6 +539,34 @@ mod tests {
                 let at = NaiveDateTime::new(d, t);
                 assert_eq!(sqlite_timestamp(&at), at.format("%F %T%.f").to_string());
             }
+        }
+    }
+
+    /// What diesel itself binds for a date and a timestamp on SQLite, read
+    /// back from the database: the text the engine binds instead must be it
+    /// (a diesel upgrade that changed its format would fail here).
+    #[test]
+    fn sqlite_temporal_text_is_what_diesel_binds() {
+        use diesel::{sql_types as st, Connection, RunQueryDsl};
+        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        for t in [
+            NaiveTime::from_hms_opt(10, 15, 12).unwrap(),
+            NaiveTime::from_hms_milli_opt(10, 15, 12, 250).unwrap(),
+            NaiveTime::from_hms_micro_opt(10, 15, 12, 250_001).unwrap(),
+            NaiveTime::from_hms_nano_opt(10, 15, 12, 7).unwrap(),
+        ] {
+            let at = NaiveDateTime::new(day, t);
+            let rows: Vec<DieselTextRow> = diesel::sql_query("SELECT ?, ?")
+                .bind::<st::Timestamp, _>(at)
+                .bind::<st::Date, _>(day)
+                .load(&mut c)
+                .unwrap();
+            assert_eq!(
+                rows[0].0[0].as_deref(),
+                Some(sqlite_timestamp(&at).as_str())
+            );
+            assert_eq!(rows[0].0[1].as_deref(), Some(sqlite_date(&day).as_str()));
         }
     }
 }

@@ -1085,7 +1085,7 @@ fn mark_written(
         .collect();
     for chunk in firsts.chunks(256) {
         // The list's length rounded up to a power of two, its last name
-        // repeated: a handful of statement texts the connection keeps
+        // repeated: a handful of statement texts the diesel engines keep
         // prepared, instead of one new text (parsed anew) per batch size.
         let width = chunk.len().next_power_of_two();
         let list: Vec<String> = (2..width + 2).map(|i| format!("{{{i}}}")).collect();
