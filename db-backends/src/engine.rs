@@ -291,6 +291,10 @@ macro_rules! diesel_cached_query {
                             format!("parameter {} missing", index + 1).into(),
                         )
                     })?;
+                    if let Some(stamp) = self.temporal_text(index) {
+                        out.push_bind_param::<st::Text, _>(stamp)?;
+                        continue;
+                    }
                     match (&p.value, p.ty) {
                         (V::Null, CT::Text(_)) => {
                             out.push_bind_param::<st::Nullable<st::Text>, _>(&NO_TEXT)?
@@ -309,12 +313,6 @@ macro_rules! diesel_cached_query {
                         }
                         (V::Null, CT::Blob) => {
                             out.push_bind_param::<st::Nullable<st::Binary>, _>(&NO_BLOB)?
-                        }
-                        (V::Date(_) | V::Timestamp(_), _)
-                            if self.temporal_text(index).is_some() =>
-                        {
-                            let text = self.temporal_text(index).expect("checked");
-                            out.push_bind_param::<st::Text, _>(text)?
                         }
                         (V::Text(s), _) => out.push_bind_param::<st::Text, _>(s)?,
                         (V::Integer(i), _) => out.push_bind_param::<st::BigInt, _>(i)?,
