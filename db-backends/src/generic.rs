@@ -1070,6 +1070,24 @@ fn create(s: &mut dyn Session, d: &dyn Dialect, ddl: &str) -> Result<()> {
 
 /// Marks return flows written: the return, its status transmitted and,
 /// when that status is the current one, the dossier's indicator.
+/// The most names one `IN (...)` list holds (engines limit the parameters
+/// of one statement).
+const IN_LIST_MAX: usize = 256;
+
+/// The markers of an `IN (...)` list of `names` (at most [`IN_LIST_MAX`],
+/// never empty), numbered from `first`, and their parameters. The list's
+/// length is rounded up to a power of two, its last name repeated: a handful
+/// of statement texts the diesel engines keep prepared, instead of one new
+/// text (parsed anew) per batch size.
+fn in_list(first: usize, names: &[&str]) -> (String, Vec<Param>) {
+    let width = names.len().next_power_of_two();
+    let markers: Vec<String> = (first..first + width).map(|i| format!("{{{i}}}")).collect();
+    let mut params: Vec<Param> = names.iter().map(|n| Param::text(*n)).collect();
+    let last = params.last().cloned().expect("an IN list is never empty");
+    params.resize(width, last);
+    (markers.join(", "), params)
+}
+
 fn mark_written(
     s: &mut dyn Session,
     d: &dyn Dialect,
@@ -1083,17 +1101,10 @@ fn mark_written(
         .filter(|(_, i)| *i == 1)
         .map(|(n, _)| n.as_str())
         .collect();
-    for chunk in firsts.chunks(256) {
-        // The list's length rounded up to a power of two, its last name
-        // repeated: a handful of statement texts the diesel engines keep
-        // prepared, instead of one new text (parsed anew) per batch size.
-        let width = chunk.len().next_power_of_two();
-        let list: Vec<String> = (2..width + 2).map(|i| format!("{{{i}}}")).collect();
-        let list = list.join(", ");
+    for chunk in firsts.chunks(IN_LIST_MAX) {
+        let (list, names) = in_list(2, chunk);
         let mut params = vec![at.clone()];
-        params.extend(chunk.iter().map(|n| Param::text(*n)));
-        let last = params.last().cloned().expect("a chunk is never empty");
-        params.resize(width + 1, last);
+        params.extend(names);
         exec_dynamic(
             s,
             d,
@@ -1160,14 +1171,9 @@ impl Tx for SqlTx<'_> {
     fn known_dossiers(&mut self, numeros: &[&str]) -> Result<std::collections::HashSet<String>> {
         let mut out = std::collections::HashSet::new();
         // In chunks: engines limit the parameters of one statement.
-        for chunk in numeros.chunks(256) {
-            // Padded to a power of two with the last name (see `mark_written`).
-            let width = chunk.len().next_power_of_two();
-            let markers: Vec<String> = (1..=width).map(|i| format!("{{{i}}}")).collect();
-            let where_ = format!("`numero` IN ({})", markers.join(", "));
-            let mut params: Vec<Param> = chunk.iter().map(|n| Param::text(*n)).collect();
-            let last = params.last().cloned().expect("a chunk is never empty");
-            params.resize(width, last);
+        for chunk in numeros.chunks(IN_LIST_MAX) {
+            let (list, params) = in_list(1, chunk);
+            let where_ = format!("`numero` IN ({list})");
             for r in select_dynamic(
                 &mut self.session,
                 self.dialect,
@@ -1734,6 +1740,16 @@ impl Backend for SqlBackend {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn in_lists_are_padded_to_a_power_of_two_with_the_last_name() {
+        let (list, params) = super::in_list(2, &["a", "b", "c"]);
+        assert_eq!(list, "{2}, {3}, {4}, {5}");
+        let names: Vec<_> = params.iter().map(|p| p.value.clone()).collect();
+        assert_eq!(names, ["a", "b", "c", "c"].map(msp_plugins::Value::from));
+        let (list, params) = super::in_list(1, &["a"]);
+        assert_eq!((list.as_str(), params.len()), ("{1}", 1));
+    }
+
     #[test]
     fn inserts_are_cut_by_rows_by_bytes_and_in_few_shapes() {
         use super::{chunk_rows, STATEMENT_BYTES};

@@ -491,9 +491,11 @@ pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let log = name.starts_with("sync-") && name.ends_with(".log");
+            if !(name.starts_with("sync-") && name.ends_with(".log")) {
+                return None;
+            }
             let modified = e.metadata().and_then(|m| m.modified()).ok()?;
-            log.then_some((modified, name))
+            Some((modified, name))
         })
         .collect();
     // Latest written first: the names (sync-YYYYMMDD-HHMMSS-pid.log) do not

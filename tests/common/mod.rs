@@ -143,9 +143,9 @@ impl Env {
         serde_json::from_str(&r.stdout).unwrap()
     }
 
-    /// The one synchronisation log of the latest run.
-    /// The sync log written last (by time: two runs of the same second
-    /// have names that order by pid, 998 after 1003).
+    /// The synchronisation log of the latest run: the one written last (by
+    /// time: two runs of the same second have names that order by pid, 998
+    /// after 1003).
     pub fn last_log(&self) -> String {
         let last = files(&self.logs())
             .into_iter()
