@@ -1571,6 +1571,30 @@ impl Backend for SqlBackend {
         self.returns_where("`written_at` IS NULL", vec![], false)
     }
 
+    fn unwritten_returns_of(
+        &self,
+        numeros: &[&str],
+    ) -> Result<std::collections::HashSet<(String, u32)>> {
+        self.run(false, |s, d| {
+            let mut out = std::collections::HashSet::new();
+            for chunk in numeros.chunks(IN_LIST_MAX) {
+                let (list, params) = in_list(1, chunk);
+                let where_ = format!("`written_at` IS NULL AND `numero` IN ({list})");
+                for r in select_dynamic(
+                    s,
+                    d,
+                    msp_table("msp_retour"),
+                    &RETURN_COLS[..2],
+                    &where_,
+                    &params,
+                )? {
+                    out.insert((r.text(0)?, r.int_as(1)?));
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn mark_returns_written(&self, returns: &[(String, u32)], at: NaiveDateTime) -> Result<()> {
         if returns.is_empty() {
             return Ok(());

@@ -280,6 +280,14 @@ pub trait Backend: Send + Sync {
     /// index; `flow` is left empty).
     fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>>;
 
+    /// Which return flows of these dossiers are recorded but not written,
+    /// as (numero, increment): one indexed query per few hundred dossiers,
+    /// whatever else is pending.
+    fn unwritten_returns_of(
+        &self,
+        numeros: &[&str],
+    ) -> Result<std::collections::HashSet<(String, u32)>>;
+
     /// Marks a return flow written, its status transmitted (indicator 2)
     /// and, when that status is the current one, the dossier's indicator.
     fn mark_return_written(&self, numero: &str, increment: u32, at: NaiveDateTime) -> Result<()> {

@@ -16,6 +16,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+pub use compact_str::CompactString;
+
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -45,15 +47,18 @@ fn err(message: impl Into<String>) -> XmlError {
 /// One element of a parsed document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Element {
-    /// Local name, without prefix (`Message` for `<ns2:Message>`).
-    pub name: String,
+    /// Local name, without prefix (`Message` for `<ns2:Message>`). Names
+    /// and texts up to 24 bytes are kept inline: most of a portal
+    /// document's are, and a tree then costs an allocation per element
+    /// with children instead of two or three per element.
+    pub name: CompactString,
     /// Namespace URI the element was bound to, if any (recorded, never
     /// checked). Shared: a document's elements mostly have one or two.
     pub namespace: Option<Arc<str>>,
     /// Attributes as (local name, value).
     pub attributes: Vec<(String, String)>,
     /// Concatenated character data directly inside this element.
-    pub text: String,
+    pub text: CompactString,
     /// Child elements in document order.
     pub children: Vec<Element>,
 }
@@ -71,9 +76,14 @@ impl Element {
 
     /// Follows a `/`-separated path of local names (first match at each step).
     pub fn find(&self, path: &str) -> Option<&Element> {
-        path.split('/')
+        // Split on bytes: `str::split` with a char pattern sets up a
+        // searcher per call, which costs more than these short walks.
+        path.as_bytes()
+            .split(|b| *b == b'/')
             .filter(|p| !p.is_empty())
-            .try_fold(self, |e, step| e.child(step))
+            .try_fold(self, |e, step| {
+                e.children.iter().find(|c| c.name.as_bytes() == step)
+            })
     }
 
     /// The trimmed text of the element at `path`, `None` when the element is
@@ -275,7 +285,7 @@ fn start_element(
         attributes.push((key, value.into_owned()));
     }
     Ok(Element {
-        name: e.local_name().as_ref().to_string(),
+        name: CompactString::from(e.local_name().as_ref()),
         namespace,
         attributes,
         ..Element::default()
@@ -364,6 +374,26 @@ mod tests {
         assert!(parse(b"<a>").unwrap_err().message.contains("ends before"));
         assert!(parse(b"").is_err());
         assert!(parse(b"<a/><b/>").is_err());
+    }
+
+    #[test]
+    fn long_names_and_texts_are_kept_whole() {
+        // Names and texts past the 24 bytes kept inline go to the heap.
+        let name = "UnNomDElementPlusLongQueVingtQuatreOctets";
+        let text = "une valeur nettement plus longue que vingt-quatre octets, accentuée";
+        let d = parse(format!("<a><{name}>{text}</{name}><b>x</b></a>").as_bytes()).unwrap();
+        assert_eq!(d.root.text_at(name), Some(text));
+        assert_eq!(d.root.children[0].name, name);
+        assert_eq!(d.root.text_at("b"), Some("x"));
+    }
+
+    #[test]
+    fn paths_skip_empty_steps_and_match_whole_names() {
+        let d = parse(b"<a><bc><d>1</d></bc><b><d>2</d></b></a>").unwrap();
+        assert_eq!(d.root.text_at("/b//d/"), Some("2"));
+        assert_eq!(d.root.text_at("bc/d"), Some("1"));
+        assert_eq!(d.root.find(""), Some(&d.root));
+        assert!(d.root.find("b/e").is_none());
     }
 
     #[test]

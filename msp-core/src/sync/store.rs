@@ -379,8 +379,9 @@ fn write_initial_returns(
         Ok(lock) => lock,
         Err(e) => return trouble(report, log, e),
     };
-    let unwritten: HashSet<(String, u32)> = match backend.unwritten_returns() {
-        Ok(r) => r.into_iter().map(|r| (r.numero, r.increment)).collect(),
+    let numeros: Vec<&str> = new_returns.iter().map(|(r, _)| r.numero.as_str()).collect();
+    let unwritten: HashSet<(String, u32)> = match backend.unwritten_returns_of(&numeros) {
+        Ok(u) => u,
         Err(e) => return trouble(report, log, e),
     };
     let mut staged = Vec::new();
