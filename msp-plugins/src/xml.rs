@@ -285,11 +285,21 @@ fn start_element(
         attributes.push((key, value.into_owned()));
     }
     Ok(Element {
-        name: CompactString::from(e.local_name().as_ref()),
+        name: CompactString::from(local_name(e.name().as_ref())),
         namespace,
         attributes,
         ..Element::default()
     })
+}
+
+/// The part of a qualified name after its prefix: what quick-xml's
+/// `local_name` gives, found by a byte loop rather than a `str` searcher
+/// (once per element, on names of a few bytes).
+fn local_name(qname: &str) -> &str {
+    match qname.bytes().position(|b| b == b':') {
+        Some(i) => &qname[i + 1..],
+        None => qname,
+    }
 }
 
 fn close(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
