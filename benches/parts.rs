@@ -1,0 +1,133 @@
+//! `cargo bench --bench parts`: what the preparing step's parts cost alone,
+//! on one thread, for the archives of `cargo bench --bench sync` (same mix
+//! of the three flows). Prints figures, never assertions.
+//!
+//! The parts, each timed over every archive, in memory (the files are read
+//! once before): SHA-256 of the archive, extraction (inflating every entry,
+//! with the checks of PROTOCOL §3), the XML entries read into trees (what
+//! the plugins and the envelope checks read), and the same entries only
+//! scanned by quick-xml (events, no tree: the least any reader that looks
+//! at every element can do). Compare the sum with the budget a throughput
+//! goal leaves: at half the speed of the I/O floor of `compare.py`, two
+//! cores have 4 × (floor time per archive) of CPU for everything, the
+//! floor's own file work included.
+//!
+//! `MSP_BENCH_ARCHIVES` (default 3000) archives, `MSP_BENCH_ROUNDS`
+//! (default 5) rounds, median reported.
+
+use std::time::{Duration, Instant};
+
+use portal_sim::Archive;
+use sha2::{Digest, Sha256};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let n: usize = std::env::var("MSP_BENCH_ARCHIVES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let rounds: usize = std::env::var("MSP_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let archives: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let a = Archive::of_flow(
+                ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
+                &format!("A-2-B{i:06}"),
+                1,
+            );
+            std::fs::read(a.write_to(dir.path()).expect("archive written")).expect("read back")
+        })
+        .collect();
+    let limits = msp_core::extract::Limits::default();
+    let scratch = dir.path().join("scratch");
+    let xml_entries: Vec<Vec<Vec<u8>>> = archives
+        .iter()
+        .map(|bytes| {
+            let x = msp_core::extract::extract(bytes, &scratch, &limits).expect("valid archive");
+            x.files
+                .iter()
+                .filter(|(name, _)| name.ends_with(".xml"))
+                .map(|(_, e)| e.content.bytes().expect("in memory").into_owned())
+                .collect()
+        })
+        .collect();
+    let xml_bytes: usize = xml_entries.iter().flatten().map(Vec::len).sum();
+    let elements: usize = xml_entries
+        .iter()
+        .flatten()
+        .map(|x| count_elements(&msp_plugins::xml::parse(x).expect("xml").root))
+        .sum();
+    let zip_bytes: usize = archives.iter().map(Vec::len).sum();
+    println!(
+        "{n} archives: {} KiB, {} XML entries ({} KiB, {elements} elements)",
+        zip_bytes / 1024,
+        xml_entries.iter().map(Vec::len).sum::<usize>(),
+        xml_bytes / 1024
+    );
+
+    let mut sha = Vec::new();
+    let mut extract = Vec::new();
+    let mut trees = Vec::new();
+    let mut scan = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for a in &archives {
+            std::hint::black_box(Sha256::digest(a));
+        }
+        sha.push(t.elapsed());
+        let t = Instant::now();
+        for a in &archives {
+            std::hint::black_box(
+                msp_core::extract::extract(a, &scratch, &limits).expect("valid archive"),
+            );
+        }
+        extract.push(t.elapsed());
+        let t = Instant::now();
+        for x in xml_entries.iter().flatten() {
+            std::hint::black_box(msp_plugins::xml::parse(x).expect("xml"));
+        }
+        trees.push(t.elapsed());
+        let t = Instant::now();
+        for x in xml_entries.iter().flatten() {
+            std::hint::black_box(scan_events(x));
+        }
+        scan.push(t.elapsed());
+    }
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    let (sha, extract, trees, scan) = (median(sha), median(extract), median(trees), median(scan));
+    println!("per archive, one thread, median of {rounds}:");
+    println!("  SHA-256 of the archive           {:7.1} µs", per(sha));
+    println!("  extraction (inflate + checks)    {:7.1} µs", per(extract));
+    println!("  XML entries read into trees      {:7.1} µs", per(trees));
+    println!("  XML entries only scanned         {:7.1} µs", per(scan));
+    println!(
+        "  sum with trees                   {:7.1} µs (with the scan instead: {:.1} µs)",
+        per(sha + extract + trees),
+        per(sha + extract + scan)
+    );
+}
+
+fn count_elements(e: &msp_plugins::xml::Element) -> usize {
+    1 + e.children.iter().map(count_elements).sum::<usize>()
+}
+
+/// Every event of a document, counted: no tree, no text kept.
+fn scan_events(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut events = 0;
+    loop {
+        match reader.read_event_into(&mut buf).expect("xml") {
+            quick_xml::events::Event::Eof => return events,
+            _ => events += 1,
+        }
+        buf.clear();
+    }
+}
