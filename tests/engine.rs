@@ -1,7 +1,8 @@
 //! The batched data path, end to end with the real binary: a rejection
 //! inside a batch, a crash between the commit and the moves, a value a
 //! business application wrote that does not decode, one process per set of
-//! towns (`--client`), and pending work found by index.
+//! towns (`--client`), and pending work found by index (the returns step's
+//! questions and a batch's, asked by the dossiers' keys).
 
 mod common;
 
@@ -273,6 +274,16 @@ fn pending_work_is_found_by_index() {
             "SELECT numero FROM msp_retour WHERE collected_at IS NULL AND written_at IS NOT NULL",
             "msp_retour_collected",
         ),
+        // A batch's questions, by the dossiers' keys (IN lists of two or
+        // more: with one name any index would do).
+        (
+            "SELECT numero FROM msp_dossier WHERE numero IN ('A-2-IDX', 'B', 'C', 'C')",
+            "sqlite_autoindex_msp_dossier_1",
+        ),
+        (
+            "SELECT numero, increment, written_at FROM msp_retour WHERE numero IN ('A-2-IDX', 'B')",
+            "sqlite_autoindex_msp_retour_1",
+        ),
     ] {
         let p = plan(sql).join(" / ");
         assert!(p.contains(index), "{sql}: {p}");
@@ -391,4 +402,66 @@ fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice(
     );
     assert_eq!(written, vec!["1"]);
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}
+
+#[test]
+fn the_unwritten_returns_of_a_batch_are_those_of_its_dossiers_only() {
+    let env = Env::new();
+    for n in ["A-2-UW1", "A-2-UW2", "A-2-UW3", "A-2-UW4"] {
+        Archive::ile(n, 1).write_to(&env.input()).unwrap();
+    }
+    assert_eq!(env.run(&[]).code, 0);
+    // Three of the four status-14 returns unwritten again, one of them of a
+    // dossier outside the question.
+    {
+        use diesel::{Connection, RunQueryDsl};
+        let mut c = diesel::SqliteConnection::establish(&env.db().to_string_lossy()).unwrap();
+        diesel::sql_query(
+            "UPDATE msp_retour SET written_at = NULL WHERE numero IN ('A-2-UW1', 'A-2-UW3', 'A-2-UW4')",
+        )
+        .execute(&mut c)
+        .unwrap();
+    }
+    let config = msp_core::Config::from_toml(
+        &format!(
+            "root = \"msp-data\"\n[[client]]\nname = \"m\"\ninsee = [\"*\"]\ndatabase = \"sqlite://{}\"\n",
+            env.db().display()
+        ),
+        env.path(),
+        "test".into(),
+    )
+    .unwrap();
+    let backend = db_backends::open(&config, &config.clients[0]).unwrap();
+    let of = |numeros: &[&str]| {
+        let mut v: Vec<(String, u32)> = backend
+            .unwritten_returns_of(numeros)
+            .unwrap()
+            .into_iter()
+            .collect();
+        v.sort();
+        v
+    };
+    let one = |n: &str| (n.to_string(), 1);
+    // Duplicates and unknown dossiers change nothing; a written return
+    // (A-2-UW2) and one outside the question (A-2-UW4) are not given.
+    assert_eq!(
+        of(&["A-2-UW1", "A-2-UW2", "A-2-UW3", "A-2-UW1", "A-2-NONE"]),
+        [one("A-2-UW1"), one("A-2-UW3")]
+    );
+    assert_eq!(of(&[]), []);
+    // More names than one IN list holds: the question is asked in parts.
+    let many: Vec<String> = (0..600).map(|i| format!("A-2-X{i:03}")).collect();
+    let mut names: Vec<&str> = many.iter().map(String::as_str).collect();
+    names.insert(300, "A-2-UW4");
+    names.push("A-2-UW3");
+    assert_eq!(of(&names), [one("A-2-UW3"), one("A-2-UW4")]);
+    // The same answer as the whole list of unwritten returns, filtered.
+    let mut all: Vec<(String, u32)> = backend
+        .unwritten_returns()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.numero, r.increment))
+        .collect();
+    all.sort();
+    assert_eq!(all, [one("A-2-UW1"), one("A-2-UW3"), one("A-2-UW4")]);
 }

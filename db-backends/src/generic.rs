@@ -1068,11 +1068,30 @@ fn create(s: &mut dyn Session, d: &dyn Dialect, ddl: &str) -> Result<()> {
     }
 }
 
-/// Marks return flows written: the return, its status transmitted and,
-/// when that status is the current one, the dossier's indicator.
 /// The most names one `IN (...)` list holds (engines limit the parameters
 /// of one statement).
 const IN_LIST_MAX: usize = 256;
+
+/// Calls `f` with the rows of `table` (columns `cols`) whose `numero` is
+/// one of `numeros`: one `IN` query per [`IN_LIST_MAX`] numbers (engines
+/// limit the parameters of one statement), found by the table's key.
+fn each_of_dossiers<'t>(
+    s: &mut dyn Session,
+    d: &dyn Dialect,
+    table: &'t Table,
+    cols: &'t [&'static str],
+    numeros: &[&str],
+    mut f: impl FnMut(&RowReader<'t>) -> Result<()>,
+) -> Result<()> {
+    for chunk in numeros.chunks(IN_LIST_MAX) {
+        let (list, params) = in_list(1, chunk);
+        let where_ = format!("`numero` IN ({list})");
+        for r in select_dynamic(s, d, table, cols, &where_, &params)? {
+            f(&r)?;
+        }
+    }
+    Ok(())
+}
 
 /// The markers of an `IN (...)` list of `names` (at most [`IN_LIST_MAX`],
 /// never empty), numbered from `first`, and their parameters. The list's
@@ -1088,6 +1107,8 @@ fn in_list(first: usize, names: &[&str]) -> (String, Vec<Param>) {
     (markers.join(", "), params)
 }
 
+/// Marks return flows written: the return, its status transmitted and,
+/// when that status is the current one, the dossier's indicator.
 fn mark_written(
     s: &mut dyn Session,
     d: &dyn Dialect,
@@ -1170,21 +1191,17 @@ impl SqlTx<'_> {
 impl Tx for SqlTx<'_> {
     fn known_dossiers(&mut self, numeros: &[&str]) -> Result<std::collections::HashSet<String>> {
         let mut out = std::collections::HashSet::new();
-        // In chunks: engines limit the parameters of one statement.
-        for chunk in numeros.chunks(IN_LIST_MAX) {
-            let (list, params) = in_list(1, chunk);
-            let where_ = format!("`numero` IN ({list})");
-            for r in select_dynamic(
-                &mut self.session,
-                self.dialect,
-                msp_table("msp_dossier"),
-                &["numero"],
-                &where_,
-                &params,
-            )? {
+        each_of_dossiers(
+            &mut self.session,
+            self.dialect,
+            msp_table("msp_dossier"),
+            &["numero"],
+            numeros,
+            |r| {
                 out.insert(r.text(0)?);
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(out)
     }
     fn dossier(&mut self, numero: &str) -> Result<Option<Dossier>> {
@@ -1577,20 +1594,23 @@ impl Backend for SqlBackend {
     ) -> Result<std::collections::HashSet<(String, u32)>> {
         self.run(false, |s, d| {
             let mut out = std::collections::HashSet::new();
-            for chunk in numeros.chunks(IN_LIST_MAX) {
-                let (list, params) = in_list(1, chunk);
-                let where_ = format!("`written_at` IS NULL AND `numero` IN ({list})");
-                for r in select_dynamic(
-                    s,
-                    d,
-                    msp_table("msp_retour"),
-                    &RETURN_COLS[..2],
-                    &where_,
-                    &params,
-                )? {
-                    out.insert((r.text(0)?, r.int_as(1)?));
-                }
-            }
+            // By primary key only: with `written_at IS NULL` in the query,
+            // SQLite (no ANALYZE statistics) prefers the index of every
+            // unwritten return to the dossiers' keys. The few written
+            // returns of these dossiers are dropped here.
+            each_of_dossiers(
+                s,
+                d,
+                msp_table("msp_retour"),
+                &["numero", "increment", "written_at"],
+                numeros,
+                |r| {
+                    if r.raw(2).is_none() {
+                        out.insert((r.text(0)?, r.int_as(1)?));
+                    }
+                    Ok(())
+                },
+            )?;
             Ok(out)
         })
     }

@@ -281,12 +281,21 @@ pub trait Backend: Send + Sync {
     fn unwritten_returns(&self) -> Result<Vec<ReturnFlow>>;
 
     /// Which return flows of these dossiers are recorded but not written,
-    /// as (numero, increment): one indexed query per few hundred dossiers,
-    /// whatever else is pending.
+    /// as (numero, increment). The SQL backend asks by the dossiers' key,
+    /// a query per few hundred dossiers, whatever else is pending; this
+    /// default reads every unwritten return.
     fn unwritten_returns_of(
         &self,
         numeros: &[&str],
-    ) -> Result<std::collections::HashSet<(String, u32)>>;
+    ) -> Result<std::collections::HashSet<(String, u32)>> {
+        let wanted: std::collections::HashSet<&str> = numeros.iter().copied().collect();
+        Ok(self
+            .unwritten_returns()?
+            .into_iter()
+            .filter(|r| wanted.contains(r.numero.as_str()))
+            .map(|r| (r.numero, r.increment))
+            .collect())
+    }
 
     /// Marks a return flow written, its status transmitted (indicator 2)
     /// and, when that status is the current one, the dossier's indicator.
