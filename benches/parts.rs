@@ -27,14 +27,16 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::var("MSP_BENCH_ARCHIVES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
-    let rounds: usize = std::env::var("MSP_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let number = |var: &str, default: usize| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (n, rounds) = (
+        number("MSP_BENCH_ARCHIVES", 3000),
+        number("MSP_BENCH_ROUNDS", 5),
+    );
     let dir = tempfile::tempdir().expect("temporary folder");
     let archives: Vec<Vec<u8>> = (0..n)
         .map(|i| {

@@ -50,7 +50,7 @@ pub struct Element {
     /// Local name, without prefix (`Message` for `<ns2:Message>`). Names
     /// and texts up to 24 bytes are kept inline: most of a portal
     /// document's are, and a tree then costs an allocation per element
-    /// with children instead of two or three per element.
+    /// with children instead of two per element (three with attributes).
     pub name: CompactString,
     /// Namespace URI the element was bound to, if any (recorded, never
     /// checked). Shared: a document's elements mostly have one or two.
@@ -76,8 +76,10 @@ impl Element {
 
     /// Follows a `/`-separated path of local names (first match at each step).
     pub fn find(&self, path: &str) -> Option<&Element> {
-        // Split on bytes: `str::split` with a char pattern sets up a
-        // searcher per call, which costs more than these short walks.
+        // Split on bytes and compare bytes: `split('/')` sets up a `memchr`
+        // searcher per call, and a predicate split decodes every char; both
+        // cost more than these short walks (callgrind: +17 M instructions
+        // for 3,000 archives with the predicate). Same rule as `child`.
         path.as_bytes()
             .split(|b| *b == b'/')
             .filter(|p| !p.is_empty())
@@ -202,7 +204,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
             Event::Start(e) | Event::Empty(e) if root.is_some() => {
                 return Err(err(format!(
                     "malformed XML: element <{}> after the end of the root element",
-                    e.local_name().as_ref()
+                    local_name(e.name().as_ref())
                 )));
             }
             Event::Start(e) => {
@@ -278,7 +280,7 @@ fn start_element(
     let mut attributes = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|e| err(format!("malformed attribute: {e}")))?;
-        let key = a.key.local_name().as_ref().to_string();
+        let key = local_name(a.key.as_ref()).to_string();
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| err(format!("malformed attribute value: {e}")))?;
