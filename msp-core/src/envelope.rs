@@ -1,11 +1,18 @@
-//! The envelopes: `message.xml` (PEC message, `Aller` branch) and
-//! `<Numero>-<Flow>-ent.xml` (business envelope header), read by local
-//! name whatever the prefixes and namespace URIs.
+//! The envelopes: `message.xml` (PEC message, `Aller` branch) and the
+//! business envelope header (`<Numero>-<Flow>-ent-<FileNumber>.xml`, or the
+//! seed's `<Numero>-<Flow>-ent.xml`), read by local name whatever the
+//! prefixes and namespace URIs, and [`validate`]: every envelope check of
+//! PROTOCOL §3 and §3.1, from the archive's bytes alone.
 
 use chrono::{DateTime, NaiveDateTime};
-use msp_plugins::xml::Element;
+use msp_plugins::fields::is_insee;
+use msp_plugins::xml::{self, Element};
+use msp_plugins::DataDocument;
 
+use crate::config::Config;
 use crate::error::{Error, Reason, Result};
+use crate::extract::Extracted;
+use crate::naming::ArchiveName;
 
 /// An attachment announced by the envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,10 +237,354 @@ pub fn check_agreement(
     Ok(())
 }
 
+/// What [`validate`] gives: the envelope, where it is routed, and the data
+/// documents for the plugin.
+#[derive(Debug)]
+pub struct Validated {
+    /// Index of the client the archive is routed to in the configuration.
+    pub client: usize,
+    /// The envelope. Its `attachments` also hold the documents that are not
+    /// XML (the form's PDF, `recapPDF`): they are kept with the dossier like
+    /// attachments, never given to the plugin (PROTOCOL §3.1).
+    pub message: Message,
+    /// The name of the header file found (`-ent-<N>.xml` or `-ent.xml`).
+    pub header_file: String,
+    /// The XML data documents, parsed, for the plugin.
+    pub documents: Vec<DataDocument>,
+}
+
+/// The envelope checks of PROTOCOL §3 (steps 2 to 5) and §3.1: `message.xml`
+/// read, its names agreeing with the archive's, routed to a client that
+/// handles the flow, the files it names present and plain, the header file
+/// found and agreeing, and the documents sorted into XML data documents and
+/// files kept with the dossier. Every failure is bad input naming the file.
+pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> Result<Validated> {
+    let message_doc = read_xml(extracted, "message.xml", Reason::Envelope)?.ok_or_else(|| {
+        Error::bad_input(Reason::Envelope, "message.xml is missing from the archive")
+    })?;
+    let mut message = read_message(&message_doc.root)?;
+    drop(message_doc);
+    check_names(&message, name)?;
+    let client = route(config, &message.envelope, name)?;
+    check_files(&message.envelope, extracted)?;
+    let header_file = header_file(name, extracted)?;
+    let ent_doc = read_xml(extracted, &header_file, Reason::Envelope)?
+        .ok_or_else(|| Error::trouble(format!("{header_file} vanished from the extraction")))?;
+    let ent = read_ent(&ent_doc.root, &header_file)?;
+    check_agreement(&message.envelope, &ent, &header_file)?;
+    let documents = sort_documents(&mut message.envelope, extracted)?;
+    Ok(Validated {
+        client,
+        message,
+        header_file,
+        documents,
+    })
+}
+
+/// The message's flow and number are the archive name's.
+fn check_names(message: &Message, name: &ArchiveName) -> Result<()> {
+    if message.flow_type != name.flow {
+        return Err(Error::bad_input(
+            Reason::NameMismatch,
+            format!(
+                "message.xml FlowType is {} but the file name says {}",
+                message.flow_type, name.flow
+            ),
+        ));
+    }
+    if message.envelope.numero != name.numero {
+        return Err(Error::bad_input(
+            Reason::NameMismatch,
+            format!(
+                "message.xml NumeroTeledemarche is {} but the file name says {}",
+                message.envelope.numero, name.numero
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The client the envelope's CodeINSEE is routed to, which must handle the
+/// flow. The code is checked here, from the archive's bytes: a value the
+/// database column would refuse must be the archive's fault, never trouble.
+fn route(config: &Config, env: &BusinessEnvelope, name: &ArchiveName) -> Result<usize> {
+    let insee = env.insee.as_deref().ok_or_else(|| {
+        Error::bad_input(
+            Reason::Envelope,
+            "message.xml has no Routage/Donnee with Id CodeINSEE and a Valeur",
+        )
+    })?;
+    if !is_insee(insee) {
+        return Err(Error::bad_input(
+            Reason::UnknownInsee,
+            format!(
+                "CodeINSEE \"{}\" is not an INSEE code (5 characters: digits, or 2A/2B and 3 digits)",
+                insee.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
+    let client = config
+        .clients
+        .iter()
+        .position(|c| config.client_for(insee).is_some_and(|x| std::ptr::eq(x, c)))
+        .ok_or_else(|| {
+            Error::bad_input(
+                Reason::UnknownInsee,
+                format!("CodeINSEE {insee} is not routed to any configured client"),
+            )
+        })?;
+    let client_config = &config.clients[client];
+    if !client_config.handles(&name.flow) {
+        return Err(Error::bad_input(
+            Reason::FlowNotHandled,
+            format!(
+                "CodeINSEE {insee} is routed to client {}, which does not handle flow {}",
+                client_config.name, name.flow
+            ),
+        ));
+    }
+    Ok(client)
+}
+
+/// The files the envelope names: at least one document, every name plain,
+/// every file in the archive.
+fn check_files(env: &BusinessEnvelope, extracted: &Extracted) -> Result<()> {
+    if env.documents.is_empty() {
+        return Err(Error::bad_input(
+            Reason::Envelope,
+            "message.xml names no Document",
+        ));
+    }
+    let named = env
+        .attachments
+        .iter()
+        .map(|a| ("attachment", &a.file))
+        .chain(env.documents.iter().map(|d| ("document", &d.file)));
+    for (what, file) in named.clone() {
+        if !safe_entry_name(file) {
+            return Err(Error::bad_input(
+                Reason::Attachment,
+                format!("{what} name \"{file}\" is not a plain file name"),
+            ));
+        }
+    }
+    for (_, file) in named {
+        if extracted.get(file).is_none() {
+            return Err(Error::bad_input(
+                Reason::MissingFile,
+                format!("{file} is named in message.xml but is not in the archive"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The header file's name: `<Numero>-<Flow>-ent-<FileNumber>.xml` as the
+/// portal names it, or the seed's `<Numero>-<Flow>-ent.xml`; exactly one of
+/// them. A header numbered for another FileNumber is named in the error.
+pub fn header_file(name: &ArchiveName, extracted: &Extracted) -> Result<String> {
+    let stem = format!("{}-{}-ent", name.numero, name.flow);
+    let numbered = format!("{stem}-{}.xml", name.file_number);
+    let plain = format!("{stem}.xml");
+    match (extracted.get(&numbered), extracted.get(&plain)) {
+        (Some(_), None) => Ok(numbered),
+        (None, Some(_)) => Ok(plain),
+        (Some(_), Some(_)) => Err(Error::bad_input(
+            Reason::Envelope,
+            format!("the archive holds two header files, {numbered} and {plain}: exactly one is expected"),
+        )),
+        (None, None) => {
+            let other = extracted.files.keys().find(|k| {
+                k.strip_prefix(stem.as_str())
+                    .and_then(|r| r.strip_prefix('-'))
+                    .and_then(|r| r.strip_suffix(".xml"))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            });
+            Err(Error::bad_input(
+                Reason::Envelope,
+                match other {
+                    Some(o) => format!(
+                        "{o} is the header file of another FileNumber: this archive is number {}, so {numbered} (or {plain}) is expected",
+                        name.file_number
+                    ),
+                    None => format!("{numbered} (or {plain}) is missing from the archive"),
+                },
+            ))
+        }
+    }
+}
+
+/// Parses the XML documents for the plugin; the others (the form's PDF,
+/// `recapPDF`) join the envelope's attachments, to be kept with the
+/// dossier. A document is XML when its name ends in `.xml`, or when its
+/// first bytes (after a byte order mark and white space) are `<`.
+fn sort_documents(env: &mut BusinessEnvelope, extracted: &Extracted) -> Result<Vec<DataDocument>> {
+    let mut documents = Vec::new();
+    for d in &env.documents {
+        let entry = extracted
+            .get(&d.file)
+            .ok_or_else(|| Error::trouble(format!("{} vanished from the extraction", d.file)))?;
+        if !is_xml(&d.file, entry)? {
+            env.attachments.push(AttachmentRef {
+                label: if d.name.is_empty() { d.file.clone() } else { d.name.clone() },
+                code: d.code.clone(),
+                file: d.file.clone(),
+            });
+            continue;
+        }
+        let doc = read_xml(extracted, &d.file, Reason::Document)?
+            .ok_or_else(|| Error::trouble(format!("{} vanished from the extraction", d.file)))?;
+        documents.push(DataDocument {
+            code: d.code.clone(),
+            file_name: d.file.clone(),
+            root: doc.root,
+        });
+    }
+    Ok(documents)
+}
+
+/// Whether a document is XML (see [`sort_documents`]).
+fn is_xml(file: &str, entry: &crate::extract::Entry) -> Result<bool> {
+    use std::io::Read;
+    if file.len() > 4 && file[file.len() - 4..].eq_ignore_ascii_case(".xml") {
+        return Ok(true);
+    }
+    let mut head = [0u8; 256];
+    let mut n = 0;
+    let mut reader = entry
+        .content
+        .reader()
+        .map_err(|e| Error::trouble(format!("cannot read the extracted {file}: {e}")))?;
+    while n < head.len() {
+        match reader.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(Error::trouble(format!("cannot read the extracted {file}: {e}"))),
+        }
+    }
+    let head = head[..n].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[..n]);
+    Ok(head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'<'))
+}
+
+/// A file name from an envelope that is safe to look up at the archive root.
+fn safe_entry_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0', ':'])
+        && !name.starts_with('.')
+}
+
+/// Parses a root-level XML file of the archive (`None` when absent).
+fn read_xml(extracted: &Extracted, label: &str, reason: Reason) -> Result<Option<xml::Document>> {
+    let Some(entry) = extracted.get(label) else {
+        return Ok(None);
+    };
+    let bytes = entry
+        .content
+        .bytes()
+        .map_err(|e| Error::trouble(format!("cannot read the extracted {label}: {e}")))?;
+    xml::parse(&bytes)
+        .map(Some)
+        .map_err(|e| Error::bad_input(reason, format!("{label}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::{Content, Entry};
     use msp_plugins::xml::parse;
+    use std::sync::Arc;
+
+    fn archive(names: &[(&str, &[u8])]) -> Extracted {
+        let mut e = Extracted::default();
+        for (n, b) in names {
+            e.files.insert(
+                n.to_string(),
+                Entry {
+                    size: b.len() as u64,
+                    content: Content::Memory(Arc::new(b.to_vec())),
+                },
+            );
+        }
+        e
+    }
+
+    fn name(file_number: u32) -> ArchiveName {
+        ArchiveName {
+            numero: "A-1".into(),
+            flow: "RCO-LA".into(),
+            file_number,
+        }
+    }
+
+    #[test]
+    fn the_header_file_is_found_under_either_name() {
+        let e = archive(&[("A-1-RCO-LA-ent-2.xml", b"<x/>")]);
+        assert_eq!(header_file(&name(2), &e).unwrap(), "A-1-RCO-LA-ent-2.xml");
+        let e = archive(&[("A-1-RCO-LA-ent.xml", b"<x/>")]);
+        assert_eq!(header_file(&name(2), &e).unwrap(), "A-1-RCO-LA-ent.xml");
+        let e = archive(&[("A-1-RCO-LA-ent.xml", b""), ("A-1-RCO-LA-ent-2.xml", b"")]);
+        let err = header_file(&name(2), &e).unwrap_err();
+        assert_eq!(err.reason(), Some(Reason::Envelope));
+        assert!(err.message.contains("two header files, A-1-RCO-LA-ent-2.xml and A-1-RCO-LA-ent.xml"), "{err}");
+        let e = archive(&[("A-1-RCO-LA-ent-1.xml", b"")]);
+        let err = header_file(&name(2), &e).unwrap_err();
+        assert!(err.message.contains("A-1-RCO-LA-ent-1.xml is the header file of another FileNumber: this archive is number 2, so A-1-RCO-LA-ent-2.xml (or A-1-RCO-LA-ent.xml) is expected"), "{err}");
+        let err = header_file(&name(2), &archive(&[])).unwrap_err();
+        assert!(err.message.contains("A-1-RCO-LA-ent-2.xml (or A-1-RCO-LA-ent.xml) is missing"), "{err}");
+    }
+
+    #[test]
+    fn documents_that_are_not_xml_are_kept_as_files() {
+        let pdf = b"%PDF-1.4 ...";
+        let e = archive(&[
+            ("d.xml", b"\xEF\xBB\xBF<?xml version=\"1.0\"?><R/>"),
+            ("recap-1-2.pdf", pdf),
+            ("no-extension", b"\r\n  <R2/>"),
+        ]);
+        let doc = |code: &str, name: &str, file: &str| DocumentRef {
+            code: code.into(),
+            name: name.into(),
+            file: file.into(),
+        };
+        let mut env = read_message(&parse(MSG.as_bytes()).unwrap().root).unwrap().envelope;
+        env.attachments.clear();
+        env.documents = vec![
+            doc("10870-XML", "d", "d.xml"),
+            doc("recapPDF", "", "recap-1-2.pdf"),
+            doc("X", "x", "no-extension"),
+        ];
+        let docs = sort_documents(&mut env, &e).unwrap();
+        let roots: Vec<_> = docs.iter().map(|d| d.root.name.as_str()).collect();
+        assert_eq!(roots, ["R", "R2"]);
+        assert_eq!(
+            env.attachments,
+            [AttachmentRef {
+                label: "recap-1-2.pdf".into(),
+                code: "recapPDF".into(),
+                file: "recap-1-2.pdf".into()
+            }]
+        );
+        // A file named .xml that is not XML is the document's fault.
+        let e = archive(&[("d.xml", pdf)]);
+        env.documents = vec![doc("10870-XML", "d", "d.xml")];
+        let err = sort_documents(&mut env, &e).unwrap_err();
+        assert_eq!(err.reason(), Some(Reason::Document));
+        assert!(err.message.starts_with("d.xml: "), "{err}");
+    }
+
+    #[test]
+    fn entry_names_from_envelopes() {
+        assert!(safe_entry_name("A-1-RCO-LA-pj-ji-1-0.pdf"));
+        assert!(safe_entry_name("A-1-RCO-LA-doc-Liste des pieces jointes-1-2.pdf"));
+        for bad in ["../x.pdf", "a/b.pdf", "..", "", "C:x", ".hidden", "a\\b"] {
+            assert!(!safe_entry_name(bad), "{bad}");
+        }
+    }
 
     const MSG: &str = r#"<?xml version="1.0"?><p:Message xmlns:p="urn:other"><p:Header><p:Routing><p:MessageId>M1</p:MessageId><p:FlowType>RCO-LA</p:FlowType><p:Sender>x</p:Sender></p:Routing></p:Header><p:Body><p:Content><p:Aller><Teledemarche xmlns="urn:v9"><NumeroTeledemarche>A-1</NumeroTeledemarche><Date>2026-11-02T10:50:54.240+01:00</Date></Teledemarche><Routage xmlns="urn:v9"><Donnee><Id>Autre</Id><Valeur>1</Valeur></Donnee><Donnee><Id>CodeINSEE</Id><Valeur>75056</Valeur></Donnee></Routage><PieceJointe><Intitule>a</Intitule><Code>jd</Code><Fichier>a.pdf</Fichier></PieceJointe><Document><Code>10870-XML</Code><Nom>d</Nom><FichierFormulaire><FichierDonnees>d.xml</FichierDonnees></FichierFormulaire></Document></p:Aller></p:Content></p:Body></p:Message>"#;
 

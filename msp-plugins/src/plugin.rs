@@ -309,6 +309,12 @@ pub fn document_with_root<'a>(
     documents: &'a [DataDocument],
     root: &str,
 ) -> Result<&'a DataDocument, PluginError> {
+    if documents.is_empty() {
+        return Err(PluginError::new(
+            "Document",
+            format!("no XML data document in the archive (the documents it names are not XML): the démarche needs one with root element {root}"),
+        ));
+    }
     documents.iter().find(|d| d.root.name == root).ok_or_else(|| {
         PluginError::new(
             documents.first().map_or("Document", |d| d.file_name.as_str()),

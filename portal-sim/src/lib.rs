@@ -1,6 +1,17 @@
 //! A small simulator of the portal: builds inbound archives the way
-//! "Ma démarche en ligne" drops them (message.xml, -ent.xml, data document,
-//! attachments), valid by default, and lets tests break any part of them.
+//! "Ma démarche en ligne" drops them (message.xml, the header file, data
+//! document, attachments), valid by default, and lets tests break any part
+//! of them.
+//!
+//! By default ([`Style::Portal`]) an archive is shaped like the ones the
+//! real portal sends (PROTOCOL §3.1): the header file named
+//! `-ent-<FileNumber>.xml`, the form's summary PDF listed as a `Document`
+//! (`recapPDF`), `-<n>-<FileNumber>` suffixes, a name with spaces, the full
+//! PEC header (sender, recipients, acknowledgements, security, an e-mail
+//! `Body` before the message's own, `NumeroDemarche`, `MotDePasse`,
+//! `Email`), one-line files with `standalone="yes"`, entries streamed with
+//! data descriptors in another order than the envelope's.
+//! [`Style::Seed`] keeps the 2013 seed's shape.
 //!
 //! ```no_run
 //! let mut a = portal_sim::Archive::rco("A-2-DEMO001", 1);
@@ -62,6 +73,22 @@ pub enum Encoding {
     /// ISO-8859-1 (declared).
     Latin1,
 }
+
+/// The shape of the archives (PROTOCOL §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// As the real portal sends them (the default).
+    #[default]
+    Portal,
+    /// As the 2013 seed describes them (`-ent.xml`, no PDF document, the
+    /// short PEC header).
+    Seed,
+}
+
+/// The password of the portal's follow-up page that a portal-style
+/// envelope carries (`Teledemarche/MotDePasse`): tests look for it in every
+/// output msp writes, where it must never be.
+pub const PORTAL_PASSWORD: &str = "Kx9-secret-Vq2";
 
 /// The citizen of a census request.
 #[derive(Debug, Clone)]
@@ -254,6 +281,11 @@ pub struct Archive {
     pub date: String,
     /// Whether the envelopes announce the data document (`Document`).
     pub announce_document: bool,
+    /// The archive's shape.
+    pub style: Style,
+    /// Documents that are not XML (the form's PDF), announced as
+    /// `Document`s: (code, file name, bytes).
+    pub pdf_documents: Vec<(String, String, Vec<u8>)>,
 }
 
 impl Archive {
@@ -318,6 +350,19 @@ impl Archive {
         code: &str,
         document: String,
     ) -> Self {
+        let mut a = Self::seed_shaped(numero, flow, file_number, code, document);
+        a.set_style(Style::Portal);
+        a
+    }
+
+    /// The same archive as the 2013 seed shapes it.
+    pub fn seed_shaped(
+        numero: &str,
+        flow: &str,
+        file_number: u32,
+        code: &str,
+        document: String,
+    ) -> Self {
         let att = |code: &str, n: u32| Attachment {
             code: code.to_string(),
             label: format!("justificatif {n}.pdf"),
@@ -347,7 +392,49 @@ impl Archive {
             message_override: None,
             date: "2026-11-02T10:50:54.240+01:00".into(),
             announce_document: true,
+            style: Style::Seed,
+            pdf_documents: Vec::new(),
         }
+    }
+
+    /// Gives the archive the shape of `style`: file names, the header
+    /// file's name, the PDF document and the envelope's extras.
+    pub fn set_style(&mut self, style: Style) {
+        let (numero, flow, n) = (self.numero.clone(), self.flow.clone(), self.file_number);
+        let suffix = match style {
+            Style::Portal => n,
+            Style::Seed => 0,
+        };
+        self.style = style;
+        self.document_file = format!("{numero}-{flow}-doc-{}-1-{suffix}.xml", self.document_code);
+        for (i, a) in self.attachments.iter_mut().enumerate() {
+            let code = a.code.to_ascii_lowercase();
+            a.file = match (style, i) {
+                // A name with spaces, as the portal writes some.
+                (Style::Portal, 1) => format!("{numero}-{flow}-pj-{code} justificatif de domicile-{}-{suffix}.pdf", i + 1),
+                _ => format!("{numero}-{flow}-pj-{code}-{}-{suffix}.pdf", i + 1),
+            };
+        }
+        self.pdf_documents = match style {
+            Style::Portal => vec![(
+                "recapPDF".into(),
+                format!("{numero}-{flow}-doc-recapPDF-1-{suffix}.pdf"),
+                TINY_PDF.to_vec(),
+            )],
+            Style::Seed => Vec::new(),
+        };
+        if style == Style::Portal {
+            self.business_namespace =
+                "http://finances.gouv.fr/dgme/gf/composants/teledemarchexml/donnee/metier".into();
+        } else {
+            self.business_namespace = "urn:msp:metier:v1".into();
+        }
+    }
+
+    /// The same archive in another shape.
+    pub fn styled(mut self, style: Style) -> Self {
+        self.set_style(style);
+        self
     }
 
     /// Sets the CodeINSEE in both envelopes.
@@ -362,18 +449,32 @@ impl Archive {
         format!("{}-{}-{}.zip", self.numero, self.flow, self.file_number)
     }
 
-    /// `<Numero>-<Flow>-ent.xml`.
+    /// The header file's name: `<Numero>-<Flow>-ent-<FileNumber>.xml` as
+    /// the portal names it, `<Numero>-<Flow>-ent.xml` in the seed's style.
     pub fn ent_name(&self) -> String {
-        format!("{}-{}-ent.xml", self.numero, self.flow)
+        match self.style {
+            Style::Portal => format!("{}-{}-ent-{}.xml", self.numero, self.flow, self.file_number),
+            Style::Seed => format!("{}-{}-ent.xml", self.numero, self.flow),
+        }
     }
 
     fn business_body(&self, numero: &str, insee: &str) -> String {
-        let mut s = format!(
-            "<Teledemarche><NumeroTeledemarche>{}</NumeroTeledemarche><Date>{}</Date><IdentifiantPlateforme>portal-sim</IdentifiantPlateforme></Teledemarche><Routage><Donnee><Id>CodeINSEE</Id><Valeur>{}</Valeur></Donnee></Routage>",
-            xml_escape(numero),
-            self.date,
-            xml_escape(insee)
-        );
+        let mut s = match self.style {
+            Style::Portal => format!(
+                "<NumeroDemarche>{flow}</NumeroDemarche><Teledemarche><NumeroTeledemarche>{num}</NumeroTeledemarche><MotDePasse>{PORTAL_PASSWORD}</MotDePasse><Suivi></Suivi><Date>{date}</Date><IdentifiantPlateforme>Service-Public.fr</IdentifiantPlateforme><Email>citoyen.{id}@exemple.fr</Email></Teledemarche><Routage><Donnee><Id>CodeINSEE</Id><Valeur>{insee}</Valeur></Donnee></Routage>",
+                flow = xml_escape(&self.flow),
+                num = xml_escape(numero),
+                date = self.date,
+                id = self.numero.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""),
+                insee = xml_escape(insee),
+            ),
+            Style::Seed => format!(
+                "<Teledemarche><NumeroTeledemarche>{}</NumeroTeledemarche><Date>{}</Date><IdentifiantPlateforme>portal-sim</IdentifiantPlateforme></Teledemarche><Routage><Donnee><Id>CodeINSEE</Id><Valeur>{}</Valeur></Donnee></Routage>",
+                xml_escape(numero),
+                self.date,
+                xml_escape(insee)
+            ),
+        };
         for a in &self.attachments {
             s.push_str(&format!(
                 "<PieceJointe><Intitule>{}</Intitule><Code>{}</Code><Fichier>{}</Fichier></PieceJointe>",
@@ -390,27 +491,69 @@ impl Archive {
             xml_escape(&self.document_code),
             xml_escape(&self.document_file)
         ));
+        for (code, file, _) in &self.pdf_documents {
+            s.push_str(&format!(
+                "<Document><Code>{0}</Code><Nom>{0}</Nom><FichierFormulaire><FichierDonnees>{1}</FichierDonnees></FichierFormulaire></Document>",
+                xml_escape(code),
+                xml_escape(file)
+            ));
+        }
         s
+    }
+
+    /// The PEC header's routing extras and the other header parts the
+    /// portal writes (PROTOCOL §3.1), after `FlowType`.
+    fn portal_header(&self, p: &str) -> (String, String) {
+        let routing = format!(
+            "<{p}:Sender><{p}:Location xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"{p}:Siret\"><{p}:Siret>13002526500013</{p}:Siret><{p}:Service>SPL</{p}:Service><{p}:Guichet>MDEL</{p}:Guichet></{p}:Location></{p}:Sender><{p}:Recipients><{p}:Location xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"{p}:Siret\"><{p}:Siret>21750001600019</{p}:Siret><{p}:Service>ETAT-CIVIL</{p}:Service></{p}:Location></{p}:Recipients><{p}:AckRequired>true</{p}:AckRequired><{p}:AckType>AVL</{p}:AckType><{p}:AckType>ANL</{p}:AckType><{p}:AckTo>portail</{p}:AckTo>"
+        );
+        let rest = format!(
+            "<{p}:Security><{p}:Horodatage>false</{p}:Horodatage><{p}:DateTime>{date}</{p}:DateTime><{p}:Rejeu><{p}:NbRejeu>3</{p}:NbRejeu><{p}:Delais>3600</{p}:Delais></{p}:Rejeu></{p}:Security><{p}:Extras><{p}:EmailConfiguration><{p}:Subject>Votre demande {num}</{p}:Subject><{p}:Body>Bonjour, votre demande {num} a bien été transmise.</{p}:Body></{p}:EmailConfiguration></{p}:Extras>",
+            date = self.date,
+            num = xml_escape(&self.numero),
+        );
+        (routing, rest)
     }
 
     /// The message.xml text.
     pub fn message_xml(&self) -> String {
         let (p, ns) = &self.message_namespace;
+        let (id, routing, rest, decl_end) = match self.style {
+            // The portal's MessageId has spaces: numero, a number, the
+            // service and the date.
+            Style::Portal => {
+                let (routing, rest) = self.portal_header(p);
+                (
+                    format!("{} 5808773 Principal {}", xml_escape(&self.numero), &self.date[..19.min(self.date.len())]),
+                    routing,
+                    rest,
+                    "\" standalone=\"yes\"?>",
+                )
+            }
+            Style::Seed => (
+                format!("MSG-{}-{}", xml_escape(&self.numero), self.flow),
+                format!("<{p}:Sender>portal-sim</{p}:Sender>"),
+                String::new(),
+                "\"?>\n",
+            ),
+        };
         format!(
-            "<?xml version=\"1.0\" encoding=\"{enc}\"?>\n<{p}:Message xmlns:{p}=\"{ns}\" xmlns=\"{bns}\"><{p}:Header><{p}:Routing><{p}:MessageId>MSG-{num}-{flow}</{p}:MessageId><{p}:FlowType>{mflow}</{p}:FlowType><{p}:Sender>portal-sim</{p}:Sender></{p}:Routing></{p}:Header><{p}:Body><{p}:Content><{p}:Aller>{body}</{p}:Aller></{p}:Content></{p}:Body></{p}:Message>",
+            "<?xml version=\"1.0\" encoding=\"{enc}{decl_end}<{p}:Message xmlns:{p}=\"{ns}\" xmlns=\"{bns}\"><{p}:Header><{p}:Routing><{p}:MessageId>{id}</{p}:MessageId><{p}:FlowType>{mflow}</{p}:FlowType>{routing}</{p}:Routing>{rest}</{p}:Header><{p}:Body><{p}:Content><{p}:Aller>{body}</{p}:Aller></{p}:Content></{p}:Body></{p}:Message>",
             enc = self.declared_encoding(),
             bns = self.business_namespace,
-            num = xml_escape(&self.numero),
-            flow = self.flow,
             mflow = xml_escape(&self.message_flow),
             body = self.business_body(&self.message_numero, &self.insee),
         )
     }
 
-    /// The -ent.xml text.
+    /// The header file's text.
     pub fn ent_xml(&self) -> String {
+        let decl_end = match self.style {
+            Style::Portal => "\" standalone=\"yes\"?>",
+            Style::Seed => "\"?>\n",
+        };
         format!(
-            "<?xml version=\"1.0\" encoding=\"{}\"?>\n<EnteteMetierEnveloppe xmlns=\"{}\">{}</EnteteMetierEnveloppe>",
+            "<?xml version=\"1.0\" encoding=\"{}{decl_end}<EnteteMetierEnveloppe xmlns=\"{}\">{}</EnteteMetierEnveloppe>",
             self.declared_encoding(),
             self.business_namespace,
             self.business_body(&self.message_numero, &self.ent_insee)
@@ -456,21 +599,42 @@ impl Archive {
         for a in &self.attachments {
             v.push((a.file.clone(), a.bytes.clone()));
         }
+        for (_, file, bytes) in &self.pdf_documents {
+            v.push((file.clone(), bytes.clone()));
+        }
+        if self.style == Style::Portal {
+            // Not the envelope's order: the files first, message.xml last.
+            v.rotate_left(1);
+        }
         v.retain(|(n, _)| !self.omit.contains(n));
         v.extend(self.extra.iter().cloned());
         v
     }
 
-    /// The ZIP bytes.
+    /// The ZIP bytes. In the portal's style the entries are streamed, as
+    /// the portal writes them: sizes and CRC in data descriptors (flag
+    /// 0x08); non-ASCII names carry the UTF-8 flag (0x800) in both styles.
     pub fn to_zip(&self) -> Vec<u8> {
-        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
         let opts =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        for (name, bytes) in self.entries() {
-            w.start_file(name, opts).expect("zip entry");
-            w.write_all(&bytes).expect("zip write");
+        match self.style {
+            Style::Seed => {
+                let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+                for (name, bytes) in self.entries() {
+                    w.start_file(name, opts).expect("zip entry");
+                    w.write_all(&bytes).expect("zip write");
+                }
+                w.finish().expect("zip finish").into_inner()
+            }
+            Style::Portal => {
+                let mut w = zip::ZipWriter::new_stream(Vec::new());
+                for (name, bytes) in self.entries() {
+                    w.start_file(name, opts).expect("zip entry");
+                    w.write_all(&bytes).expect("zip write");
+                }
+                w.finish().expect("zip finish").into_inner()
+            }
         }
-        w.finish().expect("zip finish").into_inner()
     }
 
     /// Writes the archive into `dir` the way a careful transport does

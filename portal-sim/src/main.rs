@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use portal_sim::Archive;
+use portal_sim::{Archive, Style};
 
 /// Writes inbound archives the way the portal drops them.
 #[derive(Parser, Debug)]
@@ -33,6 +33,20 @@ struct Args {
     /// The `Document/Code` of --document (default: the flow's sample's).
     #[arg(long, value_name = "CODE")]
     document_code: Option<String>,
+    /// The archives' shape: `portal` as the real portal sends them (header
+    /// `-ent-<N>.xml`, the form's PDF as a document, the full PEC header),
+    /// or `seed` as the 2013 protocol description shows them.
+    #[arg(long, value_enum, default_value_t = StyleArg::Portal)]
+    style: StyleArg,
+}
+
+/// `--style`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum StyleArg {
+    /// As the real portal sends them.
+    Portal,
+    /// As the 2013 seed describes them.
+    Seed,
 }
 
 /// Generated with varied data by portal-sim itself.
@@ -103,7 +117,11 @@ fn run(args: Args) -> Result<(), String> {
                 Archive::with_document(&numero, flow, 1, sample.code, sample.xml.to_string())
             }
         }
-        .routed_to(&args.insee);
+        .routed_to(&args.insee)
+        .styled(match args.style {
+            StyleArg::Portal => Style::Portal,
+            StyleArg::Seed => Style::Seed,
+        });
         let path = archive
             .write_to(&args.out)
             .map_err(|e| format!("{}: {e}", args.out.display()))?;

@@ -5,8 +5,7 @@
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
-use msp_plugins::xml;
-use msp_plugins::{DataDocument, FlowPlugin, ParseContext, Records, Registry, TableDef};
+use msp_plugins::{FlowPlugin, ParseContext, Records, Registry, TableDef};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
@@ -206,134 +205,23 @@ struct Validated {
     tables: Vec<TableDef>,
 }
 
-/// Envelope and document validation of PROTOCOL §3 (steps 2 to 6).
+/// Envelope and document validation of PROTOCOL §3 (steps 2 to 6): the
+/// envelope's checks ([`envelope::validate`]), then the plugin's rows and
+/// their check against the plugin's tables.
 fn validate(
     config: &Config,
     plugin: Arc<dyn FlowPlugin>,
     name: &ArchiveName,
     extracted: &Extracted,
 ) -> Result<Validated> {
-    let message_doc = read_xml(extracted, "message.xml", Reason::Envelope)?.ok_or_else(|| {
-        Error::bad_input(Reason::Envelope, "message.xml is missing from the archive")
-    })?;
-    let message = envelope::read_message(&message_doc.root)?;
-    if message.flow_type != name.flow {
-        return Err(Error::bad_input(
-            Reason::NameMismatch,
-            format!(
-                "message.xml FlowType is {} but the file name says {}",
-                message.flow_type, name.flow
-            ),
-        ));
-    }
+    let envelope::Validated {
+        client,
+        message,
+        documents,
+        ..
+    } = envelope::validate(config, name, extracted)?;
     let env = &message.envelope;
-    if env.numero != name.numero {
-        return Err(Error::bad_input(
-            Reason::NameMismatch,
-            format!(
-                "message.xml NumeroTeledemarche is {} but the file name says {}",
-                env.numero, name.numero
-            ),
-        ));
-    }
-    let insee = env.insee.as_deref().ok_or_else(|| {
-        Error::bad_input(
-            Reason::Envelope,
-            "message.xml has no Routage/Donnee with Id CodeINSEE and a Valeur",
-        )
-    })?;
-    // Checked here, from the archive's bytes: a value the database column
-    // would refuse must be the archive's fault, never trouble.
-    if !is_insee_code(insee) {
-        return Err(Error::bad_input(
-            Reason::UnknownInsee,
-            format!(
-                "CodeINSEE \"{}\" is not an INSEE code (5 characters: digits, or 2A/2B and 3 digits)",
-                insee.chars().take(40).collect::<String>()
-            ),
-        ));
-    }
-    let client = config
-        .clients
-        .iter()
-        .position(|c| config.client_for(insee).is_some_and(|x| std::ptr::eq(x, c)))
-        .ok_or_else(|| {
-            Error::bad_input(
-                Reason::UnknownInsee,
-                format!("CodeINSEE {insee} is not routed to any configured client"),
-            )
-        })?;
-    let client_config = &config.clients[client];
-    if !client_config.handles(&name.flow) {
-        return Err(Error::bad_input(
-            Reason::FlowNotHandled,
-            format!(
-                "CodeINSEE {insee} is routed to client {}, which does not handle flow {}",
-                client_config.name, name.flow
-            ),
-        ));
-    }
-    if env.documents.is_empty() {
-        return Err(Error::bad_input(
-            Reason::Envelope,
-            "message.xml names no Document",
-        ));
-    }
-    for a in &env.attachments {
-        if !safe_entry_name(&a.file) {
-            return Err(Error::bad_input(
-                Reason::Attachment,
-                format!("attachment name \"{}\" is not a plain file name", a.file),
-            ));
-        }
-    }
-    for d in &env.documents {
-        if !safe_entry_name(&d.file) {
-            return Err(Error::bad_input(
-                Reason::Attachment,
-                format!("document name \"{}\" is not a plain file name", d.file),
-            ));
-        }
-    }
-    for file in env
-        .documents
-        .iter()
-        .map(|d| &d.file)
-        .chain(env.attachments.iter().map(|a| &a.file))
-    {
-        if extracted.get(file).is_none() {
-            return Err(Error::bad_input(
-                Reason::MissingFile,
-                format!("{file} is named in message.xml but is not in the archive"),
-            ));
-        }
-    }
-    let ent_name = format!("{}-{}-ent.xml", name.numero, name.flow);
-    let ent_doc = read_xml(extracted, &ent_name, Reason::Envelope)?.ok_or_else(|| {
-        Error::bad_input(
-            Reason::Envelope,
-            format!("{ent_name} is missing from the archive"),
-        )
-    })?;
-    let ent = envelope::read_ent(&ent_doc.root, &ent_name)?;
-    envelope::check_agreement(env, &ent, &ent_name)?;
-    let mut documents = Vec::new();
-    for d in &env.documents {
-        let doc = read_xml(extracted, &d.file, Reason::Document)?.ok_or_else(|| {
-            Error::bad_input(
-                Reason::MissingFile,
-                format!(
-                    "{} is named in message.xml but is not in the archive",
-                    d.file
-                ),
-            )
-        })?;
-        documents.push(DataDocument {
-            code: d.code.clone(),
-            file_name: d.file.clone(),
-            root: doc.root,
-        });
-    }
+    let insee = env.insee.as_deref().unwrap_or_default();
     let ctx = ParseContext {
         numero: name.numero.clone(),
         file_number: name.file_number,
@@ -382,58 +270,9 @@ fn validate(
     })
 }
 
-/// An INSEE commune code: five digits, or `2A`/`2B` (Corsica) and three.
-fn is_insee_code(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 5
-        && (b[..2].iter().all(u8::is_ascii_digit) || matches!(&b[..2], b"2A" | b"2B"))
-        && b[2..].iter().all(u8::is_ascii_digit)
-}
-
-/// A file name from an envelope that is safe to look up at the archive root.
-fn safe_entry_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\', '\0', ':'])
-        && !name.starts_with('.')
-}
-
-/// Parses a root-level XML file of the archive (`None` when absent).
-fn read_xml(extracted: &Extracted, label: &str, reason: Reason) -> Result<Option<xml::Document>> {
-    let Some(entry) = extracted.get(label) else {
-        return Ok(None);
-    };
-    let bytes = entry
-        .content
-        .bytes()
-        .map_err(|e| Error::trouble(format!("cannot read the extracted {label}: {e}")))?;
-    xml::parse(&bytes)
-        .map(Some)
-        .map_err(|e| Error::bad_input(reason, format!("{label}: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entry_names_from_envelopes() {
-        assert!(safe_entry_name("A-1-RCO-LA-pj-ji-1-0.pdf"));
-        for bad in ["../x.pdf", "a/b.pdf", "..", "", "C:x", ".hidden", "a\\b"] {
-            assert!(!safe_entry_name(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn insee_codes() {
-        for ok in ["75056", "2A004", "2B033", "97411"] {
-            assert!(is_insee_code(ok), "{ok}");
-        }
-        for bad in ["750561", "7505", "2C004", "75O56", "", "75 56"] {
-            assert!(!is_insee_code(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn hex_is_lower_case() {
