@@ -109,15 +109,13 @@ struct RuleCase {
 #[test]
 fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
     let cases = [
-        RuleCase { flow: "AEC-LA", from: "<TypeActe>NAISSANCE</TypeActe>", to: "<TypeActe>MARIAGE</TypeActe>", expect: "Titulaire/Conjoint is missing but TypeActe MARIAGE requires the spouse" },
-        RuleCase {
-            flow: "AEC-LA",
-            from: "<TypeActe>NAISSANCE</TypeActe><NatureActe>EXTRAIT_AVEC_FILIATION</NatureActe>",
-            to: "<TypeActe>DECES</TypeActe><NatureActe>EXTRAIT_PLURILINGUE</NatureActe>",
-            expect: "NatureActe is EXTRAIT_PLURILINGUE but a multilingual extract is not available for TypeActe DECES",
-        },
-        RuleCase { flow: "AEC-LA", from: "<QualiteDemandeur>TITULAIRE</QualiteDemandeur>", to: "<QualiteDemandeur>HERITIER</QualiteDemandeur>", expect: "Demandeur is missing but QualiteDemandeur HERITIER requires the requester's identity" },
-        RuleCase { flow: "AEC-LA", from: "<DateEvenement>", to: "2999-01-01", expect: "Titulaire/DateEvenement is 2999-01-01 which is in the future" },
+        RuleCase { flow: "AEC-LA", from: "<Code>NAISSANCE</Code>", to: "<Code>BAPTEME</Code>", expect: "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE, DECES" },
+        RuleCase { flow: "AEC-LA", from: "<Code>COPIE-INTEGRALE</Code>", to: "<Code>EXTRAIT</Code>", expect: "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION, EXTRAIT-PLURILINGUE" },
+        RuleCase { flow: "AEC-LA", from: "<NombreExemplaires>", to: "12", expect: "DemandeActe/NombreExemplaires vaut « 12 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10" },
+        RuleCase { flow: "AEC-LA", from: "<DateActe>", to: "2999-01-01", expect: "DemandeActe/DateActe vaut 01/01/2999, une date dans le futur" },
+        RuleCase { flow: "AEC-LA", from: "<NomNaissance>", to: "", expect: "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire" },
+        RuleCase { flow: "AEC-LA", from: "<Prenoms>", to: " ", expect: "DemandeActe/Titulaire/Prenoms est absent ou vide alors qu'il est obligatoire" },
+        RuleCase { flow: "AEC-LA", from: "<CodeINSEE>", to: "1A234", expect: "DemandeActe/LieuActe/CodeINSEE vaut « 1A234 », qui n'est pas un code INSEE de commune" },
         RuleCase { flow: "ILE-LA", from: "<Nationalite>FR</Nationalite>", to: "<Nationalite>DE</Nationalite>", expect: "Electeur/Nationalite is DE but TypeListe GENERALE requires FR" },
         RuleCase { flow: "ILE-LA", from: "<TypeListe>GENERALE</TypeListe>", to: "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>", expect: "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state" },
         RuleCase { flow: "ILE-LA", from: "<Motif>PREMIERE_INSCRIPTION</Motif>", to: "<Motif>CHANGEMENT_COMMUNE</Motif>", expect: "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires the former registration" },
@@ -179,8 +177,8 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
         ns.document = ns
             .document
             .replace(
-                &format!("<{root} xmlns=\"urn:msp:doc:aec:v1\">"),
-                &format!("<d:{root} xmlns:d=\"urn:x:aec\" xmlns=\"urn:x:aec\">"),
+                &format!("<{root} canal_utilise=\"0\">"),
+                &format!("<d:{root} xmlns:d=\"urn:x:aec\" xmlns=\"urn:x:aec\" canal_utilise=\"0\">"),
             )
             .replace(
                 &format!("<{root} xmlns=\"urn:msp:doc:ile:v1\">"),
@@ -258,8 +256,8 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     );
     assert_eq!(
         d["attachments"].as_array().unwrap().len(),
-        3,
-        "only the new attachment is added"
+        4,
+        "only the new attachment is added (the file 2 names the same files -1-2 where file 1 had -1-1)"
     );
     let events: Vec<String> = d["events"]
         .as_array()

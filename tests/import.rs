@@ -246,16 +246,16 @@ fn bad_cases() -> Vec<Bad> {
         },
         Bad {
             name: "missing attachment",
-            expect: "A-2-MISS-RCO-LA-pj-jd-2-0.pdf is named in message.xml but is not in the archive",
+            expect: "A-2-MISS-RCO-LA-pj-jd justificatif de domicile-2-1.pdf is named in message.xml but is not in the archive",
             make: |d| {
                 let mut a = Archive::rco("A-2-MISS", 1);
-                a.omit.push("A-2-MISS-RCO-LA-pj-jd-2-0.pdf".into());
+                a.omit.push("A-2-MISS-RCO-LA-pj-jd justificatif de domicile-2-1.pdf".into());
                 write(a, d)
             },
         },
         Bad {
             name: "missing data document",
-            expect: "A-2-MISSDOC-RCO-LA-doc-10870-XML-1-0.xml is named in message.xml but is not in the archive",
+            expect: "A-2-MISSDOC-RCO-LA-doc-10870-XML-1-1.xml is named in message.xml but is not in the archive",
             make: |d| {
                 let mut a = Archive::rco("A-2-MISSDOC", 1);
                 a.omit.push(a.document_file.clone());
@@ -273,7 +273,7 @@ fn bad_cases() -> Vec<Bad> {
         },
         Bad {
             name: "missing -ent.xml",
-            expect: "A-2-NOENT-RCO-LA-ent.xml is missing from the archive",
+            expect: "A-2-NOENT-RCO-LA-ent-1.xml (or A-2-NOENT-RCO-LA-ent.xml) is missing from the archive",
             make: |d| {
                 let mut a = Archive::rco("A-2-NOENT", 1);
                 a.omit.push(a.ent_name());
@@ -281,8 +281,39 @@ fn bad_cases() -> Vec<Bad> {
             },
         },
         Bad {
+            name: "two header files",
+            expect: "the archive holds two header files, A-2-TWOENT-RCO-LA-ent-1.xml and A-2-TWOENT-RCO-LA-ent.xml: exactly one is expected",
+            make: |d| {
+                let mut a = Archive::rco("A-2-TWOENT", 1);
+                a.extra.push(("A-2-TWOENT-RCO-LA-ent.xml".into(), a.ent_xml().into_bytes()));
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "header file of another FileNumber",
+            expect: "A-2-ENT2-RCO-LA-ent-2.xml is the header file of another FileNumber: this archive is number 1, so A-2-ENT2-RCO-LA-ent-1.xml (or A-2-ENT2-RCO-LA-ent.xml) is expected",
+            make: |d| {
+                let mut a = Archive::rco("A-2-ENT2", 1);
+                a.omit.push(a.ent_name());
+                a.extra.push(("A-2-ENT2-RCO-LA-ent-2.xml".into(), a.ent_xml().into_bytes()));
+                write(a, d)
+            },
+        },
+        Bad {
+            name: "only a PDF document",
+            expect: "Document no XML data document in the archive (the documents it names are not XML): the démarche needs one with root element RecensementCitoyen",
+            make: |d| {
+                let mut a = Archive::rco("A-2-PDFONLY", 1);
+                // The data document's file holds a PDF under a .pdf name.
+                a.document_file = "A-2-PDFONLY-RCO-LA-doc-10870-PDF-1-1.pdf".into();
+                a.omit.push(a.document_file.clone());
+                a.extra.push((a.document_file.clone(), TINY_PDF.to_vec()));
+                write(a, d)
+            },
+        },
+        Bad {
             name: "ent.xml disagreeing",
-            expect: "A-2-ENT-RCO-LA-ent.xml disagrees with message.xml: CodeINSEE is 75001 there but 75056 in message.xml",
+            expect: "A-2-ENT-RCO-LA-ent-1.xml disagrees with message.xml: CodeINSEE is 75001 there but 75056 in message.xml",
             make: |d| {
                 let mut a = Archive::rco("A-2-ENT", 1);
                 a.ent_insee = "75001".into();
@@ -291,7 +322,7 @@ fn bad_cases() -> Vec<Bad> {
         },
         Bad {
             name: "malformed XML",
-            expect: "A-2-BADXML-RCO-LA-doc-10870-XML-1-0.xml: malformed XML",
+            expect: "A-2-BADXML-RCO-LA-doc-10870-XML-1-1.xml: malformed XML",
             make: |d| {
                 let mut a = Archive::rco("A-2-BADXML", 1);
                 a.document = "<RecensementCitoyen><Formalite></RecensementCitoyen>".into();
@@ -480,9 +511,11 @@ fn attachments_can_be_stored_in_the_attachments_folder() {
     assert_eq!(
         stored,
         vec![
-            "1-A-2-DIR-RCO-LA-pj-jd-2-0.pdf",
-            "1-A-2-DIR-RCO-LA-pj-ji-1-0.pdf"
-        ]
+            "1-A-2-DIR-RCO-LA-doc-recapPDF-1-1.pdf",
+            "1-A-2-DIR-RCO-LA-pj-jd justificatif de domicile-2-1.pdf",
+            "1-A-2-DIR-RCO-LA-pj-ji-1-1.pdf"
+        ],
+        "the attachments and the form's PDF (a Document that is not XML)"
     );
     assert_eq!(
         fs::read(env.attachments().join("A-2-DIR").join(&stored[0])).unwrap(),
@@ -492,7 +525,7 @@ fn attachments_can_be_stored_in_the_attachments_folder() {
     assert!(d["attachments"][0]["path"]
         .as_str()
         .unwrap()
-        .ends_with("pieces/A-2-DIR/1-A-2-DIR-RCO-LA-pj-ji-1-0.pdf"));
+        .ends_with("pieces/A-2-DIR/1-A-2-DIR-RCO-LA-pj-ji-1-1.pdf"));
     let blobs = common::query_strings(
         &env.db(),
         "SELECT CAST(COUNT(content) AS TEXT) AS v FROM msp_piece_jointe",
@@ -870,5 +903,5 @@ fn a_large_attachment_is_stored_in_parts_that_reassemble_to_its_bytes() {
         &env.db(),
         "SELECT CAST(COUNT(content) AS TEXT) AS v FROM msp_piece_jointe WHERE numero = 'A-2-BIG'",
     );
-    assert_eq!(small, vec!["2"]);
+    assert_eq!(small, vec!["3"], "two attachments and the form's PDF");
 }

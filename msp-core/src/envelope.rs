@@ -426,7 +426,11 @@ fn sort_documents(env: &mut BusinessEnvelope, extracted: &Extracted) -> Result<V
             .ok_or_else(|| Error::trouble(format!("{} vanished from the extraction", d.file)))?;
         if !is_xml(&d.file, entry)? {
             env.attachments.push(AttachmentRef {
-                label: if d.name.is_empty() { d.file.clone() } else { d.name.clone() },
+                label: if d.name.is_empty() {
+                    d.file.clone()
+                } else {
+                    d.name.clone()
+                },
                 code: d.code.clone(),
                 file: d.file.clone(),
             });
@@ -459,10 +463,16 @@ fn is_xml(file: &str, entry: &crate::extract::Entry) -> Result<bool> {
         match reader.read(&mut head[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
-            Err(e) => return Err(Error::trouble(format!("cannot read the extracted {file}: {e}"))),
+            Err(e) => {
+                return Err(Error::trouble(format!(
+                    "cannot read the extracted {file}: {e}"
+                )))
+            }
         }
     }
-    let head = head[..n].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[..n]);
+    let head = head[..n]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&head[..n]);
     Ok(head
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -530,12 +540,20 @@ mod tests {
         let e = archive(&[("A-1-RCO-LA-ent.xml", b""), ("A-1-RCO-LA-ent-2.xml", b"")]);
         let err = header_file(&name(2), &e).unwrap_err();
         assert_eq!(err.reason(), Some(Reason::Envelope));
-        assert!(err.message.contains("two header files, A-1-RCO-LA-ent-2.xml and A-1-RCO-LA-ent.xml"), "{err}");
+        assert!(
+            err.message
+                .contains("two header files, A-1-RCO-LA-ent-2.xml and A-1-RCO-LA-ent.xml"),
+            "{err}"
+        );
         let e = archive(&[("A-1-RCO-LA-ent-1.xml", b"")]);
         let err = header_file(&name(2), &e).unwrap_err();
         assert!(err.message.contains("A-1-RCO-LA-ent-1.xml is the header file of another FileNumber: this archive is number 2, so A-1-RCO-LA-ent-2.xml (or A-1-RCO-LA-ent.xml) is expected"), "{err}");
         let err = header_file(&name(2), &archive(&[])).unwrap_err();
-        assert!(err.message.contains("A-1-RCO-LA-ent-2.xml (or A-1-RCO-LA-ent.xml) is missing"), "{err}");
+        assert!(
+            err.message
+                .contains("A-1-RCO-LA-ent-2.xml (or A-1-RCO-LA-ent.xml) is missing"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -551,7 +569,9 @@ mod tests {
             name: name.into(),
             file: file.into(),
         };
-        let mut env = read_message(&parse(MSG.as_bytes()).unwrap().root).unwrap().envelope;
+        let mut env = read_message(&parse(MSG.as_bytes()).unwrap().root)
+            .unwrap()
+            .envelope;
         env.attachments.clear();
         env.documents = vec![
             doc("10870-XML", "d", "d.xml"),
@@ -580,7 +600,9 @@ mod tests {
     #[test]
     fn entry_names_from_envelopes() {
         assert!(safe_entry_name("A-1-RCO-LA-pj-ji-1-0.pdf"));
-        assert!(safe_entry_name("A-1-RCO-LA-doc-Liste des pieces jointes-1-2.pdf"));
+        assert!(safe_entry_name(
+            "A-1-RCO-LA-doc-Liste des pieces jointes-1-2.pdf"
+        ));
         for bad in ["../x.pdf", "a/b.pdf", "..", "", "C:x", ".hidden", "a\\b"] {
             assert!(!safe_entry_name(bad), "{bad}");
         }

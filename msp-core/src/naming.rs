@@ -76,6 +76,23 @@ pub fn return_name(numero: &str, flow: &str, increment: u32) -> String {
     format!("{numero}-{flow}-{increment}.zip")
 }
 
+/// An entry name with its `-<FileNumber>` suffix taken off (the portal
+/// names a complement's files `...-pj-ji-1-2.pdf` where the first archive
+/// had `...-pj-ji-1-1.pdf`): the same file sent again with a complement is
+/// recognised whatever the archive it came in. Names without the suffix are
+/// returned whole.
+pub fn entry_stem(name: &str, file_number: u32) -> (&str, &str) {
+    let (base, ext) = match name.rfind('.') {
+        Some(i) => (&name[..i], &name[i..]),
+        None => (name, ""),
+    };
+    let suffix = format!("-{file_number}");
+    match base.strip_suffix(suffix.as_str()) {
+        Some(stem) if !stem.is_empty() => (stem, ext),
+        _ => (base, ext),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +139,24 @@ mod tests {
         // a flow code that ends another one: the longest wins
         let n = parse("A-1-XRCO-LA-1.zip", &["RCO-LA", "XRCO-LA"]).unwrap();
         assert_eq!((n.numero.as_str(), n.flow.as_str()), ("A-1", "XRCO-LA"));
+    }
+
+    #[test]
+    fn entry_stems_drop_the_file_number() {
+        assert_eq!(
+            entry_stem("A-1-RCO-LA-pj-ji-1-2.pdf", 2),
+            ("A-1-RCO-LA-pj-ji-1", ".pdf")
+        );
+        assert_eq!(
+            entry_stem("A-1-RCO-LA-pj-ji-1-2.pdf", 2),
+            entry_stem("A-1-RCO-LA-pj-ji-1-1.pdf", 1)
+        );
+        assert_eq!(
+            entry_stem("A-1-RCO-LA-pj-ji-1-0.pdf", 2),
+            ("A-1-RCO-LA-pj-ji-1-0", ".pdf")
+        );
+        assert_eq!(entry_stem("-2", 2), ("-2", ""));
+        assert_eq!(entry_stem("x-12.pdf", 2), ("x-12", ".pdf"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The AEC-LA document (xsd/doc-aec.xsd, root `DemandeActe`) read into
-//! typed values. ISO dates; the schema's own namespace is recorded, not
-//! checked.
+//! Our earlier model of the AEC-LA document (xsd/doc-aec.xsd, root
+//! `DemandeActe`), still read, and the typed values both it and the
+//! published document ([`crate::published`]) are read into. ISO dates; the
+//! schema's own namespace is recorded, not checked.
 
 use chrono::NaiveDate;
 use msp_plugins::fields::{self, Address, Contact, NamedPerson, Place};
@@ -48,6 +49,12 @@ pub struct Holder {
     pub mother: Option<NamedPerson>,
     /// Conjoint.
     pub spouse: Option<NamedPerson>,
+    /// Civilite (published document).
+    pub civility: Option<String>,
+    /// DateDeNaissance (published document).
+    pub birth_date: Option<NaiveDate>,
+    /// LieuDeNaissance and DepartementDeNaissance (published document).
+    pub birthplace: Option<Place>,
 }
 
 /// The requester when not the holder (`Demandeur`).
@@ -57,6 +64,8 @@ pub struct Requester {
     pub name: String,
     /// Prenoms.
     pub first_names: String,
+    /// Civilite (published document).
+    pub civility: Option<String>,
     /// Adresse.
     pub address: Address,
     /// Contact.
@@ -72,8 +81,12 @@ pub struct Request {
     pub nature: String,
     /// NombreExemplaires (1 to 10).
     pub copies: i64,
-    /// Motif.
+    /// Motif (`MotifDemande/Libelle` in the published document).
     pub reason: Option<String>,
+    /// `MotifDemande/Commentaire` (published document).
+    pub reason_comment: Option<String>,
+    /// `LieuActe/CodePostal` (published document).
+    pub event_postal_code: Option<String>,
     /// QualiteDemandeur.
     pub capacity: String,
     /// Titulaire.
@@ -125,12 +138,16 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
         father: named("Pere")?,
         mother: named("Mere")?,
         spouse: named("Conjoint")?,
+        civility: None,
+        birth_date: None,
+        birthplace: None,
     };
     let requester = match root.child("Demandeur").filter(|e| !e.is_blank()) {
         None => None,
         Some(d) => Some(Requester {
             name: fields::required(d, "Demandeur", "Nom", 255)?,
             first_names: fields::required(d, "Demandeur", "Prenoms", 255)?,
+            civility: None,
             address: fields::address(
                 fields::child(d, "Demandeur", "Adresse")?,
                 "Demandeur/Adresse",
@@ -143,6 +160,8 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
         nature: fields::one_of(root, "", "NatureActe", NATURES)?,
         copies,
         reason: fields::optional(root, "", "Motif", 255)?,
+        reason_comment: None,
+        event_postal_code: None,
         capacity: fields::one_of(root, "", "QualiteDemandeur", CAPACITIES)?,
         holder,
         requester,

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod document;
+pub mod published;
 pub mod rules;
 pub mod tables;
 
@@ -17,8 +18,12 @@ use msp_plugins::{DataDocument, ParseContext, PluginError, Records};
 
 /// The flow code.
 pub const FLOW: &str = "AEC-LA";
-/// The data document's root element.
-pub const ROOT: &str = "DemandeActe";
+/// The data document's root element: the published document's
+/// ([`published::ROOT`], `ActeEtatCivil-XML`); our earlier model's root
+/// [`LEGACY_ROOT`] is still read.
+pub const ROOT: &str = published::ROOT;
+/// Our earlier model's root (xsd/doc-aec.xsd).
+pub const LEGACY_ROOT: &str = "DemandeActe";
 
 msp_plugins::demarche! {
     /// The AEC-LA plugin.
@@ -26,17 +31,27 @@ msp_plugins::demarche! {
     flow: FLOW,
     application: "Siècle",
     description: "demande d'acte d'état civil (birth, marriage or death certificate)",
-    sample: ("10872-XML", include_str!("../tests/data/aec.xml")),
+    sample: ("ActeEtatCivil-XML", include_str!("../tests/data/ActeEtatCivil-XML.xml")),
     tables: tables::tables,
     parse: parse,
+    version: tables::VERSION,
+    migrations: tables::migrations,
     comments: comment,
 }
 
 /// Reads and checks the data document into rows.
 fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, PluginError> {
-    let request = msp_plugins::plugin::read_document(documents, ROOT, document::read, |r| {
-        rules::check(r, chrono::Local::now().date_naive())
-    })?;
+    use msp_plugins::plugin::read_document;
+    let today = chrono::Local::now().date_naive();
+    let request = if documents.iter().any(|d| d.root.name == LEGACY_ROOT) {
+        read_document(documents, LEGACY_ROOT, document::read, |r| {
+            rules::check(r, today)
+        })?
+    } else {
+        read_document(documents, ROOT, published::read, |r| {
+            rules::check_published(r, today)
+        })?
+    };
     let h = &request.holder;
     let summary = format!(
         "{} {} {}, {} exemplaire(s), {}",
@@ -72,6 +87,7 @@ mod tests {
     use msp_plugins::FlowPlugin;
 
     const SAMPLE: &str = include_str!("../tests/data/aec.xml");
+    const PUBLISHED: &str = include_str!("../tests/data/ActeEtatCivil-XML.xml");
 
     fn parse(text: &str) -> Result<Records, PluginError> {
         let root = xml::parse(text.as_bytes()).unwrap().root;
@@ -107,6 +123,72 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    #[test]
+    fn the_published_document_imports() {
+        let r = parse(PUBLISHED).unwrap();
+        assert_eq!(
+            r.summary,
+            "naissance DUBOIS Angela Claire Louise, 1 exemplaire(s), courrier"
+        );
+        let demande = r.rows.iter().find(|r| r.table == tables::DEMANDE).unwrap();
+        let get = |row: &msp_plugins::Row, c: &str| format!("{:?}", row.get(c));
+        assert!(get(demande, "nature_acte").contains("COPIE-INTEGRALE"));
+        assert!(get(demande, "lieu_evenement_insee").contains("06088"));
+        assert!(get(demande, "lieu_evenement_code_postal").contains("06000"));
+        assert!(get(demande, "envoi_voie").contains("20 RUE PIERRE SEGURAN"));
+        assert!(get(demande, "qualite_demandeur").contains("PersonneConcernee"));
+        let demandeur = r
+            .rows
+            .iter()
+            .find(|r| r.table == tables::PERSONNE && get(r, "role").contains("DEMANDEUR"))
+            .unwrap();
+        // The entity &apos; decoded, the tabs and CRLF trimmed.
+        assert!(
+            get(demandeur, "nom").contains("L'heritier"),
+            "{:?}",
+            demandeur
+        );
+        assert!(get(demandeur, "civilite").contains("MADAME"));
+        let titulaire = r
+            .rows
+            .iter()
+            .find(|r| r.table == tables::PERSONNE && get(r, "role").contains("TITULAIRE"))
+            .unwrap();
+        assert!(get(titulaire, "sexe").contains('F'));
+        assert!(get(titulaire, "naissance_departement").contains("Paris"));
+        msp_plugins::kit::check_sample(&Siecle);
+    }
+
+    #[test]
+    fn each_published_rule_is_a_french_sentence() {
+        let cases = [
+            ("<Code>NAISSANCE</Code>", "<Code>BAPTEME</Code>", "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE, DECES"),
+            ("<Code>COPIE-INTEGRALE</Code>", "<Code>COPIE_INTEGRALE</Code>", "DemandeActe/NatureActe/Code vaut « COPIE_INTEGRALE » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION, EXTRAIT-PLURILINGUE"),
+            ("<NombreExemplaires>1</NombreExemplaires>", "<NombreExemplaires>11</NombreExemplaires>", "DemandeActe/NombreExemplaires vaut « 11 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10"),
+            ("<NombreExemplaires>1</NombreExemplaires>", "<NombreExemplaires>0</NombreExemplaires>", "de 1 à 10"),
+            ("<DateActe>1962-08-24</DateActe>", "<DateActe>2999-08-24</DateActe>", "DemandeActe/DateActe vaut 24/08/2999, une date dans le futur"),
+            ("<DateActe>1962-08-24</DateActe>", "<DateActe>24/08/1962</DateActe>", ""),
+            ("<DateActe>1962-08-24</DateActe>", "<DateActe>1962-13-24</DateActe>", "DemandeActe/DateActe vaut « 1962-13-24 », qui n'est pas une date"),
+            ("<NomNaissance>DUBOIS</NomNaissance>", "<NomNaissance>\t</NomNaissance>", "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire"),
+            ("<Prenoms>Angela Claire Louise</Prenoms>", "<Prenoms/>", "DemandeActe/Titulaire/Prenoms est absent ou vide"),
+            ("<CodeINSEE>06088</CodeINSEE>", "<CodeINSEE>1A088</CodeINSEE>", "DemandeActe/LieuActe/CodeINSEE vaut « 1A088 », qui n'est pas un code INSEE"),
+            ("<CodeINSEE>06088</CodeINSEE>", "", ""),
+            ("<MotifDemande>", "<Inconnu>x</Inconnu><MotifDemande>", ""),
+        ];
+        for (from, to, expected) in cases {
+            assert!(PUBLISHED.contains(from), "{from}");
+            let doc = PUBLISHED.replacen(from, to, 1);
+            match parse(&doc) {
+                Ok(_) => assert!(expected.is_empty(), "{to}: accepted, expected {expected}"),
+                Err(e) => {
+                    assert!(!expected.is_empty(), "{to}: refused: {e}");
+                    assert!(e.to_string().contains(expected), "{to}: {e}");
+                    assert!(e.to_string().starts_with("doc.xml: "), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The AEC-LA rules (the schema's header comment):
+//! The AEC-LA rules. The published document's ([`check_published`]): the
+//! codes and the number of copies are checked as it is read
+//! ([`crate::published`]); `DateActe` is not in the future. Our earlier
+//! model's ([`check`], the schema's header comment):
 //!
 //! * `TypeActe` MARIAGE requires `Titulaire/Conjoint`;
 //! * `NatureActe` EXTRAIT_PLURILINGUE is not available for DECES;
@@ -39,6 +42,21 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
             format!(
                 "is {} which is in the future",
                 r.holder.event_date.format("%Y-%m-%d")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The published document's rule left once it is read: `DateActe` is not
+/// in the future (a French sentence for the clerk).
+pub fn check_published(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
+    if r.holder.event_date > today {
+        return Err(PluginError::new(
+            "DemandeActe/DateActe",
+            format!(
+                "vaut {}, une date dans le futur : l'acte demandé ne peut pas encore exister",
+                r.holder.event_date.format("%d/%m/%Y")
             ),
         ));
     }

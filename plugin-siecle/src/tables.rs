@@ -7,7 +7,7 @@
 //!   CONJOINT and DEMANDEUR (with address and contact).
 
 use msp_plugins::fields::{Address, NamedPerson, Place};
-use msp_plugins::{Column, ColumnType::*, Row, TableDef, Value};
+use msp_plugins::{Column, ColumnType::*, Migration, MigrationStep, Row, TableDef, Value};
 
 use crate::document::Request;
 
@@ -62,7 +62,14 @@ pub fn tables() -> Vec<TableDef> {
         o("lieu_evenement_pays", Text(2)),
         r("mode_delivrance", Text(16)),
     ];
+    // Version 2 (the published document): after the address, as the
+    // migration adds them.
+    let v2_demande = [
+        o("motif_commentaire", Text(255)),
+        o("lieu_evenement_code_postal", Text(10)),
+    ];
     demande.extend(address_columns(&ENVOI));
+    demande.extend(v2_demande);
     let mut personne = vec![
         r("role", Text(16)),
         r("nom", Text(255)),
@@ -77,6 +84,7 @@ pub fn tables() -> Vec<TableDef> {
     personne.extend(address_columns(&ADRESSE));
     personne.push(o("courriel", Text(255)));
     personne.push(o("telephone", Text(32)));
+    personne.push(o("civilite", Text(16)));
     vec![
         TableDef {
             name: DEMANDE,
@@ -91,6 +99,30 @@ pub fn tables() -> Vec<TableDef> {
             key: vec!["role"],
         },
     ]
+}
+
+/// The tables' version: 2 added the published document's columns.
+pub const VERSION: u32 = 2;
+
+/// From version 1 (our earlier model) to 2: three optional columns.
+pub fn migrations() -> Vec<Migration> {
+    vec![Migration {
+        version: 2,
+        steps: vec![
+            MigrationStep::AddColumn {
+                table: DEMANDE,
+                column: "motif_commentaire",
+            },
+            MigrationStep::AddColumn {
+                table: DEMANDE,
+                column: "lieu_evenement_code_postal",
+            },
+            MigrationStep::AddColumn {
+                table: PERSONNE,
+                column: "civilite",
+            },
+        ],
+    }]
 }
 
 fn set_address(mut row: Row, names: &[&'static str; 6], a: Option<&Address>) -> Row {
@@ -147,15 +179,18 @@ pub fn rows(r: &Request) -> Vec<Row> {
             h.event_place.department.clone(),
         )
         .set("lieu_evenement_pays", h.event_place.country.clone())
-        .set("mode_delivrance", r.delivery.clone());
+        .set("mode_delivrance", r.delivery.clone())
+        .set("motif_commentaire", r.reason_comment.clone())
+        .set("lieu_evenement_code_postal", r.event_postal_code.clone());
     let mut rows = vec![set_address(demande, &ENVOI, r.delivery_address.as_ref())];
-    rows.push(
-        Row::new(PERSONNE)
-            .set("role", "TITULAIRE")
-            .set("nom", h.name.clone())
-            .set("prenoms", h.first_names.clone())
-            .set("sexe", h.sex.clone()),
-    );
+    let titulaire = Row::new(PERSONNE)
+        .set("role", "TITULAIRE")
+        .set("nom", h.name.clone())
+        .set("prenoms", h.first_names.clone())
+        .set("sexe", h.sex.clone())
+        .set("civilite", h.civility.clone())
+        .set("date_naissance", h.birth_date);
+    rows.push(set_birthplace(titulaire, h.birthplace.as_ref()));
     for (role, p) in [
         ("PERE", &h.father),
         ("MERE", &h.mother),
@@ -171,7 +206,8 @@ pub fn rows(r: &Request) -> Vec<Row> {
             .set("nom", d.name.clone())
             .set("prenoms", d.first_names.clone())
             .set("courriel", d.contact.email.clone())
-            .set("telephone", d.contact.phone.clone());
+            .set("telephone", d.contact.phone.clone())
+            .set("civilite", d.civility.clone());
         rows.push(set_address(row, &ADRESSE, Some(&d.address)));
     }
     rows

@@ -168,8 +168,31 @@ pub fn rco_document(c: &Citizen, submitted: &str) -> String {
     )
 }
 
-/// An AEC-LA data document (DemandeActe) for a birth certificate of the citizen.
+/// An AEC-LA data document as the national hub publishes it
+/// (`ActeEtatCivil-XML`, root `EnveloppeMetierType`): a full copy of the
+/// citizen's birth certificate, requested by the citizen, with the
+/// published file's messiness (tabs, CRLF, blank lines, an empty element,
+/// an entity).
 pub fn aec_document(c: &Citizen) -> String {
+    let (y, m, d) = (
+        &c.birth_date[6..10],
+        &c.birth_date[3..5],
+        &c.birth_date[0..2],
+    );
+    let civ = if c.sex == "2" { "MADAME" } else { "MONSIEUR" };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\r\n<EnveloppeMetierType canal_utilise=\"0\">\r\n\t<DemandeActe>\r\n\t\t<TypeActe>\r\n\t\t\t<Code>NAISSANCE</Code>\r\n\t\t\t<Libelle>Acte de naissance</Libelle>\r\n\t\t</TypeActe>\r\n\t\t<NatureActe>\r\n\t\t\t<Code>COPIE-INTEGRALE</Code>\r\n\t\t\t<Libelle>Copie intégrale</Libelle>\r\n\t\t</NatureActe>\r\n\t\t<DateActe>{y}-{m}-{d}</DateActe>\r\n\t\t<LieuActe>\r\n\t\t\t\t\t\t<CodePostal></CodePostal>\r\n\t\t\t<Ville>{commune}</Ville>\r\n\t\t\t<CodeINSEE>{insee}</CodeINSEE>\r\n\t\t</LieuActe>\r\n\t\t<NombreExemplaires>2</NombreExemplaires>\r\n\t\t<MotifDemande>\r\n\t\t\t<Libelle>Autre</Libelle>\r\n\t\t\t<Commentaire>Demande de passeport</Commentaire>\r\n\t\t</MotifDemande>\r\n\t\t<Demandeur>\r\n\t\t\t<QualiteDemandeur>\r\n\t\t\t\t<Code>PersonneConcernee</Code>\r\n\t\t\t\t<Libelle>La personne concern&#233;e par l&apos;acte</Libelle>\r\n\t\t\t</QualiteDemandeur>\r\n\t\t\t<Civilite>{civ}</Civilite>\r\n\t\t\t<Nom>{nom}</Nom>\r\n\t        <Prenom>{prenom}</Prenom>\r\n\t\t\t<AdresseFrancaise>\r\n\t\t\t\t<Voie>18 PLACE DE L&apos;ÉGLISE</Voie>\r\n\t\t\t\t<CodePostal>75004</CodePostal>\r\n\t\t\t\t<Ville>PARIS</Ville>\r\n\t\t\t</AdresseFrancaise>\r\n\t\t\t<Courriel>contact@exemple.fr</Courriel>\r\n\t\t\t\t\t</Demandeur>\r\n\t\t<Titulaire>\r\n\t\t\t<Civilite>{civ}</Civilite>\r\n\t\t\t<NomNaissance>{nom}</NomNaissance>\r\n\t\t\t<Prenoms>{prenom}</Prenoms>\r\n\t\t\t<DateDeNaissance>{y}-{m}-{d}</DateDeNaissance>\r\n            <LieuDeNaissance>{commune}</LieuDeNaissance>\r\n\t\t\t\r\n\t</Titulaire>\r\n\t</DemandeActe>\r\n</EnveloppeMetierType>\r\n\r\n",
+        nom = xml_escape(&c.family_name),
+        prenom = xml_escape(&c.first_name),
+        commune = xml_escape(&c.birth_commune),
+        insee = c.birth_insee,
+    )
+}
+
+/// An AEC-LA data document in our earlier model (root `DemandeActe`,
+/// xsd/doc-aec.xsd), for a birth certificate of the citizen: msp still
+/// reads it.
+pub fn aec_legacy_document(c: &Citizen) -> String {
     let (d, m, y) = (
         &c.birth_date[0..2],
         &c.birth_date[3..5],
@@ -301,14 +324,15 @@ impl Archive {
         Self::with_document(numero, "RCO-LA", file_number, "10870-XML", document)
     }
 
-    /// A valid AEC-LA archive (birth certificate request).
+    /// A valid AEC-LA archive (birth certificate request), its data document
+    /// the published one ([`aec_document`]).
     pub fn aec(numero: &str, file_number: u32) -> Self {
         let citizen = Citizen::generate(&mut Self::seq_for(numero));
         Self::with_document(
             numero,
             "AEC-LA",
             file_number,
-            "10872-XML",
+            "ActeEtatCivil-XML",
             aec_document(&citizen),
         )
     }
@@ -411,7 +435,10 @@ impl Archive {
             let code = a.code.to_ascii_lowercase();
             a.file = match (style, i) {
                 // A name with spaces, as the portal writes some.
-                (Style::Portal, 1) => format!("{numero}-{flow}-pj-{code} justificatif de domicile-{}-{suffix}.pdf", i + 1),
+                (Style::Portal, 1) => format!(
+                    "{numero}-{flow}-pj-{code} justificatif de domicile-{}-{suffix}.pdf",
+                    i + 1
+                ),
                 _ => format!("{numero}-{flow}-pj-{code}-{}-{suffix}.pdf", i + 1),
             };
         }
@@ -524,7 +551,11 @@ impl Archive {
             Style::Portal => {
                 let (routing, rest) = self.portal_header(p);
                 (
-                    format!("{} 5808773 Principal {}", xml_escape(&self.numero), &self.date[..19.min(self.date.len())]),
+                    format!(
+                        "{} 5808773 Principal {}",
+                        xml_escape(&self.numero),
+                        &self.date[..19.min(self.date.len())]
+                    ),
                     routing,
                     rest,
                     "\" standalone=\"yes\"?>",

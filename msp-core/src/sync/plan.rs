@@ -80,10 +80,14 @@ pub(crate) fn plan(
             ))
         })?;
         let digest = sha256_of(&entry.content)?;
-        if known
-            .iter()
-            .any(|k| k.file_name == a.file && k.sha256 == digest)
-        {
+        // Already stored: the same bytes under the same name, or under the
+        // name the portal gives it in this archive (`-<FileNumber>`).
+        let stem = crate::naming::entry_stem(&a.file, file_number);
+        if known.iter().any(|k| {
+            k.sha256 == digest
+                && (k.file_name == a.file
+                    || crate::naming::entry_stem(&k.file_name, k.file_number) == stem)
+        }) {
             continue;
         }
         let path = match client.attachments {
