@@ -1041,6 +1041,9 @@ fn print_report(r: &msp_core::RunReport) {
     for t in &r.refused {
         println!("refused status change: {t}");
     }
+    for u in &r.unrecognised {
+        println!("not recognised, left in input: {} ({})", u.file, u.reason);
+    }
     if r.collected > 0 {
         println!(
             "return archives collected by the portal since the last run: {}",

@@ -92,7 +92,11 @@ pub fn status(
         }
     }
     let clients: Vec<String> = config.clients.iter().map(|c| c.name.clone()).collect();
-    let health = ops::health(&config.folders, &clients, &config.status, &figures);
+    let input = ops::InputRules {
+        flows: &registry.codes(),
+        settle_seconds: config.settle_seconds,
+    };
+    let health = ops::health(&config.folders, &clients, &config.status, &figures, &input);
     if let Some(path) = prometheus {
         // Written aside then renamed: the collector never reads half a file.
         let tmp = path.with_extension("prom.tmp");

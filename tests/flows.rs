@@ -178,7 +178,9 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
             .document
             .replace(
                 &format!("<{root} canal_utilise=\"0\">"),
-                &format!("<d:{root} xmlns:d=\"urn:x:aec\" xmlns=\"urn:x:aec\" canal_utilise=\"0\">"),
+                &format!(
+                    "<d:{root} xmlns:d=\"urn:x:aec\" xmlns=\"urn:x:aec\" canal_utilise=\"0\">"
+                ),
             )
             .replace(
                 &format!("<{root} xmlns=\"urn:msp:doc:ile:v1\">"),

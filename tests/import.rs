@@ -905,3 +905,263 @@ fn a_large_attachment_is_stored_in_parts_that_reassemble_to_its_bytes() {
     );
     assert_eq!(small, vec!["3"], "two attachments and the form's PDF");
 }
+
+/// Every file under `dir`, recursively, with ZIP archives read entry by
+/// entry (their entries are compressed): (path, bytes).
+fn every_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(every_output(&p));
+            continue;
+        }
+        let bytes = fs::read(&p).unwrap();
+        if let Ok(mut z) = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())) {
+            for i in 0..z.len() {
+                let mut f = z.by_index(i).unwrap();
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut b).unwrap();
+                out.push((
+                    format!("{} [{}]", p.display(), f.name().unwrap_or_default()),
+                    b,
+                ));
+            }
+        }
+        out.push((p.display().to_string(), bytes));
+    }
+    out
+}
+
+#[test]
+fn the_portal_password_is_in_no_output_of_a_run() {
+    let env = Env::new();
+    let ok = Archive::rco("A-2-PWD", 1);
+    assert!(ok.message_xml().contains(portal_sim::PORTAL_PASSWORD));
+    ok.write_to(&env.input()).unwrap();
+    Archive::aec("A-2-PWDAEC", 1)
+        .write_to(&env.input())
+        .unwrap();
+    // A rejected one: its French log and the sync log name the archive.
+    let mut bad = Archive::rco("A-2-PWDBAD", 1);
+    bad.ent_insee = "75001".into();
+    bad.write_to(&env.input()).unwrap();
+    let mut outputs = vec![env.run(&[])];
+    assert_eq!(
+        outputs[0].code, 1,
+        "{}{}",
+        outputs[0].stdout, outputs[0].stderr
+    );
+    assert_eq!(files(&env.done()).len(), 2);
+    for args in [
+        &["run", "--json"][..],
+        &["-vv", "run"],
+        &["dossier", "list"],
+        &["dossier", "list", "--json"],
+        &["dossier", "show", "A-2-PWD"],
+        &["dossier", "show", "--rows", "A-2-PWD"],
+        &["dossier", "show", "--json", "A-2-PWDAEC"],
+        &["status"],
+        &["status", "--json"],
+        &["errors", "list"],
+        &["errors", "show", "A-2-PWDBAD-RCO-LA-1.zip"],
+    ] {
+        let r = env.msp(args);
+        assert!(
+            (0..=1).contains(&r.code),
+            "{args:?}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        outputs.push(r);
+    }
+    for (i, r) in outputs.iter().enumerate() {
+        for text in [&r.stdout, &r.stderr] {
+            assert!(
+                !text.contains(portal_sim::PORTAL_PASSWORD),
+                "output {i}: {text}"
+            );
+        }
+    }
+    // Nothing msp wrote holds it: logs, error folder and its logs, return
+    // archives, attachments, the database. (Done and the error folder hold
+    // the originals.)
+    let root = env.root();
+    let mut written = Vec::new();
+    for dir in ["logs", "erreur", "sortie", "pieces", "travail"] {
+        written.extend(every_output(&root.join(dir)));
+    }
+    // The error folder keeps the rejected original as the portal sent it
+    // (like done): its logs are msp's, the archive is not.
+    let originals = root.join("erreur").join("A-2-PWDBAD-RCO-LA-1.zip");
+    let originals = originals.display().to_string();
+    written.retain(|(name, _)| *name != originals && !name.starts_with(&format!("{originals} [")));
+    assert!(
+        written
+            .iter()
+            .any(|(name, _)| name.ends_with("A-2-PWDBAD-RCO-LA-1.zip.log")),
+        "the rejection's log is read"
+    );
+    written.push(("msp.db".into(), fs::read(env.db()).unwrap()));
+    assert!(
+        written.len() > 5,
+        "{:?}",
+        written.iter().map(|w| &w.0).collect::<Vec<_>>()
+    );
+    let needle = portal_sim::PORTAL_PASSWORD.as_bytes();
+    for (name, bytes) in &written {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "{name} holds the portal password"
+        );
+    }
+}
+
+#[test]
+fn an_aec_database_of_version_1_gets_the_published_documents_columns() {
+    let env = Env::new();
+    Archive::aec("A-2-MIG1", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    // Make it the database an earlier msp left: tables of version 1.
+    let conn = |sql: &str| {
+        use diesel::{Connection, RunQueryDsl};
+        let mut c = diesel::SqliteConnection::establish(env.db().to_str().unwrap()).unwrap();
+        diesel::sql_query(sql).execute(&mut c).unwrap();
+    };
+    conn("ALTER TABLE siecle_demande DROP COLUMN motif_commentaire");
+    conn("ALTER TABLE siecle_demande DROP COLUMN lieu_evenement_code_postal");
+    conn("ALTER TABLE siecle_personne DROP COLUMN civilite");
+    conn("UPDATE msp_schema_version SET version = 1 WHERE component = 'plugin:AEC-LA'");
+    Archive::aec("A-2-MIG2", 1).write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        common::query_strings(
+            &env.db(),
+            "SELECT CAST(version AS TEXT) AS v FROM msp_schema_version WHERE component = 'plugin:AEC-LA'"
+        ),
+        ["2"]
+    );
+    assert_eq!(
+        common::query_strings(
+            &env.db(),
+            "SELECT numero || '|' || COALESCE(motif_commentaire, '-') AS v FROM siecle_demande ORDER BY numero"
+        ),
+        ["A-2-MIG1|-", "A-2-MIG2|Demande de passeport"],
+        "the dossier of version 1 keeps its row; the new one fills the new column"
+    );
+    let civilites = common::query_strings(
+        &env.db(),
+        "SELECT COALESCE(civilite, '-') AS v FROM siecle_personne WHERE numero = 'A-2-MIG2' ORDER BY role",
+    );
+    assert_eq!(civilites.len(), 2, "{civilites:?}");
+    assert!(
+        civilites
+            .iter()
+            .all(|c| c.starts_with("MADAME") || c.starts_with("MONSIEUR")),
+        "{civilites:?}"
+    );
+}
+
+#[test]
+fn files_msp_does_not_recognise_are_reported_and_the_transport_wrapper_is_read() {
+    let env = Env::new();
+    // The transport's wrapped name: imported as the archive it wraps, and
+    // kept under its own name.
+    let wrapped = "RitaGS.20261102105054.A-2-WRAP-RCO-LA-1.ADER.ftp.zip";
+    fs::write(
+        env.input().join(wrapped),
+        Archive::rco("A-2-WRAP", 1).to_zip(),
+    )
+    .unwrap();
+    // A flow with no plugin here, a name not of the protocol, a temporary
+    // upload (never reported).
+    let pacs = Archive::with_document("A-2-PACS", "DDPACS-LA", 1, "99999-XML", "<D/>".into());
+    fs::write(env.input().join(pacs.file_name()), pacs.to_zip()).unwrap();
+    fs::write(env.input().join("demande.zip"), b"PK").unwrap();
+    fs::write(env.input().join("A-2-UP-RCO-LA-1.zip.part"), b"PK").unwrap();
+    let r = env.run(&["--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env.done()), [wrapped]);
+    assert_eq!(env.dossier("A-2-WRAP")["flow"], "RCO-LA");
+    assert_eq!(
+        files(&env.input()),
+        [
+            "A-2-PACS-DDPACS-LA-1.zip",
+            "A-2-UP-RCO-LA-1.zip.part",
+            "demande.zip"
+        ],
+        "never touched"
+    );
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let listed: Vec<(String, String)> = json["unrecognised"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["file"].as_str().unwrap().to_string(),
+                u["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0].0, "A-2-PACS-DDPACS-LA-1.zip");
+    assert!(
+        listed[0].1.starts_with("flow DDPACS-LA has no plugin"),
+        "{listed:?}"
+    );
+    assert_eq!(listed[1].0, "demande.zip");
+    assert!(
+        listed[1]
+            .1
+            .starts_with("the name is not <Numero>-<Flow>-<FileNumber>.zip"),
+        "{listed:?}"
+    );
+    let log = env.last_log();
+    for name in ["A-2-PACS-DDPACS-LA-1.zip", "demande.zip"] {
+        assert_eq!(
+            log.matches(&format!("{name}: not recognised, left in input: "))
+                .count(),
+            1,
+            "{log}"
+        );
+    }
+    assert!(!log.contains(".zip.part"), "{log}");
+    // The text summary says it too.
+    let r = env.run(&[]);
+    assert!(
+        r.stdout
+            .contains("not recognised, left in input: demande.zip (the name is not"),
+        "{}",
+        r.stdout
+    );
+    // `msp status`: counted apart from the archives waiting; a warning once
+    // one is older than settle_seconds and a minute.
+    let s = env.msp(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    let check = |key: &str| {
+        status["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key}: {status}"))
+    };
+    assert_eq!(check("input_unrecognised")["value"], 2.0);
+    assert_eq!(check("input_unrecognised")["level"], "ok", "{status}");
+    assert_eq!(check("input_archives")["value"], 0.0, "{status}");
+    common::backdate(&env.input().join("demande.zip"), "2 minutes ago");
+    let s = env.msp(&["status"]);
+    assert_eq!(s.code, 1, "{}{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout
+            .contains("2 file(s) in input msp does not recognise"),
+        "{}",
+        s.stdout
+    );
+}

@@ -212,9 +212,25 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
             .write_to(&env.input())
             .unwrap();
     }
+    // Files msp does not recognise are shown apart, with the reason.
+    std::fs::write(env.input().join("A-2-SYNCX-DDPACS-LA-1.zip"), b"PK").unwrap();
+    std::fs::write(env.input().join("demande.zip"), b"PK").unwrap();
     let home = c.get("/").text();
     assert!(
         home.contains("<span class=\"figure\">3</span>archives en attente"),
+        "{home}"
+    );
+    assert!(
+        home.contains("Fichiers non reconnus dans l&#39;entrée")
+            || home.contains("Fichiers non reconnus dans l'entrée"),
+        "{home}"
+    );
+    assert!(
+        home.contains("A-2-SYNCX-DDPACS-LA-1.zip — démarche sans module dans msp"),
+        "{home}"
+    );
+    assert!(
+        home.contains("demande.zip — nom hors du protocole"),
         "{home}"
     );
     let token = csrf_of(&home);
@@ -230,8 +246,12 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
         result.contains("<th scope=\"row\">RCO-LA</th><td class=\"num\">3</td>"),
         "{result}"
     );
-    // What a clerk would check: input empty, three dossiers, three returns.
-    assert!(files(&env.input()).is_empty());
+    // What a clerk would check: input holds only what msp does not
+    // recognise, three dossiers, three returns.
+    assert_eq!(
+        files(&env.input()),
+        ["A-2-SYNCX-DDPACS-LA-1.zip", "demande.zip"]
+    );
     assert_eq!(env.dossiers().len(), 3);
     assert_eq!(files(&env.output()).len(), 3);
     // The dashboard lists that synchronisation.

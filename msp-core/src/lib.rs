@@ -5,10 +5,19 @@
 //! databases are [`backend::Backend`]s opened through a
 //! [`backend::Connector`] that the binary provides (from `db-backends`).
 //!
-//! One archive goes: input → [`folders::claim`] into work →
-//! [`extract::extract`] (safe, streamed, limited) → envelope checks
-//! ([`envelope`]) → plugin rows → one transaction ([`backend::Backend::import`])
-//! → return archive ([`returns::write_return`]) → done, with a line in the
+//! One archive goes (`sync`, one file per step): input is listed once
+//! (`sync::scan`: the archives of registered flows, the transport's wrapped
+//! names read with [`naming::parse`], the files msp does not recognise
+//! named with [`naming::why_unrecognised`]) → claimed into work
+//! ([`folders::claim`]) and read once (`sync::prepare`: SHA-256 and
+//! [`extract::extract`], safe, streamed, limited) → the envelope checks
+//! ([`envelope::validate`]: message.xml, the header file, routing, the
+//! documents sorted into XML data documents and files kept with the
+//! dossier) → the plugin's rows, checked against its tables
+//! (`sync::prepare`) → one transaction per batch (`sync::store`, through
+//! [`backend::Tx::import`], re-delivery rules of `sync::plan`) →
+//! done and the status-14 return archives (`sync::store`), then the other
+//! return flows (`sync::returns_step`), with a line in the
 //! [`synclog::SyncLog`]. Bad input ([`error::ErrorKind::BadInput`]) goes to
 //! the error folder with a French log a clerk can act on; trouble
 //! ([`error::ErrorKind::Trouble`]) puts the archive back into input.

@@ -1,6 +1,9 @@
 //! Archive names: `<NumeroTeledemarche>-<FlowCode>-<FileNumber>.zip`,
 //! parsed from the right against the registered flow codes (both the number
-//! and the flow code contain dashes).
+//! and the flow code contain dashes), also inside the portal transport's
+//! wrapper `RitaGS.<timestamp>.<Numero>-<Flow>-<FileNumber>.ADER.ftp.zip`
+//! (PROTOCOL §3.1; the file keeps its wrapped name in every folder and in
+//! the record of what was received).
 
 /// A parsed inbound archive name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,13 +34,59 @@ pub fn is_temporary(name: &str) -> bool {
             .any(|s| lower.ends_with(s))
 }
 
+/// The protocol name inside the transport's wrapper, and where it starts in
+/// `name`: `RitaGS.20190403162640.A-9-X3UGO4V7-RCO-LA-1.ADER.ftp.zip` gives
+/// `A-9-X3UGO4V7-RCO-LA-1` at 22; a plain name gives its stem at 0.
+pub fn unwrap_transport(name: &str) -> Option<(&str, usize)> {
+    if let Some(rest) = name.strip_prefix("RitaGS.") {
+        let (stamp, inner) = rest.split_once('.')?;
+        let inner = inner.strip_suffix(".ADER.ftp.zip")?;
+        if stamp.is_empty() || !stamp.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        return Some((inner, "RitaGS.".len() + stamp.len() + 1));
+    }
+    Some((name.strip_suffix(".zip")?, 0))
+}
+
+/// Why a file in input is not an archive msp imports (`None` when it is
+/// one, or a temporary name it leaves alone without a word): a flow with
+/// no plugin here, or a name that is not the protocol's. Such files are
+/// never touched, but reported (PROTOCOL §3.1).
+pub fn why_unrecognised(name: &str, flows: &[&str]) -> Option<String> {
+    if is_temporary(name) || parse(name, flows).is_some() {
+        return None;
+    }
+    let unknown_flow = unwrap_transport(name).and_then(|(stem, _)| {
+        let (rest, number) = stem.rsplit_once('-')?;
+        number.parse::<u32>().ok().filter(|n| *n > 0)?;
+        // Flow codes are two dash-separated parts (RCO-LA, DDPACS-LA).
+        let mut parts = rest.rsplitn(3, '-');
+        let (sub, code, numero) = (parts.next()?, parts.next()?, parts.next()?);
+        let is_code = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        };
+        (is_code(sub) && is_code(code) && valid_numero(numero)).then(|| format!("{code}-{sub}"))
+    });
+    Some(match unknown_flow {
+        Some(flow) => format!(
+            "flow {flow} has no plugin in this msp (`msp plugins` lists the flows it imports)"
+        ),
+        None => "the name is not <Numero>-<Flow>-<FileNumber>.zip (nor the transport's RitaGS.<timestamp>.<Numero>-<Flow>-<FileNumber>.ADER.ftp.zip)".to_string(),
+    })
+}
+
 /// Parses `name` against the registered `flows`; `None` when it is not an
-/// inbound archive of one of them (such files are left alone).
+/// inbound archive of one of them (such files are left alone, and
+/// reported: [`why_unrecognised`]). The transport's wrapped name is read
+/// as the archive it wraps.
 pub fn parse(name: &str, flows: &[&str]) -> Option<ArchiveName> {
     if is_temporary(name) {
         return None;
     }
-    let stem = name.strip_suffix(".zip")?;
+    let (stem, _) = unwrap_transport(name)?;
     let (rest, number) = stem.rsplit_once('-')?;
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || number.starts_with('0') {
         return None;
@@ -139,6 +188,51 @@ mod tests {
         // a flow code that ends another one: the longest wins
         let n = parse("A-1-XRCO-LA-1.zip", &["RCO-LA", "XRCO-LA"]).unwrap();
         assert_eq!((n.numero.as_str(), n.flow.as_str()), ("A-1", "XRCO-LA"));
+    }
+
+    #[test]
+    fn the_transport_wrapper_is_read_as_the_archive_it_wraps() {
+        let wrapped = "RitaGS.20190403162640.A-9-X3UGO4V7-RCO-LA-1.ADER.ftp.zip";
+        let n = parse(wrapped, &FLOWS).unwrap();
+        assert_eq!(
+            (n.numero.as_str(), n.flow.as_str(), n.file_number),
+            ("A-9-X3UGO4V7", "RCO-LA", 1)
+        );
+        assert_eq!(
+            unwrap_transport(wrapped),
+            Some(("A-9-X3UGO4V7-RCO-LA-1", 22))
+        );
+        assert_eq!(&wrapped[22..22 + n.numero.len()], "A-9-X3UGO4V7");
+        for bad in [
+            "RitaGS..A-9-X-RCO-LA-1.ADER.ftp.zip",
+            "RitaGS.2019x.A-9-X-RCO-LA-1.ADER.ftp.zip",
+            "RitaGS.2019.A-9-X-RCO-LA-1.zip",
+        ] {
+            assert_eq!(parse(bad, &FLOWS), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn unrecognised_files_say_why() {
+        assert_eq!(why_unrecognised("A-2-X-RCO-LA-1.zip", &FLOWS), None);
+        assert_eq!(why_unrecognised("A-2-X-RCO-LA-1.zip.part", &FLOWS), None);
+        assert_eq!(why_unrecognised(".hidden", &FLOWS), None);
+        let w = why_unrecognised("A-2-X-DDPACS-LA-1.zip", &FLOWS).unwrap();
+        assert!(w.starts_with("flow DDPACS-LA has no plugin"), "{w}");
+        let w = why_unrecognised("RitaGS.2019.A-2-X-DDPACS-LA-3.ADER.ftp.zip", &FLOWS).unwrap();
+        assert!(w.starts_with("flow DDPACS-LA has no plugin"), "{w}");
+        for odd in [
+            "notes.txt",
+            "A-2-X-RCO-LA-0.zip",
+            "demande.zip",
+            "RitaGS.x.A-2-X-RCO-LA-1.ADER.ftp.zip",
+        ] {
+            let w = why_unrecognised(odd, &FLOWS).unwrap();
+            assert!(
+                w.starts_with("the name is not <Numero>-<Flow>-<FileNumber>.zip"),
+                "{odd}: {w}"
+            );
+        }
     }
 
     #[test]

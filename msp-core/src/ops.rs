@@ -661,15 +661,28 @@ pub fn attachment(
     Ok((att, bytes))
 }
 
-/// The archives waiting in input (not the temporary names of a transport
-/// still writing), with their modification time.
-pub fn waiting(folders: &Folders) -> Vec<(String, SystemTime)> {
+/// The archives of the registered `flows` waiting in input (not the
+/// temporary names of a transport still writing, nor the files msp does
+/// not recognise: [`unrecognised`]), with their modification time.
+pub fn waiting(folders: &Folders, flows: &[&str]) -> Vec<(String, SystemTime)> {
+    input_files(folders, |name| crate::naming::parse(name, flows).is_some())
+}
+
+/// The files in input msp does not recognise (a flow with no plugin, a
+/// name not of the protocol), with their modification time.
+pub fn unrecognised(folders: &Folders, flows: &[&str]) -> Vec<(String, SystemTime)> {
+    input_files(folders, |name| {
+        crate::naming::why_unrecognised(name, flows).is_some()
+    })
+}
+
+fn input_files(folders: &Folders, keep: impl Fn(&str) -> bool) -> Vec<(String, SystemTime)> {
     fs::read_dir(&folders.input)
         .map(|rd| {
             rd.flatten()
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    if !name.ends_with(".zip") || crate::naming::is_temporary(&name) {
+                    if !keep(&name) || !e.file_type().is_ok_and(|t| t.is_file()) {
                         return None;
                     }
                     let modified = e.metadata().and_then(|m| m.modified()).ok()?;
@@ -688,6 +701,17 @@ pub fn count_late(times: &[NaiveDateTime], hours: u64, now: NaiveDateTime) -> us
         .count()
 }
 
+/// What tells an archive msp imports from a file it leaves alone in input
+/// (for [`health`]).
+#[derive(Debug, Clone, Copy)]
+pub struct InputRules<'a> {
+    /// The registered flow codes.
+    pub flows: &'a [&'a str],
+    /// `settle_seconds`: an unrecognised file older than this and a minute
+    /// is a warning.
+    pub settle_seconds: u64,
+}
+
 /// The health of an installation: the last synchronisation, the input
 /// folder, the error folder, and the databases' figures.
 pub fn health(
@@ -695,6 +719,7 @@ pub fn health(
     clients: &[String],
     t: &Thresholds,
     db: &DatabaseFigures,
+    input: &InputRules<'_>,
 ) -> Health {
     let now = SystemTime::now();
     let local_now = Local::now().naive_local();
@@ -764,7 +789,33 @@ pub fn health(
         level,
         text,
     });
-    let waiting: Vec<SystemTime> = waiting(folders).into_iter().map(|w| w.1).collect();
+    let waiting: Vec<SystemTime> = waiting(folders, input.flows)
+        .into_iter()
+        .map(|w| w.1)
+        .collect();
+    let mut unknown = unrecognised(folders, input.flows);
+    unknown.sort();
+    let unknown_oldest = unknown
+        .iter()
+        .map(|(_, t)| age(*t, now).as_secs())
+        .max()
+        .unwrap_or_default();
+    checks.push(Check {
+        key: "input_unrecognised",
+        value: unknown.len() as f64,
+        level: if !unknown.is_empty() && unknown_oldest > input.settle_seconds + 60 {
+            Level::Warning
+        } else {
+            Level::Ok
+        },
+        text: match unknown.first() {
+            None => "no unrecognised file in input".to_string(),
+            Some((first, _)) => format!(
+                "{} file(s) in input msp does not recognise (the synchronisation log says why), e.g. {first}",
+                unknown.len()
+            ),
+        },
+    });
     let oldest = waiting
         .iter()
         .map(|t| age(*t, now))

@@ -146,6 +146,9 @@ macro_rules! demarche {
 #[derive(Clone, Default)]
 pub struct Registry {
     plugins: BTreeMap<&'static str, Arc<dyn FlowPlugin>>,
+    /// Flows registered but left out by [`Registry::restrict`] (`msp run
+    /// --flow`): their archives are known, only not imported by this run.
+    left_out: Vec<&'static str>,
 }
 
 impl Registry {
@@ -190,7 +193,24 @@ impl Registry {
             .filter(|f| !self.plugins.contains_key(f.as_str()))
             .cloned()
             .collect();
-        self.plugins.retain(|k, _| flows.iter().any(|f| f == k));
+        let left_out = &mut self.left_out;
+        self.plugins.retain(|k, _| {
+            let keep = flows.iter().any(|f| f == k);
+            if !keep {
+                left_out.push(k);
+            }
+            keep
+        });
         unknown
+    }
+
+    /// The codes of every flow registered, those left out by
+    /// [`Registry::restrict`] included: a file of a left-out flow is not
+    /// an unknown one.
+    pub fn all_codes(&self) -> Vec<&'static str> {
+        let mut v = self.codes();
+        v.extend(self.left_out.iter().copied());
+        v.sort_unstable();
+        v
     }
 }

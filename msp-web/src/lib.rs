@@ -625,9 +625,9 @@ fn attachment_type(name: &str) -> &'static str {
 }
 
 /// The archives waiting in input, oldest first: (name, age in seconds).
-fn waiting(config: &Config) -> Vec<(String, u64)> {
+fn waiting(config: &Config, registry: &Registry) -> Vec<(String, u64)> {
     let now = SystemTime::now();
-    let mut v: Vec<(String, u64)> = ops::waiting(&config.folders)
+    let mut v: Vec<(String, u64)> = ops::waiting(&config.folders, &registry.codes())
         .into_iter()
         .map(|(name, t)| {
             let age = now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0);
@@ -635,6 +635,26 @@ fn waiting(config: &Config) -> Vec<(String, u64)> {
         })
         .collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// The files in input msp does not recognise, with the reason in French:
+/// (name, reason).
+fn unrecognised(config: &Config, registry: &Registry) -> Vec<(String, String)> {
+    let codes = registry.codes();
+    let mut v: Vec<(String, String)> = ops::unrecognised(&config.folders, &codes)
+        .into_iter()
+        .map(|(name, _)| {
+            let why = msp_core::naming::why_unrecognised(&name, &codes).unwrap_or_default();
+            let french = if why.starts_with("flow ") {
+                "démarche sans module dans msp (msp plugins les liste)"
+            } else {
+                "nom hors du protocole (<Numero>-<Démarche>-<N°>.zip)"
+            };
+            (name, french.to_string())
+        })
+        .collect();
+    v.sort();
     v
 }
 
@@ -684,7 +704,8 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
         let t = &config.status;
         pages::Dashboard {
             runs: ops::recent_runs(&config.folders, 10),
-            waiting: waiting(&config),
+            waiting: waiting(&config, &a.registry),
+            unrecognised: unrecognised(&config, &a.registry),
             rejected: ops::rejected(&config.folders).map(|r| r.len()).unwrap_or(0),
             untransmitted: (
                 figures.untransmitted.len(),
@@ -1204,6 +1225,7 @@ async fn download_archive(
 
 async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
     let config = v.config.clone();
+    let a = app.clone();
     let found = blocking(move || -> Result<_> {
         let list = ops::rejected(&config.folders)?;
         let with_logs = list
@@ -1214,7 +1236,11 @@ async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) 
                 (r, log)
             })
             .collect::<Vec<_>>();
-        Ok((with_logs, held_back(&config), waiting(&config).len()))
+        Ok((
+            with_logs,
+            held_back(&config),
+            waiting(&config, &a.registry).len(),
+        ))
     })
     .await
     .and_then(|r| r);

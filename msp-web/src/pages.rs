@@ -122,6 +122,8 @@ pub struct Dashboard {
     pub runs: Vec<RecentRun>,
     /// Archives waiting in input: (name, age in seconds).
     pub waiting: Vec<(String, u64)>,
+    /// Files in input msp does not recognise: (name, reason in French).
+    pub unrecognised: Vec<(String, String)>,
     /// Rejected archives.
     pub rejected: usize,
     /// Statuses not yet transmitted: (all, late).
@@ -245,6 +247,10 @@ pub fn dashboard(frame: &Frame<'_>, d: &Dashboard) -> Markup {
         @if !d.waiting.is_empty() {
             h2 { "Archives en attente dans l'entrée" }
             ul { @for (name, secs) in d.waiting.iter().take(50) { li { (name) " — depuis " (age(*secs)) } } }
+        }
+        @if !d.unrecognised.is_empty() {
+            h2 class="warn" { "Fichiers non reconnus dans l'entrée (laissés tels quels)" }
+            ul { @for (name, why) in d.unrecognised.iter().take(50) { li { (name) " — " (why) } } }
         }
     };
     layout("Tableau de bord", Section::Dashboard, frame, body)

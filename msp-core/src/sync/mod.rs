@@ -26,6 +26,7 @@ mod prepare;
 mod redelivery;
 mod returns_step;
 mod scan;
+pub use scan::Unrecognised;
 mod store;
 
 use std::collections::{BTreeMap, HashMap};
@@ -86,6 +87,9 @@ pub struct RunReport {
     pub troubles: Vec<Trouble>,
     /// Status changes written by a business application that the rules refused.
     pub refused: Vec<String>,
+    /// Files in input msp does not import (an unknown flow, a name not of
+    /// the protocol): never touched, named in the log and the summary.
+    pub unrecognised: Vec<scan::Unrecognised>,
     /// Return archives found collected by the portal.
     pub collected: u32,
     /// Inbound archives fetched from SFTP servers.
@@ -180,6 +184,7 @@ impl RunReport {
             "clients": self.clients,
             "rejected": self.rejected.iter().map(|(a, m)| serde_json::json!({"archive": a, "message": m})).collect::<Vec<_>>(),
             "refused": self.refused,
+            "unrecognised": self.unrecognised.iter().map(|u| serde_json::json!({"file": u.file, "reason": u.reason})).collect::<Vec<_>>(),
             "troubles": self.troubles.iter().map(|t| serde_json::json!({"cause": t.cause, "archives": t.archives.len(), "first_archives": t.archives.iter().take(5).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "recovered": self.recovered,
             "collected": self.collected,
@@ -383,7 +388,17 @@ impl<'a> Synchronizer<'a> {
         log.flush();
         let mut remotes = HashMap::new();
         self.transport(&mut remotes, true, &mut report, &mut log);
-        let candidates = scan::scan(self.config, self.registry)?;
+        let scan::Scan {
+            candidates,
+            unrecognised,
+        } = scan::scan(self.config, self.registry)?;
+        for u in &unrecognised {
+            log.line(&format!(
+                "{}: not recognised, left in input: {}",
+                u.file, u.reason
+            ));
+        }
+        report.unrecognised = unrecognised;
         self.import_all(candidates, &mut report, &mut log);
         if let Some(p) = self.progress {
             p.finish();

@@ -16,7 +16,10 @@ use crate::naming::{self, ArchiveName};
 pub(crate) struct Candidate {
     /// File name.
     pub name: Box<str>,
-    /// Length of the NumeroTeledemarche at the start of the name.
+    /// Where the NumeroTeledemarche starts in the name (after the
+    /// transport's wrapper, if any).
+    numero_start: u16,
+    /// Length of the NumeroTeledemarche.
     numero_len: u16,
     /// FileNumber.
     file_number: u32,
@@ -29,7 +32,8 @@ pub(crate) struct Candidate {
 impl Candidate {
     /// The NumeroTeledemarche.
     pub fn numero(&self) -> &str {
-        &self.name[..usize::from(self.numero_len)]
+        let start = usize::from(self.numero_start);
+        &self.name[start..start + usize::from(self.numero_len)]
     }
 
     /// What the name says.
@@ -38,20 +42,48 @@ impl Candidate {
     }
 }
 
+/// A file in input that msp does not import (never touched, reported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrecognised {
+    /// Its name.
+    pub file: String,
+    /// Why (naming::why_unrecognised).
+    pub reason: String,
+}
+
+/// What [`scan`] found.
+pub(crate) struct Scan {
+    /// The archives to import, in the run's order.
+    pub candidates: Vec<Candidate>,
+    /// The files left alone, by name.
+    pub unrecognised: Vec<Unrecognised>,
+}
+
 /// The archives of registered flows in input, settled (`settle_seconds`),
-/// oldest dossier first, each dossier's files in FileNumber order.
-pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate>> {
+/// oldest dossier first, each dossier's files in FileNumber order; and the
+/// files msp does not recognise.
+pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Scan> {
     let input = &config.folders.input;
     let flows = registry.codes();
+    let known = registry.all_codes();
     let now = SystemTime::now();
     let mut found = Vec::new();
+    let mut unrecognised = Vec::new();
     for entry in fs::read_dir(input).map_err(|e| Error::io("cannot read", input, e))? {
         let entry = entry.map_err(|e| Error::io("cannot read", input, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(parsed) = naming::parse(&name, &flows) else {
+            if let Some(reason) = naming::why_unrecognised(&name, &known) {
+                if entry.metadata().is_ok_and(|m| m.is_file()) {
+                    unrecognised.push(Unrecognised { file: name, reason });
+                }
+            }
             continue;
         };
-        let Ok(numero_len) = u16::try_from(parsed.numero.len()) else {
+        let start = naming::unwrap_transport(&name).map_or(0, |(_, s)| s);
+        let (Ok(numero_len), Ok(numero_start)) =
+            (u16::try_from(parsed.numero.len()), u16::try_from(start))
+        else {
             continue;
         };
         let Ok(meta) = entry.metadata() else { continue };
@@ -66,13 +98,18 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Vec<Candidate
         }
         found.push(Candidate {
             name: name.into_boxed_str(),
+            numero_start,
             numero_len,
             file_number: parsed.file_number,
             modified,
         });
     }
     order(&mut found);
-    Ok(found)
+    unrecognised.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(Scan {
+        candidates: found,
+        unrecognised,
+    })
 }
 
 /// The order of a run, in place: dossiers by their oldest file in input,
@@ -112,6 +149,7 @@ mod tests {
         let numero_len = name.find("-RCO").unwrap() as u16;
         Candidate {
             name: name.into(),
+            numero_start: 0,
             numero_len,
             file_number,
             modified: SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
