@@ -450,7 +450,7 @@ fn sort_documents(env: &mut BusinessEnvelope, extracted: &Extracted) -> Result<V
 /// Whether a document is XML (see [`sort_documents`]).
 fn is_xml(file: &str, entry: &crate::extract::Entry) -> Result<bool> {
     use std::io::Read;
-    if file.len() > 4 && file[file.len() - 4..].eq_ignore_ascii_case(".xml") {
+    if file.len() > 4 && file.as_bytes()[file.len() - 4..].eq_ignore_ascii_case(b".xml") {
         return Ok(true);
     }
     let mut head = [0u8; 256];
@@ -589,6 +589,12 @@ mod tests {
                 file: "recap-1-2.pdf".into()
             }]
         );
+        // A name whose last four bytes split a character is no panic.
+        let e = archive(&[("€€", pdf)]);
+        env.documents = vec![doc("X", "x", "€€")];
+        env.attachments.clear();
+        assert!(sort_documents(&mut env, &e).unwrap().is_empty());
+        assert_eq!(env.attachments.len(), 1);
         // A file named .xml that is not XML is the document's fault.
         let e = archive(&[("d.xml", pdf)]);
         env.documents = vec![doc("10870-XML", "d", "d.xml")];
