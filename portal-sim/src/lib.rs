@@ -554,7 +554,7 @@ impl Archive {
                     format!(
                         "{} 5808773 Principal {}",
                         xml_escape(&self.numero),
-                        &self.date[..19.min(self.date.len())]
+                        self.date.get(..19).unwrap_or(&self.date)
                     ),
                     routing,
                     rest,

@@ -75,7 +75,14 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Scan> {
         let Some(parsed) = naming::parse(&name, &flows) else {
             if let Some(reason) = naming::why_unrecognised(&name, &known) {
                 if entry.metadata().is_ok_and(|m| m.is_file()) {
-                    unrecognised.push(Unrecognised { file: name, reason });
+                    // Control characters of a name never reach a log line
+                    // or a terminal as such.
+                    let file = if name.chars().any(char::is_control) {
+                        name.escape_debug().to_string()
+                    } else {
+                        name
+                    };
+                    unrecognised.push(Unrecognised { file, reason });
                 }
             }
             continue;
