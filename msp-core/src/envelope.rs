@@ -247,8 +247,6 @@ pub struct Validated {
     /// XML (the form's PDF, `recapPDF`): they are kept with the dossier like
     /// attachments, never given to the plugin (PROTOCOL §3.1).
     pub message: Message,
-    /// The name of the header file found (`-ent-<N>.xml` or `-ent.xml`).
-    pub header_file: String,
     /// The XML data documents, parsed, for the plugin.
     pub documents: Vec<DataDocument>,
 }
@@ -276,7 +274,6 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
     Ok(Validated {
         client,
         message,
-        header_file,
         documents,
     })
 }
@@ -453,26 +450,13 @@ fn is_xml(file: &str, entry: &crate::extract::Entry) -> Result<bool> {
     if file.len() > 4 && file.as_bytes()[file.len() - 4..].eq_ignore_ascii_case(b".xml") {
         return Ok(true);
     }
-    let mut head = [0u8; 256];
-    let mut n = 0;
-    let mut reader = entry
+    let mut head = Vec::with_capacity(256);
+    entry
         .content
         .reader()
+        .and_then(|r| r.take(256).read_to_end(&mut head))
         .map_err(|e| Error::trouble(format!("cannot read the extracted {file}: {e}")))?;
-    while n < head.len() {
-        match reader.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) => {
-                return Err(Error::trouble(format!(
-                    "cannot read the extracted {file}: {e}"
-                )))
-            }
-        }
-    }
-    let head = head[..n]
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(&head[..n]);
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     Ok(head
         .iter()
         .find(|b| !b.is_ascii_whitespace())

@@ -49,11 +49,39 @@ pub fn unwrap_transport(name: &str) -> Option<(&str, usize)> {
     Some((name.strip_suffix(".zip")?, 0))
 }
 
-/// Why a file in input is not an archive msp imports (`None` when it is
-/// one, or a temporary name it leaves alone without a word): a flow with
-/// no plugin here, or a name that is not the protocol's. Such files are
-/// never touched, but reported (PROTOCOL §3.1).
-pub fn why_unrecognised(name: &str, flows: &[&str]) -> Option<String> {
+/// Why a file in input is not an archive msp imports (PROTOCOL §3.1: such
+/// files are never touched, but reported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unknown {
+    /// Its name is an archive's, of a flow with no plugin here.
+    Flow(String),
+    /// Its name is not the protocol's.
+    Name,
+}
+
+impl Unknown {
+    /// In English, for the synchronisation log and the command line.
+    pub fn english(&self) -> String {
+        match self {
+            Unknown::Flow(flow) => format!(
+                "flow {flow} has no plugin in this msp (`msp plugins` lists the flows it imports)"
+            ),
+            Unknown::Name => "the name is not <Numero>-<Flow>-<FileNumber>.zip (nor the transport's RitaGS.<timestamp>.<Numero>-<Flow>-<FileNumber>.ADER.ftp.zip)".to_string(),
+        }
+    }
+
+    /// In French, for the clerk (the console).
+    pub fn french(&self) -> String {
+        match self {
+            Unknown::Flow(_) => "démarche sans module dans msp (msp plugins les liste)".to_string(),
+            Unknown::Name => "nom hors du protocole (<Numero>-<Démarche>-<N°>.zip)".to_string(),
+        }
+    }
+}
+
+/// Why `name` is not an archive msp imports; `None` when it is one of
+/// `flows`, or a temporary name it leaves alone without a word.
+pub fn why_unrecognised(name: &str, flows: &[&str]) -> Option<Unknown> {
     if is_temporary(name) || parse(name, flows).is_some() {
         return None;
     }
@@ -70,12 +98,7 @@ pub fn why_unrecognised(name: &str, flows: &[&str]) -> Option<String> {
         };
         (is_code(sub) && is_code(code) && valid_numero(numero)).then(|| format!("{code}-{sub}"))
     });
-    Some(match unknown_flow {
-        Some(flow) => format!(
-            "flow {flow} has no plugin in this msp (`msp plugins` lists the flows it imports)"
-        ),
-        None => "the name is not <Numero>-<Flow>-<FileNumber>.zip (nor the transport's RitaGS.<timestamp>.<Numero>-<Flow>-<FileNumber>.ADER.ftp.zip)".to_string(),
-    })
+    Some(unknown_flow.map_or(Unknown::Name, Unknown::Flow))
 }
 
 /// Parses `name` against the registered `flows`; `None` when it is not an
@@ -217,9 +240,13 @@ mod tests {
         assert_eq!(why_unrecognised("A-2-X-RCO-LA-1.zip", &FLOWS), None);
         assert_eq!(why_unrecognised("A-2-X-RCO-LA-1.zip.part", &FLOWS), None);
         assert_eq!(why_unrecognised(".hidden", &FLOWS), None);
-        let w = why_unrecognised("A-2-X-DDPACS-LA-1.zip", &FLOWS).unwrap();
+        let w = why_unrecognised("A-2-X-DDPACS-LA-1.zip", &FLOWS)
+            .unwrap()
+            .english();
         assert!(w.starts_with("flow DDPACS-LA has no plugin"), "{w}");
-        let w = why_unrecognised("RitaGS.2019.A-2-X-DDPACS-LA-3.ADER.ftp.zip", &FLOWS).unwrap();
+        let w = why_unrecognised("RitaGS.2019.A-2-X-DDPACS-LA-3.ADER.ftp.zip", &FLOWS)
+            .unwrap()
+            .english();
         assert!(w.starts_with("flow DDPACS-LA has no plugin"), "{w}");
         for odd in [
             "notes.txt",
@@ -227,7 +254,7 @@ mod tests {
             "demande.zip",
             "RitaGS.x.A-2-X-RCO-LA-1.ADER.ftp.zip",
         ] {
-            let w = why_unrecognised(odd, &FLOWS).unwrap();
+            let w = why_unrecognised(odd, &FLOWS).unwrap().english();
             assert!(
                 w.starts_with("the name is not <Numero>-<Flow>-<FileNumber>.zip"),
                 "{odd}: {w}"

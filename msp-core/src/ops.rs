@@ -661,36 +661,45 @@ pub fn attachment(
     Ok((att, bytes))
 }
 
-/// The archives of the registered `flows` waiting in input (not the
-/// temporary names of a transport still writing, nor the files msp does
-/// not recognise: [`unrecognised`]), with their modification time.
+/// What input holds, listed once: the archives of the registered flows,
+/// and the files msp does not recognise. Temporary names of a transport
+/// still writing are in neither; times are modification times.
+#[derive(Debug, Clone, Default)]
+pub struct InputFiles {
+    /// The archives waiting.
+    pub archives: Vec<(String, SystemTime)>,
+    /// The files msp leaves alone, with why.
+    pub unrecognised: Vec<(String, SystemTime, crate::naming::Unknown)>,
+}
+
+/// Lists input once (see [`InputFiles`]); `flows` are the registered flow
+/// codes.
+pub fn input_files(folders: &Folders, flows: &[&str]) -> InputFiles {
+    let mut found = InputFiles::default();
+    let Ok(rd) = fs::read_dir(&folders.input) else {
+        return found;
+    };
+    for e in rd.flatten() {
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(modified) = e.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        if crate::naming::parse(&name, flows).is_some() {
+            found.archives.push((name, modified));
+        } else if let Some(why) = crate::naming::why_unrecognised(&name, flows) {
+            found.unrecognised.push((name, modified, why));
+        }
+    }
+    found
+}
+
+/// The archives of the registered `flows` waiting in input, with their
+/// modification time ([`input_files`]).
 pub fn waiting(folders: &Folders, flows: &[&str]) -> Vec<(String, SystemTime)> {
-    input_files(folders, |name| crate::naming::parse(name, flows).is_some())
-}
-
-/// The files in input msp does not recognise (a flow with no plugin, a
-/// name not of the protocol), with their modification time.
-pub fn unrecognised(folders: &Folders, flows: &[&str]) -> Vec<(String, SystemTime)> {
-    input_files(folders, |name| {
-        crate::naming::why_unrecognised(name, flows).is_some()
-    })
-}
-
-fn input_files(folders: &Folders, keep: impl Fn(&str) -> bool) -> Vec<(String, SystemTime)> {
-    fs::read_dir(&folders.input)
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if !keep(&name) || !e.file_type().is_ok_and(|t| t.is_file()) {
-                        return None;
-                    }
-                    let modified = e.metadata().and_then(|m| m.modified()).ok()?;
-                    Some((name, modified))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    input_files(folders, flows).archives
 }
 
 /// How many of `times` are more than `hours` before `now`.
@@ -789,30 +798,30 @@ pub fn health(
         level,
         text,
     });
-    let waiting: Vec<SystemTime> = waiting(folders, input.flows)
-        .into_iter()
-        .map(|w| w.1)
-        .collect();
-    let mut unknown = unrecognised(folders, input.flows);
-    unknown.sort();
-    let unknown_oldest = unknown
+    let InputFiles {
+        archives,
+        mut unrecognised,
+    } = input_files(folders, input.flows);
+    let waiting: Vec<SystemTime> = archives.into_iter().map(|w| w.1).collect();
+    unrecognised.sort_by(|a, b| a.0.cmp(&b.0));
+    let unknown_oldest = unrecognised
         .iter()
-        .map(|(_, t)| age(*t, now).as_secs())
+        .map(|(_, t, _)| age(*t, now).as_secs())
         .max()
         .unwrap_or_default();
     checks.push(Check {
         key: "input_unrecognised",
-        value: unknown.len() as f64,
-        level: if !unknown.is_empty() && unknown_oldest > input.settle_seconds + 60 {
+        value: unrecognised.len() as f64,
+        level: if !unrecognised.is_empty() && unknown_oldest > input.settle_seconds + 60 {
             Level::Warning
         } else {
             Level::Ok
         },
-        text: match unknown.first() {
+        text: match unrecognised.first() {
             None => "no unrecognised file in input".to_string(),
-            Some((first, _)) => format!(
+            Some((first, _, _)) => format!(
                 "{} file(s) in input msp does not recognise (the synchronisation log says why), e.g. {first}",
-                unknown.len()
+                unrecognised.len()
             ),
         },
     });

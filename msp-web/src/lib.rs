@@ -624,38 +624,31 @@ fn attachment_type(name: &str) -> &'static str {
     }
 }
 
-/// The archives waiting in input, oldest first: (name, age in seconds).
-fn waiting(config: &Config, registry: &Registry) -> Vec<(String, u64)> {
+/// (name, age in seconds) of the archives waiting; (name, reason in
+/// French) of the files msp does not recognise.
+type Input = (Vec<(String, u64)>, Vec<(String, String)>);
+
+/// Input, listed once: the archives waiting, oldest first, and the files
+/// msp does not recognise.
+fn input(config: &Config, registry: &Registry) -> Input {
     let now = SystemTime::now();
-    let mut v: Vec<(String, u64)> = ops::waiting(&config.folders, &registry.codes())
+    let found = ops::input_files(&config.folders, &registry.codes());
+    let mut waiting: Vec<(String, u64)> = found
+        .archives
         .into_iter()
         .map(|(name, t)| {
             let age = now.duration_since(t).map(|d| d.as_secs()).unwrap_or(0);
             (name, age)
         })
         .collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v
-}
-
-/// The files in input msp does not recognise, with the reason in French:
-/// (name, reason).
-fn unrecognised(config: &Config, registry: &Registry) -> Vec<(String, String)> {
-    let codes = registry.codes();
-    let mut v: Vec<(String, String)> = ops::unrecognised(&config.folders, &codes)
+    waiting.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut unrecognised: Vec<(String, String)> = found
+        .unrecognised
         .into_iter()
-        .map(|(name, _)| {
-            let why = msp_core::naming::why_unrecognised(&name, &codes).unwrap_or_default();
-            let french = if why.starts_with("flow ") {
-                "démarche sans module dans msp (msp plugins les liste)"
-            } else {
-                "nom hors du protocole (<Numero>-<Démarche>-<N°>.zip)"
-            };
-            (name, french.to_string())
-        })
+        .map(|(name, _, why)| (name, why.french()))
         .collect();
-    v.sort();
-    v
+    unrecognised.sort();
+    (waiting, unrecognised)
 }
 
 /// The causes of trouble of the last synchronisation, and the archives
@@ -702,10 +695,11 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
         let now = lifecycle::now();
         let late = |times: &[chrono::NaiveDateTime], hours: u64| ops::count_late(times, hours, now);
         let t = &config.status;
+        let (waiting, unrecognised) = input(&config, &a.registry);
         pages::Dashboard {
             runs: ops::recent_runs(&config.folders, 10),
-            waiting: waiting(&config, &a.registry),
-            unrecognised: unrecognised(&config, &a.registry),
+            waiting,
+            unrecognised,
             rejected: ops::rejected(&config.folders).map(|r| r.len()).unwrap_or(0),
             untransmitted: (
                 figures.untransmitted.len(),
@@ -1239,7 +1233,7 @@ async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) 
         Ok((
             with_logs,
             held_back(&config),
-            waiting(&config, &a.registry).len(),
+            input(&config, &a.registry).0.len(),
         ))
     })
     .await

@@ -50,6 +50,16 @@ fn optional(el: &Element, at: &str, name: &str, max: usize) -> Result<Option<Str
         .transpose()
 }
 
+/// An optional text of an optional element.
+fn optional_in(
+    el: Option<&Element>,
+    at: &str,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, PluginError> {
+    el.map_or(Ok(None), |e| optional(e, at, name, max))
+}
+
 fn check_length(v: &str, path: &str, max: usize) -> Result<String, PluginError> {
     let n = v.chars().count();
     if n > max {
@@ -144,34 +154,35 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
         })?;
     let event_date = date(&required(d, at, "DateActe", 10)?, "DemandeActe/DateActe")?;
     let place_at = "DemandeActe/LieuActe";
-    let event_place = match d.child("LieuActe").filter(|e| !e.is_blank()) {
-        None => {
-            return Err(error(
-                place_at,
-                "est absent alors que le lieu de l'acte est obligatoire",
-            ))
-        }
-        Some(l) => Place {
-            commune: required(l, place_at, "Ville", 255)?,
-            insee: optional_insee(l, place_at)?,
-            department: None,
-            country: None,
-        },
-    };
-    let reason = d.child("MotifDemande");
-    let capacity_el = d
-        .child("Demandeur")
-        .and_then(|q| q.child("QualiteDemandeur"));
-    let capacity = capacity_el
-        .and_then(|q| q.text_at("Code"))
+    let lieu = d
+        .child("LieuActe")
+        .filter(|e| !e.is_blank())
         .ok_or_else(|| {
             error(
-                "DemandeActe/Demandeur/QualiteDemandeur/Code",
-                "est absent ou vide alors que la qualité du demandeur est obligatoire",
+                place_at,
+                "est absent alors que le lieu de l'acte est obligatoire",
             )
-        })?
-        .to_string();
-    let capacity = check_length(&capacity, "DemandeActe/Demandeur/QualiteDemandeur/Code", 32)?;
+        })?;
+    let event_place = Place {
+        commune: required(lieu, place_at, "Ville", 255)?,
+        insee: optional_insee(lieu, place_at)?,
+        department: None,
+        country: None,
+    };
+    let reason = d.child("MotifDemande");
+    let capacity_at = "DemandeActe/Demandeur/QualiteDemandeur";
+    let capacity = match d
+        .child("Demandeur")
+        .and_then(|q| q.child("QualiteDemandeur"))
+    {
+        Some(q) => required(q, capacity_at, "Code", 32)?,
+        None => {
+            return Err(error(
+                &format!("{capacity_at}/Code"),
+                "est absent ou vide alors qu'il est obligatoire",
+            ))
+        }
+    };
     let t_at = "DemandeActe/Titulaire";
     let t = d.child("Titulaire").ok_or_else(|| {
         error(
@@ -206,19 +217,9 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
         kind,
         nature,
         copies,
-        reason: reason
-            .map(|m| optional(m, "DemandeActe/MotifDemande", "Libelle", 255))
-            .transpose()?
-            .flatten(),
-        reason_comment: reason
-            .map(|m| optional(m, "DemandeActe/MotifDemande", "Commentaire", 255))
-            .transpose()?
-            .flatten(),
-        event_postal_code: d
-            .child("LieuActe")
-            .map(|l| optional(l, place_at, "CodePostal", 10))
-            .transpose()?
-            .flatten(),
+        reason: optional_in(reason, "DemandeActe/MotifDemande", "Libelle", 255)?,
+        reason_comment: optional_in(reason, "DemandeActe/MotifDemande", "Commentaire", 255)?,
+        event_postal_code: optional(lieu, place_at, "CodePostal", 10)?,
         capacity,
         holder,
         requester,

@@ -218,7 +218,6 @@ fn validate(
         client,
         message,
         documents,
-        ..
     } = envelope::validate(config, name, extracted)?;
     let env = &message.envelope;
     let insee = env.insee.as_deref().unwrap_or_default();

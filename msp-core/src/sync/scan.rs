@@ -47,7 +47,7 @@ impl Candidate {
 pub struct Unrecognised {
     /// Its name.
     pub file: String,
-    /// Why (naming::why_unrecognised).
+    /// Why, in English ([`naming::Unknown::english`]).
     pub reason: String,
 }
 
@@ -73,7 +73,7 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Scan> {
         let entry = entry.map_err(|e| Error::io("cannot read", input, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(parsed) = naming::parse(&name, &flows) else {
-            if let Some(reason) = naming::why_unrecognised(&name, &known) {
+            if let Some(why) = naming::why_unrecognised(&name, &known) {
                 if entry.metadata().is_ok_and(|m| m.is_file()) {
                     // Control characters of a name never reach a log line
                     // or a terminal as such.
@@ -82,7 +82,10 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Scan> {
                     } else {
                         name
                     };
-                    unrecognised.push(Unrecognised { file, reason });
+                    unrecognised.push(Unrecognised {
+                        file,
+                        reason: why.english(),
+                    });
                 }
             }
             continue;
