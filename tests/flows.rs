@@ -109,8 +109,8 @@ struct RuleCase {
 #[test]
 fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
     let cases = [
-        RuleCase { flow: "AEC-LA", from: "<Code>NAISSANCE</Code>", to: "<Code>BAPTEME</Code>", expect: "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE, DECES" },
-        RuleCase { flow: "AEC-LA", from: "<Code>COPIE-INTEGRALE</Code>", to: "<Code>EXTRAIT</Code>", expect: "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION, EXTRAIT-PLURILINGUE" },
+        RuleCase { flow: "AEC-LA", from: "<Code>NAISSANCE</Code>", to: "<Code>BAPTEME</Code>", expect: "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES." },
+        RuleCase { flow: "AEC-LA", from: "<Code>COPIE-INTEGRALE</Code>", to: "<Code>EXTRAIT</Code>", expect: "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE." },
         RuleCase { flow: "AEC-LA", from: "<NombreExemplaires>", to: "12", expect: "DemandeActe/NombreExemplaires vaut « 12 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10" },
         RuleCase { flow: "AEC-LA", from: "<DateActe>", to: "2999-01-01", expect: "DemandeActe/DateActe vaut 01/01/2999, une date dans le futur" },
         RuleCase { flow: "AEC-LA", from: "<NomNaissance>", to: "", expect: "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire" },

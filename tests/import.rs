@@ -301,7 +301,7 @@ fn bad_cases() -> Vec<Bad> {
         },
         Bad {
             name: "only a PDF document",
-            expect: "Document no XML data document in the archive (the documents it names are not XML): the démarche needs one with root element RecensementCitoyen",
+            expect: "Document : aucun document de données XML dans l'archive (les documents annoncés ne sont pas du XML), alors que la démarche en attend un dont l'élément racine est RecensementCitoyen.",
             make: |d| {
                 let mut a = Archive::rco("A-2-PDFONLY", 1);
                 // The data document's file holds a PDF under a .pdf name.
@@ -1163,5 +1163,20 @@ fn files_msp_does_not_recognise_are_reported_and_the_transport_wrapper_is_read()
             .contains("2 file(s) in input msp does not recognise"),
         "{}",
         s.stdout
+    );
+}
+
+#[test]
+fn a_header_file_problem_is_explained_to_the_clerk_in_french() {
+    let env = Env::new();
+    let mut a = Archive::rco("A-2-ENTFR", 1);
+    a.extra
+        .push(("A-2-ENTFR-RCO-LA-ent.xml".into(), a.ent_xml().into_bytes()));
+    a.write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    let log = fs::read_to_string(env.error().join("A-2-ENTFR-RCO-LA-1.zip.log")).unwrap();
+    assert!(
+        log.contains("Explication : L'archive contient deux fichiers d'en-tête, A-2-ENTFR-RCO-LA-ent-1.xml et A-2-ENTFR-RCO-LA-ent.xml, alors qu'un seul est attendu.\nDétail : "),
+        "{log}"
     );
 }

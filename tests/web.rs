@@ -226,11 +226,11 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
         "{home}"
     );
     assert!(
-        home.contains("A-2-SYNCX-DDPACS-LA-1.zip — démarche sans module dans msp"),
+        home.contains("A-2-SYNCX-DDPACS-LA-1.zip — La démarche DDPACS-LA n'a pas de module dans msp : le fichier est laissé dans l'entrée."),
         "{home}"
     );
     assert!(
-        home.contains("demande.zip — nom hors du protocole"),
+        home.contains("demande.zip — Ce nom n'est pas celui d'une archive du portail"),
         "{home}"
     );
     let token = csrf_of(&home);

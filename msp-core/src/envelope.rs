@@ -389,7 +389,10 @@ pub fn header_file(name: &ArchiveName, extracted: &Extracted) -> Result<String> 
         (Some(_), Some(_)) => Err(Error::bad_input(
             Reason::Envelope,
             format!("the archive holds two header files, {numbered} and {plain}: exactly one is expected"),
-        )),
+        )
+        .with_french(format!(
+            "L'archive contient deux fichiers d'en-tête, {numbered} et {plain}, alors qu'un seul est attendu."
+        ))),
         (None, None) => {
             let other = extracted.files.keys().find(|k| {
                 k.strip_prefix(stem.as_str())
@@ -397,16 +400,23 @@ pub fn header_file(name: &ArchiveName, extracted: &Extracted) -> Result<String> 
                     .and_then(|r| r.strip_suffix(".xml"))
                     .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             });
-            Err(Error::bad_input(
-                Reason::Envelope,
-                match other {
-                    Some(o) => format!(
+            let (english, french) = match other {
+                Some(o) => (
+                    format!(
                         "{o} is the header file of another FileNumber: this archive is number {}, so {numbered} (or {plain}) is expected",
                         name.file_number
                     ),
-                    None => format!("{numbered} (or {plain}) is missing from the archive"),
-                },
-            ))
+                    format!(
+                        "Le fichier d'en-tête {o} porte un autre numéro que l'archive, qui est la n° {} : {numbered} (ou {plain}) est attendu.",
+                        name.file_number
+                    ),
+                ),
+                None => (
+                    format!("{numbered} (or {plain}) is missing from the archive"),
+                    format!("Le fichier d'en-tête {numbered} (ou {plain}) est absent de l'archive."),
+                ),
+            };
+            Err(Error::bad_input(Reason::Envelope, english).with_french(french))
         }
     }
 }

@@ -73,8 +73,10 @@ impl Unknown {
     /// In French, for the clerk (the console).
     pub fn french(&self) -> String {
         match self {
-            Unknown::Flow(_) => "démarche sans module dans msp (msp plugins les liste)".to_string(),
-            Unknown::Name => "nom hors du protocole (<Numero>-<Démarche>-<N°>.zip)".to_string(),
+            Unknown::Flow(flow) => format!(
+                "La démarche {flow} n'a pas de module dans msp : le fichier est laissé dans l'entrée."
+            ),
+            Unknown::Name => "Ce nom n'est pas celui d'une archive du portail (<Numero>-<Démarche>-<N°>.zip) : le fichier est laissé dans l'entrée.".to_string(),
         }
     }
 }

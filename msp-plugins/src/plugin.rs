@@ -312,7 +312,7 @@ pub fn document_with_root<'a>(
     if documents.is_empty() {
         return Err(PluginError::new(
             "Document",
-            format!("no XML data document in the archive (the documents it names are not XML): the démarche needs one with root element {root}"),
+            format!(": aucun document de données XML dans l'archive (les documents annoncés ne sont pas du XML), alors que la démarche en attend un dont l'élément racine est {root}."),
         ));
     }
     documents.iter().find(|d| d.root.name == root).ok_or_else(|| {

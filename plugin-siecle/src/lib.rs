@@ -164,8 +164,8 @@ mod tests {
     #[test]
     fn each_published_rule_is_a_french_sentence() {
         let cases = [
-            ("<Code>NAISSANCE</Code>", "<Code>BAPTEME</Code>", "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE, DECES"),
-            ("<Code>COPIE-INTEGRALE</Code>", "<Code>COPIE_INTEGRALE</Code>", "DemandeActe/NatureActe/Code vaut « COPIE_INTEGRALE » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION, EXTRAIT-PLURILINGUE"),
+            ("<Code>NAISSANCE</Code>", "<Code>BAPTEME</Code>", "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES."),
+            ("<Code>COPIE-INTEGRALE</Code>", "<Code>COPIE_INTEGRALE</Code>", "DemandeActe/NatureActe/Code vaut « COPIE_INTEGRALE » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE."),
             ("<NombreExemplaires>1</NombreExemplaires>", "<NombreExemplaires>11</NombreExemplaires>", "DemandeActe/NombreExemplaires vaut « 11 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10"),
             ("<NombreExemplaires>1</NombreExemplaires>", "<NombreExemplaires>0</NombreExemplaires>", "de 1 à 10"),
             ("<DateActe>1962-08-24</DateActe>", "<DateActe>2999-08-24</DateActe>", "DemandeActe/DateActe vaut 24/08/2999, une date dans le futur"),

@@ -82,10 +82,19 @@ fn code(el: &Element, name: &str, allowed: &[&str], what: &str) -> Result<String
     if !allowed.contains(&v.as_str()) {
         return Err(error(
             &path,
-            format!("vaut « {v} » : {what} doit être {}", allowed.join(", ")),
+            format!("vaut « {v} » : {what} doit être {}.", one_of_fr(allowed)),
         ));
     }
     Ok(v)
+}
+
+/// `A, B ou C`.
+fn one_of_fr(allowed: &[&str]) -> String {
+    match allowed.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} ou {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// A date written `yyyy-mm-dd` or `dd/mm/yyyy`.

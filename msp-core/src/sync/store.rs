@@ -500,8 +500,15 @@ fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<Pat
         if dest.exists() {
             continue;
         }
+        // The problem in the clerk's words, when the check that found it
+        // has them, before the technical detail.
+        let explained = e
+            .french
+            .as_deref()
+            .map(|f| format!("Explication : {f}\n"))
+            .unwrap_or_default();
         let text = format!(
-            "Archive : {final_name}\nDate : {}\nRésultat : REJETÉE — la demande n'a pas été intégrée.\nMotif : {}\nDétail : archive {name}: {}\nÀ faire : {}\nCode : {}\n",
+            "Archive : {final_name}\nDate : {}\nRésultat : REJETÉE — la demande n'a pas été intégrée.\nMotif : {}\n{explained}Détail : archive {name}: {}\nÀ faire : {}\nCode : {}\n",
             now().format("%d/%m/%Y %H:%M:%S"),
             reason.summary_fr(),
             e.message,
