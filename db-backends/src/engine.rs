@@ -466,19 +466,52 @@ macro_rules! diesel_engine {
     };
 }
 
-/// Maps a diesel error to msp's kinds: serialization failures, closed
-/// connections and any message containing one of the engine's `temporary`
-/// keywords are temporary (retry later); the rest is trouble.
+/// What servers and their client libraries say when a session ends under
+/// msp (a server restarted, an administrator's `pg_terminate_backend`, a
+/// network cut), lower case: PostgreSQL's libpq, then MySQL and MariaDB.
+/// They all are one cause, the connection lost, whatever the words.
+const CONNECTION_LOST: &[&str] = &[
+    "terminating connection",
+    "server closed the connection",
+    "no connection to the server",
+    "connection to server was lost",
+    "could not receive data from server",
+    "could not send data to server",
+    "ssl connection has been closed",
+    "server has gone away",
+    "lost connection",
+];
+
+/// Whether a server's words say the session ended (see [`CONNECTION_LOST`]).
+fn is_connection_lost(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    CONNECTION_LOST.iter().any(|k| lower.contains(k))
+}
+
+/// The error of a session that ended under msp: temporary, and worded the
+/// same whatever the server said (logged here), so that a run reports the
+/// cause once however many ways it met it.
+fn connection_lost(db: &str, words: &str) -> msp_core::Error {
+    tracing::warn!(database = db, "connection lost: {words}");
+    msp_core::Error::temporary(format!(
+        "{db}: the connection to the server was lost (temporary, retry later)"
+    ))
+}
+
+/// Maps a diesel error to msp's kinds: a lost connection (whatever the
+/// server's words), serialization failures and any message containing one
+/// of the engine's `temporary` keywords are temporary (retry later); the
+/// rest is trouble.
 pub fn map_diesel(db: &str, e: diesel::result::Error, temporary: &[&str]) -> msp_core::Error {
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
     match &e {
         DieselError::DatabaseError(kind, info) => {
             let msg = info.message().trim_end();
             let lower = msg.to_ascii_lowercase();
-            if matches!(
-                kind,
-                DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection
-            ) || temporary.iter().any(|k| lower.contains(k))
+            if matches!(kind, DatabaseErrorKind::ClosedConnection) || is_connection_lost(msg) {
+                connection_lost(db, msg)
+            } else if matches!(kind, DatabaseErrorKind::SerializationFailure)
+                || temporary.iter().any(|k| lower.contains(k))
             {
                 msp_core::Error::temporary(format!("{db}: {msg} (temporary, retry later)"))
             } else {
@@ -486,25 +519,83 @@ pub fn map_diesel(db: &str, e: diesel::result::Error, temporary: &[&str]) -> msp
             }
         }
         DieselError::BrokenTransactionManager => {
-            msp_core::Error::temporary(format!("{db}: the connection broke during a transaction"))
+            connection_lost(db, "the connection broke during a transaction")
         }
         _ => msp_core::Error::trouble(format!("{db}: {e}")),
     }
 }
 
 /// Maps a pool or connection error (refused, authentication, unknown
-/// database): temporary, with the server's own words.
+/// database): temporary, with the server's own words, except a session
+/// ended while it was being opened, which is the connection lost.
 pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
-    msp_core::Error::temporary(format!(
-        "cannot connect to {db}: {}",
-        e.to_string().trim_end()
-    ))
+    let words = e.to_string();
+    let words = words.trim_end();
+    if is_connection_lost(words) {
+        return connection_lost(db, words);
+    }
+    msp_core::Error::temporary(format!("cannot connect to {db}: {words}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+    #[test]
+    fn a_session_ended_is_one_cause_whatever_the_server_said() {
+        use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        let said = [
+            "terminating connection due to administrator command",
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+            "no connection to the server",
+            "Lost connection to MySQL server during query",
+            "MySQL server has gone away",
+        ];
+        let messages: Vec<_> = said
+            .iter()
+            .map(|w| {
+                let e =
+                    DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(w.to_string()));
+                let e = map_diesel("PostgreSQL test", e, &[]);
+                assert!(e.temporary, "{w}");
+                e.message
+            })
+            .chain([
+                map_diesel(
+                    "PostgreSQL test",
+                    DieselError::BrokenTransactionManager,
+                    &[],
+                )
+                .message,
+                map_pool(
+                    "PostgreSQL test",
+                    "terminating connection due to administrator command",
+                )
+                .message,
+            ])
+            .collect();
+        assert!(messages.iter().all(|m| m == &messages[0]), "{messages:#?}");
+        assert_eq!(
+            messages[0],
+            "PostgreSQL test: the connection to the server was lost (temporary, retry later)"
+        );
+        // Other failures keep the server's words.
+        let refused = map_pool("PostgreSQL test", "Connection refused (os error 111)");
+        assert!(refused.temporary);
+        assert!(
+            refused.message.contains("Connection refused"),
+            "{}",
+            refused.message
+        );
+        let e = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("relation \"x\" does not exist".to_string()),
+        );
+        let e = map_diesel("PostgreSQL test", e, &[]);
+        assert!(!e.temporary);
+        assert!(e.message.contains("does not exist"));
+    }
 
     #[test]
     fn sqlite_temporal_text_is_what_diesel_writes() {

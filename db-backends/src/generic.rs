@@ -1453,7 +1453,13 @@ impl Backend for SqlBackend {
                 f(&mut tx)?;
                 tx.session.flush()
             })
-            .map_err(|e| e.context(format!("import into {label}")))
+            .map_err(|mut e| {
+                // The engine's errors already name the database once.
+                if let Some(rest) = e.message.strip_prefix(&format!("{label}: ")) {
+                    e.message = rest.to_string();
+                }
+                e.context(format!("import into {label}"))
+            })
     }
 
     fn max_batch(&self) -> usize {

@@ -6,12 +6,11 @@ use msp_core::Error;
 
 pub use crate::engine::map_pool;
 
-/// Messages that mark a temporary failure.
+/// Messages that mark a temporary failure (besides a lost connection,
+/// which `engine::map_diesel` knows for every engine).
 const TEMPORARY: &[&str] = &[
     "deadlock",
     "lock wait timeout",
-    "server has gone away",
-    "lost connection",
     "can't connect",
     "too many connections",
 ];

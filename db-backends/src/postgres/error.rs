@@ -7,14 +7,13 @@ use msp_core::Error;
 
 pub use crate::engine::map_pool;
 
-/// Messages that mark a temporary failure.
+/// Messages that mark a temporary failure (besides a lost connection,
+/// which `engine::map_diesel` knows for every engine).
 const TEMPORARY: &[&str] = &[
     "deadlock",
     "could not obtain lock",
     "lock timeout",
     "canceling statement due to lock",
-    "terminating connection",
-    "server closed the connection",
     "connection refused",
     "the database system is",
     "not currently accepting connections",
