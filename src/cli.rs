@@ -245,6 +245,11 @@ enum DossierCommand {
         /// Also the dossier's rows in its plugin's business tables.
         #[arg(long)]
         rows: bool,
+        /// Show the portal's follow-up password of each message
+        /// (`MotDePasse`, masked otherwise): a secret, for the clerk who
+        /// needs it.
+        #[arg(long)]
+        password: bool,
     },
 }
 
@@ -620,7 +625,12 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
             }
             Ok(0)
         }
-        DossierCommand::Show { numero, json, rows } => {
+        DossierCommand::Show {
+            numero,
+            json,
+            rows,
+            password,
+        } => {
             for b in &backends {
                 if let Some(d) = b.dossier(&numero)? {
                     let tables = match (rows, registry.get(&d.flow)) {
@@ -634,7 +644,7 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
                             .into())
                         }
                     };
-                    return show(b.as_ref(), &d, json, tables.as_deref()).map(|_| 0);
+                    return show(b.as_ref(), &d, json, tables.as_deref(), password).map(|_| 0);
                 }
             }
             Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
@@ -842,11 +852,66 @@ fn dossier_json(d: &Dossier) -> Value {
     })
 }
 
+/// What `dossier show` says of an inbound message: its id, who sent it to
+/// whom, the acknowledgements it asked for, the citizen's e-mail and the
+/// follow-up password (masked unless asked for).
+fn message_lines(m: &msp_core::backend::InboundMessage, reveal_password: bool) -> Vec<String> {
+    let party = |p: &msp_core::backend::Party| {
+        [
+            p.siret.as_deref().map(|s| format!("SIRET {s}")),
+            p.service.as_deref().map(|s| format!("service {s}")),
+            p.guichet.as_deref().map(|s| format!("guichet {s}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    };
+    let mut out = Vec::new();
+    if let Some(id) = &m.message_id {
+        out.push(format!("MessageId {id}"));
+    }
+    if let Some(n) = &m.numero_demarche {
+        out.push(format!("NumeroDemarche {n}"));
+    }
+    if !m.sender.is_empty() {
+        out.push(format!("from {}", party(&m.sender)));
+    }
+    if !m.recipient.is_empty() {
+        out.push(format!("to {}", party(&m.recipient)));
+    }
+    if m.ack_required.is_some() || m.ack_types.is_some() {
+        out.push(format!(
+            "acknowledgement required {} ({})",
+            m.ack_required.as_deref().unwrap_or("-"),
+            m.ack_types.as_deref().unwrap_or("no type")
+        ));
+    }
+    if let Some(t) = &m.security_datetime {
+        out.push(format!("sent {t}"));
+    }
+    if let Some(e) = &m.email {
+        out.push(format!("citizen's e-mail {e}"));
+    }
+    if let Some(p) = &m.password {
+        out.push(if reveal_password {
+            format!("follow-up password {}", p.reveal())
+        } else {
+            format!(
+                "follow-up password {} (--password shows it)",
+                msp_core::backend::MASKED
+            )
+        });
+    }
+    out
+}
+
 fn show(
     b: &dyn Backend,
     d: &Dossier,
     as_json: bool,
     tables: Option<&[msp_plugins::TableDef]>,
+    reveal_password: bool,
 ) -> Result<()> {
     let mut business: Vec<msp_plugins::Row> = Vec::new();
     for t in tables.unwrap_or_default() {
@@ -876,6 +941,13 @@ fn show(
             }))
             .collect::<Vec<_>>());
         v["archives"] = serde_json::to_value(&received)?;
+        if reveal_password {
+            for (i, a) in received.iter().enumerate() {
+                if let Some(p) = &a.message.password {
+                    v["archives"][i]["message"]["password"] = json!(p.reveal());
+                }
+            }
+        }
         v["attachments"] = serde_json::to_value(&attachments)?;
         v["events"] = serde_json::to_value(&events)?;
         v["database"] = json!(b.describe());
@@ -937,6 +1009,9 @@ fn show(
             "  file {} {} ({}) at {}",
             a.file_number, a.name, a.outcome, a.received_at
         );
+        for line in message_lines(&a.message, reveal_password) {
+            println!("    {line}");
+        }
     }
     println!("Attachments:");
     for a in &attachments {

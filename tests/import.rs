@@ -1005,7 +1005,6 @@ fn the_portal_password_is_in_no_output_of_a_run() {
             .any(|(name, _)| name.ends_with("A-2-PWDBAD-RCO-LA-1.zip.log")),
         "the rejection's log is read"
     );
-    written.push(("msp.db".into(), fs::read(env.db()).unwrap()));
     assert!(
         written.len() > 5,
         "{:?}",
@@ -1018,6 +1017,126 @@ fn the_portal_password_is_in_no_output_of_a_run() {
             "{name} holds the portal password"
         );
     }
+    // The database keeps it for the clerk, with the message's record, and
+    // nowhere else msp writes a text (journal, summaries).
+    assert_eq!(
+        common::query_strings(
+            &env.db(),
+            "SELECT numero || '|' || password AS v FROM msp_archive_recue ORDER BY numero"
+        ),
+        [
+            format!("A-2-PWD|{}", portal_sim::PORTAL_PASSWORD),
+            format!("A-2-PWDAEC|{}", portal_sim::PORTAL_PASSWORD)
+        ]
+    );
+    let like = format!("%{}%", portal_sim::PORTAL_PASSWORD);
+    assert_eq!(
+        common::query_strings(
+            &env.db(),
+            &format!(
+                "SELECT CAST(COUNT(*) AS TEXT) AS v FROM (SELECT text AS t FROM msp_evenement UNION ALL SELECT summary FROM msp_dossier) WHERE t LIKE '{like}'"
+            )
+        ),
+        ["0"]
+    );
+    // Masked where it is shown, given on demand.
+    let shown = env.msp(&["dossier", "show", "A-2-PWD"]);
+    assert!(
+        shown
+            .stdout
+            .contains("follow-up password ******** (--password shows it)"),
+        "{}",
+        shown.stdout
+    );
+    let json = env.msp(&["dossier", "show", "--json", "A-2-PWD"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["archives"][0]["message"]["password"], "********");
+    let asked = env.msp(&["dossier", "show", "--password", "A-2-PWD"]);
+    assert!(
+        asked.stdout.contains(&format!(
+            "follow-up password {}",
+            portal_sim::PORTAL_PASSWORD
+        )),
+        "{}",
+        asked.stdout
+    );
+    let asked = env.msp(&["dossier", "show", "--json", "--password", "A-2-PWD"]);
+    let v: serde_json::Value = serde_json::from_str(&asked.stdout).unwrap();
+    assert_eq!(
+        v["archives"][0]["message"]["password"],
+        portal_sim::PORTAL_PASSWORD
+    );
+}
+
+/// The archive's entries written again in another ZIP (stored, in reverse
+/// order): what a transport that re-packs a message sends.
+fn rezipped(a: &Archive) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in a.entries().into_iter().rev() {
+        w.start_file(name, opts).unwrap();
+        w.write_all(&bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_duplicate() {
+    let env = Env::new();
+    let first = Archive::rco("A-2-REC", 1);
+    first.write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let row = common::query_strings(
+        &env.db(),
+        "SELECT message_id || '|' || numero_demarche || '|' || sender_siret || '|' || sender_service || '|' || sender_guichet || '|' || recipient_siret || '|' || recipient_service || '|' || ack_required || '|' || ack_types || '|' || security_datetime || '|' || email AS v FROM msp_archive_recue WHERE numero = 'A-2-REC'",
+    );
+    let date = &first.date;
+    assert_eq!(
+        row,
+        [format!(
+            "A-2-REC 5808773 Principal {}|RCO-LA|13002526500013|SPL|MDEL|21750001600019|ETAT-CIVIL|true|AVL ANL|{date}|citoyen.a2rec@exemple.fr",
+            &date[..19]
+        )]
+    );
+    let shown = env.msp(&["dossier", "show", "A-2-REC"]);
+    for line in [
+        "MessageId A-2-REC 5808773 Principal",
+        "from SIRET 13002526500013, service SPL, guichet MDEL",
+        "to SIRET 21750001600019, service ETAT-CIVIL",
+        "acknowledgement required true (AVL ANL)",
+        "citizen's e-mail citoyen.a2rec@exemple.fr",
+    ] {
+        assert!(shown.stdout.contains(line), "{line}: {}", shown.stdout);
+    }
+    // The portal sends the message again (its Rejeu), re-zipped: other
+    // bytes, the same MessageId. A duplicate, not a conflict.
+    let bytes_first = fs::read(env.done().join("A-2-REC-RCO-LA-1.zip")).unwrap();
+    let bytes_again = rezipped(&first);
+    assert_ne!(bytes_first, bytes_again, "re-zipped: other bytes");
+    fs::write(env.input().join("A-2-REC-RCO-LA-1.zip"), &bytes_again).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
+    assert!(files(&env.input()).is_empty());
+    let log = env.last_log();
+    assert!(log.contains("A-2-REC-RCO-LA-1.zip: duplicate"), "{log}");
+    assert_eq!(env.dossiers().len(), 1);
+    // Another message for the same file, with other content: a conflict.
+    let mut other = first.clone();
+    let id = format!("A-2-REC 5808773 Principal {}", &date[..19]);
+    let message = first.message_xml().replace(&id, "A-2-REC 5808999 Principal 2019-04-03T17:00:00");
+    assert_ne!(message, first.message_xml());
+    other.message_override = Some(message.into_bytes());
+    other.write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 1);
+    assert_eq!(
+        files(&env.error()),
+        ["A-2-REC-RCO-LA-1.zip", "A-2-REC-RCO-LA-1.zip.log"]
+    );
+    let why = fs::read_to_string(env.error().join("A-2-REC-RCO-LA-1.zip.log")).unwrap();
+    assert!(why.contains("already imported"), "{why}");
 }
 
 #[test]

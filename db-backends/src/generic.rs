@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use msp_core::backend::{
-    Backend, Dossier, Event, ImportKind, ImportWrite, PluginSchema, ReceivedArchive, ReturnFlow,
-    StatusEntry, StatusUpdate, StoredAttachment, Tx,
+    Backend, Dossier, Event, ImportKind, ImportWrite, InboundMessage, Party, PluginSchema,
+    ReceivedArchive, ReturnFlow, Secret, StatusEntry, StatusUpdate, StoredAttachment, Tx,
 };
 use msp_core::config::AttachmentMode;
 use msp_core::{Error, Result};
@@ -658,16 +658,34 @@ fn return_flow(r: &RowReader<'_>, flow: String) -> Result<ReturnFlow> {
     })
 }
 
-const RECEIVED_COLS: [&str; 6] = [
+const RECEIVED_COLS: [&str; 19] = [
     "numero",
     "file_number",
     "name",
     "sha256",
     "outcome",
     "received_at",
+    "message_id",
+    "numero_demarche",
+    "sender_siret",
+    "sender_service",
+    "sender_guichet",
+    "recipient_siret",
+    "recipient_service",
+    "recipient_guichet",
+    "ack_required",
+    "ack_types",
+    "security_datetime",
+    "email",
+    "password",
 ];
 
 fn received(r: &RowReader<'_>) -> Result<ReceivedArchive> {
+    let party = |i: usize| Party {
+        siret: r.opt_text(i),
+        service: r.opt_text(i + 1),
+        guichet: r.opt_text(i + 2),
+    };
     Ok(ReceivedArchive {
         numero: r.text(0)?,
         file_number: r.int_as(1)?,
@@ -675,7 +693,49 @@ fn received(r: &RowReader<'_>) -> Result<ReceivedArchive> {
         sha256: r.text(3)?,
         outcome: r.text(4)?,
         received_at: r.ts(5)?,
+        message: InboundMessage {
+            message_id: r.opt_text(6),
+            numero_demarche: r.opt_text(7),
+            sender: party(8),
+            recipient: party(11),
+            ack_required: r.opt_text(14),
+            ack_types: r.opt_text(15),
+            security_datetime: r.opt_text(16),
+            email: r.opt_text(17),
+            password: r.opt_text(18).map(Secret::new),
+        },
     })
+}
+
+/// The recorded message's columns of `msp_archive_recue` (version 4).
+fn message_values(m: &InboundMessage) -> Vec<(&'static str, Value)> {
+    let party = |p: &Party| {
+        [
+            p.siret.clone().into(),
+            p.service.clone().into(),
+            p.guichet.clone().into(),
+        ]
+    };
+    let [ss, sv, sg] = party(&m.sender);
+    let [rs, rv, rg] = party(&m.recipient);
+    vec![
+        ("message_id", m.message_id.clone().into()),
+        ("numero_demarche", m.numero_demarche.clone().into()),
+        ("sender_siret", ss),
+        ("sender_service", sv),
+        ("sender_guichet", sg),
+        ("recipient_siret", rs),
+        ("recipient_service", rv),
+        ("recipient_guichet", rg),
+        ("ack_required", m.ack_required.clone().into()),
+        ("ack_types", m.ack_types.clone().into()),
+        ("security_datetime", m.security_datetime.clone().into()),
+        ("email", m.email.clone().into()),
+        (
+            "password",
+            m.password.as_ref().map(|p| p.reveal().to_string()).into(),
+        ),
+    ]
 }
 
 const ATTACHMENT_COLS: [&str; 9] = [
@@ -979,19 +1039,16 @@ fn write_import(s: &mut dyn Session, d: &dyn Dialect, w: &ImportWrite<'_>) -> Re
         }
     }
     let r = w.received;
-    insert(
-        s,
-        d,
-        msp_table("msp_archive_recue"),
-        vec![
-            ("numero", numero.into()),
-            ("file_number", i64::from(r.file_number).into()),
-            ("name", r.name.clone().into()),
-            ("sha256", r.sha256.clone().into()),
-            ("outcome", r.outcome.clone().into()),
-            ("received_at", r.received_at.into()),
-        ],
-    )?;
+    let mut values = vec![
+        ("numero", numero.into()),
+        ("file_number", i64::from(r.file_number).into()),
+        ("name", r.name.clone().into()),
+        ("sha256", r.sha256.clone().into()),
+        ("outcome", r.outcome.clone().into()),
+        ("received_at", r.received_at.into()),
+    ];
+    values.extend(message_values(&r.message));
+    insert(s, d, msp_table("msp_archive_recue"), values)?;
     add_event(s, d, numero, new.then_some(1), r.received_at, &w.event)
 }
 

@@ -5,7 +5,7 @@
 use msp_plugins::{Column, ColumnType, TableDef, DOSSIER_KEY};
 
 /// Version of the MSP tables this build creates.
-pub const MSP_VERSION: u32 = 3;
+pub const MSP_VERSION: u32 = 4;
 
 /// The component name of the MSP tables in `msp_schema_version`.
 pub const MSP_COMPONENT: &str = "msp";
@@ -228,6 +228,39 @@ pub fn msp_migrations() -> Vec<Migration> {
             add_columns: Vec::new(),
             indexes: Vec::new(),
         },
+        Migration {
+            version: 4,
+            description: "what each inbound message said of itself (msp_archive_recue: MessageId, sender, recipient, acknowledgements, e-mail, password)",
+            create: Vec::new(),
+            add_columns: received_columns_v4()
+                .into_iter()
+                .map(|c| ("msp_archive_recue", c))
+                .collect(),
+            indexes: Vec::new(),
+        },
+    ]
+}
+
+/// The columns version 4 adds to `msp_archive_recue`: what the inbound
+/// `message.xml` said of itself (PROTOCOL §3.1; README, "What msp
+/// accepts from the portal"). All optional: the seed's shape says little,
+/// and rows of earlier versions have none. Widths are the envelope's
+/// (`msp_core::envelope::widths`): longer texts are cut before they get here.
+pub fn received_columns_v4() -> Vec<Column> {
+    vec![
+        opt("message_id", Text(255)),
+        opt("numero_demarche", Text(64)),
+        opt("sender_siret", Text(64)),
+        opt("sender_service", Text(255)),
+        opt("sender_guichet", Text(255)),
+        opt("recipient_siret", Text(64)),
+        opt("recipient_service", Text(255)),
+        opt("recipient_guichet", Text(255)),
+        opt("ack_required", Text(64)),
+        opt("ack_types", Text(255)),
+        opt("security_datetime", Text(64)),
+        opt("email", Text(255)),
+        opt("password", Text(255)),
     ]
 }
 
@@ -258,6 +291,13 @@ pub fn msp_tables() -> &'static [Table] {
     static TABLES: std::sync::OnceLock<Vec<Table>> = std::sync::OnceLock::new();
     TABLES.get_or_init(|| {
         let mut t = msp_tables_v1();
+        for m in msp_migrations() {
+            for (table, col) in m.add_columns {
+                if let Some(t) = t.iter_mut().find(|t| t.name == table) {
+                    t.columns.push(col);
+                }
+            }
+        }
         t.push(parts_table_v3());
         t.push(version_table());
         t

@@ -111,6 +111,93 @@ pub struct ReceivedArchive {
     pub outcome: String,
     /// When.
     pub received_at: NaiveDateTime,
+    /// What its `message.xml` said of itself (PROTOCOL §3.1), recorded.
+    pub message: InboundMessage,
+}
+
+/// A party of the PEC exchange: `Header/Routing/Sender` or a recipient's
+/// `Location` (the portal's service, the town hall).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Party {
+    /// `Siret`.
+    pub siret: Option<String>,
+    /// `Service`.
+    pub service: Option<String>,
+    /// `Guichet`.
+    pub guichet: Option<String>,
+}
+
+impl Party {
+    /// Whether nothing is known of it.
+    pub fn is_empty(&self) -> bool {
+        self.siret.is_none() && self.service.is_none() && self.guichet.is_none()
+    }
+}
+
+/// The portal's follow-up password of a dossier (`Teledemarche/MotDePasse`):
+/// a secret. Its `Debug`, `Display` and serialisation are masked; only
+/// [`Secret::reveal`] gives it, for a clerk who asks for it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+/// What a masked secret shows.
+pub const MASKED: &str = "********";
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(MASKED)
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(MASKED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(MASKED)
+    }
+}
+
+/// What an inbound `message.xml` says of itself, recorded with the archive
+/// (`msp_archive_recue`, PROTOCOL §3.1): `None` where the message did not
+/// say (the seed's shape says little). Texts longer than their column are
+/// cut at a character boundary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InboundMessage {
+    /// `Header/Routing/MessageId`: a message seen again under this id is
+    /// the portal's replay (a duplicate).
+    pub message_id: Option<String>,
+    /// `Aller/NumeroDemarche` (the flow code again).
+    pub numero_demarche: Option<String>,
+    /// `Header/Routing/Sender/Location`: the portal's service that asks,
+    /// to whom the return messages answer.
+    pub sender: Party,
+    /// The first `Header/Routing/Recipients/Location` (the town hall).
+    pub recipient: Party,
+    /// `AckRequired`, as written (`true`, `false`).
+    pub ack_required: Option<String>,
+    /// The `AckType`s, space-separated (`AVL ANL`).
+    pub ack_types: Option<String>,
+    /// `Header/Security/DateTime`, as written.
+    pub security_datetime: Option<String>,
+    /// `Teledemarche/Email`: the citizen's address (personal data).
+    pub email: Option<String>,
+    /// `Teledemarche/MotDePasse`: masked everywhere but on demand.
+    pub password: Option<Secret>,
 }
 
 /// An attachment stored with a dossier.

@@ -9,6 +9,7 @@ use msp_plugins::fields::is_insee;
 use msp_plugins::xml::{self, Element};
 use msp_plugins::DataDocument;
 
+use crate::backend::{InboundMessage, Party, Secret};
 use crate::config::Config;
 use crate::error::{Error, Reason, Result};
 use crate::extract::Extracted;
@@ -75,6 +76,71 @@ pub struct Message {
     pub flow_type: String,
     /// The business envelope of `Body/Content/Aller`.
     pub envelope: BusinessEnvelope,
+    /// What the message says of itself, recorded with the archive
+    /// (`MessageId` included, again, for the record).
+    pub recorded: InboundMessage,
+}
+
+/// Column widths of the recorded message texts (`msp_archive_recue`,
+/// version 4): a longer text is cut at a character boundary, never a
+/// reason to refuse an archive nor a database error.
+pub mod widths {
+    /// `message_id`, `ack_types`, `email`, `password`, the services and guichets.
+    pub const TEXT: usize = 255;
+    /// `numero_demarche`, `ack_required`, `security_datetime`, the SIRETs.
+    pub const SHORT: usize = 64;
+}
+
+/// `s` cut to at most `max` bytes at a character boundary.
+fn clip(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The first `Location` of a party element (`Sender`, `Recipients`), or
+/// the element itself when it holds the `Siret` directly.
+fn party(el: Option<&Element>) -> Party {
+    let Some(el) = el else {
+        return Party::default();
+    };
+    let loc = el
+        .child("Location")
+        .or_else(|| el.child("Recipient").and_then(|r| r.child("Location")))
+        .unwrap_or(el);
+    let text = |n: &str, w: usize| loc.text_at(n).map(|t| clip(t, w));
+    Party {
+        siret: text("Siret", widths::SHORT),
+        service: text("Service", widths::TEXT),
+        guichet: text("Guichet", widths::TEXT),
+    }
+}
+
+/// What `message.xml` says of itself (PROTOCOL §3.1), for the record.
+fn recorded(root: &Element, aller: &Element) -> InboundMessage {
+    use widths::{SHORT, TEXT};
+    let at = |el: &Element, path: &str, w: usize| el.text_at(path).map(|t| clip(t, w));
+    let routing = root.find("Header/Routing");
+    let ack_types: Vec<&str> = routing
+        .into_iter()
+        .flat_map(|r| r.children_named("AckType"))
+        .filter_map(Element::value)
+        .collect();
+    InboundMessage {
+        message_id: at(root, "Header/Routing/MessageId", TEXT),
+        numero_demarche: at(aller, "NumeroDemarche", SHORT),
+        sender: party(root.find("Header/Routing/Sender")),
+        recipient: party(root.find("Header/Routing/Recipients")),
+        ack_required: at(root, "Header/Routing/AckRequired", SHORT),
+        ack_types: (!ack_types.is_empty()).then(|| clip(&ack_types.join(" "), TEXT)),
+        security_datetime: at(root, "Header/Security/DateTime", SHORT),
+        email: at(aller, "Teledemarche/Email", TEXT),
+        password: aller
+            .text_at("Teledemarche/MotDePasse")
+            .map(|t| Secret::new(clip(t, TEXT))),
+    }
 }
 
 fn envelope_error(file: &str, what: impl std::fmt::Display) -> Error {
@@ -103,6 +169,7 @@ pub fn read_message(root: &Element) -> Result<Message> {
         message_id,
         flow_type,
         envelope,
+        recorded: recorded(root, aller),
     })
 }
 

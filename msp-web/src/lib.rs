@@ -894,13 +894,31 @@ fn plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
+/// The dossier page's query: `?mot_de_passe=N` shows the follow-up
+/// password of file N to a signed-in user.
+#[derive(Deserialize, Default)]
+struct DossierQuery {
+    #[serde(default)]
+    mot_de_passe: Option<u32>,
+}
+
 async fn dossier(
     State(app): State<Arc<App>>,
     Extension(v): Extension<Visitor>,
     Path(numero): Path<String>,
+    Query(q): Query<DossierQuery>,
 ) -> Response {
     let a = app.clone();
     let config = v.config.clone();
+    // A secret: shown on demand to a signed-in user only, and traced.
+    let reveal = match (&v.user, q.mot_de_passe) {
+        (Some(user), Some(n)) => {
+            tracing::info!(user = user.as_str(), dossier = numero.as_str(), file = n, "follow-up password shown");
+            Some(n)
+        }
+        _ => None,
+    };
+    let signed_in = v.user.is_some();
     let view = blocking(move || -> Result<pages::DossierView> {
         let (b, d) = a.holder(&config, &numero)?;
         let history = b.history(&numero)?;
@@ -931,6 +949,8 @@ async fn dossier(
             history,
             returns,
             received,
+            reveal,
+            signed_in,
             allowed: allowed.into_iter().filter(|s| *s != 14).collect(),
             cancellable,
             dossier: d,

@@ -478,6 +478,11 @@ pub struct DossierView {
     pub returns: Vec<(ReturnFlow, bool)>,
     /// Archives received, with whether each is still in done.
     pub received: Vec<(ReceivedArchive, bool)>,
+    /// The file number whose follow-up password is shown (asked for by a
+    /// signed-in user); the others are masked.
+    pub reveal: Option<u32>,
+    /// Whether the visitor is signed in (only then may a password be shown).
+    pub signed_in: bool,
     /// Attachments.
     pub attachments: Vec<StoredAttachment>,
     /// Journal.
@@ -486,6 +491,46 @@ pub struct DossierView {
     pub allowed: Vec<u16>,
     /// Whether the current status may be cancelled now.
     pub cancellable: bool,
+}
+
+/// What an inbound message said of itself, in French: its identifier, the
+/// portal's service that sent it, the citizen's e-mail and the follow-up
+/// password (masked; shown on demand to a signed-in user).
+fn message(
+    m: &msp_core::backend::InboundMessage,
+    reveal_href: &str,
+    signed_in: bool,
+    reveal: bool,
+) -> Markup {
+    let party = |p: &msp_core::backend::Party| {
+        [
+            p.siret.as_deref().map(|s| format!("SIRET {s}")),
+            p.service.as_deref().map(|s| format!("service {s}")),
+            p.guichet.as_deref().map(|s| format!("guichet {s}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    };
+    html! {
+        @if m.message_id.is_some() || !m.sender.is_empty() || m.email.is_some() || m.password.is_some() {
+            ul class="message" {
+                @if let Some(id) = &m.message_id { li { "Identifiant du message : " (id) } }
+                @if !m.sender.is_empty() { li { "Envoyé par : " (party(&m.sender)) } }
+                @if let Some(e) = &m.email { li { "Courriel du demandeur : " (e) } }
+                @if let Some(p) = &m.password { li {
+                    "Mot de passe de suivi sur le portail : "
+                    @if reveal { code { (p.reveal()) } }
+                    @else {
+                        (msp_core::backend::MASKED) " "
+                        @if signed_in { a href=(reveal_href) { "afficher" } }
+                        @else { "(visible une fois connecté : msp user add)" }
+                    }
+                } }
+            }
+        }
+    }
 }
 
 /// One dossier.
@@ -594,6 +639,7 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
             @if *in_done { a href=(format!("{base}/archives/{}", a.file_number)) download { (a.name) } } @else { (a.name) }
             " — " @if a.outcome == "complement" { "complément reçu le " } @else { "demande reçue le " }
             (when(&a.received_at))
+            (message(&a.message, &format!("{base}?mot_de_passe={}", a.file_number), v.signed_in, v.reveal == Some(a.file_number)))
         } } }
         h2 { "Journal" }
         ul { @for e in &v.events { li { (when(&e.at)) " — " (e.text) } } }

@@ -139,6 +139,7 @@ pub(crate) fn plan(
             ImportKind::Complement => "complement".into(),
         },
         received_at: at,
+        message: ready.message.recorded.clone(),
     };
     let (initial_status, initial_return, event) = match existing {
         None => (

@@ -314,7 +314,13 @@ fn store_one(
     } else {
         (None, Vec::new())
     };
-    let existing = match redelivery::decide(&item.name, &item.sha256, existing, &received)? {
+    let existing = match redelivery::decide(
+        &item.name,
+        &item.sha256,
+        item.message.recorded.message_id.as_deref(),
+        existing,
+        &received,
+    )? {
         Decision::Duplicate => return Ok(Stored::Duplicate),
         Decision::New => None,
         Decision::Complement(d) => Some(d),
