@@ -38,7 +38,9 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
             .write_to(&env.input())
             .unwrap();
     }
+    // Another message (its own MessageId) for a file already imported.
     let mut conflict = Archive::rco("A-2-FIRST", 1);
+    conflict.date = "2026-11-02T12:05:00.000+01:00".into();
     conflict
         .extra
         .push(("notes.txt".to_string(), b"other bytes".to_vec()));

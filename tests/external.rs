@@ -69,6 +69,12 @@ fn an_external_plugin_imports_validates_and_returns() {
         log.contains("NombreExemplaires is 9 but must be 1 to 5"),
         "{log}"
     );
+    // The plugin's French words crossed the JSON boundary (`rule_fr`).
+    assert!(
+        log.contains("Explication : ")
+            && log.contains("NombreExemplaires vaut « 9 » alors qu'il doit valoir de 1 à 5."),
+        "{log}"
+    );
     assert_eq!(
         env.dossier("A-2-EXT")["summary"],
         "Lefèvre Zoé: Délibération du 3 mars x2"

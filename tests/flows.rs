@@ -106,6 +106,16 @@ struct RuleCase {
     expect: &'static str,
 }
 
+/// The clerk's French words of the census and voter-registration rules
+/// (the AEC rules are French in `expect` already), in case order.
+const EXPLAINED: &[(&str, &str)] = &[
+    ("A-2-RULE7", "Explication : A-2-RULE7-ILE-LA-doc-10871-XML-1-1.xml: Electeur/Nationalite vaut DE alors que la liste générale est réservée aux Français (FR)."),
+    ("A-2-RULE8", "Electeur/Nationalite vaut FR alors que la liste COMPLEMENTAIRE_EUROPEENNE est réservée aux ressortissants d'un autre État membre de l'Union européenne."),
+    ("A-2-RULE9", "AncienneInscription est absent alors qu'un changement de commune demande l'inscription précédente."),
+    ("A-2-RULE10", "l'électeur a "),
+    ("A-2-RULE11", "Personne/DateNaissance vaut 01/01/2020 : la personne a 6 ans à la date de la demande"),
+];
+
 #[test]
 fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
     let cases = [
@@ -145,6 +155,22 @@ fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
             log.contains("Les données de la demande ne respectent pas les règles de la démarche."),
             "{log}"
         );
+        // Every rule is explained to the clerk in French, before the
+        // technical detail.
+        let explained = log.find("\nExplication : ").expect("an Explication line");
+        assert!(explained < log.find("\nDétail : ").unwrap(), "{log}");
+    }
+    for (numero, french) in EXPLAINED {
+        let name = names
+            .iter()
+            .find(|n| n.starts_with(&format!("{numero}-")))
+            .unwrap();
+        let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
+        let line = log
+            .lines()
+            .find(|l| l.starts_with("Explication : "))
+            .unwrap();
+        assert!(line.contains(french), "{french}: {log}");
     }
     assert!(files(&env.done()).is_empty());
     assert_empty_db(&env.db());
@@ -268,9 +294,9 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         .map(|e| e["text"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(events.len(), 2, "{events:?}");
-    assert!(events[0].starts_with("file 1 imported"));
+    assert!(events[0].starts_with("fichier 1 intégré"), "{events:?}");
     assert!(
-        events[1].starts_with("complement: file 2 replaces the data of file 1"),
+        events[1].starts_with("complément : le fichier 2 remplace les données du fichier 1"),
         "{events:?}"
     );
     let copies = query_strings(&env.db(), "SELECT CAST(nombre_exemplaires AS TEXT) AS v FROM siecle_demande WHERE numero = 'A-2-REDO'");
@@ -288,6 +314,7 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     // (conflict), and a file 3 that is fine.
     f2.write_to(&env.input()).unwrap();
     let mut f1b = f1.clone();
+    f1b.date = "2026-11-02T12:05:00.000+01:00".into(); // another message
     f1b.document = f1b
         .document
         .replacen("Demande de passeport", "Demande de mariage", 1);

@@ -1073,8 +1073,8 @@ fn the_portal_password_is_in_no_output_of_a_run() {
 fn rezipped(a: &Archive) -> Vec<u8> {
     use std::io::Write;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, bytes) in a.entries().into_iter().rev() {
         w.start_file(name, opts).unwrap();
         w.write_all(&bytes).unwrap();
@@ -1126,7 +1126,9 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
     // Another message for the same file, with other content: a conflict.
     let mut other = first.clone();
     let id = format!("A-2-REC 5808773 Principal {}", &date[..19]);
-    let message = first.message_xml().replace(&id, "A-2-REC 5808999 Principal 2019-04-03T17:00:00");
+    let message = first
+        .message_xml()
+        .replace(&id, "A-2-REC 5808999 Principal 2019-04-03T17:00:00");
     assert_ne!(message, first.message_xml());
     other.message_override = Some(message.into_bytes());
     other.write_to(&env.input()).unwrap();
@@ -1298,4 +1300,76 @@ fn a_header_file_problem_is_explained_to_the_clerk_in_french() {
         log.contains("Explication : L'archive contient deux fichiers d'en-tête, A-2-ENTFR-RCO-LA-ent-1.xml et A-2-ENTFR-RCO-LA-ent.xml, alors qu'un seul est attendu.\nDétail : "),
         "{log}"
     );
+}
+
+/// The message.xml of a return archive in output.
+fn return_message(env: &Env, file: &str) -> String {
+    common::zip_text(&env.output().join(file), "message.xml")
+}
+
+#[test]
+fn the_return_answers_the_inbound_message_from_the_town() {
+    let env = Env::with_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nsiret = \"21750001600019\"\n\n[[client]]\nname = \"Belfort\"\ninsee = [\"90010\"]\ndatabase = \"sqlite://belfort.db\"\ncommune = \"Belfort\"\n",
+    );
+    // A real-shaped message (its Sender the portal's service), to a town
+    // with a SIRET; a seed-shaped one (no Sender) to a town with a name.
+    Archive::rco("A-2-ANS", 1).write_to(&env.input()).unwrap();
+    let mut seed = Archive::rco("A-2-SEED", 1);
+    seed.set_style(portal_sim::Style::Seed);
+    seed.routed_to("90010").write_to(&env.input()).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let answer = return_message(&env, "A-2-ANS-RCO-LA-1.zip");
+    common::xmllint_message(&answer);
+    assert!(
+        answer.contains("<ns2:MessageId>A-2-ANS-RCO-LA-1</ns2:MessageId>"),
+        "a new MessageId, not the inbound one: {answer}"
+    );
+    assert!(
+        !answer.contains("5808773"),
+        "the inbound MessageId is not reused: {answer}"
+    );
+    assert!(answer.contains("<ns2:FlowType>RCO-LA</ns2:FlowType>"));
+    assert!(
+        answer.contains("<ns2:Sender><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>21750001600019</ns2:Siret></ns2:Location></ns2:Sender>"),
+        "from the town, by its SIRET: {answer}"
+    );
+    assert!(
+        answer.contains("<ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret><ns2:Service>SPL</ns2:Service><ns2:Guichet>MDEL</ns2:Guichet></ns2:Location></ns2:Recipients>"),
+        "to the inbound message's Sender: {answer}"
+    );
+
+    let plain = return_message(&env, "A-2-SEED-RCO-LA-1.zip");
+    common::xmllint_message(&plain);
+    assert!(
+        plain.contains("<ns2:Sender><ns2:Location><ns2:Service>Mairie de Belfort</ns2:Service></ns2:Location></ns2:Sender>"),
+        "no SIRET configured: the town by its name: {plain}"
+    );
+    assert!(
+        !plain.contains("Recipients"),
+        "the inbound message named no sender: {plain}"
+    );
+
+    // A later status answers the same message.
+    let s = env.msp(&[
+        "dossier",
+        "status",
+        "A-2-ANS",
+        "16",
+        "--comment",
+        "Pièce à fournir",
+    ]);
+    assert_eq!(s.code, 0, "{}{}", s.stdout, s.stderr);
+    let r = env.run(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let second = return_message(&env, "A-2-ANS-RCO-LA-2.zip");
+    common::xmllint_message(&second);
+    assert!(second.contains("<ns2:MessageId>A-2-ANS-RCO-LA-2</ns2:MessageId>"));
+    assert!(
+        second.contains("<ns2:Siret>21750001600019</ns2:Siret></ns2:Location></ns2:Sender>"),
+        "{second}"
+    );
+    assert!(second.contains("<ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret>"), "{second}");
 }

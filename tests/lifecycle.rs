@@ -171,19 +171,38 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
     }
 }
 
-#[test]
-fn the_census_attestation_is_a_real_pdf_with_the_citizens_accented_name() {
-    let env = Env::new();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/A-2-WK1DEGZ-RCO-LA-1.zip"),
-        env.input().join("A-2-WK1DEGZ-RCO-LA-1.zip"),
-    )
-    .unwrap();
-    run_ok(&env);
-    status(&env, "A-2-WK1DEGZ", "16", None);
-    run_ok(&env);
-    status(&env, "A-2-WK1DEGZ", "19", None);
-    run_ok(&env);
+/// The census archive of tests/data (Noël Loïc DUBOIS, routed to Paris,
+/// 75056) as `edit` rewrites its XML entries.
+fn census_archive(edit: impl Fn(&str, String) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/A-2-WK1DEGZ-RCO-LA-1.zip");
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name.ends_with(".xml") {
+            bytes = edit(&name, String::from_utf8(bytes).unwrap()).into_bytes();
+        }
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// Imports `archive`, moves A-2-WK1DEGZ to 16 then 19 and returns its
+/// attestation's text read back by `pdftotext`, and what `pdffonts` says
+/// of its fonts (`None` when poppler-utils is missing, a failure in CI).
+fn census_attestation(env: &Env, archive: &[u8]) -> Option<(String, String)> {
+    std::fs::write(env.input().join("A-2-WK1DEGZ-RCO-LA-1.zip"), archive).unwrap();
+    run_ok(env);
+    status(env, "A-2-WK1DEGZ", "16", None);
+    run_ok(env);
+    status(env, "A-2-WK1DEGZ", "19", None);
+    run_ok(env);
     let zip = env.output().join("A-2-WK1DEGZ-RCO-LA-3.zip");
     let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
     let mut pdf = Vec::new();
@@ -193,44 +212,118 @@ fn the_census_attestation_is_a_real_pdf_with_the_citizens_accented_name() {
     )
     .unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("attestation.pdf");
+    let file = env.path().join("attestation.pdf");
     std::fs::write(&file, &pdf).unwrap();
-    let Ok(out) = Command::new("pdftotext")
-        .arg("-enc")
-        .arg("UTF-8")
-        .arg(&file)
-        .arg("-")
-        .output()
-    else {
+    // `tool file [to]`'s output.
+    let poppler = |tool: &str, to: &[&str]| {
+        let mut cmd = Command::new(tool);
+        if tool == "pdftotext" {
+            cmd.args(["-enc", "UTF-8"]);
+        }
+        let Ok(out) = cmd.arg(&file).args(to).output() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{tool} is required in CI (apt-get install poppler-utils)"
+            );
+            eprintln!("SKIPPED PDF check: {tool} not installed");
+            return None;
+        };
         assert!(
-            std::env::var_os("CI").is_none(),
-            "pdftotext is required in CI (apt-get install poppler-utils)"
+            out.status.success(),
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        eprintln!("SKIPPED PDF text check: pdftotext not installed");
+        Some(String::from_utf8(out.stdout).unwrap())
+    };
+    let text = poppler("pdftotext", &["-"])?;
+    let fonts = poppler("pdffonts", &[])?;
+    Some((text, fonts))
+}
+
+fn assert_in(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "{e:?} not in the PDF text:\n{text}");
+    }
+}
+
+#[test]
+fn the_census_attestation_is_a_real_pdf_with_the_citizens_accented_name() {
+    // Belfort (90010) sets its name and department; the citizen's
+    // nationality is given.
+    let env = Env::with_config(
+        "[[client]]\nname = \"Belfort\"\ninsee = [\"90010\"]\ndatabase = \"sqlite://msp.db\"\n\
+         commune = \"Belfort\"\ndepartement = \"Territoire de Belfort\"\n",
+    );
+    let archive = census_archive(|name, xml| {
+        if name.contains("-doc-10870-XML-") {
+            // The citizen's (the first) Nationalite.
+            xml.replacen(
+                "<Nationalite></Nationalite>",
+                "<Nationalite>FRA</Nationalite>",
+                1,
+            )
+        } else {
+            xml.replace("<Valeur>75056</Valeur>", "<Valeur>90010</Valeur>")
+        }
+    });
+    let Some((text, fonts)) = census_attestation(&env, &archive) else {
         return;
     };
-    assert!(
-        out.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_in(
+        &text,
+        &[
+            "RÉPUBLIQUE FRANÇAISE",
+            "Département : Territoire de Belfort",
+            "Mairie de Belfort",
+            "ATTESTATION DE RECENSEMENT",
+            "Le maire de Belfort certifie que :",
+            // The usual and the other first names, with their accents.
+            "Noël Loïc DUBOIS",
+            "né le 16/08/2009 à NANTES (44000)",
+            "de nationalité française",
+            "domicilié 18 PLACE DE L'ÉGLISE, 69001 LYON",
+            "demande déposée le 02/11/2026",
+            "Journée défense et citoyenneté",
+            "Fait à Belfort, le ",
+            "Le Maire,",
+            "(signature et cachet)",
+            "Dossier n° A-2-WK1DEGZ",
+            "Aucun duplicata ne sera délivré.",
+        ],
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    for expected in [
-        "ATTESTATION DE RECENSEMENT",
-        "RÉPUBLIQUE FRANÇAISE",
-        "Noël Loïc DUBOIS",
-        "né le 16/08/2009 à NANTES (44000)",
-        "18 PLACE DE L'ÉGLISE, 69001 LYON",
-        "demande déposée le 02/11/2026",
-        "code INSEE 75056",
-        "Dossier n° A-2-WK1DEGZ",
-    ] {
-        assert!(
-            text.contains(expected),
-            "{expected:?} not in the PDF text:\n{text}"
+    assert!(!text.contains("code INSEE"), "{text}");
+    // Both fonts embedded as subsets, with a Unicode map.
+    let embedded: Vec<&str> = fonts.lines().filter(|l| l.contains("DejaVuSans")).collect();
+    assert_eq!(embedded.len(), 2, "{fonts}");
+    for l in embedded {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert!(f[0].contains('+'), "a subset: {l}");
+        assert_eq!(
+            &f[f.len() - 5..f.len() - 2],
+            ["yes", "yes", "yes"],
+            "emb sub uni: {l}"
         );
     }
+}
+
+#[test]
+fn without_a_commune_the_census_attestation_names_the_insee_code() {
+    let env = Env::new();
+    let Some((text, _)) = census_attestation(&env, &census_archive(|_, xml| xml)) else {
+        return;
+    };
+    assert_in(
+        &text,
+        &[
+            "Mairie de la commune de code INSEE 75056",
+            "Le maire certifie que :",
+            "Noël Loïc DUBOIS",
+            "Fait le ",
+            "Le Maire,",
+        ],
+    );
+    assert!(!text.contains("Département"), "{text}");
+    assert!(!text.contains("nationalité"), "none given: {text}");
 }
 
 #[test]
@@ -283,7 +376,7 @@ fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
-            .contains("status 19 cancelled by an agent, back to 16"),
+            .contains("statut 19 annulé par un agent, retour au statut 16"),
         "{}",
         r.stdout
     );

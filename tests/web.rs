@@ -350,7 +350,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     assert!(env.output().join("A-2-WEB0002-AEC-LA-2.zip").is_file());
     let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
     assert!(
-        ops.contains("web console: dossier A-2-WEB0002: status 16"),
+        ops.contains("web console: dossier A-2-WEB0002: statut 16 (dossier en cours de traitement) posé par un agent"),
         "{ops}"
     );
 }
@@ -670,4 +670,40 @@ fn an_attachment_stored_in_postgresql_is_downloaded_whole() {
     assert_eq!(whole.status, 200);
     assert_eq!(whole.body.len(), big.len());
     assert!(whole.body == big);
+}
+
+#[test]
+fn trouble_is_told_to_the_clerk_in_french_with_the_technical_words_after() {
+    // A town whose database server does not answer (nothing listens on
+    // port 9): its archive is held back, and the console says so.
+    let env = Env::with_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"postgres://msp@127.0.0.1:9/nowhere?sslmode=disable&connect_timeout=2\"\n",
+    );
+    Archive::rco("A-2-HELD001", 1)
+        .write_to(&env.input())
+        .unwrap();
+    let run = env.run(&[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(files(&env.input()), ["A-2-HELD001-RCO-LA-1.zip"]);
+    let console = Console::start(&env);
+    let mut c = Client::new(&console);
+    let home = c.get("/").text();
+    let french = "ne répond pas ou refuse la connexion (serveur arrêté, mot de passe ou nom de base à vérifier). Rien n&#39;est perdu";
+    assert!(
+        home.contains(french) || home.contains(&french.replace("&#39;", "'")),
+        "{home}"
+    );
+    assert!(
+        home.contains("(Détail technique : database of client Paris: cannot connect to"),
+        "{home}"
+    );
+    assert!(home.contains("A-2-HELD001-RCO-LA-1.zip"), "{home}");
+    // The CLI keeps the operator's English.
+    assert!(
+        run.stderr.contains("cannot connect to") || run.stdout.contains("cannot connect to"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Rien n'est perdu") && !run.stdout.contains("Rien n'est perdu"));
 }

@@ -496,6 +496,9 @@ fn connection_lost(db: &str, words: &str) -> msp_core::Error {
     msp_core::Error::temporary(format!(
         "{db}: the connection to the server was lost (temporary, retry later)"
     ))
+    .with_french(format!(
+        "La connexion au serveur de base de données ({db}) a été perdue (serveur redémarré ou réseau coupé). Rien n'est perdu : les archives restent en attente et seront reprises à la prochaine synchronisation."
+    ))
 }
 
 /// Maps a diesel error to msp's kinds: a lost connection (whatever the
@@ -534,7 +537,9 @@ pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
     if is_connection_lost(words) {
         return connection_lost(db, words);
     }
-    msp_core::Error::temporary(format!("cannot connect to {db}: {words}"))
+    msp_core::Error::temporary(format!("cannot connect to {db}: {words}")).with_french(format!(
+        "La base de données {db} ne répond pas ou refuse la connexion (serveur arrêté, mot de passe ou nom de base à vérifier). Rien n'est perdu : les archives restent en attente et seront reprises à la prochaine synchronisation."
+    ))
 }
 
 #[cfg(test)]

@@ -65,6 +65,19 @@ pub struct ClientConfig {
     /// archives itself.
     #[serde(default)]
     pub sftp: Option<SftpConfig>,
+    /// The town hall's SIRET (14 digits): the `Sender` of its return
+    /// messages (PROTOCOL §7).
+    #[serde(default)]
+    pub siret: Option<String>,
+    /// The commune's name as the town hall writes it (`Belfort`): on the
+    /// documents msp issues (the census attestation) and as the return
+    /// messages' sender when no SIRET is configured.
+    #[serde(default)]
+    pub commune: Option<String>,
+    /// The commune's department, as written on its documents
+    /// (`Territoire de Belfort`).
+    #[serde(default)]
+    pub departement: Option<String>,
 }
 
 /// What to do with a return archive once uploaded.
@@ -314,6 +327,9 @@ impl fmt::Debug for ClientConfig {
             .field("dialect", &self.dialect)
             .field("flows", &self.flows)
             .field("sftp", &self.sftp)
+            .field("siret", &self.siret)
+            .field("commune", &self.commune)
+            .field("departement", &self.departement)
             .finish()
     }
 }
@@ -540,6 +556,25 @@ impl Config {
                     c.name,
                     redact_url(&c.database)
                 ));
+            }
+            if let Some(siret) = &c.siret {
+                if siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit()) {
+                    return bad(format!(
+                        "client {}: siret \"{}\" is not a SIRET (14 digits, e.g. 21900010600011)",
+                        c.name,
+                        siret.chars().take(40).collect::<String>()
+                    ));
+                }
+            }
+            for (key, v) in [("commune", &c.commune), ("departement", &c.departement)] {
+                if v.as_deref()
+                    .is_some_and(|v| v.trim().is_empty() || v.chars().count() > 100)
+                {
+                    return bad(format!(
+                        "client {}: {key} is empty or longer than 100 characters",
+                        c.name
+                    ));
+                }
             }
             for code in &c.insee {
                 if code != "*" && !valid_insee(code) {

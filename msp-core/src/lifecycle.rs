@@ -16,7 +16,8 @@ use std::path::Path;
 use chrono::{Local, NaiveDateTime, Timelike};
 use msp_plugins::{DossierData, FlowPlugin};
 
-use crate::backend::{Backend, Dossier, ReturnFlow, StatusEntry, StatusUpdate};
+use crate::backend::{Backend, Dossier, Party, ReturnFlow, StatusEntry, StatusUpdate};
+use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::folders::Folders;
 use crate::naming;
@@ -93,10 +94,10 @@ fn plan(
             supersede: if supersedes { vec![cur.seq] } else { vec![] },
             current: (next_seq, status, 0),
             event: format!(
-                "status {status} ({}) set {origin}{}",
+                "statut {status} ({}) posé {origin}{}",
                 status::label_fr(status),
                 if supersedes {
-                    format!(", superseding {} (never sent)", cur.status)
+                    format!(", à la place du statut {} (jamais transmis)", cur.status)
                 } else {
                     String::new()
                 }
@@ -127,7 +128,7 @@ fn plan(
                 },
                 current: (prev.seq, prev.status, prev.indicator),
                 event: format!(
-                    "status {} cancelled {origin}, back to {}",
+                    "statut {} annulé {origin}, retour au statut {}",
                     cur.status, prev.status
                 ),
                 at,
@@ -146,7 +147,7 @@ pub fn change(
     comment: Option<String>,
 ) -> Result<String> {
     let (d, history) = load(backend, numero)?;
-    let u = plan(&d, &history, action, comment, false, now(), "by an agent")?;
+    let u = plan(&d, &history, action, comment, false, now(), "par un agent")?;
     backend.update_statuses(numero, &u)?;
     Ok(u.event)
 }
@@ -200,7 +201,7 @@ pub fn adopt_written_statuses(backend: &dyn Backend, numero: &str) -> Result<Ado
             None,
             false,
             at,
-            "by the business application",
+            "par l'application métier",
         ) {
             Ok(mut u) => {
                 // Adopt the written row itself instead of appending a copy.
@@ -214,8 +215,9 @@ pub fn adopt_written_statuses(backend: &dyn Backend, numero: &str) -> Result<Ado
                     cancel: vec![e.seq],
                     current: (d.status_seq, d.status, d.indicator),
                     event: format!(
-                        "status {} written by the business application refused: {}",
-                        e.status, err.message
+                        "statut {} écrit par l'application métier refusé : {}",
+                        e.status,
+                        err.french.as_deref().unwrap_or(&err.message)
                     ),
                     at,
                     ..StatusUpdate::default()
@@ -237,11 +239,25 @@ pub struct Written {
     pub path: std::path::PathBuf,
 }
 
+/// Who a dossier's return flows answer: the `Sender` of its latest inbound
+/// message that named one (PROTOCOL §7), if any did.
+pub fn inbound_sender(backend: &dyn Backend, numero: &str) -> Result<Option<Party>> {
+    Ok(backend
+        .received(numero)?
+        .into_iter()
+        .rev()
+        .map(|r| r.message.sender)
+        .find(|s| !s.is_empty()))
+}
+
 /// Writes the archive of a recorded return flow and marks it transmitted.
+/// Its message answers the dossier's latest inbound message that named its
+/// sender, from the town of `client` (PROTOCOL §7).
 pub fn write_recorded(
     backend: &dyn Backend,
     plugin: &dyn FlowPlugin,
     folders: &Folders,
+    client: Option<&ClientConfig>,
     d: &Dossier,
     ret: &ReturnFlow,
 ) -> Result<Written> {
@@ -264,6 +280,13 @@ pub fn write_recorded(
                 status: ret.status,
                 status_at,
                 rows,
+                // The client's settings, for the documents it issues.
+                commune: client
+                    .and_then(|c| c.commune.as_deref())
+                    .map(|s| s.trim().to_string()),
+                departement: client
+                    .and_then(|c| c.departement.as_deref())
+                    .map(|s| s.trim().to_string()),
             };
             plugin.return_attachment(&data).map_err(|e| {
                 Error::trouble(format!(
@@ -273,7 +296,12 @@ pub fn write_recorded(
             })?
         }
     };
-    let m = ReturnMessage::of(ret, attachment.as_ref());
+    let recipient = inbound_sender(backend, &d.numero)?;
+    let routing = returns::Routing {
+        town: returns::Town::of(client, &d.insee),
+        recipient: recipient.as_ref(),
+    };
+    let m = ReturnMessage::of(ret, attachment.as_ref(), routing);
     let path = returns::write_return(&folders.work, &folders.output, &m)?;
     backend.mark_return_written(&ret.numero, ret.increment, now())?;
     Ok(Written {
@@ -289,6 +317,7 @@ pub fn transmit(
     backend: &dyn Backend,
     plugin: &dyn FlowPlugin,
     folders: &Folders,
+    client: Option<&ClientConfig>,
     numero: &str,
 ) -> Result<Vec<Written>> {
     let mut written = Vec::new();
@@ -300,7 +329,7 @@ pub fn transmit(
             .iter()
             .filter(|r| r.written_at.is_none())
         {
-            written.push(write_recorded(backend, plugin, folders, &d, r)?);
+            written.push(write_recorded(backend, plugin, folders, client, &d, r)?);
         }
     }
     // Bounded: at most the status itself and its automatic closure.
@@ -327,7 +356,7 @@ pub fn transmit(
                     }),
                     current: (seq, CLOSED, 0),
                     event: format!(
-                        "status 100 (dossier clos) recorded automatically after {} was transmitted",
+                        "statut 100 (dossier clos) enregistré automatiquement après la transmission du statut {}",
                         cur.status
                     ),
                     at,
@@ -366,7 +395,7 @@ pub fn transmit(
             }
         };
         if ret.written_at.is_none() {
-            written.push(write_recorded(backend, plugin, folders, &d, &ret)?);
+            written.push(write_recorded(backend, plugin, folders, client, &d, &ret)?);
         } else {
             // Written but not marked (crash in between): mark it now.
             backend.mark_return_written(numero, ret.increment, now())?;

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use quick_xml::escape::partial_escape as escape;
 use zip::write::SimpleFileOptions;
 
+use crate::backend::Party;
 use crate::error::{Error, Result};
 use crate::naming::return_name;
 
@@ -41,6 +42,42 @@ pub struct ReturnMessage<'a> {
     pub comment: &'a str,
     /// Optional attachment.
     pub attachment: Option<&'a ReturnAttachment>,
+    /// Who it is from and to.
+    pub routing: Routing<'a>,
+}
+
+/// Who a return message is from and to (PROTOCOL §7): it answers the
+/// inbound message it follows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Routing<'a> {
+    /// The town hall (`Sender`).
+    pub town: Town<'a>,
+    /// The inbound message's `Sender` (the portal's service that asked):
+    /// the `Recipients` of the return, when the inbound message named one.
+    pub recipient: Option<&'a Party>,
+}
+
+/// The town hall as a return message's `Sender`: its SIRET when the client
+/// has one (`siret`), else its name (`commune`), else its INSEE code.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Town<'a> {
+    /// The client's `siret`.
+    pub siret: Option<&'a str>,
+    /// The client's `commune`.
+    pub commune: Option<&'a str>,
+    /// The dossier's CodeINSEE.
+    pub insee: &'a str,
+}
+
+impl<'a> Town<'a> {
+    /// The town of a dossier routed to `client`.
+    pub fn of(client: Option<&'a crate::config::ClientConfig>, insee: &'a str) -> Self {
+        Town {
+            siret: client.and_then(|c| c.siret.as_deref()),
+            commune: client.and_then(|c| c.commune.as_deref()),
+            insee,
+        }
+    }
 }
 
 impl<'a> ReturnMessage<'a> {
@@ -48,6 +85,7 @@ impl<'a> ReturnMessage<'a> {
     pub fn of(
         ret: &'a crate::backend::ReturnFlow,
         attachment: Option<&'a ReturnAttachment>,
+        routing: Routing<'a>,
     ) -> Self {
         ReturnMessage {
             numero: &ret.numero,
@@ -56,8 +94,48 @@ impl<'a> ReturnMessage<'a> {
             status: ret.status,
             comment: &ret.comment,
             attachment,
+            routing,
         }
     }
+}
+
+/// A `Location` element: `xsi:type` Siret when it has one, then its
+/// `Siret`, `Service`, `Guichet`.
+fn location(siret: Option<&str>, service: Option<&str>, guichet: Option<&str>) -> String {
+    let mut s = String::from(if siret.is_some() {
+        "<ns2:Location xsi:type=\"ns2:Siret\">"
+    } else {
+        "<ns2:Location>"
+    });
+    for (name, v) in [("Siret", siret), ("Service", service), ("Guichet", guichet)] {
+        if let Some(v) = v {
+            s.push_str(&format!("<ns2:{name}>{}</ns2:{name}>", escape(v)));
+        }
+    }
+    s.push_str("</ns2:Location>");
+    s
+}
+
+/// The `Sender` and `Recipients` elements of a return message.
+fn routing_xml(r: &Routing<'_>) -> String {
+    let town = &r.town;
+    let sender = match (town.siret, town.commune) {
+        (Some(siret), _) => location(Some(siret), None, None),
+        (None, Some(commune)) => location(None, Some(&format!("Mairie de {commune}")), None),
+        (None, None) => location(None, Some(&format!("Mairie {}", town.insee)), None),
+    };
+    let mut s = format!("\n      <ns2:Sender>{sender}</ns2:Sender>");
+    if let Some(p) = r.recipient.filter(|p| !p.is_empty()) {
+        s.push_str(&format!(
+            "\n      <ns2:Recipients>{}</ns2:Recipients>",
+            location(
+                p.siret.as_deref(),
+                p.service.as_deref(),
+                p.guichet.as_deref()
+            )
+        ));
+    }
+    s
 }
 
 /// The `message.xml` of a return archive.
@@ -74,11 +152,11 @@ pub fn message_xml(m: &ReturnMessage<'_>) -> String {
         .unwrap_or_default();
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<ns2:Message xmlns:ns2="{ns}">
+<ns2:Message xmlns:ns2="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <ns2:Header>
     <ns2:Routing>
       <ns2:MessageId>{numero}-{flow}-{inc}</ns2:MessageId>
-      <ns2:FlowType>{flow}</ns2:FlowType>
+      <ns2:FlowType>{flow}</ns2:FlowType>{routing}
     </ns2:Routing>
   </ns2:Header>
   <ns2:Body>
@@ -104,6 +182,7 @@ pub fn message_xml(m: &ReturnMessage<'_>) -> String {
         inc = m.increment,
         status = m.status,
         comment = escape(m.comment),
+        routing = routing_xml(&m.routing),
     )
 }
 
@@ -316,6 +395,58 @@ mod tests {
     }
 
     #[test]
+    fn the_return_answers_the_inbound_sender_from_the_town() {
+        let portal = Party {
+            siret: Some("13002526500013".into()),
+            service: Some("SPL".into()),
+            guichet: Some("M&DEL".into()),
+        };
+        let m = |town: Town<'static>, recipient| {
+            let r = ReturnMessage {
+                numero: "A-1",
+                flow: "RCO-LA",
+                increment: 2,
+                status: 16,
+                comment: "",
+                attachment: None,
+                routing: Routing { town, recipient },
+            };
+            message_xml(&r)
+        };
+        let siret = Town {
+            siret: Some("21900010600011"),
+            commune: Some("Belfort"),
+            insee: "90010",
+        };
+        let xml = m(siret, Some(&portal));
+        assert!(xml.contains(
+            "<ns2:FlowType>RCO-LA</ns2:FlowType>\n      <ns2:Sender><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>21900010600011</ns2:Siret></ns2:Location></ns2:Sender>\n      <ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret><ns2:Service>SPL</ns2:Service><ns2:Guichet>M&amp;DEL</ns2:Guichet></ns2:Location></ns2:Recipients>"
+        ), "{xml}");
+        assert!(xml.contains("<ns2:MessageId>A-1-RCO-LA-2</ns2:MessageId>"));
+        let named = Town {
+            siret: None,
+            ..siret
+        };
+        let xml = m(named, None);
+        assert!(xml.contains("<ns2:Sender><ns2:Location><ns2:Service>Mairie de Belfort</ns2:Service></ns2:Location></ns2:Sender>"), "{xml}");
+        assert!(
+            !xml.contains("Recipients"),
+            "no inbound sender, no recipient: {xml}"
+        );
+        let bare = Town {
+            siret: None,
+            commune: None,
+            insee: "90010",
+        };
+        let xml = m(bare, Some(&Party::default()));
+        assert!(
+            xml.contains("<ns2:Service>Mairie 90010</ns2:Service>"),
+            "{xml}"
+        );
+        assert!(!xml.contains("Recipients"), "{xml}");
+    }
+
+    #[test]
     fn writes_a_complete_archive_only() {
         let t = tempfile::tempdir().unwrap();
         let m = ReturnMessage {
@@ -325,6 +456,7 @@ mod tests {
             status: 14,
             comment: "Reçue <bien> & traitée",
             attachment: None,
+            routing: Routing::default(),
         };
         let (work, output) = (t.path().join("w"), t.path().join("o"));
         fs::create_dir_all(&work).unwrap();

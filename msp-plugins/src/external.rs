@@ -88,6 +88,13 @@ pub struct DossierDesc {
     pub status_at: NaiveDateTime,
     /// The dossier's rows in the plugin's tables.
     pub rows: Vec<RowDesc>,
+    /// The client's `commune` setting. Optional on the wire (absent when
+    /// unset, and from hosts that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commune: Option<String>,
+    /// The client's `departement` setting; optional likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departement: Option<String>,
 }
 
 /// What `return_attachment` returns.
@@ -110,6 +117,10 @@ pub enum AttachmentOutput {
         element: String,
         /// Rule.
         rule: String,
+        /// The rule in French, for the clerk (absent from plugins built
+        /// before it existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule_fr: Option<String>,
     },
     /// The plugin failed.
     Failed {
@@ -248,6 +259,10 @@ pub enum ParseOutput {
         element: String,
         /// Rule.
         rule: String,
+        /// The rule in French, for the clerk (absent from plugins built
+        /// before it existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule_fr: Option<String>,
     },
     /// The plugin failed (a panic, a bug): not the document's fault.
     Failed {
@@ -350,6 +365,7 @@ pub fn parse_with_plugin(p: &dyn FlowPlugin, input: &str) -> ParseOutput {
         Err(e) => ParseOutput::Refused {
             element: e.element,
             rule: e.rule,
+            rule_fr: e.rule_fr,
         },
     }
 }
@@ -417,6 +433,8 @@ pub fn return_attachment_with_plugin(p: &dyn FlowPlugin, input: &str) -> Attachm
         status: d.status,
         status_at: d.status_at,
         rows,
+        commune: d.commune,
+        departement: d.departement,
     };
     match p.return_attachment(&dossier) {
         Ok(None) => AttachmentOutput::None,
@@ -429,6 +447,7 @@ pub fn return_attachment_with_plugin(p: &dyn FlowPlugin, input: &str) -> Attachm
         Err(e) => AttachmentOutput::Refused {
             element: e.element,
             rule: e.rule,
+            rule_fr: e.rule_fr,
         },
     }
 }
@@ -792,7 +811,14 @@ impl FlowPlugin for ExternalPlugin {
                 rows: rows_of(&self.tables, rows).map_err(PluginError::fault)?,
                 summary,
             }),
-            Ok(ParseOutput::Refused { element, rule }) => Err(PluginError::new(element, rule)),
+            Ok(ParseOutput::Refused {
+                element,
+                rule,
+                rule_fr,
+            }) => Err(PluginError {
+                rule_fr,
+                ..PluginError::new(element, rule)
+            }),
             Ok(ParseOutput::Failed { message }) => Err(PluginError::fault(message)),
             Err(e) => Err(PluginError::fault(format!(
                 "it answered something unreadable: {e}"
@@ -823,6 +849,8 @@ impl FlowPlugin for ExternalPlugin {
             status: dossier.status,
             status_at: dossier.status_at,
             rows: dossier.rows.iter().cloned().map(row_desc).collect(),
+            commune: dossier.commune.clone(),
+            departement: dossier.departement.clone(),
         })
         .map_err(|e| PluginError::fault(format!("cannot encode its input: {e}")))?;
         let c = CString::new(input)
@@ -832,7 +860,14 @@ impl FlowPlugin for ExternalPlugin {
             Ok(AttachmentOutput::Some { label, file, bytes }) => {
                 Ok(Some(crate::ReturnAttachment { label, file, bytes }))
             }
-            Ok(AttachmentOutput::Refused { element, rule }) => Err(PluginError::new(element, rule)),
+            Ok(AttachmentOutput::Refused {
+                element,
+                rule,
+                rule_fr,
+            }) => Err(PluginError {
+                rule_fr,
+                ..PluginError::new(element, rule)
+            }),
             Ok(AttachmentOutput::Failed { message }) => Err(PluginError::fault(message)),
             Err(e) => Err(PluginError::fault(format!(
                 "it answered something unreadable: {e}"

@@ -26,11 +26,24 @@ pub fn text(el: &Element, name: &str) -> Option<String> {
 
 /// Required, non-empty text of at most `max` characters.
 pub fn required(el: &Element, at: &str, name: &str, max: usize) -> Result<String, PluginError> {
-    let v = el
-        .text_at(name)
-        .ok_or_else(|| PluginError::new(path(at, name), "is missing or empty but is required"))?;
+    let v = el.text_at(name).ok_or_else(|| missing(path(at, name)))?;
     check_len(v, at, name, max)?;
     Ok(v.to_string())
+}
+
+/// The refusal of a required element that is absent or empty.
+pub fn missing(path: String) -> PluginError {
+    PluginError::new(path, "is missing or empty but is required")
+        .fr("est absent ou vide alors qu'il est obligatoire.")
+}
+
+/// `A, B ou C` (French list of allowed values).
+pub fn one_of_fr(allowed: &[&str]) -> String {
+    match allowed.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} ou {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// Optional text of at most `max` characters.
@@ -52,15 +65,18 @@ fn check_len(v: &str, at: &str, name: &str, max: usize) -> Result<(), PluginErro
         return Err(PluginError::new(
             path(at, name),
             format!("has {n} characters but at most {max} are allowed"),
-        ));
+        )
+        .fr(format!("compte {n} caractères, plus que les {max} permis.")));
     }
     Ok(())
 }
 
 /// A required child element.
 pub fn child<'a>(el: &'a Element, at: &str, name: &str) -> Result<&'a Element, PluginError> {
-    el.child(name)
-        .ok_or_else(|| PluginError::new(path(at, name), "is missing but is required"))
+    el.child(name).ok_or_else(|| {
+        PluginError::new(path(at, name), "is missing but is required")
+            .fr("est absent alors qu'il est obligatoire.")
+    })
 }
 
 /// A required value among `allowed`.
@@ -73,6 +89,10 @@ pub fn one_of(el: &Element, at: &str, name: &str, allowed: &[&str]) -> Result<St
                 allowed.join(", ")
             ),
         )
+        .fr(format!(
+            "est absent ou vide alors qu'il doit valoir {}.",
+            one_of_fr(allowed)
+        ))
     })?;
     if allowed.contains(&v) {
         Ok(v.to_string())
@@ -80,7 +100,11 @@ pub fn one_of(el: &Element, at: &str, name: &str, allowed: &[&str]) -> Result<St
         Err(PluginError::new(
             path(at, name),
             format!("is {v} but must be one of {}", allowed.join(", ")),
-        ))
+        )
+        .fr(format!(
+            "vaut « {v} » alors qu'il doit valoir {}.",
+            one_of_fr(allowed)
+        )))
     }
 }
 
@@ -107,14 +131,15 @@ pub fn iso_date(value: &str, at: &str) -> Result<NaiveDate, PluginError> {
                 at,
                 format!("is \"{value}\", not a date in the yyyy-mm-dd form"),
             )
+            .fr(format!(
+                "vaut « {value} », qui n'est pas une date de la forme aaaa-mm-jj."
+            ))
         })
 }
 
 /// A required ISO date.
 pub fn required_date(el: &Element, at: &str, name: &str) -> Result<NaiveDate, PluginError> {
-    let v = el
-        .text_at(name)
-        .ok_or_else(|| PluginError::new(path(at, name), "is missing or empty but is required"))?;
+    let v = el.text_at(name).ok_or_else(|| missing(path(at, name)))?;
     iso_date(v, &path(at, name))
 }
 
@@ -153,7 +178,10 @@ pub fn optional_insee(el: &Element, at: &str, name: &str) -> Result<Option<Strin
         Some(v) => Err(PluginError::new(
             path(at, name),
             format!("is \"{v}\", not an INSEE commune code (5 characters, e.g. 75056 or 2A004)"),
-        )),
+        )
+        .fr(format!(
+            "vaut « {v} », qui n'est pas un code INSEE de commune (5 caractères, par exemple 75056 ou 2A004)."
+        ))),
     }
 }
 
@@ -167,7 +195,10 @@ pub fn country(el: &Element, at: &str, name: &str) -> Result<Option<String>, Plu
         Some(v) => Err(PluginError::new(
             path(at, name),
             format!("is \"{v}\", not an ISO country code (two capital letters, e.g. FR)"),
-        )),
+        )
+        .fr(format!(
+            "vaut « {v} », qui n'est pas un code pays ISO (deux lettres capitales, par exemple FR)."
+        ))),
     }
 }
 

@@ -143,7 +143,8 @@ pub fn check_sample(plugin: &dyn FlowPlugin) -> Records {
 }
 
 /// Each counter-example — the sample with `from` replaced (once) by `to` —
-/// must be refused with a message containing `expected`.
+/// must be refused with a message containing `expected`, and with French
+/// words for the clerk ([`PluginError::fr`]).
 pub fn check_refusals(plugin: &dyn FlowPlugin, cases: &[(&str, &str, &str)]) {
     let flow = plugin.flow_code();
     let sample = plugin
@@ -156,10 +157,18 @@ pub fn check_refusals(plugin: &dyn FlowPlugin, cases: &[(&str, &str, &str)]) {
         );
         match parse(plugin, &sample.xml.replacen(from, to, 1)) {
             Ok(_) => panic!("{flow}: {to:?} instead of {from:?} was accepted, expected a refusal saying {expected:?}"),
-            Err(e) => assert!(
-                e.to_string().contains(expected),
-                "{flow}: {to:?} instead of {from:?}: refused with {e:?}, expected it to say {expected:?}"
-            ),
+            Err(e) => {
+                assert!(
+                    e.to_string().contains(expected),
+                    "{flow}: {to:?} instead of {from:?}: refused with {e:?}, expected it to say {expected:?}"
+                );
+                // The clerk reads the refusal in French (the rejection
+                // log's Explication line): every rule gives its words.
+                assert!(
+                    e.french().is_some_and(|f| f.chars().count() > e.element.chars().count() + 5),
+                    "{flow}: {to:?} instead of {from:?}: refused with {e:?}, which has no French words for the clerk (PluginError::fr)"
+                );
+            }
         }
     }
 }

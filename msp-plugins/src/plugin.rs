@@ -50,6 +50,10 @@ pub struct PluginError {
     pub element: String,
     /// The rule broken, in plain words (`is 3 but must be 1 (male) or 2 (female)`).
     pub rule: String,
+    /// The same rule in French, for the clerk who reads the rejection log
+    /// and the console (`vaut « 3 » alors qu'il doit valoir 1 (masculin) ou
+    /// 2 (féminin)`); set with [`PluginError::fr`].
+    pub rule_fr: Option<String>,
     /// The plugin failed, the document is not at fault.
     pub fault: bool,
 }
@@ -60,7 +64,25 @@ impl PluginError {
         PluginError {
             element: element.into(),
             rule: rule.into(),
+            rule_fr: None,
             fault: false,
+        }
+    }
+
+    /// Adds the rule in French (the element's path stays as it is):
+    /// `PluginError::new("Personne/Sexe", "is missing").fr("est absent")`.
+    pub fn fr(mut self, rule_fr: impl Into<String>) -> Self {
+        self.rule_fr = Some(rule_fr.into());
+        self
+    }
+
+    /// The refusal in the clerk's French (`Personne/Sexe vaut « 3 » alors
+    /// qu'il doit valoir 1 ou 2`), when the plugin gave its French words.
+    pub fn french(&self) -> Option<String> {
+        match (&self.rule_fr, self.fault) {
+            (Some(r), false) if self.element.is_empty() => Some(r.clone()),
+            (Some(r), false) => Some(format!("{} {r}", self.element)),
+            _ => None,
         }
     }
 
@@ -69,6 +91,7 @@ impl PluginError {
         PluginError {
             element: String::new(),
             rule: what.into(),
+            rule_fr: None,
             fault: true,
         }
     }
@@ -102,6 +125,13 @@ pub struct DossierData {
     pub status_at: NaiveDateTime,
     /// The dossier's rows in the plugin's tables.
     pub rows: Vec<Row>,
+    /// The commune's name as the client's settings write it (`commune =
+    /// "Belfort"`), for the documents the town hall issues; `None` when
+    /// the client does not set it.
+    pub commune: Option<String>,
+    /// The commune's department as the client's settings write it
+    /// (`departement = "Territoire de Belfort"`); `None` when not set.
+    pub departement: Option<String>,
 }
 
 /// A file carried in a return archive, named in `Maj/PieceJointe`.
@@ -312,17 +342,25 @@ pub fn document_with_root<'a>(
     if documents.is_empty() {
         return Err(PluginError::new(
             "Document",
-            format!(": aucun document de données XML dans l'archive (les documents annoncés ne sont pas du XML), alors que la démarche en attend un dont l'élément racine est {root}."),
-        ));
+            format!("none of the archive's documents is XML, but the démarche needs a data document with root element {root}"),
+        )
+        .fr(format!(": aucun document de données XML dans l'archive (les documents annoncés ne sont pas du XML), alors que la démarche en attend un dont l'élément racine est {root}.")));
     }
     documents.iter().find(|d| d.root.name == root).ok_or_else(|| {
+        let found = documents
+            .iter()
+            .map(|d| d.root.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         PluginError::new(
             documents.first().map_or("Document", |d| d.file_name.as_str()),
             format!(
-                "is not the expected data document: no document with root element {root} in the archive (found {})",
-                documents.iter().map(|d| d.root.name.as_str()).collect::<Vec<_>>().join(", ")
+                "is not the expected data document: no document with root element {root} in the archive (found {found})"
             ),
         )
+        .fr(format!(
+            "n'est pas le document de données attendu : aucun document de l'archive n'a l'élément racine {root} (trouvé : {found})."
+        ))
     })
 }
 
@@ -340,7 +378,10 @@ pub fn read_document<T>(
         if e.fault {
             e
         } else {
-            PluginError::new(format!("{}: {}", doc.file_name, e.element), e.rule)
+            PluginError {
+                element: format!("{}: {}", doc.file_name, e.element),
+                ..e
+            }
         }
     };
     let value = read(&doc.root).map_err(in_doc)?;

@@ -662,7 +662,15 @@ fn held_back(config: &Config) -> Vec<pages::HeldBack> {
         .map(|v| {
             v.iter()
                 .map(|t| pages::HeldBack {
-                    cause: t["cause"].as_str().unwrap_or_default().to_string(),
+                    // The clerk's French first, the technical words after
+                    // (a record written before French causes has none).
+                    cause: match (
+                        t["french"].as_str(),
+                        t["cause"].as_str().unwrap_or_default(),
+                    ) {
+                        (Some(fr), cause) => format!("{fr} (Détail technique : {cause})"),
+                        (None, cause) => cause.to_string(),
+                    },
                     count: t["archives"].as_u64().unwrap_or(0) as usize,
                     archives: t["first_archives"]
                         .as_array()
@@ -773,7 +781,7 @@ async fn synchronise(
                 troubles: r
                     .troubles
                     .iter()
-                    .map(msp_core::sync::trouble_line)
+                    .map(msp_core::sync::trouble_line_fr)
                     .collect(),
                 refused: r.refused.clone(),
                 failed: None,
@@ -913,7 +921,12 @@ async fn dossier(
     // A secret: shown on demand to a signed-in user only, and traced.
     let reveal = match (&v.user, q.mot_de_passe) {
         (Some(user), Some(n)) => {
-            tracing::info!(user = user.as_str(), dossier = numero.as_str(), file = n, "follow-up password shown");
+            tracing::info!(
+                user = user.as_str(),
+                dossier = numero.as_str(),
+                file = n,
+                "follow-up password shown"
+            );
             Some(n)
         }
         _ => None,
@@ -1165,7 +1178,13 @@ async fn download_return(
         if r.flow.is_empty() {
             r.flow = d.flow.clone();
         }
-        let xml = msp_core::returns::message_xml(&msp_core::returns::ReturnMessage::of(&r, None));
+        let recipient = msp_core::lifecycle::inbound_sender(b.as_ref(), &numero)?;
+        let routing = msp_core::returns::Routing {
+            town: msp_core::returns::Town::of(config.client_for(&d.insee), &d.insee),
+            recipient: recipient.as_ref(),
+        };
+        let m = msp_core::returns::ReturnMessage::of(&r, None, routing);
+        let xml = msp_core::returns::message_xml(&m);
         let stem = r.file.trim_end_matches(".zip").to_string();
         Ok(Download {
             name: format!("{stem}-message.xml"),

@@ -128,8 +128,10 @@ pub struct Census {
 }
 
 fn required<'a>(el: &'a Element, path: &str, name: &str) -> Result<&'a Element, PluginError> {
-    el.child(name)
-        .ok_or_else(|| PluginError::new(format!("{path}{name}"), "is missing"))
+    el.child(name).ok_or_else(|| {
+        PluginError::new(format!("{path}{name}"), "is missing")
+            .fr("est absent alors qu'il est obligatoire.")
+    })
 }
 
 /// Parses a French date `dd/mm/yyyy`.
@@ -142,6 +144,9 @@ pub fn parse_date_fr(value: &str, at: &str) -> Result<NaiveDate, PluginError> {
                 at,
                 format!("is \"{value}\", not a date in the dd/mm/yyyy form"),
             )
+            .fr(format!(
+                "vaut « {value} », qui n'est pas une date de la forme jj/mm/aaaa."
+            ))
         })
 }
 
@@ -156,6 +161,9 @@ pub fn parse_datetime(value: &str, at: &str) -> Result<NaiveDateTime, PluginErro
                 at,
                 format!("is \"{value}\", not a date and time (yyyy-mm-ddThh:mm:ss)"),
             )
+            .fr(format!(
+                "vaut « {value} », qui n'est pas une date et une heure (aaaa-mm-jjThh:mm:ss)."
+            ))
         })
 }
 
@@ -172,6 +180,7 @@ fn number(el: &Element, name: &str, at: &str) -> Result<Option<i64>, PluginError
                     format!("{at}{name}"),
                     format!("is \"{v}\", not a whole number"),
                 )
+                .fr(format!("vaut « {v} », qui n'est pas un nombre entier."))
             }),
     }
 }
@@ -200,7 +209,10 @@ fn person(el: &Element, at: &str) -> Result<Person, PluginError> {
             return Err(PluginError::new(
                 format!("{at}Sexe"),
                 format!("is \"{v}\" but must be 1 (male) or 2 (female)"),
-            ))
+            )
+            .fr(format!(
+                "vaut « {v} » alors qu'il doit valoir 1 (masculin) ou 2 (féminin)."
+            )))
         }
     };
     let birth_date = el
@@ -215,7 +227,11 @@ fn person(el: &Element, at: &str) -> Result<Person, PluginError> {
                 "appears {} times but at most twice (COMMUNE and AUTRE)",
                 places.len()
             ),
-        ));
+        )
+        .fr(format!(
+            "figure {} fois alors qu'il en faut au plus deux (COMMUNE et AUTRE).",
+            places.len()
+        )));
     }
     let mut birthplace = Birthplace::default();
     for p in places {
@@ -228,13 +244,17 @@ fn person(el: &Element, at: &str) -> Result<Person, PluginError> {
                 return Err(PluginError::new(
                     format!("{at}LieuNaissance/Code"),
                     format!("is \"{c}\" but must be COMMUNE or AUTRE"),
-                ))
+                )
+                .fr(format!(
+                    "vaut « {c} » alors qu'il doit valoir COMMUNE ou AUTRE."
+                )))
             }
             None => {
                 return Err(PluginError::new(
                     format!("{at}LieuNaissance/Code"),
                     "is empty but must be COMMUNE or AUTRE",
-                ))
+                )
+                .fr("est vide alors qu'il doit valoir COMMUNE ou AUTRE."))
             }
         }
     }
@@ -260,12 +280,13 @@ pub fn read(root: &Element) -> Result<Census, PluginError> {
         return Err(PluginError::new(
             root.name.clone(),
             "is not a RecensementCitoyen document (10870-XML)",
-        ));
+        )
+        .fr("n'est pas un document RecensementCitoyen (10870-XML)."));
     }
     let f = required(root, "", "Formalite")?;
     let submitted = f
         .text_at("DateSoumission")
-        .ok_or_else(|| PluginError::new("Formalite/DateSoumission", "is missing or empty"))?;
+        .ok_or_else(|| msp_plugins::fields::missing("Formalite/DateSoumission".into()))?;
     let submitted_at = parse_datetime(submitted, "Formalite/DateSoumission")?;
     let p = required(root, "", "Personne")?;
     let home = required(p, "Personne/", "AdresseDomicile")?;

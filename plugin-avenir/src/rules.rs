@@ -23,17 +23,18 @@ pub fn check(c: &Census) -> Result<(), PluginError> {
         (p.sex.is_some(), "Sexe"),
     ] {
         if !value {
-            return Err(PluginError::new(
-                format!("Personne/{name}"),
-                "is empty but is required",
-            ));
+            return Err(
+                PluginError::new(format!("Personne/{name}"), "is empty but is required")
+                    .fr("est vide alors qu'il est obligatoire."),
+            );
         }
     }
     if c.reasons.is_empty() {
         return Err(PluginError::new(
             "Formalite/FormaliteMotifCode",
             "is empty but at least one reason is required",
-        ));
+        )
+        .fr("est vide alors qu'il faut au moins un motif de recensement."));
     }
     let birth = p.birth_date.expect("checked above");
     let on = c.submitted_at.date();
@@ -45,7 +46,12 @@ pub fn check(c: &Census) -> Result<(), PluginError> {
                 birth.format("%d/%m/%Y"),
                 on.format("%d/%m/%Y")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {}, après la date de la demande ({}).",
+            birth.format("%d/%m/%Y"),
+            on.format("%d/%m/%Y")
+        )));
     }
     let age = age_on(birth, on);
     if !(16..26).contains(&age) {
@@ -56,7 +62,12 @@ pub fn check(c: &Census) -> Result<(), PluginError> {
                 birth.format("%d/%m/%Y"),
                 on.format("%d/%m/%Y")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {} : la personne a {age} ans à la date de la demande ({}) ; le recensement concerne les jeunes de 16 à 25 ans.",
+            birth.format("%d/%m/%Y"),
+            on.format("%d/%m/%Y")
+        )));
     }
     Ok(())
 }

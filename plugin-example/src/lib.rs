@@ -79,6 +79,7 @@ impl FlowPlugin for Exemple {
                                 "NombreExemplaires",
                                 format!("is {v} but must be 1 to 5"),
                             )
+                            .fr(format!("vaut « {v} » alors qu'il doit valoir de 1 à 5."))
                         })?,
                 };
                 Ok((

@@ -102,10 +102,10 @@ pub struct Request {
 /// Reads a `DemandeActe` root.
 pub fn read(root: &Element) -> Result<Request, PluginError> {
     if root.name != "DemandeActe" {
-        return Err(PluginError::new(
-            root.name.clone(),
-            "is not a DemandeActe document (AEC-LA)",
-        ));
+        return Err(
+            PluginError::new(root.name.clone(), "is not a DemandeActe document (AEC-LA)")
+                .fr("n'est pas un document DemandeActe (AEC-LA)."),
+        );
     }
     let copies_text = fields::required(root, "", "NombreExemplaires", 8)?;
     let copies = copies_text
@@ -117,6 +117,9 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
                 "NombreExemplaires",
                 format!("is {copies_text} but must be a whole number from 1 to 10"),
             )
+            .fr(format!(
+                "vaut « {copies_text} » alors qu'il doit être un nombre entier de 1 à 10."
+            ))
         })?;
     let t = fields::child(root, "", "Titulaire")?;
     let at = "Titulaire";

@@ -9,7 +9,7 @@
 //! lines); dates are `yyyy-mm-dd` or `dd/mm/yyyy`.
 
 use chrono::NaiveDate;
-use msp_plugins::fields::{is_insee, Address, Contact, Place};
+use msp_plugins::fields::{is_insee, one_of_fr, Address, Contact, Place};
 use msp_plugins::xml::Element;
 use msp_plugins::PluginError;
 
@@ -30,8 +30,11 @@ pub const NATURES: &[&str] = &[
 /// posted to the requester's French address.
 pub const DELIVERY: &str = "COURRIER";
 
+/// A refusal: the published document's rules are written in French only,
+/// for the clerk and the CLI alike.
 fn error(at: &str, rule: impl Into<String>) -> PluginError {
-    PluginError::new(at, rule)
+    let rule = rule.into();
+    PluginError::new(at, rule.clone()).fr(rule)
 }
 
 /// A required text, at most `max` characters.
@@ -86,15 +89,6 @@ fn code(el: &Element, name: &str, allowed: &[&str], what: &str) -> Result<String
         ));
     }
     Ok(v)
-}
-
-/// `A, B ou C`.
-fn one_of_fr(allowed: &[&str]) -> String {
-    match allowed.split_last() {
-        Some((last, [])) => last.to_string(),
-        Some((last, rest)) => format!("{} ou {last}", rest.join(", ")),
-        None => String::new(),
-    }
 }
 
 /// A date written `yyyy-mm-dd` or `dd/mm/yyyy`.

@@ -19,13 +19,15 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
         return Err(PluginError::new(
             "Titulaire/Conjoint",
             "is missing but TypeActe MARIAGE requires the spouse",
-        ));
+        )
+        .fr("est absent alors qu'un acte de mariage demande l'identité du conjoint."));
     }
     if r.nature == "EXTRAIT_PLURILINGUE" && r.kind == "DECES" {
         return Err(PluginError::new(
             "NatureActe",
             "is EXTRAIT_PLURILINGUE but a multilingual extract is not available for TypeActe DECES",
-        ));
+        )
+        .fr("vaut EXTRAIT_PLURILINGUE, qui n'existe pas pour un acte de décès."));
     }
     if r.capacity != "TITULAIRE" && r.requester.is_none() {
         return Err(PluginError::new(
@@ -34,7 +36,11 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
                 "is missing but QualiteDemandeur {} requires the requester's identity",
                 r.capacity
             ),
-        ));
+        )
+        .fr(format!(
+            "est absent alors que la qualité du demandeur ({}) demande son identité.",
+            r.capacity
+        )));
     }
     if r.holder.event_date > today {
         return Err(PluginError::new(
@@ -43,7 +49,11 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
                 "is {} which is in the future",
                 r.holder.event_date.format("%Y-%m-%d")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {}, une date dans le futur.",
+            r.holder.event_date.format("%d/%m/%Y")
+        )));
     }
     Ok(())
 }
@@ -58,7 +68,11 @@ pub fn check_published(r: &Request, today: NaiveDate) -> Result<(), PluginError>
                 "vaut {}, une date dans le futur : l'acte demandé ne peut pas encore exister",
                 r.holder.event_date.format("%d/%m/%Y")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {}, une date dans le futur : l'acte demandé ne peut pas encore exister.",
+            r.holder.event_date.format("%d/%m/%Y")
+        )));
     }
     Ok(())
 }

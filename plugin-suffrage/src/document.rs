@@ -59,15 +59,12 @@ pub fn read(root: &Element) -> Result<Registration, PluginError> {
         return Err(PluginError::new(
             root.name.clone(),
             "is not an InscriptionListeElectorale document (ILE-LA)",
-        ));
+        )
+        .fr("n'est pas un document InscriptionListeElectorale (ILE-LA)."));
     }
     let e = fields::child(root, "", "Electeur")?;
-    let nationality = fields::country(e, "Electeur", "Nationalite")?.ok_or_else(|| {
-        PluginError::new(
-            "Electeur/Nationalite",
-            "is missing or empty but is required",
-        )
-    })?;
+    let nationality = fields::country(e, "Electeur", "Nationalite")?
+        .ok_or_else(|| fields::missing("Electeur/Nationalite".into()))?;
     let former = match root.child("AncienneInscription").filter(|a| !a.is_blank()) {
         None => None,
         Some(a) => Some(FormerRegistration {

@@ -26,7 +26,10 @@ pub fn check(r: &Registration) -> Result<(), PluginError> {
             return Err(PluginError::new(
                 "Electeur/Nationalite",
                 format!("is {nat} but TypeListe GENERALE requires FR"),
-            ))
+            )
+            .fr(format!(
+                "vaut {nat} alors que la liste générale est réservée aux Français (FR)."
+            )))
         }
         "COMPLEMENTAIRE_EUROPEENNE" | "COMPLEMENTAIRE_MUNICIPALE" if nat == "FR" || !EU_MEMBERS.contains(&nat) => {
             return Err(PluginError::new(
@@ -35,7 +38,11 @@ pub fn check(r: &Registration) -> Result<(), PluginError> {
                     "is {nat} but TypeListe {} requires the nationality of another European Union member state",
                     r.list
                 ),
-            ))
+            )
+            .fr(format!(
+                "vaut {nat} alors que la liste {} est réservée aux ressortissants d'un autre État membre de l'Union européenne.",
+                r.list
+            )))
         }
         _ => {}
     }
@@ -43,7 +50,8 @@ pub fn check(r: &Registration) -> Result<(), PluginError> {
         return Err(PluginError::new(
             "AncienneInscription",
             "is missing but Motif CHANGEMENT_COMMUNE requires the former registration",
-        ));
+        )
+        .fr("est absent alors qu'un changement de commune demande l'inscription précédente."));
     }
     let birth = r.elector.birth_date;
     let age = age_on(birth, r.requested_on);
@@ -55,7 +63,12 @@ pub fn check(r: &Registration) -> Result<(), PluginError> {
                 birth.format("%Y-%m-%d"),
                 r.requested_on.format("%Y-%m-%d")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {} : l'électeur a {age} ans à la date de la demande ({}) alors qu'il faut avoir au moins 17 ans.",
+            birth.format("%d/%m/%Y"),
+            r.requested_on.format("%d/%m/%Y")
+        )));
     }
     Ok(())
 }

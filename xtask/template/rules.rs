@@ -16,7 +16,11 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
         return Err(PluginError::new(
             "DateDemande",
             format!("is {} which is in the future", r.requested_on.format("%Y-%m-%d")),
-        ));
+        )
+        .fr(format!(
+            "vaut {}, une date dans le futur.",
+            r.requested_on.format("%d/%m/%Y")
+        )));
     }
     let birth = r.requester.birth_date;
     if birth >= r.requested_on {
@@ -27,7 +31,12 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
                 birth.format("%Y-%m-%d"),
                 r.requested_on.format("%Y-%m-%d")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {} alors qu'elle doit précéder la date de la demande ({}).",
+            birth.format("%d/%m/%Y"),
+            r.requested_on.format("%d/%m/%Y")
+        )));
     }
     let age = age_on(birth, r.requested_on);
     if age < 18 {
@@ -38,7 +47,12 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
                 birth.format("%Y-%m-%d"),
                 r.requested_on.format("%Y-%m-%d")
             ),
-        ));
+        )
+        .fr(format!(
+            "vaut {} : le demandeur a {age} ans à la date de la demande ({}) alors qu'il doit être majeur.",
+            birth.format("%d/%m/%Y"),
+            r.requested_on.format("%d/%m/%Y")
+        )));
     }
     Ok(())
 }

@@ -67,8 +67,21 @@ pub struct FlowCounts {
 pub struct Trouble {
     /// What is wrong (the environment's words).
     pub cause: String,
+    /// The same for the clerk, in French (the console): the error's own
+    /// French words when it has them, else what kind of trouble it is and
+    /// that nothing is lost.
+    pub french: String,
     /// Archives left in input because of it.
     pub archives: Vec<String>,
+}
+
+/// The French sentence of a trouble for the clerk (see [`Trouble::french`]).
+pub fn trouble_fr(e: &Error) -> String {
+    match (&e.french, e.temporary) {
+        (Some(f), _) => f.clone(),
+        (None, true) => "Incident passager : un serveur (base de données, SFTP) n'a pas répondu ou était occupé. Rien n'est perdu : les archives restent dans le dossier d'entrée et seront reprises à la prochaine synchronisation.".to_string(),
+        (None, false) => "Incident technique (base de données, disque, droits d'accès ou extension de démarche) : l'administrateur doit le corriger. Rien n'est perdu : les archives restent dans le dossier d'entrée et seront reprises une fois l'incident réglé.".to_string(),
+    }
 }
 
 /// What a synchronisation did.
@@ -136,13 +149,22 @@ impl RunReport {
     }
 
     /// Records trouble: one entry per cause, with the archive it held back.
-    pub fn trouble(&mut self, cause: impl Into<String>, archive: Option<&str>) {
-        let cause = cause.into();
+    pub fn trouble(&mut self, e: &Error, archive: Option<&str>) {
+        self.trouble_cause(e.message.clone(), trouble_fr(e), archive);
+    }
+
+    /// Records trouble `e` met while handling `what` (`dossier A-1`).
+    pub fn trouble_in(&mut self, what: &str, e: &Error, archive: Option<&str>) {
+        self.trouble_cause(format!("{what}: {}", e.message), trouble_fr(e), archive);
+    }
+
+    fn trouble_cause(&mut self, cause: String, french: String, archive: Option<&str>) {
         let i = match self.troubles.iter().position(|t| t.cause == cause) {
             Some(i) => i,
             None => {
                 self.troubles.push(Trouble {
                     cause,
+                    french,
                     archives: Vec::new(),
                 });
                 self.troubles.len() - 1
@@ -185,7 +207,7 @@ impl RunReport {
             "rejected": self.rejected.iter().map(|(a, m)| serde_json::json!({"archive": a, "message": m})).collect::<Vec<_>>(),
             "refused": self.refused,
             "unrecognised": self.unrecognised.iter().map(|u| serde_json::json!({"file": u.file, "reason": u.reason})).collect::<Vec<_>>(),
-            "troubles": self.troubles.iter().map(|t| serde_json::json!({"cause": t.cause, "archives": t.archives.len(), "first_archives": t.archives.iter().take(5).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "troubles": self.troubles.iter().map(|t| serde_json::json!({"cause": t.cause, "french": t.french, "archives": t.archives.len(), "first_archives": t.archives.iter().take(5).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "recovered": self.recovered,
             "collected": self.collected,
             "fetched": self.fetched,
@@ -481,7 +503,7 @@ impl<'a> Synchronizer<'a> {
                 }
                 Err(e) => {
                     log.line(&format!("TROUBLE {what} {}: {e}", sftp.label()));
-                    report.trouble(e.message, None);
+                    report.trouble(&e, None);
                     continue;
                 }
             };
@@ -492,7 +514,7 @@ impl<'a> Synchronizer<'a> {
                     }
                     Err(e) => {
                         log.line(&format!("TROUBLE {what} {}: {e}", sftp.label()));
-                        report.trouble(e.message, None);
+                        report.trouble(&e, None);
                         continue;
                     }
                 }
@@ -520,7 +542,7 @@ impl<'a> Synchronizer<'a> {
                             "TROUBLE {what} {} (retried next run): {e}",
                             sftp.label()
                         ));
-                        report.trouble(e.message.clone(), None);
+                        report.trouble(e, None);
                     }
                     if !moved.failed.is_empty() {
                         remotes.remove(&client.name);
@@ -536,7 +558,7 @@ impl<'a> Synchronizer<'a> {
                         "TROUBLE {what} {} (retried next run): {e}",
                         sftp.label()
                     ));
-                    report.trouble(e.message, None);
+                    report.trouble(&e, None);
                     remotes.remove(&client.name);
                 }
             }
@@ -587,7 +609,7 @@ impl<'a> Synchronizer<'a> {
             }
             Err(e) => {
                 log.line(&format!("TROUBLE applying the retention: {e}"));
-                report.trouble(e.message, None);
+                report.trouble(&e, None);
             }
         }
     }
@@ -803,6 +825,17 @@ pub fn trouble_line(t: &Trouble) -> String {
     }
 }
 
+/// A trouble for the clerk, in French (the console): what kind it is and
+/// that nothing is lost, the archives it holds, then the technical words.
+pub fn trouble_line_fr(t: &Trouble) -> String {
+    let held = match t.archives.len() {
+        0 => String::new(),
+        1 => format!(" Archive en attente : {}.", t.archives[0]),
+        n => format!(" {n} archives en attente : {}.", t.archives.join(", ")),
+    };
+    format!("{}{held} (Détail technique : {})", t.french, t.cause)
+}
+
 /// The archives held back by trouble in this run that arrived (their
 /// time in input) more than a day ago.
 fn held_back_long(input: &std::path::Path, troubles: &[Trouble]) -> Vec<(String, u64)> {
@@ -838,16 +871,17 @@ mod tests {
         assert_eq!(r.exit_code(), 0);
         r.rejected.push(("a".into(), "b".into()));
         assert_eq!(r.exit_code(), 1);
-        r.trouble("x", None);
+        r.trouble(&Error::trouble("x"), None);
         assert_eq!(r.exit_code(), 2);
     }
 
     #[test]
     fn trouble_is_reported_once_per_cause() {
         let mut r = RunReport::default();
-        r.trouble("database of Lyon unreachable", Some("a.zip"));
-        r.trouble("database of Lyon unreachable", Some("b.zip"));
-        r.trouble("disk full", None);
+        let lyon = Error::temporary("database of Lyon unreachable");
+        r.trouble(&lyon, Some("a.zip"));
+        r.trouble(&lyon, Some("b.zip"));
+        r.trouble(&Error::trouble("disk full"), None);
         assert_eq!(r.troubles.len(), 2);
         assert_eq!(
             trouble_line(&r.troubles[0]),

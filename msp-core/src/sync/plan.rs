@@ -170,13 +170,13 @@ pub(crate) fn plan(
                 written_at: None,
                 collected_at: None,
             }),
-            format!("file {file_number} imported ({})", ready.claim.name),
+            format!("fichier {file_number} intégré ({})", ready.claim.name),
         ),
         Some(d) => (
             None,
             None,
             format!(
-                "complement: file {file_number} replaces the data of file {} ({})",
+                "complément : le fichier {file_number} remplace les données du fichier {} ({})",
                 d.file_number, ready.claim.name
             ),
         ),

@@ -238,7 +238,12 @@ fn validate(
         if e.fault {
             bug(e.rule)
         } else {
-            Error::bad_input(Reason::Document, e.to_string())
+            let french = e.french();
+            let err = Error::bad_input(Reason::Document, e.to_string());
+            match french {
+                Some(f) => err.with_french(f),
+                None => err,
+            }
         }
     })?;
     let tables = plugin.tables();

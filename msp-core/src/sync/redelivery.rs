@@ -117,7 +117,10 @@ mod tests {
 
     #[test]
     fn the_rules_in_protocol_order() {
-        assert_eq!(decide(&name(1), "x", None, None, &[]).unwrap(), Decision::New);
+        assert_eq!(
+            decide(&name(1), "x", None, None, &[]).unwrap(),
+            Decision::New
+        );
         let r = [received(2, "aa")];
         assert_eq!(
             decide(&name(2), "aa", None, Some(dossier(100, 2)), &r).unwrap(),

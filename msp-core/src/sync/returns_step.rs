@@ -44,7 +44,7 @@ pub(super) fn write_pending_returns(
             }
             Err(e) => {
                 log.line(&format!("TROUBLE: {e}"));
-                report.trouble(e.message, None);
+                report.trouble(&e, None);
                 continue;
             }
         };
@@ -52,7 +52,7 @@ pub(super) fn write_pending_returns(
             Ok(b) => b,
             Err(e) => {
                 log.line(&format!("TROUBLE: {e}"));
-                report.trouble(e.message, None);
+                report.trouble(&e, None);
                 continue;
             }
         };
@@ -100,7 +100,7 @@ fn returns_of_database(
         }
         Err(e) => {
             log.line(&format!("TROUBLE checking collected return flows: {e}"));
-            report.trouble(e.message, None);
+            report.trouble(&e, None);
         }
     }
     let mut numeros: Vec<String> = match backend.unwritten_returns() {
@@ -110,7 +110,7 @@ fn returns_of_database(
                 "TROUBLE listing pending return flows in {}: {e}",
                 backend.describe()
             ));
-            report.trouble(e.message, None);
+            report.trouble(&e, None);
             return;
         }
     };
@@ -121,7 +121,7 @@ fn returns_of_database(
                 "TROUBLE listing dossiers to transmit in {}: {e}",
                 backend.describe()
             ));
-            report.trouble(e.message, None);
+            report.trouble(&e, None);
             return;
         }
     }
@@ -148,7 +148,7 @@ fn transmit_dossier(
         Ok(None) => return,
         Err(e) => {
             log.line(&format!("{numero}: TROUBLE reading the dossier: {e}"));
-            report.trouble(format!("dossier {numero}: {}", e.message), None);
+            report.trouble_in(&format!("dossier {numero}"), &e, None);
             return;
         }
     };
@@ -169,14 +169,16 @@ fn transmit_dossier(
         }
         Err(e) => {
             log.line(&format!("{numero}: TROUBLE applying written statuses: {e}"));
-            report.trouble(format!("dossier {numero}: {}", e.message), None);
+            report.trouble_in(&format!("dossier {numero}"), &e, None);
             return;
         }
     }
+    let town = sync.config.clients.iter().find(|c| c.name == client);
     match lifecycle::transmit(
         backend.as_ref(),
         plugin.as_ref(),
         &sync.config.folders,
+        town,
         numero,
     ) {
         Ok(written) => {
@@ -194,7 +196,7 @@ fn transmit_dossier(
             log.line(&format!(
                 "{numero}: TROUBLE writing return flows (retried next run): {e}"
             ));
-            report.trouble(format!("dossier {numero}: {}", e.message), None);
+            report.trouble_in(&format!("dossier {numero}"), &e, None);
         }
     }
 }

@@ -225,21 +225,31 @@ pub(super) fn finish(config: &Config, f: Finish, report: &mut RunReport, log: &m
     }
 }
 
+/// The status-14 return flow of a new dossier, with what its message
+/// answers: the client (the town) and the inbound message's sender.
+struct NewReturn<'c> {
+    ret: ReturnFlow,
+    client: Option<&'c crate::config::ClientConfig>,
+    insee: String,
+    recipient: crate::backend::Party,
+}
+
 /// Logs each archive of a committed batch and moves it to done. Returns
-/// the status-14 return flows of the new dossiers, with their client.
+/// the status-14 return flows of the new dossiers.
 fn move_to_done<'c>(
     config: &'c Config,
     items: Vec<Ready>,
     stored: Vec<Stored>,
     report: &mut RunReport,
     log: &mut SyncLog,
-) -> Vec<(ReturnFlow, &'c str)> {
+) -> Vec<NewReturn<'c>> {
     let mut returns = Vec::new();
     for (item, outcome) in items.into_iter().zip(stored) {
         let name = item.claim.name.clone();
         let flow = item.name.flow.clone();
         let summary = item.records.summary.clone();
-        let client = config.clients.get(item.client).map(|c| c.name.as_str());
+        let client_config = config.clients.get(item.client);
+        let client = client_config.map(|c| c.name.as_str());
         let claim = item.into_claim();
         let what = match outcome {
             Stored::Failed(e) => {
@@ -253,7 +263,13 @@ fn move_to_done<'c>(
             Stored::Imported(p) => match p.kind {
                 ImportKind::New => {
                     report.count(&flow, client, |c| c.imported += 1);
-                    returns.extend(p.initial_return.map(|r| (r, client.unwrap_or_default())));
+                    let p = *p;
+                    returns.extend(p.initial_return.map(|ret| NewReturn {
+                        ret,
+                        client: client_config,
+                        insee: p.dossier.insee,
+                        recipient: p.received.message.sender,
+                    }));
                     format!("imported ({summary})")
                 }
                 ImportKind::Complement => {
@@ -266,7 +282,7 @@ fn move_to_done<'c>(
             Ok(p) => log.line(&format!("{name}: {what}; archive in {}", p.display())),
             Err(e) => {
                 log.line(&format!("{name}: {what}; TROUBLE moving it to done: {e}"));
-                report.trouble(e.message, Some(&name));
+                report.trouble(&e, Some(&name));
             }
         }
         claim.release();
@@ -370,7 +386,7 @@ fn write_initial_returns(
     config: &Config,
     backend: &Arc<dyn Backend>,
     database: &str,
-    new_returns: &[(ReturnFlow, &str)],
+    new_returns: &[NewReturn<'_>],
     report: &mut RunReport,
     log: &mut SyncLog,
 ) {
@@ -379,25 +395,29 @@ fn write_initial_returns(
         log.line(&format!(
             "TROUBLE writing return flows (retried next run): {e}"
         ));
-        report.trouble(e.message, None);
+        report.trouble(&e, None);
     };
     let lock = match super::returns_step::lock_database(&folders.work, database, true) {
         Ok(lock) => lock,
         Err(e) => return trouble(report, log, e),
     };
-    let numeros: Vec<&str> = new_returns.iter().map(|(r, _)| r.numero.as_str()).collect();
+    let numeros: Vec<&str> = new_returns.iter().map(|r| r.ret.numero.as_str()).collect();
     let unwritten: HashSet<(String, u32)> = match backend.unwritten_returns_of(&numeros) {
         Ok(u) => u,
         Err(e) => return trouble(report, log, e),
     };
     let mut staged = Vec::new();
-    let mut flows: Vec<&(ReturnFlow, &str)> = Vec::new();
+    let mut flows: Vec<&NewReturn<'_>> = Vec::new();
     for entry in new_returns {
-        let ret = &entry.0;
+        let ret = &entry.ret;
         if !unwritten.contains(&(ret.numero.clone(), ret.increment)) {
             continue; // written by another process's returns step
         }
-        let m = ReturnMessage::of(ret, None);
+        let routing = returns::Routing {
+            town: returns::Town::of(entry.client, &entry.insee),
+            recipient: Some(&entry.recipient),
+        };
+        let m = ReturnMessage::of(ret, None, routing);
         match returns::stage(&folders.work, &folders.output, &m) {
             Ok(st) => {
                 staged.push(st);
@@ -408,7 +428,7 @@ fn write_initial_returns(
                     "{}: TROUBLE writing return flow 1 (retried next run): {e}",
                     ret.numero
                 ));
-                report.trouble(e.message, None);
+                report.trouble(&e, None);
             }
         }
     }
@@ -418,7 +438,7 @@ fn write_initial_returns(
     };
     let keys: Vec<(String, u32)> = flows
         .iter()
-        .map(|(r, _)| (r.numero.clone(), r.increment))
+        .map(|r| (r.ret.numero.clone(), r.ret.increment))
         .collect();
     if let Err(e) = backend.mark_returns_written(&keys, now()) {
         // In output but not recorded: the returns step of the next run
@@ -427,8 +447,8 @@ fn write_initial_returns(
         trouble(report, log, e);
     }
     drop(lock);
-    for ((ret, client), path) in flows.iter().zip(&paths) {
-        let client = Some(*client).filter(|c| !c.is_empty());
+    for (entry, path) in flows.iter().zip(&paths) {
+        let (ret, client) = (&entry.ret, entry.client.map(|c| c.name.as_str()));
         report.count(&ret.flow, client, |c| c.returns_written += 1);
         log.line(&format!(
             "{}: return flow {} (status {}) written: {}",
@@ -455,7 +475,7 @@ pub(super) fn settle_failure(
         // Never claimed: it is still in input.
         report.count(flow, None, |c| c.errors += 1);
         log.line(&format!("{name}: TROUBLE, left in input: {e}"));
-        report.trouble(e.message, Some(name));
+        report.trouble(&e, Some(name));
         return;
     };
     folders::remove_dir(&claim.extraction_dir());
@@ -472,7 +492,7 @@ pub(super) fn settle_failure(
                     "{name}: REJECTED: {}; TROUBLE moving it to error: {t}",
                     e.message
                 ));
-                report.trouble(t.message, Some(name));
+                report.trouble(&t, Some(name));
             }
         }
         report.rejected.push((name.to_string(), e.message));
@@ -483,7 +503,7 @@ pub(super) fn settle_failure(
             Err(m) => format!("left in work ({m}); the next run recovers it"),
         };
         log.line(&format!("{name}: TROUBLE, {where_}: {e}"));
-        report.trouble(e.message, Some(name));
+        report.trouble(&e, Some(name));
     }
     claim.release();
 }
