@@ -14,6 +14,16 @@ use serde_json::{json, Value};
 
 /// Integrator between the "Ma démarche en ligne" portal and town-hall
 /// business applications.
+/// Prints a line that may hold outside data (citizen names, file names,
+/// agents' comments): control and bidirectional characters escaped
+/// (`msp_core::display::line`), so it can neither drive the terminal nor
+/// forge lines.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", msp_core::display::line(&format!($($arg)*)))
+    };
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "msp", version, about)]
 pub struct Cli {
@@ -62,6 +72,11 @@ enum Command {
         /// node_exporter's textfile collector).
         #[arg(long, value_name = "FILE")]
         prometheus: Option<PathBuf>,
+        /// The Prometheus file's mode, in octal: 644 lets a node_exporter
+        /// running as another account read it (it holds counts only, no
+        /// personal data). Default 600, as every file msp writes.
+        #[arg(long, value_name = "OCTAL", default_value = "600", value_parser = parse_mode, requires = "prometheus")]
+        prometheus_mode: u32,
     },
     /// The error folder: rejected archives and their French logs.
     Errors {
@@ -368,8 +383,13 @@ fn execute(cli: Cli) -> Result<i32> {
             every,
             Output { json, quiet },
         ),
-        Command::Status { json, prometheus } => {
-            crate::operate::status(&config, &registry, json, prometheus.as_deref())
+        Command::Status {
+            json,
+            prometheus,
+            prometheus_mode,
+        } => {
+            let prometheus = prometheus.as_deref().map(|p| (p, prometheus_mode));
+            crate::operate::status(&config, &registry, json, prometheus)
         }
         Command::Errors { command } => match command {
             ErrorsCommand::List { json } => crate::operate::errors_list(&config, json),
@@ -438,9 +458,50 @@ fn user(path: Option<&Path>, command: UserCommand) -> Result<i32> {
                 if new { "added" } else { "given a new password" },
                 path.display()
             );
+            if let Some(warning) = hashes_readable_by_others(&path) {
+                eprintln!("warning: {warning}");
+            }
         }
     }
     Ok(0)
+}
+
+/// Why a configuration file holding password hashes is too open: readable
+/// by every account of the machine (an offline guess needs only the hash).
+fn hashes_readable_by_others(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o004 != 0).then(|| {
+            format!(
+                "{} holds the console's password hashes and every account of this machine can read it (mode {mode:04o}): chmod 600 {} (640 with the msp group)",
+                path.display(),
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// A file mode in octal (`644`, `0640`): read, write for the owner, group
+/// and others at most (no execute, set-ID or sticky bit).
+fn parse_mode(s: &str) -> std::result::Result<u32, String> {
+    let mode =
+        u32::from_str_radix(s, 8).map_err(|_| format!("{s:?} is not an octal mode such as 644"))?;
+    if mode & !0o666 != 0 {
+        return Err(format!("{s}: only read and write bits (at most 666)"));
+    }
+    if mode & 0o600 != 0o600 {
+        return Err(format!(
+            "{s}: the owner (msp) must keep read and write (6xx)"
+        ));
+    }
+    Ok(mode)
 }
 
 /// `msp completions SHELL`.
@@ -681,9 +742,15 @@ fn dossier_list(
         "numero", "flow", "insee", "file", "status", "ind"
     );
     for d in &all {
-        println!(
+        say!(
             "{:<num$} {:<flow$} {:<5} {:>4} {:>6} {:>3}  {}",
-            d.numero, d.flow, d.insee, d.file_number, d.status, d.indicator, d.summary
+            d.numero,
+            d.flow,
+            d.insee,
+            d.file_number,
+            d.status,
+            d.indicator,
+            d.summary
         );
     }
     Ok(0)
@@ -698,6 +765,9 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
             return Ok(2);
         }
     };
+    // What the check creates (folders, a SQLite database) gets the modes
+    // every other command gives it.
+    msp_core::ops::set_umask(&config);
     println!(
         "ok   configuration {} ({} client(s))",
         config.source,
@@ -749,6 +819,11 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
             web.listen.as_deref().unwrap_or_default()
         );
     } else {
+        if !web.users.is_empty() {
+            if let Some(warning) = hashes_readable_by_others(Path::new(&config.source)) {
+                println!("WARN web console: {warning}");
+            }
+        }
         println!(
             "ok   web console (msp serve): {}, {}",
             web.listen.as_deref().unwrap_or(msp_web::DEFAULT_LISTEN),
@@ -827,7 +902,7 @@ fn holder(backends: &[Arc<dyn Backend>], numero: &str) -> Result<Arc<dyn Backend
 fn change(b: &dyn Backend, numero: &str, action: Action, comment: Option<String>) -> Result<i32> {
     match lifecycle::change(b, numero, action, comment) {
         Ok(line) => {
-            println!("{numero}: {line}; the next `msp run` sends it to the portal");
+            say!("{numero}: {line}; the next `msp run` sends it to the portal");
             Ok(0)
         }
         Err(e) if e.kind == ErrorKind::Refused => {
@@ -963,16 +1038,18 @@ fn show(
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("Dossier {} ({}), CodeINSEE {}", d.numero, d.flow, d.insee);
-    println!("  {}", d.summary);
-    println!(
+    say!("Dossier {} ({}), CodeINSEE {}", d.numero, d.flow, d.insee);
+    say!("  {}", d.summary);
+    say!(
         "  status {} (indicator {}), file number {}",
-        d.status, d.indicator, d.file_number
+        d.status,
+        d.indicator,
+        d.file_number
     );
-    println!("  created {}, updated {}", d.created_at, d.updated_at);
-    println!("History:");
+    say!("  created {}, updated {}", d.created_at, d.updated_at);
+    say!("History:");
     for h in &history {
-        println!(
+        say!(
             "  #{} {} ind {}{}{} at {}{}",
             h.seq,
             h.status,
@@ -992,9 +1069,9 @@ fn show(
                 .unwrap_or_default()
         );
     }
-    println!("Return flows:");
+    say!("Return flows:");
     for r in &returns {
-        println!(
+        say!(
             "  {} status {} {} written {} collected {}",
             r.increment,
             r.status,
@@ -1003,19 +1080,22 @@ fn show(
             r.collected_at.map_or("-".into(), |t| t.to_string())
         );
     }
-    println!("Archives received:");
+    say!("Archives received:");
     for a in &received {
-        println!(
+        say!(
             "  file {} {} ({}) at {}",
-            a.file_number, a.name, a.outcome, a.received_at
+            a.file_number,
+            a.name,
+            a.outcome,
+            a.received_at
         );
         for line in message_lines(&a.message, reveal_password) {
-            println!("    {line}");
+            say!("    {line}");
         }
     }
-    println!("Attachments:");
+    say!("Attachments:");
     for a in &attachments {
-        println!(
+        say!(
             "  {} {} {} ({} bytes){}",
             a.seq,
             a.code,
@@ -1027,21 +1107,21 @@ fn show(
                 .unwrap_or(" in the database".into())
         );
     }
-    println!("Events:");
+    say!("Events:");
     for e in &events {
-        println!("  {} {}", e.at, e.text);
+        say!("  {} {}", e.at, e.text);
     }
     if tables.is_some() {
-        println!("Business rows:");
+        say!("Business rows:");
         for r in &business {
-            println!("  {}", r.table);
+            say!("  {}", r.table);
             let w = r.values.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             for (k, v) in &r.values {
                 let text = match value_json(v) {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                println!("    {k:<w$} {text}");
+                say!("    {k:<w$} {text}");
             }
         }
     }
@@ -1072,7 +1152,7 @@ fn report_run(r: &msp_core::RunReport, output: Output) {
     }
     if output.quiet {
         for (name, message) in &r.rejected {
-            eprintln!("rejected {name}: {message}");
+            eprintln!("rejected {name}: {}", msp_core::display::line(message));
         }
         for t in &r.troubles {
             eprintln!("trouble: {}", msp_core::sync::trouble_line(t));
@@ -1111,7 +1191,7 @@ fn print_report(r: &msp_core::RunReport) {
         println!("recovered from an interrupted run: {name}");
     }
     for (name, message) in &r.rejected {
-        println!("rejected {name}: {message}");
+        say!("rejected {name}: {message}");
     }
     for t in &r.refused {
         println!("refused status change: {t}");

@@ -79,7 +79,7 @@ pub fn status(
     config: &Config,
     registry: &msp_plugins::Registry,
     as_json: bool,
-    prometheus: Option<&Path>,
+    prometheus: Option<(&Path, u32)>,
 ) -> Result<i32> {
     let (backends, unreachable) = databases(config, registry);
     let mut figures = DatabaseFigures {
@@ -97,10 +97,19 @@ pub fn status(
         settle_seconds: config.settle_seconds,
     };
     let health = ops::health(&config.folders, &clients, &config.status, &figures, &input);
-    if let Some(path) = prometheus {
+    if let Some((path, mode)) = prometheus {
         // Written aside then renamed: the collector never reads half a file.
         let tmp = path.with_extension("prom.tmp");
         std::fs::write(&tmp, health.prometheus())?;
+        // Its mode set explicitly (the umask made it 0600): 0644 for a
+        // collector running as another account.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
         std::fs::rename(&tmp, path)?;
     }
     if as_json {
@@ -130,19 +139,25 @@ pub fn errors_list(config: &Config, as_json: bool) -> Result<i32> {
         println!("no rejected archive in {}", config.folders.error.display());
     }
     for r in &list {
-        println!(
+        let line = format!(
             "{}  {:<40} {}",
             r.rejected_at.format("%Y-%m-%d %H:%M"),
             r.name,
             r.reason
         );
+        println!("{}", msp_core::display::line(&line));
     }
     Ok(0)
 }
 
 /// `msp errors show NAME`.
 pub fn errors_show(config: &Config, name: &str) -> Result<i32> {
-    print!("{}", ops::rejection_log(&config.folders, name)?);
+    // Its lines as written, but no character that would drive the
+    // terminal (the archive's words are quoted in it).
+    print!(
+        "{}",
+        msp_core::display::lines(&ops::rejection_log(&config.folders, name)?)
+    );
     Ok(0)
 }
 

@@ -355,6 +355,13 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
         log.contains("CodeINSEE \"750561\" is not an INSEE code"),
         "{log}"
     );
+    // Said as what it is: not a commune left out of the configuration.
+    assert!(
+        log.contains("Motif : Le code INSEE de la commune destinataire n'est pas un code valide"),
+        "{log}"
+    );
+    assert!(!log.contains("n'est pas configurée"), "{log}");
+    assert!(log.contains("Code : invalid-insee"), "{log}");
 }
 
 #[test]

@@ -373,3 +373,38 @@ fn two_runs_at_once_move_every_archive_exactly_once() {
     assert_eq!(collected(&env), vec![all.len().to_string()]);
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_link_in_output_is_neither_uploaded_nor_moved() {
+    let Some(s) = Sshd::start() else { return };
+    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    Archive::aec("A-2-LNK", 1).write_to(&env.input()).unwrap();
+    assert_eq!(env.run(&[]).code, 0);
+    let file = "A-2-LNK-AEC-LA-1.zip";
+    assert_eq!(files(&s.remote("retours")), [file]);
+    // The return made pending again, its file in output a link to a secret.
+    std::fs::remove_file(s.remote("retours").join(file)).unwrap();
+    std::fs::remove_file(env.root().join("envoye").join(file)).unwrap();
+    common::exec_sql(&env.db(), "UPDATE msp_retour SET collected_at = NULL");
+    let secret = env.path().join("secret.txt");
+    std::fs::write(&secret, "SECRET-HASH").unwrap();
+    std::os::unix::fs::symlink(&secret, env.output().join(file)).unwrap();
+    let r = env.run(&[]);
+    assert_eq!(r.code, 2, "trouble: {}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("is a symbolic link") || r.stderr.contains("is a symbolic link"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(files(&s.remote("retours")).is_empty(), "nothing uploaded");
+    assert!(
+        std::fs::symlink_metadata(env.output().join(file))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "left where it is"
+    );
+    assert!(files(&env.root().join("envoye")).is_empty());
+}

@@ -380,7 +380,7 @@ fn route(config: &Config, env: &BusinessEnvelope, name: &ArchiveName) -> Result<
     })?;
     if !is_insee(insee) {
         return Err(Error::bad_input(
-            Reason::UnknownInsee,
+            Reason::InvalidInsee,
             format!(
                 "CodeINSEE \"{}\" is not an INSEE code (5 characters: digits, or 2A/2B and 3 digits)",
                 insee.chars().take(40).collect::<String>()
@@ -558,9 +558,13 @@ fn read_xml(extracted: &Extracted, label: &str, reason: Reason) -> Result<Option
         .content
         .bytes()
         .map_err(|e| Error::trouble(format!("cannot read the extracted {label}: {e}")))?;
-    xml::parse(&bytes)
-        .map(Some)
-        .map_err(|e| Error::bad_input(reason, format!("{label}: {e}")))
+    xml::parse(&bytes).map(Some).map_err(|e| {
+        let err = Error::bad_input(reason, format!("{label}: {e}"));
+        match e.french {
+            Some(f) => err.with_french(format!("{label} : {f}")),
+            None => err,
+        }
+    })
 }
 
 #[cfg(test)]

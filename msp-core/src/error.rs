@@ -19,6 +19,8 @@ pub enum Reason {
     NameMismatch,
     /// No configured client for the CodeINSEE.
     UnknownInsee,
+    /// The CodeINSEE is not an INSEE commune code at all.
+    InvalidInsee,
     /// The client the archive is routed to does not handle its flow.
     FlowNotHandled,
     /// A file named by the envelope is missing from the archive.
@@ -47,6 +49,7 @@ impl Reason {
             Reason::Envelope => "L'enveloppe de la demande (message.xml ou fichier d'en-tête -ent-<N>.xml ou -ent.xml) est absente ou illisible.",
             Reason::NameMismatch => "Le contenu de l'archive ne correspond pas à son nom.",
             Reason::UnknownInsee => "La demande est adressée à une commune (code INSEE) qui n'est pas configurée.",
+            Reason::InvalidInsee => "Le code INSEE de la commune destinataire n'est pas un code valide (5 caractères : des chiffres, ou 2A/2B suivi de 3 chiffres) : la demande est mal formée.",
             Reason::FlowNotHandled => "La commune destinataire ne traite pas cette démarche avec msp (paramètre flows du client).",
             Reason::MissingFile => "Un fichier annoncé dans l'enveloppe est absent de l'archive.",
             Reason::EntMismatch => "Le fichier d'en-tête (-ent-<N>.xml ou -ent.xml) ne concorde pas avec message.xml.",
@@ -77,6 +80,7 @@ impl Reason {
             Reason::Envelope => "envelope",
             Reason::NameMismatch => "name-mismatch",
             Reason::UnknownInsee => "unknown-insee",
+            Reason::InvalidInsee => "invalid-insee",
             Reason::FlowNotHandled => "flow-not-handled",
             Reason::MissingFile => "missing-file",
             Reason::EntMismatch => "ent-mismatch",

@@ -148,6 +148,61 @@ pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
     }))
 }
 
+/// Opens one of msp's own files (in error, done, output, attachments)
+/// for reading without following a symbolic link: a link put there (to
+/// `/etc/shadow`, to another town's archive) is refused, never read,
+/// shown, served or uploaded. On Unix the refusal is atomic (`O_NOFOLLOW`,
+/// no window between a check and the opening); the file must be a regular
+/// file.
+pub fn open_own(path: &Path) -> Result<File> {
+    let refuse = |what: &str| {
+        Error::trouble(format!(
+            "{} is {what}: msp never follows links nor reads special files in its folders (remove it)",
+            path.display()
+        ))
+    };
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(
+            rustix::fs::OFlags::NOFOLLOW.bits() as i32 | rustix::fs::OFlags::NONBLOCK.bits() as i32,
+        );
+    }
+    #[cfg(not(unix))]
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse("a symbolic link"));
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        // ELOOP: the last component is a link.
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(refuse("a symbolic link"))
+        }
+        Err(e) => return Err(Error::io("cannot open", path, e)),
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() => Ok(file),
+        Ok(_) => Err(refuse("not a regular file")),
+        Err(e) => Err(Error::io("cannot read", path, e)),
+    }
+}
+
+/// Reads one of msp's own text files (see [`open_own`]).
+pub fn read_own(path: &Path) -> Result<String> {
+    let mut text = String::new();
+    io::Read::read_to_string(&mut open_own(path)?, &mut text)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    Ok(text)
+}
+
+/// Whether `path` is a symbolic link (not followed).
+pub fn is_link(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// Makes a folder's entries durable (its renames and creations); best
 /// effort, where the platform can.
 pub fn sync_dir(dir: &Path) {

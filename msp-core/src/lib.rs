@@ -26,6 +26,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod display;
 pub mod envelope;
 pub mod error;
 pub mod extract;

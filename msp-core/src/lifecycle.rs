@@ -146,6 +146,20 @@ pub fn change(
     action: Action,
     comment: Option<String>,
 ) -> Result<String> {
+    // The comment goes to the citizen in the return's message.xml: a
+    // character XML 1.0 forbids (an ESC, a BEL) would make it invalid.
+    if let Some(c) = comment
+        .as_deref()
+        .and_then(|t| t.chars().find(|c| !msp_plugins::xml::is_xml_char(*c)))
+    {
+        let code = format!("U+{:04X}", c as u32);
+        return Err(Error::refused(format!(
+            "dossier {numero}: the comment holds the control character {code}, which a return message cannot carry"
+        ))
+        .with_french(format!(
+            "Dossier {numero} : le commentaire contient un caractère de contrôle ({code}) qui ne peut pas être transmis au portail ; retirez-le."
+        )));
+    }
     let (d, history) = load(backend, numero)?;
     let u = plan(&d, &history, action, comment, false, now(), "par un agent")?;
     backend.update_statuses(numero, &u)?;

@@ -118,7 +118,21 @@ pub fn rejected(folders: &Folders) -> Result<Vec<Rejected>> {
             continue;
         }
         let path = entry.path();
-        let log = fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+        // A link put there is never followed (its target may be any file
+        // this account can read): trouble naming it.
+        for p in [path.clone(), dir.join(format!("{name}.log"))] {
+            if folders::is_link(&p) {
+                return Err(Error::trouble(format!(
+                    "{} is a symbolic link: msp never follows links in its folders (remove it)",
+                    p.display()
+                ))
+                .with_french(format!(
+                    "Le dossier des rejets contient un lien symbolique ({}) : msp ne suit jamais un lien ; supprimez-le.",
+                    p.display()
+                )));
+            }
+        }
+        let log = folders::read_own(&dir.join(format!("{name}.log"))).unwrap_or_default();
         let when = modified(&dir.join(format!("{name}.log")))
             .or_else(|| modified(&path))
             .unwrap_or(SystemTime::UNIX_EPOCH);
@@ -159,6 +173,15 @@ fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
         )));
     }
     let path = folders.error.join(name);
+    if folders::is_link(&path) || folders::is_link(&folders.error.join(format!("{name}.log"))) {
+        return Err(Error::trouble(format!(
+            "{} (or its log) is a symbolic link: msp never follows links in its folders (remove it)",
+            path.display()
+        ))
+        .with_french(format!(
+            "« {name} » (ou son journal) est un lien symbolique : msp ne suit jamais un lien ; supprimez-le."
+        )));
+    }
     if !path.is_file() {
         return Err(Error::config(format!(
             "no archive \"{name}\" in the error folder {} (msp errors list shows them)",
@@ -175,7 +198,7 @@ fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
 pub fn rejection_log(folders: &Folders, name: &str) -> Result<String> {
     let path = rejected_path(folders, name)?;
     let log = folders.error.join(format!("{name}.log"));
-    fs::read_to_string(&log).map_err(|e| Error::io("cannot read the log of", &path, e))
+    folders::read_own(&log).map_err(|e| e.context(format!("the log of {}", path.display())))
 }
 
 /// Appends a line to `logs/operations.log` (what operators did).
@@ -937,17 +960,25 @@ impl Health {
     }
 }
 
-/// Makes what msp creates unreadable by others: umask 077 (folders 0700,
-/// files 0600), or 027 with `group` (0750 / 0640), the folders then given
-/// to that group with the set-group-ID bit so what is created inside
-/// belongs to it too. Creates the folders.
-pub fn apply_permissions(config: &crate::Config) -> Result<()> {
+/// The umask every command that may create a folder or a database sets
+/// first (`config check` included): 077, or 027 with `group`.
+pub fn set_umask(config: &crate::Config) {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::Mode;
         let mask = if config.group.is_some() { 0o027 } else { 0o077 };
         rustix::process::umask(Mode::from_bits_truncate(mask));
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = config;
+}
+
+/// Makes what msp creates unreadable by others: umask 077 (folders 0700,
+/// files 0600), or 027 with `group` (0750 / 0640), the folders then given
+/// to that group with the set-group-ID bit so what is created inside
+/// belongs to it too. Creates the folders.
+pub fn apply_permissions(config: &crate::Config) -> Result<()> {
+    set_umask(config);
     config.folders.ensure()?;
     #[cfg(unix)]
     if let Some(group) = &config.group {

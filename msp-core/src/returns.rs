@@ -138,6 +138,20 @@ fn routing_xml(r: &Routing<'_>) -> String {
     s
 }
 
+/// `text` with every character XML 1.0 forbids replaced by U+FFFD: a
+/// comment a business application wrote into `msp_statut` never makes an
+/// invalid message (the CLI and the console refuse such comments).
+fn xml_text(text: &str) -> std::borrow::Cow<'_, str> {
+    use msp_plugins::xml::is_xml_char;
+    if text.chars().all(is_xml_char) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+        .collect::<String>()
+        .into()
+}
+
 /// The `message.xml` of a return archive.
 pub fn message_xml(m: &ReturnMessage<'_>) -> String {
     let pj = m
@@ -181,7 +195,7 @@ pub fn message_xml(m: &ReturnMessage<'_>) -> String {
         flow = escape(m.flow),
         inc = m.increment,
         status = m.status,
-        comment = escape(m.comment),
+        comment = escape(xml_text(m.comment).as_ref()),
         routing = routing_xml(&m.routing),
     )
 }

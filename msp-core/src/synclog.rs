@@ -62,6 +62,10 @@ impl SyncLog {
 
     /// Appends a time-stamped line (errors writing the log are reported at the end).
     pub fn line(&mut self, text: &str) {
+        // One line each, whatever the archive's words hold (a summary with
+        // an ESC or a line feed would drive the terminal of whoever reads
+        // the log, or forge a line).
+        let text = crate::display::line(text);
         tracing::info!("{text}");
         let now = Local::now();
         if now.timestamp() != self.stamp.0 {

@@ -404,8 +404,16 @@ fn push_one(
         ));
         return Ok(());
     }
+    // A link put in output is never followed: its target (any file this
+    // account can read) would be uploaded to the portal.
+    if crate::folders::is_link(&local) {
+        return Err(Error::trouble(format!(
+            "{} is a symbolic link: msp never follows links in its folders and does not upload it (remove it)",
+            local.display()
+        )));
+    }
     remote.upload(&local, &tmp)?;
-    let size = fs::metadata(&local)
+    let size = fs::symlink_metadata(&local)
         .map_err(|e| Error::io("cannot read", &local, e))?
         .len();
     match remote.stat(&tmp)? {

@@ -28,6 +28,9 @@ use quick_xml::NsReader;
 pub struct XmlError {
     /// What is wrong, in plain words.
     pub message: String,
+    /// The same for the clerk, in French, when it is the citizen's data
+    /// (a character XML forbids).
+    pub french: Option<String>,
 }
 
 impl fmt::Display for XmlError {
@@ -41,6 +44,34 @@ impl std::error::Error for XmlError {}
 fn err(message: impl Into<String>) -> XmlError {
     XmlError {
         message: message.into(),
+        french: None,
+    }
+}
+
+/// Whether XML 1.0 allows `c` in a document (its `Char` production): the
+/// C0 control characters but tab, line feed and carriage return are
+/// forbidden, raw or as character references (`&#x1b;`), and so are
+/// U+FFFE and U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Refuses a text holding a character XML 1.0 forbids (an ESC that would
+/// drive the clerk's terminal, a BEL...), naming it and where.
+fn check_chars(text: &str, position: u64) -> Result<(), XmlError> {
+    match text.chars().find(|c| !is_xml_char(*c)) {
+        None => Ok(()),
+        Some(c) => {
+            let code = format!("U+{:04X}", c as u32);
+            Err(XmlError {
+                message: format!(
+                    "character {code} (a control character) near byte {position} is not allowed in XML 1.0"
+                ),
+                french: Some(format!(
+                    "le document contient un caractère de contrôle interdit en XML ({code}, vers l'octet {position}) : la demande est mal formée et doit être renvoyée par le portail."
+                )),
+            })
+        }
     }
 }
 
@@ -229,6 +260,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
                     continue;
                 }
                 let content = t.xml10_content();
+                check_chars(&content, position)?;
                 match stack.last_mut() {
                     Some(el) => el.text.push_str(&content),
                     None => return Err(err("malformed XML: text outside the root element")),
@@ -236,6 +268,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
             }
             Event::CData(c) => {
                 let content = c.into_inner();
+                check_chars(&content, position)?;
                 if let Some(el) = stack.last_mut() {
                     el.text.push_str(&content);
                 }
@@ -256,6 +289,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
                     }
                     Err(e) => return Err(err(format!("bad character reference: {e}"))),
                 };
+                check_chars(&resolved, position)?;
                 if let Some(el) = stack.last_mut() {
                     el.text.push_str(&resolved);
                 }
@@ -284,6 +318,7 @@ fn start_element(
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| err(format!("malformed attribute value: {e}")))?;
+        check_chars(&value, 0)?;
         attributes.push((key, value.into_owned()));
     }
     Ok(Element {

@@ -193,7 +193,20 @@ pub struct Session {
     pub csrf: String,
     /// A message to show once on the next page (what an action did).
     pub flash: Option<Flash>,
+    /// The password hash the user signed in with: a new password (or a
+    /// hash rewritten) ends the session.
+    credential: Option<String>,
     last_seen: Instant,
+}
+
+impl Session {
+    /// Whether this session was opened with the password whose hash is
+    /// `hash` (the configuration's now).
+    pub fn signed_with(&self, hash: &str) -> bool {
+        self.credential
+            .as_deref()
+            .is_some_and(|c| same_token(c, hash))
+    }
 }
 
 /// A message shown once after an action.
@@ -232,8 +245,9 @@ impl Sessions {
         Some(s)
     }
 
-    /// A new session; returns its token.
-    pub fn create(&mut self, user: Option<String>) -> String {
+    /// A new session (signed in: the user and the hash of the password
+    /// they gave); returns its token.
+    pub fn create(&mut self, user: Option<String>, credential: Option<String>) -> String {
         if self.map.len() >= MAX_SESSIONS {
             let idle = self.idle;
             self.map.retain(|_, s| s.last_seen.elapsed() < idle);
@@ -256,6 +270,7 @@ impl Sessions {
                 user,
                 csrf: token(),
                 flash: None,
+                credential,
                 last_seen: Instant::now(),
             },
         );
@@ -367,9 +382,9 @@ mod tests {
     #[test]
     fn a_flood_of_new_sessions_keeps_the_signed_in_ones() {
         let mut s = Sessions::new(Duration::from_secs(60));
-        let agent = s.create(Some("agent".into()));
+        let agent = s.create(Some("agent".into()), Some("$argon2id$x".into()));
         for _ in 0..MAX_SESSIONS + 50 {
-            s.create(None);
+            s.create(None, None);
         }
         assert_eq!(s.map.len(), MAX_SESSIONS);
         assert_eq!(

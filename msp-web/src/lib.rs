@@ -15,8 +15,14 @@
 //! form carries the session's CSRF token; the session cookie is HttpOnly
 //! and SameSite=Strict (and Secure behind TLS); sign-in is rate-limited.
 //! Downloads are looked up by dossier number and sequence in the
-//! database, never by a path from the request. Every request is written
-//! to `logs/web-access.log`.
+//! database, never by a path from the request, and no file is opened
+//! through a symbolic link ([`safe`]). Without users, any proxy header
+//! (`X-Forwarded-*`, `Forwarded`, `X-Real-IP`, `Via`) is refused; a
+//! session ends when its user's password hash changes. The server
+//! ([`server`]) closes a client slow to send its headers or body and caps
+//! the connections per address. Bidirectional controls in what pages show
+//! are made visible, and dropped from download names. Every request is
+//! written to `logs/web-access.log`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,6 +46,8 @@ use serde::Deserialize;
 
 pub mod auth;
 pub mod pages;
+pub mod safe;
+pub mod server;
 
 use auth::{Flash, Limiter, Sessions, COOKIE};
 use pages::{Frame, SyncOutcome};
@@ -92,6 +100,8 @@ struct App {
     limiter: Mutex<Limiter>,
     /// Password checks running at once.
     verifying: tokio::sync::Semaphore,
+    /// Time a client has to send a request's body.
+    body_timeout: Duration,
     syncing: Mutex<()>,
     last_sync: Mutex<Option<SyncOutcome>>,
     backends: Mutex<HashMap<String, Arc<dyn Backend>>>,
@@ -166,6 +176,7 @@ pub fn serve(o: Options) -> Result<()> {
             sessions: Mutex::new(Sessions::new(idle)),
             limiter: Mutex::new(Limiter::default()),
             verifying: tokio::sync::Semaphore::new(2),
+            body_timeout: server::timeouts().1,
             syncing: Mutex::new(()),
             last_sync: Mutex::new(None),
             backends: Mutex::new(HashMap::new()),
@@ -182,13 +193,9 @@ pub fn serve(o: Options) -> Result<()> {
             access_path.display()
         );
         let _ = std::io::stdout().flush();
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| Error::trouble(format!("the web server stopped: {e}")))
+        let trusted = move |ip| app.config().web.trusted_proxies.contains(&ip);
+        server::run(listener, router, trusted, shutdown()).await;
+        Ok(())
     })
 }
 
@@ -237,6 +244,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/deconnexion", post(logout))
         .route("/static/msp.css", get(css))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), read_body))
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }
@@ -279,15 +287,12 @@ async fn guard(
     let public = path == "/connexion";
     let secure = app.secure || behind_tls;
     let config = app.config();
-    let proxied = [
-        "forwarded",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-real-ip",
-        "via",
-    ]
-    .iter()
-    .any(|h| req.headers().contains_key(*h));
+    // Any header a proxy adds: `X-Forwarded-*` whatever follows (Proto,
+    // Port, Server, Prefix...), `Forwarded`, `X-Real-IP`, `Via`.
+    let proxied = req.headers().keys().any(|k| {
+        let k = k.as_str();
+        k.starts_with("x-forwarded-") || matches!(k, "forwarded" | "x-real-ip" | "via")
+    });
     // Behind a trusted reverse proxy, the client is the last address it adds.
     let client = match req
         .headers()
@@ -321,6 +326,19 @@ async fn guard(
             let token = cookie(req.headers());
             let found = token.as_deref().and_then(|t| {
                 let s = sessions.get(t)?;
+                // A user removed from the configuration, or given a new
+                // password since signing in, is signed out.
+                let stale = s.user.as_ref().is_some_and(|u| {
+                    !config
+                        .web
+                        .users
+                        .iter()
+                        .any(|x| x.name == *u && s.signed_with(&x.password_hash))
+                });
+                if stale {
+                    sessions.remove(t);
+                    return None;
+                }
                 Some(Visitor {
                     token: t.to_string(),
                     user: s.user.clone(),
@@ -330,22 +348,10 @@ async fn guard(
                     config: config.clone(),
                 })
             });
-            // A user removed from the configuration is signed out.
-            let found = match found {
-                Some(v)
-                    if v.user
-                        .as_ref()
-                        .is_some_and(|u| !config.web.users.iter().any(|x| x.name == *u)) =>
-                {
-                    sessions.remove(&v.token);
-                    None
-                }
-                other => other,
-            };
             match found {
                 Some(v) => Some(v),
                 None if !app.auth || public => {
-                    let t = sessions.create(None);
+                    let t = sessions.create(None, None);
                     let csrf = sessions.get(&t).map(|s| s.csrf.clone()).unwrap_or_default();
                     new_cookie = Some(t.clone());
                     Some(Visitor {
@@ -393,6 +399,55 @@ async fn guard(
     }
     app.log_access(client, user.as_deref(), &method, &path, response.status());
     response
+}
+
+/// Reads a request's body before the handlers, within the body timeout
+/// (a body announced and never sent ends in 408 and a closed connection)
+/// and up to [`server::MAX_BODY`] (beyond: 413).
+async fn read_body(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let announced = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = || {
+        plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Requête trop volumineuse pour cette console.",
+        )
+    };
+    if announced.is_some_and(|n| n > server::MAX_BODY as u64) {
+        return closing(too_large());
+    }
+    match tokio::time::timeout(
+        app.body_timeout,
+        axum::body::to_bytes(body, server::MAX_BODY),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        // Cut short, or longer than announced or allowed.
+        Ok(Err(_)) => closing(plain(
+            StatusCode::BAD_REQUEST,
+            "Requête incomplète ou trop volumineuse pour cette console.",
+        )),
+        Err(_) => closing(plain(
+            StatusCode::REQUEST_TIMEOUT,
+            "La requête n'est pas arrivée entière à temps : réessayez.",
+        )),
+    }
+}
+
+/// A response after which the connection is closed (its request's body
+/// was not read whole).
+fn closing(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// The Set-Cookie value of a session.
@@ -540,8 +595,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| Error::trouble(format!("the request's work failed: {e}")))
 }
 
+/// A page; bidirectional controls in what it shows are made visible.
 fn page(m: Markup) -> Response {
-    Html(m.into_string()).into_response()
+    Html(safe::neutralise_html(m.into_string())).into_response()
 }
 
 fn error_page(app: &App, v: &Visitor, e: &Error) -> Response {
@@ -600,13 +656,18 @@ fn french_reasons(config: &Config, rejected: &[(String, String)]) -> Vec<(String
     rejected
         .iter()
         .map(|(name, message)| {
+            // A log that is a symbolic link is not read.
             let reason = logs
                 .iter()
                 .rev()
-                .find(|r| r.name == *name && !r.reason.is_empty())
+                .find(|r| {
+                    r.name == *name
+                        && !r.reason.is_empty()
+                        && linked_rejection(&config.folders, name).is_none()
+                })
                 .map(|r| r.reason.clone())
                 .unwrap_or_else(|| message.clone());
-            (name.clone(), reason)
+            (name.clone(), safe::quote(&reason))
         })
         .collect()
 }
@@ -704,11 +765,16 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
         let late = |times: &[chrono::NaiveDateTime], hours: u64| ops::count_late(times, hours, now);
         let t = &config.status;
         let (waiting, unrecognised) = input(&config, &a.registry);
+        let (rejected, rejected_trouble) = match ops::rejected(&config.folders) {
+            Ok(r) => (r.len(), None),
+            Err(e) => (0, Some(e.french.unwrap_or(e.message))),
+        };
         pages::Dashboard {
             runs: ops::recent_runs(&config.folders, 10),
             waiting,
             unrecognised,
-            rejected: ops::rejected(&config.folders).map(|r| r.len()).unwrap_or(0),
+            rejected,
+            rejected_trouble,
             untransmitted: (
                 figures.untransmitted.len(),
                 late(&figures.untransmitted, t.untransmitted_hours),
@@ -902,6 +968,12 @@ fn plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
+/// Whether a file (or a symbolic link, which its download then refuses)
+/// is at `path`; a link is not followed to tell.
+fn present(path: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() || m.file_type().is_symlink())
+}
+
 /// The dossier page's query: `?mot_de_passe=N` shows the follow-up
 /// password of file N to a signed-in user.
 #[derive(Deserialize, Default)]
@@ -942,8 +1014,8 @@ async fn dossier(
             .into_iter()
             .map(|r| {
                 let on_disk = plain_name(&r.file)
-                    && (folders.output.join(&r.file).is_file()
-                        || config.sent.join(&r.file).is_file());
+                    && (present(&folders.output.join(&r.file))
+                        || present(&config.sent.join(&r.file)));
                 (r, on_disk)
             })
             .collect();
@@ -951,7 +1023,7 @@ async fn dossier(
             .received(&numero)?
             .into_iter()
             .map(|r| {
-                let in_done = plain_name(&r.name) && folders.done.join(&r.name).is_file();
+                let in_done = plain_name(&r.name) && present(&folders.done.join(&r.name));
                 (r, in_done)
             })
             .collect();
@@ -1068,8 +1140,9 @@ async fn cancel_status(
 
 /// What a download sends.
 enum Payload {
-    /// A file, streamed (never read whole into memory).
-    File(std::path::PathBuf),
+    /// A file opened by [`safe::open_plain`] (never through a link),
+    /// streamed (never read whole into memory).
+    File(std::fs::File),
     /// Bytes built or read from the database.
     Bytes(Vec<u8>),
 }
@@ -1088,10 +1161,11 @@ fn number(n: &str, what: &str, numero: &str) -> Result<u32> {
         .map_err(|_| Error::not_found(format!("Le dossier {numero} n'a pas de {what} « {n} ».")))
 }
 
-/// Sends a download under its name (ASCII fallback and UTF-8 name).
+/// Sends a download under its name (ASCII fallback and UTF-8 name,
+/// without bidirectional controls).
 async fn send(d: Download) -> Result<Response> {
-    let ascii: String = d
-        .name
+    let name = safe::download_name(&d.name);
+    let ascii: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "._-~".contains(c) {
@@ -1101,15 +1175,13 @@ async fn send(d: Download) -> Result<Response> {
             }
         })
         .collect();
-    let encoded = pages::encode(&d.name);
+    let encoded = pages::encode(&name);
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     let mut r = match d.payload {
         Payload::Bytes(b) => b.into_response(),
-        Payload::File(path) => {
-            let file = tokio::fs::File::open(&path)
-                .await
-                .map_err(|_| Error::not_found(format!("Le fichier {} n'est plus là.", d.name)))?;
-            let len = file.metadata().await.map(|m| m.len()).ok();
+        Payload::File(file) => {
+            let len = file.metadata().map(|m| m.len()).ok();
+            let file = tokio::fs::File::from_std(file);
             let mut r = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file))
                 .into_response();
             if let Some(len) = len {
@@ -1165,9 +1237,11 @@ async fn download_return(
         let config = a.config();
         if plain_name(&r.file) {
             for dir in [&config.folders.output, &config.sent] {
-                if dir.join(&r.file).is_file() {
+                let path = dir.join(&r.file);
+                if present(&path) {
+                    // A symbolic link there is refused, named.
                     return Ok(Download {
-                        payload: Payload::File(dir.join(&r.file)),
+                        payload: Payload::File(safe::open_plain(&path)?),
                         name: r.file,
                         content_type: "application/zip",
                     });
@@ -1207,8 +1281,15 @@ async fn download_attachment(
         let (b, _) = a.holder(&config, &numero)?;
         // Only a file inside the attachments folder, or the database's bytes.
         let (att, bytes) = ops::attachment(b.as_ref(), &config.folders, &numero, seq)?;
+        // The stored path itself a link (even to a file inside the folder):
+        // refused, named.
+        if let Some(p) = att.path.as_deref().map(std::path::Path::new) {
+            if safe::is_link(p) {
+                return Err(safe::link_refused(p));
+            }
+        }
         let payload = match bytes {
-            ops::AttachmentBytes::File(file) => Payload::File(file),
+            ops::AttachmentBytes::File(file) => Payload::File(safe::open_plain(&file)?),
             ops::AttachmentBytes::Read(bytes) => Payload::Bytes(bytes),
         };
         Ok(Download {
@@ -1241,36 +1322,87 @@ async fn download_archive(
                 ))
             })?;
         let path = config.folders.done.join(&r.name);
-        if !path.is_file() {
+        if !present(&path) {
             return Err(Error::not_found(format!(
                 "L'archive {} n'est plus dans le dossier des archives traitées (purgée).",
                 r.name
             )));
         }
+        // A symbolic link there is refused, named.
+        let file = safe::open_plain(&path)?;
         Ok(Download {
             name: r.name,
             content_type: "application/zip",
-            payload: Payload::File(path),
+            payload: Payload::File(file),
         })
     })
     .await
 }
 
-async fn rejects(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>) -> Response {
+/// A page of a list: `?page=N`, from 1.
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// The trouble of a rejected archive, or of its log, being a symbolic
+/// link in the error folder (neither is followed), in French.
+fn linked_rejection(folders: &msp_core::folders::Folders, name: &str) -> Option<Error> {
+    [name.to_string(), format!("{name}.log")]
+        .iter()
+        .map(|n| folders.error.join(n))
+        .find(|p| safe::is_link(p))
+        .map(|p| safe::link_refused(&p))
+}
+
+/// What the console shows of a rejected archive's log: the beginning of
+/// its lines ([`safe::quote_log`]), never through a symbolic link.
+fn rejection_quote(folders: &msp_core::folders::Folders, name: &str) -> String {
+    if let Some(e) = linked_rejection(folders, name) {
+        return format!("({})", e.french.unwrap_or(e.message));
+    }
+    match safe::quote_log(&folders.error.join(format!("{name}.log"))) {
+        Ok(log) => log,
+        Err(e) if e.kind == ErrorKind::NotFound => "(pas de journal)".to_string(),
+        Err(e) => format!("(journal illisible : {})", e.french.unwrap_or(e.message)),
+    }
+}
+
+async fn rejects(
+    State(app): State<Arc<App>>,
+    Extension(v): Extension<Visitor>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let config = v.config.clone();
     let a = app.clone();
     let found = blocking(move || -> Result<_> {
         let list = ops::rejected(&config.folders)?;
-        let with_logs = list
+        let total = list.len();
+        let page_no = q
+            .page
+            .unwrap_or(1)
+            .clamp(1, total.div_ceil(pages::PAGE).max(1));
+        // Only this page's logs are read, each quoted in part.
+        let shown = list
             .into_iter()
-            .map(|r| {
-                let log = ops::rejection_log(&config.folders, &r.name)
-                    .unwrap_or_else(|e| format!("(journal illisible : {e})"));
+            .skip((page_no - 1) * pages::PAGE)
+            .take(pages::PAGE)
+            .map(|mut r| {
+                r.reason = match linked_rejection(&config.folders, &r.name) {
+                    Some(e) => e.french.unwrap_or(e.message),
+                    None => safe::quote(&r.reason),
+                };
+                let log = rejection_quote(&config.folders, &r.name);
                 (r, log)
             })
             .collect::<Vec<_>>();
         Ok((
-            with_logs,
+            pages::RejectsView {
+                shown,
+                total,
+                page: page_no,
+            },
             held_back(&config),
             input(&config, &a.registry).0.len(),
         ))
@@ -1304,8 +1436,14 @@ async fn retry_rejected(
     let config = v.config.clone();
     let name = f.nom.clone();
     let who = v.user.clone();
-    // ops::retry takes only a plain name present in the error folder.
+    // ops::retry takes only a plain name present in the error folder; a
+    // symbolic link there is not put back.
     let done = blocking(move || -> Result<String> {
+        if plain_name(&name) {
+            if let Some(e) = linked_rejection(&config.folders, &name) {
+                return Err(e);
+            }
+        }
         let dest = ops::retry(&config.folders, &name)?;
         ops::trace(
             &config.folders,
@@ -1386,17 +1524,25 @@ async fn login(
         l.check(ip, &nom).map(|_| l.failed(ip, &nom))
     };
     if let Err(wait) = checked {
+        // Whole seconds until the lock-out ends, rounded up.
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
         let text = format!(
             "Trop d'essais infructueux : réessayez dans {} minute(s).",
-            wait.as_secs().div_ceil(60)
+            secs.div_ceil(60)
         );
         return (
             StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, HeaderValue::from(secs))],
             page(pages::login(&app.frame(&v), Some(&text), &nom)),
         )
             .into_response();
     }
     let users = v.config.web.users.clone();
+    // The session remembers the hash checked: a new password ends it.
+    let credential = users
+        .iter()
+        .find(|u| u.name == nom)
+        .map(|u| u.password_hash.clone());
     let (name, password) = (nom.clone(), f.mot_de_passe.clone());
     // Two password checks at a time (each takes ~19 MiB and tens of ms).
     let ok = match app.verifying.acquire().await {
@@ -1422,7 +1568,7 @@ async fn login(
     let token = {
         let mut s = lock(&app.sessions);
         s.remove(&v.token);
-        s.create(Some(nom))
+        s.create(Some(nom), credential)
     };
     let mut r = Redirect::to("/").into_response();
     if let Ok(h) = HeaderValue::from_str(&session_cookie(&token, v.secure)) {

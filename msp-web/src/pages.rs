@@ -126,6 +126,8 @@ pub struct Dashboard {
     pub unrecognised: Vec<(String, String)>,
     /// Rejected archives.
     pub rejected: usize,
+    /// Why the error folder could not be listed (a symbolic link in it...).
+    pub rejected_trouble: Option<String>,
     /// Statuses not yet transmitted: (all, late).
     pub untransmitted: (usize, usize),
     /// Return archives written and not collected by the portal: (all, late).
@@ -197,9 +199,12 @@ pub fn dashboard(frame: &Frame<'_>, d: &Dashboard) -> Markup {
                     None => "archive en attente dans l'entrée".to_string(),
                 },
                 None))
-            (card(if d.rejected == 0 { "" } else { "warn" }, d.rejected.to_string(),
-                plural(d.rejected, "archive rejetée à traiter", "archives rejetées à traiter"),
-                Some(("/rejets", "Voir les rejets"))))
+            @match &d.rejected_trouble {
+                Some(t) => (card("bad", "?".to_string(), t, Some(("/rejets", "Voir les rejets")))),
+                None => (card(if d.rejected == 0 { "" } else { "warn" }, d.rejected.to_string(),
+                    plural(d.rejected, "archive rejetée à traiter", "archives rejetées à traiter"),
+                    Some(("/rejets", "Voir les rejets")))),
+            }
             (card(if d.untransmitted.1 == 0 { "" } else { "warn" }, d.untransmitted.0.to_string(),
                 &late_text(plural(d.untransmitted.0, "statut pas encore transmis au portail", "statuts pas encore transmis au portail"), d.untransmitted.1, d.late_hours.0),
                 Some(("/dossiers?non_transmis=1", "Voir les dossiers"))))
@@ -663,23 +668,39 @@ pub struct HeldBack {
     pub count: usize,
 }
 
+/// One page of the rejected archives.
+pub struct RejectsView {
+    /// This page's archives, each with the quote of its log.
+    pub shown: Vec<(Rejected, String)>,
+    /// Rejected archives in all.
+    pub total: usize,
+    /// This page, from 1 ([`PAGE`] archives a page).
+    pub page: usize,
+}
+
 /// Rejets.
-pub fn rejects(
-    frame: &Frame<'_>,
-    rejected: &[(Rejected, String)],
-    held: &[HeldBack],
-    waiting: usize,
-) -> Markup {
+pub fn rejects(frame: &Frame<'_>, v: &RejectsView, held: &[HeldBack], waiting: usize) -> Markup {
+    let pages = v.total.div_ceil(PAGE).max(1);
+    let first = (v.page - 1) * PAGE;
     let body = html! {
         h1 { "Rejets" }
         p { "Une archive rejetée a été jugée invalide : son journal dit pourquoi et que faire. "
             "Une fois la cause corrigée (configuration, ou demande renvoyée corrigée), "
             "« Remettre en entrée » la replace dans le dossier d'entrée : la prochaine synchronisation l'intègre." }
         h2 { "Archives rejetées" }
-        @if rejected.is_empty() { p { "Aucune archive rejetée." } }
-        @for (i, (r, log)) in rejected.iter().enumerate() {
-            section class="card warn" aria-labelledby=(format!("rejet-{i}")) {
-                h3 id=(format!("rejet-{i}")) { (r.name) }
+        @if v.total == 0 { p { "Aucune archive rejetée." } }
+        @else {
+            p role="status" {
+                (v.total) " " (plural(v.total, "archive rejetée", "archives rejetées"))
+                @if pages > 1 {
+                    ", page " (v.page) " sur " (pages)
+                    " (n° " (first + 1) " à " (first + v.shown.len()) ")"
+                }
+            }
+        }
+        @for (i, (r, log)) in v.shown.iter().enumerate() {
+            section class="card warn" aria-labelledby=(format!("rejet-{}", first + i)) {
+                h3 id=(format!("rejet-{}", first + i)) { (r.name) }
                 p { "Rejetée le " (r.rejected_at.format("%d/%m/%Y %H:%M")) " — " (r.reason) }
                 details {
                     summary { "Journal de l'archive" }
@@ -690,6 +711,12 @@ pub fn rejects(
                     input type="hidden" name="nom" value=(r.name);
                     button type="submit" { "Remettre en entrée " span class="skip" { (r.name) } }
                 }
+            }
+        }
+        @if pages > 1 {
+            nav class="pager" aria-label="Pages des rejets" {
+                @if v.page > 1 { a href=(format!("/rejets?page={}", v.page - 1)) rel="prev" { "Page précédente" } }
+                @if v.page < pages { a href=(format!("/rejets?page={}", v.page + 1)) rel="next" { "Page suivante" } }
             }
         }
         h2 { "Archives retenues par un incident" }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use super::Env;
+use super::{Env, Run};
 
 /// A running `msp serve`, stopped when dropped.
 pub struct Console {
@@ -18,10 +18,17 @@ impl Console {
     /// Starts `msp serve --listen 127.0.0.1:0` in `env` and waits for the
     /// line saying where it listens.
     pub fn start(env: &Env) -> Console {
+        Console::start_with(env, &[])
+    }
+
+    /// [`Console::start`] with extra environment variables (test hooks
+    /// such as `MSP_WEB_TIMEOUT_MS`).
+    pub fn start_with(env: &Env, vars: &[(&str, &str)]) -> Console {
         let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .current_dir(env.path())
             .env("LANG", "C.UTF-8")
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -37,6 +44,36 @@ impl Console {
             .trim_end_matches('/')
             .to_string();
         Console { child, base }
+    }
+
+    /// `127.0.0.1:PORT`, for raw TCP connections.
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+}
+
+/// Runs the real binary with `args` in `env`, `stdin` written to its
+/// standard input (`msp user add NAME --password-stdin`).
+pub fn msp_with_stdin(env: &Env, args: &[&str], stdin: &str) -> Run {
+    use std::io::Write;
+    let out = Command::new(env!("CARGO_BIN_EXE_msp"))
+        .args(args)
+        .current_dir(env.path())
+        .env_remove("MSP_LOG")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(stdin.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("msp runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
@@ -54,12 +91,22 @@ pub struct Answer {
     pub set_cookie: Vec<String>,
     pub content_type: String,
     pub disposition: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Answer {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -111,6 +158,16 @@ impl Client {
                 self.cookie = Some(pair.to_string()).filter(|p| p != "msp_session=");
             }
         }
+        let headers: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let status = r.status().as_u16();
         let body = r
             .body_mut()
@@ -124,18 +181,27 @@ impl Client {
             set_cookie,
             content_type,
             disposition,
+            headers,
             body,
         }
     }
 
     /// GET `path`.
     pub fn get(&mut self, path: &str) -> Answer {
+        self.get_with(path, &[])
+    }
+
+    /// GET `path` with extra headers.
+    pub fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Answer {
         let mut req = self.agent.get(format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header("Cookie", c);
         }
         if let Some(h) = &self.host {
             req = req.header("Host", h);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let r = req.call();
         self.answer(r)

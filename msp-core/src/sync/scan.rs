@@ -75,13 +75,9 @@ pub(crate) fn scan(config: &Config, registry: &Registry) -> Result<Scan> {
         let Some(parsed) = naming::parse(&name, &flows) else {
             if let Some(why) = naming::why_unrecognised(&name, &known) {
                 if entry.metadata().is_ok_and(|m| m.is_file()) {
-                    // Control characters of a name never reach a log line
-                    // or a terminal as such.
-                    let file = if name.chars().any(char::is_control) {
-                        name.escape_debug().to_string()
-                    } else {
-                        name
-                    };
+                    // Control and bidirectional characters of a name never
+                    // reach a log line, a terminal or a page as such.
+                    let file = crate::display::line(&name).into_owned();
                     unrecognised.push(Unrecognised {
                         file,
                         reason: why.english(),

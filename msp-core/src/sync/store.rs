@@ -20,6 +20,7 @@ use std::sync::{mpsc, Arc};
 
 use crate::backend::{Backend, ImportKind, ReturnFlow, Tx};
 use crate::config::Config;
+use crate::display;
 use crate::error::{Error, Reason, Result};
 use crate::folders::{self, Claim};
 use crate::lifecycle::now;
@@ -480,6 +481,14 @@ pub(super) fn settle_failure(
     };
     folders::remove_dir(&claim.extraction_dir());
     if is_bad_input(&e) {
+        // The archive's words quoted, not poured: a 10 MB value would make
+        // a 10 MB log, stderr line and page; control characters would drive
+        // the terminal of whoever reads them.
+        let mut e = e;
+        e.message = display::line(&display::cut(&e.message, display::QUOTED_CHARS)).into_owned();
+        e.french = e
+            .french
+            .map(|f| display::line(&display::cut_fr(&f, display::QUOTED_CHARS)).into_owned());
         report.count(flow, None, |c| c.rejected += 1);
         match reject(&config.folders.error, &claim.path, name, &e) {
             Ok(p) => log.line(&format!(
