@@ -46,6 +46,9 @@ pub struct Cli {
 enum Command {
     /// Run one synchronisation: import the archives waiting in input, write
     /// the return flows, log.
+    #[command(
+        after_help = "Exit status:\n  0  all went well\n  1  some archives were rejected (in the error folder with their French log), or a status change was refused\n  2  trouble (database, disk, permissions, configuration): the archives concerned stay in input for the next run"
+    )]
     Run {
         /// Only this flow (repeatable); default: every registered flow.
         #[arg(long = "flow", value_name = "CODE")]
@@ -64,6 +67,9 @@ enum Command {
     /// Health for monitoring: the last synchronisation, input, rejected
     /// archives, statuses not transmitted, returns not collected. Exit 0 OK,
     /// 1 warning, 2 critical.
+    #[command(
+        after_help = "Exit status (as Nagios plugins):\n  0  OK\n  1  WARNING (archives rejected, input waiting too long, no recent synchronisation...)\n  2  CRITICAL (the last synchronisation met trouble, a database does not answer...)"
+    )]
     Status {
         /// JSON instead of text.
         #[arg(long)]
@@ -98,7 +104,7 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
-    /// Inspect dossiers.
+    /// Dossiers: list, show, change their status, cancel the last one, save an attachment.
     Dossier {
         #[command(subcommand)]
         command: DossierCommand,
@@ -156,9 +162,12 @@ enum ErrorsCommand {
     /// Put rejected archives back into input once their cause is fixed
     /// (traced in logs/operations.log); the next run imports them.
     Retry {
-        /// The archives' file names.
-        #[arg(required = true)]
+        /// The archives' file names, as `msp errors list` shows them.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
         names: Vec<String>,
+        /// Every rejected archive.
+        #[arg(long)]
+        all: bool,
     },
     /// Remove rejected archives (and their logs) older than DAYS.
     Purge {
@@ -196,6 +205,10 @@ enum ConfigCommand {
     /// Validate the configuration file, the folders, and connect to every
     /// client database, saying exactly what is wrong.
     Check,
+    /// Print the configuration in force as TOML: every key with its default
+    /// filled in, folders resolved, database passwords and the console's
+    /// password hashes masked.
+    Show,
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,6 +234,9 @@ enum DossierCommand {
         /// Only dossiers whose current status is not transmitted yet.
         #[arg(long)]
         untransmitted: bool,
+        /// Only this client's dossiers (by name; repeatable).
+        #[arg(long = "client", value_name = "NAME")]
+        clients: Vec<String>,
     },
     /// Change a dossier's status (PROTOCOL §5 rules); the next `msp run`
     /// sends it to the portal.
@@ -268,6 +284,70 @@ enum DossierCommand {
     },
 }
 
+/// The exit status of a command that failed, decided in one place: a
+/// user's mistake (no such dossier, an unknown flow, a path given for a
+/// name) or a refusal by the rules is 1, with its hint; anything else is
+/// trouble, 2 (the code that pages the on-call person).
+fn exit_status_of(e: &anyhow::Error) -> i32 {
+    use msp_core::ErrorKind::{NotFound, Refused, Usage};
+    match e.downcast_ref::<msp_core::Error>().map(|e| e.kind) {
+        Some(NotFound | Usage | Refused) => 1,
+        _ => 2,
+    }
+}
+
+/// An error about a client, named once: `client Belfort: ...` (the error
+/// may name it already).
+pub(crate) fn of_client(name: &str, e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let prefix = format!("client {name}: ");
+    if text.starts_with(&prefix) {
+        text
+    } else {
+        format!("{prefix}{text}")
+    }
+}
+
+/// JSON output, every time in one convention: RFC 3339 with the local
+/// offset, to the second (`2026-12-05T10:42:07+01:00`), whether the value
+/// was recorded as a local time without zone (the database's) or in UTC.
+pub(crate) fn json_text(value: &impl serde::Serialize) -> Result<String> {
+    let mut v = serde_json::to_value(value)?;
+    with_offsets(&mut v);
+    Ok(serde_json::to_string_pretty(&v)?)
+}
+
+fn with_offsets(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let Some(t) = rfc3339_local(s) {
+                *s = t;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(with_offsets),
+        Value::Object(o) => o.values_mut().for_each(with_offsets),
+        _ => {}
+    }
+}
+
+/// A timestamp (`yyyy-mm-ddThh:mm:ss`, a fraction, an offset or `Z`
+/// optional) in RFC 3339 with the local offset; anything else `None`.
+fn rfc3339_local(s: &str) -> Option<String> {
+    use chrono::{DateTime, Local, NaiveDateTime, SecondsFormat, TimeZone};
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    let local = match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.with_timezone(&Local),
+        Err(_) => {
+            let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+            Local.from_local_datetime(&naive).earliest()?
+        }
+    };
+    Some(local.to_rfc3339_opts(SecondsFormat::Secs, false))
+}
+
 /// Parses the command line.
 pub fn parse() -> Cli {
     Cli::parse()
@@ -297,7 +377,7 @@ pub fn run(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("msp: error: {e:#}");
-            2
+            exit_status_of(&e)
         }
     }
 }
@@ -342,6 +422,18 @@ fn execute(cli: Cli) -> Result<i32> {
     } = cli.command
     {
         return config_check(cli.config.as_deref());
+    }
+    if let Command::Config {
+        command: ConfigCommand::Show,
+    } = cli.command
+    {
+        let config = load_config(cli.config.as_deref())?;
+        println!(
+            "# the configuration in force, from {} (defaults filled in, secrets masked)\n{}",
+            config.source,
+            config.shown()?
+        );
+        return Ok(0);
     }
     if let Command::User { command } = cli.command {
         return user(cli.config.as_deref(), command);
@@ -394,7 +486,9 @@ fn execute(cli: Cli) -> Result<i32> {
         Command::Errors { command } => match command {
             ErrorsCommand::List { json } => crate::operate::errors_list(&config, json),
             ErrorsCommand::Show { name } => crate::operate::errors_show(&config, &name),
-            ErrorsCommand::Retry { names } => crate::operate::errors_retry(&config, &names),
+            ErrorsCommand::Retry { names, all } => {
+                crate::operate::errors_retry(&config, &names, all)
+            }
             ErrorsCommand::Purge {
                 older_than,
                 dry_run,
@@ -514,14 +608,7 @@ fn completions(shell: clap_complete::Shell) -> Result<i32> {
 /// `msp man [--dir DIR]`.
 fn manual(dir: Option<&Path>) -> Result<i32> {
     use clap::CommandFactory;
-    match dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)?;
-            clap_mangen::generate_to(Cli::command(), dir)?;
-        }
-        None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
-    }
-    Ok(0)
+    crate::manual::manual(Cli::command(), dir)
 }
 
 /// `msp plugins`.
@@ -588,29 +675,68 @@ fn sync(
     // Tables are created for every registered plugin, whatever --flow says.
     let connector = db_backends::AutoInit::new(registry);
     let bar = crate::operate::Bar::default();
+    // SIGTERM, SIGINT: stop after the archives in hand (README, Operating
+    // msp); a second one stops at once.
+    use crate::operate::stop;
+    if let Err(e) = stop::install(output.quiet) {
+        eprintln!("warning: SIGTERM and SIGINT will end msp at once: {e}");
+    }
     let once = || {
         let sync = Synchronizer::new(config, &selected, &connector)
             .only_clients(clients.to_vec())
-            .with_remotes(&msp_sftp::SftpConnector);
+            .with_remotes(&msp_sftp::SftpConnector)
+            .with_stop(&stop::REQUESTED);
         if output.quiet {
             sync.run_once()
         } else {
             sync.with_progress(&bar).run_once()
         }
     };
+    let stopped = |report: Option<&msp_core::RunReport>| {
+        if output.quiet {
+            return;
+        }
+        match report.and_then(|r| r.stopped) {
+            Some(left) => eprintln!(
+                "msp: stopped on {} after the archives in hand: {left} archive(s) left in input for the next synchronisation",
+                stop::signal_name()
+            ),
+            None => eprintln!("msp: stopped on {}", stop::signal_name()),
+        }
+    };
     let Some(seconds) = every else {
         let report = once()?;
         report_run(&report, output);
+        if stop::requested() {
+            stopped(Some(&report));
+        }
         return Ok(report.exit_code());
     };
     // Continuous mode: each round connects afresh, so a database that was
-    // down is tried again; trouble never stops the loop.
+    // down is tried again; trouble never stops the loop, a signal does
+    // (exit 0: stopped as asked; each run's outcome is in its log).
     loop {
-        match once() {
-            Ok(report) => report_run(&report, output),
-            Err(e) => eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}"),
+        let report = match once() {
+            // One line for a round with nothing to do, not a table.
+            Ok(report) if report.empty && !output.json => {
+                if !output.quiet {
+                    say!("nothing to do (log: {})", report.log_path.display());
+                }
+                Some(report)
+            }
+            Ok(report) => {
+                report_run(&report, output);
+                Some(report)
+            }
+            Err(e) => {
+                eprintln!("msp: synchronisation failed, retried in {seconds} s: {e}");
+                None
+            }
+        };
+        if stop::sleep(std::time::Duration::from_secs(seconds.max(1))) {
+            stopped(report.as_ref());
+            return Ok(0);
         }
-        std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
     }
 }
 
@@ -641,39 +767,99 @@ fn db_init(config: &Config, registry: &Registry) -> Result<i32> {
 /// `msp dossier ...`.
 fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Result<i32> {
     let connector = db_backends::AutoInit::new(registry);
-    // One backend per database: several towns may share one.
+    // Only the clients asked for (`list --client`), each named exactly.
+    let wanted: Vec<&msp_core::config::ClientConfig> = match &command {
+        DossierCommand::List { clients, .. } if !clients.is_empty() => {
+            for name in clients {
+                if !config.clients.iter().any(|c| &c.name == name) {
+                    return Err(msp_core::Error::usage(format!(
+                        "no client {name} in the configuration (clients: {})",
+                        config
+                            .clients
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .into());
+                }
+            }
+            config
+                .clients
+                .iter()
+                .filter(|c| clients.contains(&c.name))
+                .collect()
+        }
+        _ => config.clients.iter().collect(),
+    };
+    // One backend per database: several towns may share one. A database
+    // that does not answer is said, and the others still serve.
     let mut seen = std::collections::HashSet::new();
-    let backends: Vec<Arc<dyn Backend>> = config
-        .clients
-        .iter()
-        .filter(|c| seen.insert(c.database.clone()))
-        .map(|c| connector.connect(config, c))
-        .collect::<Result<_, _>>()?;
+    let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
+    let mut unreachable: Vec<String> = Vec::new();
+    for c in wanted.iter().filter(|c| seen.insert(c.database.clone())) {
+        match connector.connect(config, c) {
+            Ok(b) => backends.push(b),
+            Err(e) => unreachable.push(of_client(&c.name, &e)),
+        }
+    }
+    if backends.is_empty() && !unreachable.is_empty() {
+        anyhow::bail!("{}", unreachable.join("; "));
+    }
+    let warn_unreachable = || {
+        for u in &unreachable {
+            eprintln!("warning: not answering, its dossiers are not included: {u}");
+        }
+    };
     match command {
         DossierCommand::List {
             json,
             flows,
             statuses,
             untransmitted,
-        } => dossier_list(&backends, &flows, &statuses, untransmitted, json),
+            clients,
+        } => {
+            let known = registry.all_codes();
+            if let Some(f) = flows.iter().find(|f| !known.contains(&f.as_str())) {
+                return Err(msp_core::Error::usage(format!(
+                    "unknown flow {f} (flows: {})",
+                    known.join(", ")
+                ))
+                .into());
+            }
+            // Towns sharing a database: their dossiers by CodeINSEE.
+            let insee_ok = |d: &Dossier| {
+                clients.is_empty()
+                    || config
+                        .client_for(&d.insee)
+                        .is_some_and(|c| clients.contains(&c.name))
+            };
+            let code = dossier_list(&backends, &flows, &statuses, untransmitted, json, insee_ok)?;
+            warn_unreachable();
+            Ok(if unreachable.is_empty() {
+                code
+            } else {
+                code.max(1)
+            })
+        }
         DossierCommand::Status {
             numero,
             code,
             comment,
         } => {
-            let b = holder(&backends, &numero)?;
-            change(b.as_ref(), &numero, Action::Set(code), comment)
+            let b = holder(&backends, &numero, &unreachable)?;
+            change(config, b.as_ref(), &numero, Action::Set(code), comment)
         }
         DossierCommand::Cancel { numero } => {
-            let b = holder(&backends, &numero)?;
-            change(b.as_ref(), &numero, Action::Cancel, None)
+            let b = holder(&backends, &numero, &unreachable)?;
+            change(config, b.as_ref(), &numero, Action::Cancel, None)
         }
         DossierCommand::Attachment {
             numero,
             seq,
             output,
         } => {
-            let b = holder(&backends, &numero)?;
+            let b = holder(&backends, &numero, &unreachable)?;
             let bytes =
                 match msp_core::ops::attachment(b.as_ref(), &config.folders, &numero, seq)?.1 {
                     msp_core::ops::AttachmentBytes::File(path) => std::fs::read(&path)
@@ -708,8 +894,25 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
                     return show(b.as_ref(), &d, json, tables.as_deref(), password).map(|_| 0);
                 }
             }
-            Err(msp_core::Error::not_found(format!("no dossier {numero}")).into())
+            warn_unreachable();
+            Err(not_found_dossier(&numero, &unreachable).into())
         }
+    }
+}
+
+/// No dossier `numero` in the databases that answered: the user's mistake
+/// (exit 1, with the hint), or — when a database did not answer — trouble,
+/// since it may be there.
+fn not_found_dossier(numero: &str, unreachable: &[String]) -> msp_core::Error {
+    if unreachable.is_empty() {
+        msp_core::Error::not_found(format!(
+            "no dossier {numero} (msp dossier list shows them; the number is NumeroTeledemarche, e.g. A-2-XXXXXXX)"
+        ))
+    } else {
+        msp_core::Error::trouble(format!(
+            "no dossier {numero} in the databases that answered; it may be in one that did not: {}",
+            unreachable.join("; ")
+        ))
     }
 }
 
@@ -720,19 +923,21 @@ fn dossier_list(
     statuses: &[u16],
     untransmitted: bool,
     json: bool,
+    keep: impl Fn(&Dossier) -> bool,
 ) -> Result<i32> {
     let mut all: Vec<Dossier> = Vec::new();
     for b in backends {
         all.extend(b.dossiers(flows)?);
     }
     all.retain(|d| {
-        (statuses.is_empty() || statuses.contains(&d.status))
+        keep(d)
+            && (statuses.is_empty() || statuses.contains(&d.status))
             && (!untransmitted || d.indicator == 0)
     });
     all.sort_by(|a, b| a.numero.cmp(&b.numero));
     if json {
         let v: Vec<Value> = all.iter().map(dossier_json).collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", json_text(&v)?);
         return Ok(0);
     }
     let num = width(all.iter().map(|d| d.numero.as_str()), 20);
@@ -864,7 +1069,7 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
             ),
             Err(e) => {
                 failed = true;
-                println!("FAIL client {}: {e}", client.name);
+                println!("FAIL {}", of_client(&client.name, &e));
             }
         }
         if let Some(sftp) = &client.sftp {
@@ -891,16 +1096,27 @@ fn config_check(path: Option<&Path>) -> Result<i32> {
 }
 
 /// The backend that holds dossier `numero`.
-fn holder(backends: &[Arc<dyn Backend>], numero: &str) -> Result<Arc<dyn Backend>> {
+fn holder(
+    backends: &[Arc<dyn Backend>],
+    numero: &str,
+    unreachable: &[String],
+) -> Result<Arc<dyn Backend>> {
     match msp_core::backend::find_dossier(backends, numero)? {
         Some((b, _)) => Ok(b),
-        None => Err(msp_core::Error::not_found(format!("no dossier {numero}")).into()),
+        None => Err(not_found_dossier(numero, unreachable).into()),
     }
 }
 
 /// Applies an agent's change; a refusal by the rules exits with 1.
-fn change(b: &dyn Backend, numero: &str, action: Action, comment: Option<String>) -> Result<i32> {
-    match lifecycle::change(b, numero, action, comment) {
+fn change(
+    config: &Config,
+    b: &dyn Backend,
+    numero: &str,
+    action: Action,
+    comment: Option<String>,
+) -> Result<i32> {
+    let who = format!("cli ({})", msp_core::ops::unix_account());
+    match lifecycle::change_audited(b, &config.folders, &who, numero, action, comment) {
         Ok(line) => {
             say!("{numero}: {line}; the next `msp run` sends it to the portal");
             Ok(0)
@@ -1035,7 +1251,7 @@ fn show(
                 }))
                 .collect::<Vec<_>>());
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", json_text(&v)?);
         return Ok(());
     }
     say!("Dossier {} ({}), CodeINSEE {}", d.numero, d.flow, d.insee);
@@ -1146,7 +1362,7 @@ fn value_json(v: &msp_plugins::Value) -> Value {
 /// Prints a run's outcome as `output` asks.
 fn report_run(r: &msp_core::RunReport, output: Output) {
     if output.json {
-        println!("{}", r.to_json());
+        println!("{}", json_text(&r.to_json()).unwrap_or_default());
     } else if !output.quiet {
         print_report(r);
     }

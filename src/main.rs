@@ -7,6 +7,7 @@
 use msp_builtin as _;
 
 mod cli;
+mod manual;
 mod operate;
 
 fn main() {

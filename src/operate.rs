@@ -68,7 +68,7 @@ fn databases(
         }
         match connector.connect(config, client) {
             Ok(b) => open.push(b),
-            Err(e) => failed.push(format!("client {}: {e}", client.name)),
+            Err(e) => failed.push(crate::cli::of_client(&client.name, &e)),
         }
     }
     (open, failed)
@@ -113,16 +113,13 @@ pub fn status(
         std::fs::rename(&tmp, path)?;
     }
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&health)?);
+        println!("{}", crate::cli::json_text(&health)?);
     } else {
-        let word = |l: ops::Level| match l {
-            ops::Level::Ok => "OK",
-            ops::Level::Warning => "WARNING",
-            ops::Level::Critical => "CRITICAL",
-        };
-        println!("msp {}", word(health.level));
+        // The first line as Nagios plugins write it (status, why, and the
+        // figures after `|`), then one line per check.
+        println!("{}", health.nagios(&config.status));
         for c in &health.checks {
-            println!("{:<8} {}", word(c.level), c.text);
+            println!("{:<8} {}", c.level.word(), c.text);
         }
     }
     Ok(health.level.code())
@@ -132,7 +129,7 @@ pub fn status(
 pub fn errors_list(config: &Config, as_json: bool) -> Result<i32> {
     let list = ops::rejected(&config.folders)?;
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        println!("{}", crate::cli::json_text(&list)?);
         return Ok(0);
     }
     if list.is_empty() {
@@ -162,13 +159,39 @@ pub fn errors_show(config: &Config, name: &str) -> Result<i32> {
 }
 
 /// `msp errors retry NAME...`.
-pub fn errors_retry(config: &Config, names: &[String]) -> Result<i32> {
-    for name in names {
+pub fn errors_retry(config: &Config, names: &[String], all: bool) -> Result<i32> {
+    let names: Vec<String> = if all {
+        ops::rejected(&config.folders)?
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    } else {
+        names.to_vec()
+    };
+    if names.is_empty() {
+        println!("no rejected archive in {}", config.folders.error.display());
+    }
+    for name in &names {
+        let reason = ops::rejection_reason(&config.folders, name);
         let dest = ops::retry(&config.folders, name)?;
         println!(
-            "{name}: back in input ({}); the next synchronisation imports it",
+            "{}: back in input ({}); the next synchronisation imports it",
+            msp_core::display::line(name),
             dest.display()
         );
+        match reason {
+            Some(r) if r == msp_core::Reason::Document => eprintln!(
+                "warning: {}: it was refused by the démarche's rules ({}): unless the request was corrected or msp upgraded, it will be rejected again",
+                msp_core::display::line(name),
+                r.tag()
+            ),
+            Some(r) if r.depends_only_on_bytes() => eprintln!(
+                "warning: {}: its own bytes were refused ({}): it will be rejected again; ask the portal to send it again",
+                msp_core::display::line(name),
+                r.tag()
+            ),
+            _ => {}
+        }
     }
     Ok(0)
 }
@@ -231,7 +254,16 @@ fn print_purged(
         for path in &purged.kept_open {
             println!("kept (dossier still open) {}", path.display());
         }
-        println!("{} file(s) {verb}", purged.removed.len());
+        let n = purged.removed.len();
+        let files = if n == 1 { "file" } else { "files" };
+        println!(
+            "{}",
+            if dry_run {
+                format!("{n} {files} would be removed")
+            } else {
+                format!("{n} {files} removed")
+            }
+        );
     }
     if !dry_run && !purged.removed.is_empty() {
         ops::trace(
@@ -240,4 +272,129 @@ fn print_purged(
         )?;
     }
     Ok(0)
+}
+
+/// `msp run` stopping as systemd and supervisors expect: the first SIGTERM
+/// or SIGINT asks the synchronisation to stop after the archives in hand
+/// (it writes its log, and `--every` does not start another); a second
+/// one ends the process at once (exit 143 or 130: what was in hand is in
+/// work, recovered by the next run). Handlers are installed even where
+/// SIGINT was inherited ignored (a shell script's background job).
+pub mod stop {
+    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+    use std::time::Duration;
+
+    /// Set by the first signal; the synchronisation checks it between
+    /// archives and batches (`Synchronizer::with_stop`).
+    pub static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+    /// The first signal received (0: none).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+    /// Whether the first signal is acknowledged on stderr (not with -q).
+    static QUIET: AtomicBool = AtomicBool::new(false);
+
+    /// The write end of the pipe that wakes [`sleep`] (-1: none).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    static WAKE: AtomicI32 = AtomicI32::new(-1);
+
+    /// The read end of that pipe.
+    #[cfg(unix)]
+    static WOKEN: std::sync::OnceLock<std::os::unix::net::UnixStream> = std::sync::OnceLock::new();
+
+    /// Whether a stop was requested.
+    pub fn requested() -> bool {
+        REQUESTED.load(Ordering::SeqCst)
+    }
+
+    /// The signal that asked to stop, by name.
+    pub fn signal_name() -> &'static str {
+        #[cfg(unix)]
+        match SIGNAL.load(Ordering::SeqCst) {
+            libc::SIGTERM => return "SIGTERM",
+            libc::SIGINT => return "SIGINT",
+            _ => {}
+        }
+        "a signal"
+    }
+
+    /// Installs the handlers of SIGTERM and SIGINT (once, before the run).
+    #[cfg(unix)]
+    pub fn install(quiet: bool) -> std::io::Result<()> {
+        use std::os::fd::IntoRawFd;
+        QUIET.store(quiet, Ordering::SeqCst);
+        if WOKEN.get().is_none() {
+            let (woken, wake) = std::os::unix::net::UnixStream::pair()?;
+            wake.set_nonblocking(true)?;
+            // Kept open for the life of the process.
+            WAKE.store(wake.into_raw_fd(), Ordering::SeqCst);
+            let _ = WOKEN.set(woken);
+        }
+        for signal in [libc::SIGTERM, libc::SIGINT] {
+            // SAFETY: the action only does what a signal handler may
+            // (atomics, write(2), _exit(2)); see `on_signal`.
+            unsafe { signal_hook_registry::register(signal, move || on_signal(signal)) }?;
+        }
+        Ok(())
+    }
+
+    /// Without Unix signals: Ctrl-C ends the process as before.
+    #[cfg(not(unix))]
+    pub fn install(quiet: bool) -> std::io::Result<()> {
+        QUIET.store(quiet, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The handler: async-signal-safe calls only.
+    #[cfg(unix)]
+    fn on_signal(signal: i32) {
+        fn say(text: &[u8]) {
+            // SAFETY: write(2) on stderr from a signal handler.
+            unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
+        }
+        if SIGNAL
+            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            say(b"msp: second signal: stopped at once (the archives in hand are in work; the next run recovers them)\n");
+            // SAFETY: _exit(2) is async-signal-safe.
+            unsafe { libc::_exit(128 + signal) };
+        }
+        REQUESTED.store(true, Ordering::SeqCst);
+        if !QUIET.load(Ordering::SeqCst) {
+            say(if signal == libc::SIGTERM {
+                b"msp: SIGTERM: stopping after the archives in hand (a second signal stops at once)\n"
+            } else {
+                b"msp: SIGINT: stopping after the archives in hand (a second signal stops at once)\n"
+            });
+        }
+        let fd = WAKE.load(Ordering::SeqCst);
+        if fd >= 0 {
+            // SAFETY: write(2) of one byte on a non-blocking socket.
+            unsafe { libc::write(fd, [1u8].as_ptr().cast(), 1) };
+        }
+    }
+
+    /// Sleeps `duration`, or until a stop is requested; true when it is.
+    pub fn sleep(duration: Duration) -> bool {
+        let deadline = std::time::Instant::now() + duration;
+        loop {
+            if requested() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            #[cfg(unix)]
+            if let Some(woken) = WOKEN.get() {
+                // Woken by the handler's byte, the timeout or EINTR.
+                let _ = woken.set_read_timeout(Some(left));
+                let _ = std::io::Read::read(&mut &*woken, &mut [0u8; 16]);
+                continue;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(200)));
+        }
+    }
 }

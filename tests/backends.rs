@@ -183,16 +183,16 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     assert_eq!(list.len(), 4, "{engine}");
     assert_eq!(
         env.dossier("A-2-WK1DEGZ")["summary"],
-        "DUBOIS Noël, né(e) le 16/08/2009 à NANTES",
+        "DUBOIS Noël, né le 16/08/2009 à NANTES",
         "{engine}"
     );
     assert_eq!(
         env.dossier("A-2-MGNZGED")["summary"],
-        "naissance Moreau Hervé, 2 exemplaire(s), courrier"
+        "Moreau Hervé, acte de naissance, 2 exemplaires, envoi par courrier"
     );
     assert_eq!(
         env.dossier("A-2-2CEWXY7")["summary"],
-        "Dupont-Aignan Zoé, liste generale, premiere_inscription"
+        "Dupont-Aignan Zoé, liste générale, première inscription"
     );
     let d = env.dossier("A-2-WK1DEGZ");
     assert_eq!(d["attachments"].as_array().unwrap().len(), 2, "{engine}");
@@ -248,7 +248,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     let lc = env.dossier("A-2-LYONC");
     assert_eq!(lc["file_number"], 2);
     assert!(
-        lc["summary"].as_str().unwrap().contains("4 exemplaire(s)"),
+        lc["summary"].as_str().unwrap().contains("4 exemplaires"),
         "{engine}: {}",
         lc["summary"]
     );

@@ -248,7 +248,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
             check(
                 alert.starts_with("Changement refusé.")
                     && alert.contains(
-                        "Le passage de 14 (dossier importé) à 20 (dossier refusé) n'est pas permis",
+                        "le passage de 14 (dossier importé) à 20 (dossier refusé) n'est pas permis",
                     ),
                 alert,
             )

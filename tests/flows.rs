@@ -47,12 +47,12 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
     assert_eq!(aec["flow"], "AEC-LA");
     assert_eq!(
         aec["summary"],
-        "naissance Moreau Hervé, 2 exemplaire(s), courrier"
+        "Moreau Hervé, acte de naissance, 2 exemplaires, envoi par courrier"
     );
     let ile = env.dossier("A-2-2CEWXY7");
     assert_eq!(
         ile["summary"],
-        "Dupont-Aignan Zoé, liste generale, premiere_inscription"
+        "Dupont-Aignan Zoé, liste générale, première inscription"
     );
     let db = env.db();
     assert_eq!(
@@ -273,7 +273,7 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     assert_eq!(d["file_number"], 2);
     assert_eq!(d["status"], 14, "a complement does not change the status");
     assert!(
-        d["summary"].as_str().unwrap().contains("3 exemplaire(s)"),
+        d["summary"].as_str().unwrap().contains("3 exemplaires"),
         "{}",
         d["summary"]
     );

@@ -53,7 +53,7 @@ fn the_spec_sample_imports_with_its_return_flow() {
     assert_eq!(d["status"], 14);
     assert_eq!(d["indicator"], 2);
     assert_eq!(d["file_number"], 1);
-    assert_eq!(d["summary"], "DUBOIS Noël, né(e) le 16/08/2009 à NANTES");
+    assert_eq!(d["summary"], "DUBOIS Noël, né le 16/08/2009 à NANTES");
     assert_eq!(d["history"].as_array().unwrap().len(), 1);
     assert_eq!(d["history"][0]["status"], 14);
     assert_eq!(d["history"][0]["indicator"], 2);
@@ -109,7 +109,7 @@ fn the_portals_published_sample_imports() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(files(&env.done()), vec!["A-2-IJO924A-RCO-LA-1.zip"]);
     let d = env.dossier("A-2-IJO924A");
-    assert_eq!(d["summary"], "BUREAU ALAIN, né(e) le 04/04/2003 à NICE");
+    assert_eq!(d["summary"], "BUREAU ALAIN, né le 04/04/2003 à NICE");
     assert_eq!(d["insee"], "06088");
     // blank parents and residence leave no rows
     let roles = common::query_strings(&env.db(), "SELECT role AS v FROM avenir_personne");

@@ -171,6 +171,43 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
     }
 }
 
+#[test]
+fn return_archives_are_dated_when_written() {
+    let env = Env::new();
+    Archive::rco("A-2-DATE", 1).write_to(&env.input()).unwrap();
+    run_ok(&env);
+    status(&env, "A-2-DATE", "16", None);
+    run_ok(&env);
+    // 19 carries the attestation: a second, compressed entry.
+    status(&env, "A-2-DATE", "19", None);
+    run_ok(&env);
+    let d = env.dossier("A-2-DATE");
+    let returns = d["returns"].as_array().unwrap();
+    assert_eq!(returns.len(), 4, "14, 16, 19 and the automatic 100");
+    let mut entries = 0;
+    for r in returns {
+        // "2026-11-02T10:50:54", local time, as the ZIP entries' dates.
+        let written = r["written_at"].as_str().unwrap();
+        let path = env.output().join(r["file"].as_str().unwrap());
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        for i in 0..z.len() {
+            let e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let t = e.last_modified().expect("a date");
+            let day = format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day());
+            assert_ne!(t.year(), 1980, "{name}: {t}");
+            // The same day, unless written across midnight.
+            assert!(
+                day == written[..10] || written[11..].starts_with("00:00"),
+                "{name} in {}: {t}, written at {written}",
+                path.display()
+            );
+            entries += 1;
+        }
+    }
+    assert_eq!(entries, 5, "four message.xml and the attestation");
+}
+
 /// The census archive of tests/data (Noël Loïc DUBOIS, routed to Paris,
 /// 75056) as `edit` rewrites its XML entries.
 fn census_archive(edit: impl Fn(&str, String) -> String) -> Vec<u8> {

@@ -153,9 +153,18 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     let rejects = c.get("/rejets").text();
     assert!(rejects.contains("A-2-LYON001-RCO-LA-1.zip"), "{rejects}");
     assert!(
-        rejects.contains("commune (code INSEE) qui n&#39;est pas configurée")
-            || rejects.contains("commune (code INSEE) qui n'est pas configurée"),
+        rejects.contains("adressée à une commune qui n&#39;est pas configurée")
+            || rejects.contains("adressée à une commune qui n'est pas configurée"),
         "the French log: {rejects}"
+    );
+    // Which commune: its code, on the card and in the log.
+    assert!(
+        rejects.contains("<p>La demande est adressée à la commune de code INSEE 69123, qui n"),
+        "the explanation on the card: {rejects}"
+    );
+    assert!(
+        rejects.contains("la seule commune configurée est 75056."),
+        "{rejects}"
     );
     assert!(rejects.contains("Remettre en entrée"));
 
@@ -285,25 +294,46 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     let page = "/dossiers/A-2-WEB0002";
     let token = c.csrf(page);
 
-    // No status chosen.
-    let r = c.post(&format!("{page}/statut"), &[("csrf", &token), ("code", "")]);
-    assert_eq!(r.status, 303);
-    assert!(c.get(page).text().contains("Choisissez un statut."));
-    // 14 (transmitted) → 19 is not allowed.
+    // No status chosen: said, and the comment typed is still there.
     let r = c.post(
         &format!("{page}/statut"),
-        &[("csrf", &token), ("code", "19"), ("commentaire", "")],
+        &[
+            ("csrf", &token),
+            ("code", ""),
+            ("commentaire", "Pièce reçue <le 3 mars>."),
+        ],
     );
-    assert_eq!(r.status, 303);
-    assert_eq!(r.location.as_deref(), Some(page));
-    let shown = c.get(page).text();
-    assert!(shown.contains("Changement refusé"), "{shown}");
+    assert_eq!(r.status, 422);
+    let shown = r.text();
+    assert!(shown.contains("Choisissez un statut."), "{shown}");
     assert!(
-        shown.contains("Le passage de 14 (dossier importé) à 19 (dossier traité / accepté) n&#39;est pas permis")
-            || shown.contains("Le passage de 14 (dossier importé) à 19 (dossier traité / accepté) n'est pas permis"),
+        shown.contains("maxlength=\"2000\">Pièce reçue &lt;le 3 mars&gt;.</textarea>"),
         "{shown}"
     );
+    // 14 (transmitted) → 19 is not allowed: the page again, the refusal
+    // said in French, the form as it was filled.
+    let r = c.post(
+        &format!("{page}/statut"),
+        &[
+            ("csrf", &token),
+            ("code", "19"),
+            ("commentaire", "Votre acte vous attend en mairie."),
+        ],
+    );
+    assert_eq!(r.status, 409);
+    let shown = r.text().replace("&#39;", "'");
+    assert!(shown.contains("role=\"alert\">Changement refusé. Dossier A-2-WEB0002 : le passage de 14 (dossier importé) à 19 (dossier traité / accepté) n'est pas permis. Le statut 14 ayant été transmis au portail, les statuts possibles sont : 15 (dossier non recevable), 16 (dossier en cours de traitement), 100 (dossier clos).</div>"), "{shown}");
+    assert!(
+        shown.contains(">Votre acte vous attend en mairie.</textarea>"),
+        "the comment typed is kept: {shown}"
+    );
+    assert!(
+        shown.contains("<option value=\"19\" selected>"),
+        "the status chosen is kept: {shown}"
+    );
     assert_eq!(env.dossier("A-2-WEB0002")["status"], 14);
+    // Shown once: the next visit has no alert.
+    assert!(!c.get(page).text().contains("Changement refusé"));
 
     // 14 → 16 with a comment is recorded, not transmitted yet.
     let r = c.post(
@@ -331,7 +361,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     c.post(&format!("{page}/annuler"), &[("csrf", &token)]);
     let shown = c.get(page).text();
     assert!(
-        shown.contains("Seul un statut 19 ou une clôture manuelle"),
+        shown.contains("Dossier A-2-WEB0002 : seul un statut 19 ou une clôture manuelle"),
         "{shown}"
     );
     // 16 → 19 while 16 is untransmitted, then cancel 19: back to 16.
@@ -340,7 +370,14 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
         &[("csrf", &token), ("code", "19")],
     );
     assert_eq!(env.dossier("A-2-WEB0002")["status"], 19);
-    assert!(c.get(page).text().contains("Annuler le statut 19"));
+    let shown = c.get(page).text().replace("&#39;", "'");
+    assert!(shown.contains("Annuler le statut 19"));
+    // Nothing to choose from: no list of statuses, the reason instead.
+    assert!(!shown.contains("<select id=\"code\""), "{shown}");
+    assert!(
+        shown.contains("Possibles maintenant : aucun — le statut 19 peut seulement être annulé tant qu'il n'est pas transmis au portail."),
+        "{shown}"
+    );
     c.post(&format!("{page}/annuler"), &[("csrf", &token)]);
     assert!(c.get(page).text().contains("Statut annulé"));
     assert_eq!(env.dossier("A-2-WEB0002")["status"], 16);
@@ -352,6 +389,56 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     assert!(
         ops.contains("web console: dossier A-2-WEB0002: statut 16 (dossier en cours de traitement) posé par un agent"),
         "{ops}"
+    );
+}
+
+#[test]
+fn the_clerk_reads_towns_by_name_attachments_and_transmission_in_words() {
+    // Paris named by its client (`commune`); Lyon is not configured.
+    let env = Env::with_config(
+        "root = \"msp-data\"\n[[client]]\nname = \"Ville de Paris\"\ninsee = [\"75056\"]\ncommune = \"Paris\"\ndatabase = \"sqlite://msp.db\"\n",
+    );
+    Archive::rco("A-2-TOWN001", 1)
+        .write_to(&env.input())
+        .unwrap();
+    Archive::rco("A-2-LYON002", 1)
+        .routed_to("69123")
+        .write_to(&env.input())
+        .unwrap();
+    let run = env.run(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let console = Console::start(&env);
+    let mut c = Client::new(&console);
+
+    // The town by its name, its code beside it.
+    let list = c.get("/dossiers").text();
+    assert!(list.contains("<td>Paris (75056)</td>"), "{list}");
+    let p = c.get("/dossiers/A-2-TOWN001").text().replace("&#39;", "'");
+    assert!(
+        p.contains("<dt>Commune (code INSEE)</dt><dd>Paris (75056)</dd>"),
+        "{p}"
+    );
+    // The attachments' codes explained.
+    assert!(p.contains("(justificatif d'identité, code JI, "), "{p}");
+    assert!(p.contains("(justificatif de domicile, code JD, "), "{p}");
+    // The transmission in words, not the indicator's code.
+    assert!(p.contains("<th scope=\"col\">Transmission</th>"), "{p}");
+    assert!(!p.contains("Indicateur"), "{p}");
+    assert!(
+        p.contains("<td>14 — dossier importé</td><td>transmis au portail</td>"),
+        "{p}"
+    );
+    // The archive for a commune not configured: which code, which
+    // communes are, by name.
+    let rejects = c.get("/rejets").text().replace("&#39;", "'");
+    assert!(
+        rejects.contains("<p>La demande est adressée à la commune de code INSEE 69123, qui n'est pas dans la configuration : la seule commune configurée est Paris (75056).</p>"),
+        "{rejects}"
+    );
+    let log = std::fs::read_to_string(env.error().join("A-2-LYON002-RCO-LA-1.zip.log")).unwrap();
+    assert!(
+        log.contains("Motif : La demande est adressée à une commune qui n'est pas configurée.\nExplication : La demande est adressée à la commune de code INSEE 69123, "),
+        "{log}"
     );
 }
 

@@ -15,14 +15,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 use crate::extract::Limits;
 use crate::folders::Folders;
 
 /// Where attachments are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AttachmentMode {
     /// As BLOBs in the MSP attachments table.
@@ -33,7 +33,7 @@ pub enum AttachmentMode {
 }
 
 /// One client: a town hall and its business database.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// Display name.
@@ -41,6 +41,7 @@ pub struct ClientConfig {
     /// CodeINSEE values routed to this client; `"*"` accepts any.
     pub insee: Vec<String>,
     /// Database URL (`sqlite://msp.db` is relative to the root folder).
+    #[serde(serialize_with = "redacted_url")]
     pub database: String,
     /// Attachment storage.
     #[serde(default)]
@@ -81,7 +82,7 @@ pub struct ClientConfig {
 }
 
 /// What to do with a return archive once uploaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AfterPush {
     /// Moved from output into the sent folder (`envoye`).
@@ -92,7 +93,7 @@ pub enum AfterPush {
 }
 
 /// A client's SFTP server (`[client.sftp]`).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SftpConfig {
     /// Host name or address.
@@ -137,7 +138,7 @@ fn read_secret(
     if let Some(var) = env {
         return std::env::var(var).map(Some).map_err(|_| {
             Error::config(format!(
-                "{owner}: environment variable {var} (password_env) is not set"
+                "{owner}: environment variable {var} (password_env) is not set (a command run by hand does not have the service's environment: `set -a; . /etc/default/msp; set +a` first, as the packaged services read that file; or use password_file)"
             ))
         });
     }
@@ -357,7 +358,7 @@ pub struct DirectoriesConfig {
 }
 
 /// The web console of `msp serve` (`[web]`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebConfig {
     /// Address to listen on (default `127.0.0.1:8080`); any address other
@@ -379,12 +380,13 @@ pub struct WebConfig {
 }
 
 /// One person who may sign in to the web console.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebUser {
     /// Login name.
     pub name: String,
     /// The password's argon2 hash (PHC string), never the password.
+    #[serde(serialize_with = "masked")]
     pub password_hash: String,
 }
 
@@ -394,6 +396,43 @@ impl std::fmt::Debug for WebUser {
             .field("name", &self.name)
             .finish_non_exhaustive()
     }
+}
+
+fn redacted_url<S: Serializer>(url: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_url(url))
+}
+
+fn masked<S: Serializer>(_: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(crate::backend::MASKED)
+}
+
+/// The configuration in force as `msp config show` prints it: every key
+/// with its default filled in, folders resolved, secrets masked.
+#[derive(Serialize)]
+struct Shown<'a> {
+    root: &'a Path,
+    plugins: &'a [PathBuf],
+    settle_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: &'a Option<String>,
+    directories: ShownDirectories<'a>,
+    limits: &'a Limits,
+    retention: &'a crate::ops::Retention,
+    status: &'a crate::ops::Thresholds,
+    web: &'a WebConfig,
+    client: &'a [ClientConfig],
+}
+
+#[derive(Serialize)]
+struct ShownDirectories<'a> {
+    input: &'a Path,
+    work: &'a Path,
+    output: &'a Path,
+    error: &'a Path,
+    done: &'a Path,
+    logs: &'a Path,
+    attachments: &'a Path,
+    sent: &'a Path,
 }
 
 #[derive(Deserialize)]
@@ -451,6 +490,37 @@ pub struct Config {
 }
 
 impl Config {
+    /// The configuration in force as TOML (`msp config show`): defaults
+    /// filled in, folders resolved, database passwords and password hashes
+    /// masked. Once its masked secrets are given back, msp reads it as
+    /// the same configuration.
+    pub fn shown(&self) -> Result<String> {
+        let f = &self.folders;
+        let shown = Shown {
+            root: &self.root,
+            plugins: &self.plugins,
+            settle_seconds: self.settle_seconds,
+            group: &self.group,
+            directories: ShownDirectories {
+                input: &f.input,
+                work: &f.work,
+                output: &f.output,
+                error: &f.error,
+                done: &f.done,
+                logs: &f.logs,
+                attachments: &f.attachments,
+                sent: &self.sent,
+            },
+            limits: &self.limits,
+            retention: &self.retention,
+            status: &self.status,
+            web: &self.web,
+            client: &self.clients,
+        };
+        toml::to_string_pretty(&shown)
+            .map_err(|e| Error::trouble(format!("cannot show the configuration: {e}")))
+    }
+
     /// The embedded default: root `./msp-data`, one SQLite database there,
     /// any CodeINSEE accepted.
     pub fn embedded_default() -> Self {

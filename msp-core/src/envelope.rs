@@ -396,6 +396,7 @@ fn route(config: &Config, env: &BusinessEnvelope, name: &ArchiveName) -> Result<
                 Reason::UnknownInsee,
                 format!("CodeINSEE {insee} is not routed to any configured client"),
             )
+            .with_french(unrouted_fr(config, insee))
         })?;
     let client_config = &config.clients[client];
     if !client_config.handles(&name.flow) {
@@ -408,6 +409,40 @@ fn route(config: &Config, env: &BusinessEnvelope, name: &ArchiveName) -> Result<
         ));
     }
     Ok(client)
+}
+
+/// The clerk's explanation of an archive for a commune no client takes:
+/// its INSEE code, and the communes that are configured (the first ten,
+/// named as the configuration names them: "Belfort (90010)").
+fn unrouted_fr(config: &Config, insee: &str) -> String {
+    const SHOWN: usize = 10;
+    let configured: Vec<String> = config
+        .clients
+        .iter()
+        .flat_map(|c| {
+            c.insee.iter().map(move |code| match &c.commune {
+                Some(name) => format!("{} ({code})", name.trim()),
+                None => code.clone(),
+            })
+        })
+        .collect();
+    let mut list = configured
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if configured.len() > SHOWN {
+        list.push_str(&format!(", … ({} en tout)", configured.len()));
+    }
+    let configured = match configured.len() {
+        0 => "aucune commune n'est configurée".to_string(),
+        1 => format!("la seule commune configurée est {list}"),
+        _ => format!("les communes configurées sont {list}"),
+    };
+    format!(
+        "La demande est adressée à la commune de code INSEE {insee}, qui n'est pas dans la configuration : {configured}."
+    )
 }
 
 /// The files the envelope names: at least one document, every name plain,

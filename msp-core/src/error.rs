@@ -48,7 +48,7 @@ impl Reason {
             Reason::TooLarge => "L'archive dépasse les limites configurées (taille décompressée, nombre de fichiers ou taux de compression).",
             Reason::Envelope => "L'enveloppe de la demande (message.xml ou fichier d'en-tête -ent-<N>.xml ou -ent.xml) est absente ou illisible.",
             Reason::NameMismatch => "Le contenu de l'archive ne correspond pas à son nom.",
-            Reason::UnknownInsee => "La demande est adressée à une commune (code INSEE) qui n'est pas configurée.",
+            Reason::UnknownInsee => "La demande est adressée à une commune qui n'est pas configurée.",
             Reason::InvalidInsee => "Le code INSEE de la commune destinataire n'est pas un code valide (5 caractères : des chiffres, ou 2A/2B suivi de 3 chiffres) : la demande est mal formée.",
             Reason::FlowNotHandled => "La commune destinataire ne traite pas cette démarche avec msp (paramètre flows du client).",
             Reason::MissingFile => "Un fichier annoncé dans l'enveloppe est absent de l'archive.",
@@ -69,6 +69,46 @@ impl Reason {
             Reason::Document => "Corrigez la demande avec l'usager ou signalez l'anomalie au portail ; l'archive peut être replacée dans le dossier d'entrée une fois corrigée.",
             _ => "Signalez l'anomalie au portail pour qu'il renvoie la demande ; l'archive est conservée ici telle qu'elle a été reçue.",
         }
+    }
+
+    /// Every reason, for lookups by tag.
+    pub const ALL: [Reason; 15] = [
+        Reason::NotZip,
+        Reason::UnsafeEntry,
+        Reason::TooLarge,
+        Reason::Envelope,
+        Reason::NameMismatch,
+        Reason::UnknownInsee,
+        Reason::InvalidInsee,
+        Reason::FlowNotHandled,
+        Reason::MissingFile,
+        Reason::EntMismatch,
+        Reason::Document,
+        Reason::Attachment,
+        Reason::Conflict,
+        Reason::Stale,
+        Reason::Closed,
+    ];
+
+    /// The reason of a tag (the `Code :` line of a rejection log).
+    pub fn from_tag(tag: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.tag() == tag)
+    }
+
+    /// Whether the archive's bytes alone decided the rejection: put back
+    /// into input as it is, it is rejected again (the configuration, the
+    /// database or a fixed démarche cannot change that; a plugin's rules
+    /// could, after an upgrade, for [`Reason::Document`]).
+    pub fn depends_only_on_bytes(self) -> bool {
+        !matches!(
+            self,
+            Reason::TooLarge
+                | Reason::UnknownInsee
+                | Reason::FlowNotHandled
+                | Reason::Conflict
+                | Reason::Stale
+                | Reason::Closed
+        )
     }
 
     /// Short English tag for logs and JSON.
@@ -104,6 +144,9 @@ pub enum ErrorKind {
     Config,
     /// Something asked for does not exist (a dossier number...).
     NotFound,
+    /// The command was given what it cannot take (a path where a name is
+    /// expected, an unknown flow): the user's mistake, said with a hint.
+    Usage,
     /// A status change the rules refuse (PROTOCOL §5).
     Refused,
 }
@@ -163,6 +206,15 @@ impl Error {
     pub fn not_found(message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::NotFound,
+            message: message.into(),
+            temporary: false,
+            french: None,
+        }
+    }
+    /// A user's mistake on the command line or in a form, with its hint.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Usage,
             message: message.into(),
             temporary: false,
             french: None,

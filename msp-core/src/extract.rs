@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::error::{Error, Reason, Result};
 
 /// Extraction limits (configurable under `[limits]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Total uncompressed bytes of all entries.

@@ -73,7 +73,7 @@ fn plan(
         Error::refused(format!("dossier {}: {r}", d.numero)).with_french(format!(
             "Dossier {} : {}",
             d.numero,
-            r.french()
+            status::after_colon(r.french())
         ))
     })?;
     let next_seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
@@ -166,6 +166,34 @@ pub fn change(
     Ok(u.event)
 }
 
+/// [`change`], traced in `logs/operations.log` whoever made it — `who` is
+/// `cli (account)` or `web console (user)` — the refusals included.
+pub fn change_audited(
+    backend: &dyn Backend,
+    folders: &Folders,
+    who: &str,
+    numero: &str,
+    action: Action,
+    comment: Option<String>,
+) -> Result<String> {
+    match change(backend, numero, action, comment) {
+        Ok(line) => {
+            crate::ops::trace(folders, &format!("{who}: dossier {numero}: {line}"))?;
+            Ok(line)
+        }
+        Err(e) if e.kind == crate::error::ErrorKind::Refused => {
+            // The refusal is what was asked; a trace that cannot be
+            // written does not hide it.
+            let _ = crate::ops::trace(
+                folders,
+                &format!("{who}: dossier {numero}: REFUSED: {}", e.message),
+            );
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// What an agent may do now on a dossier (the same rules as [`change`]):
 /// the statuses it may be set to, and whether its current status may be
 /// cancelled.
@@ -231,7 +259,7 @@ pub fn adopt_written_statuses(backend: &dyn Backend, numero: &str) -> Result<Ado
                     event: format!(
                         "statut {} écrit par l'application métier refusé : {}",
                         e.status,
-                        err.french.as_deref().unwrap_or(&err.message)
+                        status::after_colon(err.french.as_deref().unwrap_or(&err.message))
                     ),
                     at,
                     ..StatusUpdate::default()

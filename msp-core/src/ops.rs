@@ -19,7 +19,7 @@ use crate::folders::{self, Folders};
 
 /// Days to keep what holds citizens' personal data (`[retention]`); a
 /// missing key keeps forever.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
     /// Imported archives in done, once their dossier is closed (status
@@ -44,7 +44,7 @@ impl Retention {
 }
 
 /// Thresholds of `msp status` (`[status]`).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     /// Warning when the last synchronisation finished longer ago (minutes).
@@ -147,6 +147,15 @@ pub fn rejected(folders: &Folders) -> Result<Vec<Rejected>> {
     Ok(out)
 }
 
+/// The rejection reason a rejected archive's log records (its `Code :`
+/// line), when it can be read.
+pub fn rejection_reason(folders: &Folders, name: &str) -> Option<crate::Reason> {
+    let log = rejection_log(folders, name).ok()?;
+    log.lines()
+        .find_map(|l| l.strip_prefix("Code : "))
+        .and_then(|t| crate::Reason::from_tag(t.trim()))
+}
+
 /// The reason line of a rejection log.
 fn reason_of(log: &str) -> String {
     log.lines()
@@ -160,12 +169,20 @@ fn reason_of(log: &str) -> String {
 /// An archive name given on the command line, checked: a plain file name
 /// present in the error folder (never a path).
 fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
-    if name.is_empty()
-        || name.contains(['/', '\\'])
-        || name.starts_with('.')
-        || name.ends_with(".log")
-    {
-        return Err(Error::config(format!(
+    if name.contains(['/', '\\']) {
+        let bare = Path::new(name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Err(Error::usage(format!(
+            "\"{name}\" is a path: give the archive's bare name as `msp errors list` shows it ({bare})"
+        ))
+        .with_french(format!(
+            "« {name} » est un chemin : donnez le nom seul de l'archive ({bare})."
+        )));
+    }
+    if name.is_empty() || name.starts_with('.') || name.ends_with(".log") {
+        return Err(Error::usage(format!(
             "\"{name}\" is not the name of an archive in the error folder"
         ))
         .with_french(format!(
@@ -183,7 +200,7 @@ fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
         )));
     }
     if !path.is_file() {
-        return Err(Error::config(format!(
+        return Err(Error::not_found(format!(
             "no archive \"{name}\" in the error folder {} (msp errors list shows them)",
             folders.error.display()
         ))
@@ -199,6 +216,28 @@ pub fn rejection_log(folders: &Folders, name: &str) -> Result<String> {
     let path = rejected_path(folders, name)?;
     let log = folders.error.join(format!("{name}.log"));
     folders::read_own(&log).map_err(|e| e.context(format!("the log of {}", path.display())))
+}
+
+/// The Unix account running this process (its name from `/etc/passwd`,
+/// else `uid N`): who an operation traced from the command line was made by.
+pub fn unix_account() -> String {
+    #[cfg(unix)]
+    {
+        let uid = rustix::process::getuid().as_raw();
+        let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+        passwd
+            .lines()
+            .find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            })
+            .unwrap_or_else(|| format!("uid {uid}"))
+    }
+    #[cfg(not(unix))]
+    {
+        std::env::var("USERNAME").unwrap_or_else(|_| "unknown".to_string())
+    }
 }
 
 /// Appends a line to `logs/operations.log` (what operators did).
@@ -504,11 +543,39 @@ pub struct RecentRun {
     pub troubles: Vec<String>,
 }
 
-/// The `n` most recent synchronisations, newest first, read from their
-/// logs (`sync-*.log` in the logs folder).
+/// The recent synchronisations that did something, and how many did
+/// nothing since (for the web console).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecentRuns {
+    /// The most recent synchronisations that did something, newest first.
+    pub runs: Vec<RecentRun>,
+    /// Synchronisations with nothing to do since the latest of `runs` (all
+    /// of them when `runs` is empty).
+    pub empty_since: usize,
+    /// When the latest of those finished.
+    pub last_empty: Option<String>,
+}
+
+/// Logs read at most, newest first, to find the recent synchronisations
+/// that did something: an installation from before the day's file of
+/// empty runs may keep one two-line log per minute.
+const LOGS_READ_AT_MOST: usize = 5000;
+
+/// The `n` most recent synchronisations that did something, newest first,
+/// read from their logs (`sync-*.log` in the logs folder); see
+/// [`recent_activity`].
 pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
+    recent_activity(folders, n).runs
+}
+
+/// The `n` most recent synchronisations that did something, newest first,
+/// and how many had nothing to do since: a synchronisation with nothing to
+/// do leaves one line in the day's `empty-YYYYMMDD.log` (older versions
+/// left a two-line `sync-*.log`, skipped and counted the same way).
+pub fn recent_activity(folders: &Folders, n: usize) -> RecentRuns {
+    let mut out = RecentRuns::default();
     let Ok(rd) = fs::read_dir(&folders.logs) else {
-        return Vec::new();
+        return out;
     };
     let mut logs: Vec<(SystemTime, String)> = rd
         .flatten()
@@ -524,34 +591,102 @@ pub fn recent_runs(folders: &Folders, n: usize) -> Vec<RecentRun> {
     // Latest written first: the names (sync-YYYYMMDD-HHMMSS-pid.log) do not
     // order two runs of the same second (pid 998, then 1003).
     logs.sort_unstable_by(|a, b| b.cmp(a));
-    logs.into_iter()
-        .take(n)
-        .map(|(_, name)| {
-            let text = fs::read_to_string(folders.logs.join(&name)).unwrap_or_default();
-            let stamp = |l: &str| l.get(..19).unwrap_or_default().to_string();
-            let mut run = RecentRun {
-                started: text.lines().next().map(stamp).unwrap_or_default(),
-                log: name,
-                ..RecentRun::default()
-            };
-            for line in text.lines() {
-                let rest = line.get(20..).unwrap_or_default();
-                if let Some(counts) = rest.strip_prefix(crate::synclog::FINISHED) {
-                    run.finished = Some(stamp(line));
-                    let figures: Vec<u32> = counts
-                        .split(", ")
-                        .filter_map(|p| p.split(' ').next()?.parse().ok())
-                        .collect();
-                    for (slot, v) in run.counts.iter_mut().zip(figures) {
-                        *slot = v;
-                    }
-                } else if let Some(cause) = rest.strip_prefix(crate::synclog::TROUBLE) {
-                    run.troubles.push(cause.to_string());
-                }
+    for (_, name) in logs.into_iter().take(LOGS_READ_AT_MOST) {
+        if out.runs.len() >= n {
+            break;
+        }
+        let (run, lines) = read_run(folders, name);
+        let did_nothing =
+            lines == 2 && run.finished.is_some() && run.counts == [0; 6] && run.troubles.is_empty();
+        if !did_nothing {
+            out.runs.push(run);
+        } else if out.runs.is_empty() {
+            out.empty_since += 1;
+            out.last_empty = out.last_empty.max(run.finished);
+        }
+    }
+    let after = out
+        .runs
+        .first()
+        .map(|r| r.finished.clone().unwrap_or_else(|| r.started.clone()));
+    let (count, last) = empty_runs_after(&folders.logs, after.as_deref());
+    out.empty_since += count;
+    out.last_empty = out.last_empty.max(last);
+    out
+}
+
+/// One synchronisation's log read back, with its number of lines.
+fn read_run(folders: &Folders, name: String) -> (RecentRun, usize) {
+    let text = fs::read_to_string(folders.logs.join(&name)).unwrap_or_default();
+    let stamp = |l: &str| l.get(..19).unwrap_or_default().to_string();
+    let mut run = RecentRun {
+        started: text.lines().next().map(stamp).unwrap_or_default(),
+        log: name,
+        ..RecentRun::default()
+    };
+    let mut lines = 0;
+    for line in text.lines() {
+        lines += 1;
+        let rest = line.get(20..).unwrap_or_default();
+        if let Some(counts) = rest.strip_prefix(crate::synclog::FINISHED) {
+            run.finished = Some(stamp(line));
+            let figures: Vec<u32> = counts
+                .split(", ")
+                .filter_map(|p| p.split(' ').next()?.parse().ok())
+                .collect();
+            for (slot, v) in run.counts.iter_mut().zip(figures) {
+                *slot = v;
             }
-            run
+        } else if let Some(cause) = rest.strip_prefix(crate::synclog::TROUBLE) {
+            run.troubles.push(cause.to_string());
+        }
+    }
+    (run, lines)
+}
+
+/// The lines of the daily files of empty synchronisations
+/// (`empty-YYYYMMDD.log`) stamped after `after` (all when `None`), and the
+/// latest one's time stamp.
+fn empty_runs_after(logs: &Path, after: Option<&str>) -> (usize, Option<String>) {
+    let Ok(rd) = fs::read_dir(logs) else {
+        return (0, None);
+    };
+    let mut days: Vec<(String, PathBuf)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let day = name
+                .strip_prefix(crate::synclog::EMPTY_PREFIX)?
+                .strip_suffix(".log")?
+                .to_string();
+            (day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit())).then(|| (day, e.path()))
         })
-        .collect()
+        .collect();
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    // "2026-11-29 09:00:00" -> "20261129".
+    let after_day: Option<String> =
+        after.map(|a| a.chars().filter(char::is_ascii_digit).take(8).collect());
+    let mut count = 0;
+    let mut last = None;
+    for (day, path) in days {
+        if after_day.as_ref().is_some_and(|a| day < *a) {
+            break;
+        }
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let stamps = text
+            .lines()
+            .filter_map(|l| l.get(..19))
+            .filter(|s| after.is_none_or(|a| *s > a));
+        let mut n = 0;
+        for s in stamps {
+            n += 1;
+            if last.as_deref().is_none_or(|l: &str| s > l) {
+                last = Some(s.to_string());
+            }
+        }
+        count += n;
+    }
+    (count, last)
 }
 
 /// Health levels, as monitoring plugins count them.
@@ -570,6 +705,15 @@ impl Level {
     /// The exit code monitoring plugins expect.
     pub fn code(self) -> i32 {
         self as i32
+    }
+
+    /// The word monitoring plugins print (`OK`, `WARNING`, `CRITICAL`).
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Warning => "WARNING",
+            Level::Critical => "CRITICAL",
+        }
     }
 }
 
@@ -772,12 +916,18 @@ pub fn health(
         (level, ago)
     };
     let mut worst: Option<(Level, f64, Option<&str>, Option<&LastRun>)> = None;
-    for (client, run) in last_run_of_clients(&runs, clients) {
+    let of_clients = last_run_of_clients(&runs, clients);
+    // One run of every client is no client's in particular: named only
+    // when the clients' last runs differ.
+    let one_run_for_all = of_clients
+        .windows(2)
+        .all(|w| w[0].1.map(|l| l.finished_at) == w[1].1.map(|l| l.finished_at));
+    for (client, run) in of_clients {
         let (level, ago) = match run {
             None => (Level::Warning, -1.0),
             Some(l) => judge(l),
         };
-        let named = (clients.len() > 1).then_some(client);
+        let named = (clients.len() > 1 && !one_run_for_all).then_some(client);
         let worse = match &worst {
             None => true,
             Some((wl, wago, _, _)) => {
@@ -867,7 +1017,11 @@ pub fn health(
         } else {
             Level::Ok
         },
-        text: format!("oldest archive in input: {}", words(oldest.as_secs())),
+        text: if waiting.is_empty() {
+            "no archive waiting in input".to_string()
+        } else {
+            format!("oldest archive in input: {}", words(oldest.as_secs()))
+        },
     });
     let errors = rejected(folders).map(|v| v.len()).unwrap_or(0);
     checks.push(Check {
@@ -936,7 +1090,70 @@ fn words(secs: u64) -> String {
     }
 }
 
+/// The warning and critical thresholds of a check, in its figure's unit,
+/// for the performance data of [`Health::nagios`] (none when its level is
+/// not a threshold on the figure).
+fn thresholds_of(key: &str, t: &Thresholds) -> (Option<u64>, Option<u64>) {
+    match key {
+        "last_run_age_seconds" => (Some(t.last_run_minutes * 60), None),
+        "input_oldest_age_seconds" => (Some(t.input_age_minutes * 60), None),
+        "error_archives" | "untransmitted_late" | "uncollected_late" => (Some(0), None),
+        "databases_unreachable" => (None, Some(0)),
+        _ => (None, None),
+    }
+}
+
 impl Health {
+    /// The first line of `msp status`, as Nagios plugins write it:
+    /// `msp WARNING - <why> | <performance data>`. Why: the text of each
+    /// check that is not OK, the worst first, joined by `; ` (when all are
+    /// OK, the last synchronisation's). Performance data: every check's
+    /// figure as `key=value[s];warn;crit` (`s` for seconds, `U` for a
+    /// figure not known, thresholds from `[status]`; a threshold of 0 on a
+    /// count means "any is one").
+    pub fn nagios(&self, t: &Thresholds) -> String {
+        let mut bad: Vec<&Check> = self
+            .checks
+            .iter()
+            .filter(|c| c.level != Level::Ok)
+            .collect();
+        bad.sort_by_key(|c| std::cmp::Reverse(c.level));
+        let why = if bad.is_empty() {
+            self.checks
+                .first()
+                .map(|c| c.text.clone())
+                .unwrap_or_default()
+        } else {
+            bad.iter()
+                .map(|c| c.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        // One line, and no `|` but the one that starts the figures.
+        let why = crate::display::line(&why).replace('|', "/");
+        let perf: Vec<String> = self
+            .checks
+            .iter()
+            .map(|c| {
+                let unit = if c.key.ends_with("_seconds") { "s" } else { "" };
+                let value = if c.value < 0.0 {
+                    "U".to_string()
+                } else {
+                    format!("{}{unit}", c.value)
+                };
+                let limits = match thresholds_of(c.key, t) {
+                    (None, None) => String::new(),
+                    (Some(w), None) => format!(";{w}"),
+                    (w, Some(c)) => {
+                        format!(";{};{c}", w.map(|w| w.to_string()).unwrap_or_default())
+                    }
+                };
+                format!("{}={value}{limits}", c.key)
+            })
+            .collect();
+        format!("msp {} - {why} | {}", self.level.word(), perf.join(" "))
+    }
+
     /// The figures in Prometheus text format (node_exporter's textfile
     /// collector).
     pub fn prometheus(&self) -> String {
@@ -1107,5 +1324,139 @@ mod tests {
         assert_eq!(words(600), "10 min");
         assert_eq!(words(3 * 3600), "3 h");
         assert_eq!(words(3 * 86_400), "3 d");
+    }
+
+    #[test]
+    fn empty_runs_are_skipped_and_counted_since_the_last_that_did_something() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().to_path_buf();
+        let folders = Folders {
+            input: logs.clone(),
+            work: logs.clone(),
+            output: logs.clone(),
+            error: logs.clone(),
+            done: logs.clone(),
+            logs: logs.clone(),
+            attachments: logs.clone(),
+        };
+        let finished = |at: &str, imported: u32| {
+            format!(
+                "{at} {}{imported} imported, 0 complements, 0 duplicates, 0 rejected, 0 returns written, 0 left for retry\n",
+                crate::synclog::FINISHED
+            )
+        };
+        // A run that imported, then an old-style two-line empty log.
+        let busy = logs.join("sync-20261129-090000-1.log");
+        fs::write(
+            &busy,
+            format!(
+                "2026-11-29 09:00:00 synchronisation started\n2026-11-29 09:00:01 A-2-X-RCO-LA-1.zip: imported\n{}",
+                finished("2026-11-29 09:00:01", 1)
+            ),
+        )
+        .unwrap();
+        let old_empty = logs.join("sync-20261129-090100-2.log");
+        fs::write(
+            &old_empty,
+            format!(
+                "2026-11-29 09:01:00 synchronisation started\n{}",
+                finished("2026-11-29 09:01:00", 0)
+            ),
+        )
+        .unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&busy)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+        // Empty runs of the day before (before the busy one) and after it.
+        fs::write(
+            logs.join("empty-20261128.log"),
+            "2026-11-28 23:59:00 synchronisation with nothing to do (pid 7, 3 ms)\n",
+        )
+        .unwrap();
+        fs::write(
+            logs.join("empty-20261129.log"),
+            "2026-11-29 08:59:00 synchronisation with nothing to do (pid 8, 3 ms)\n\
+             2026-11-29 09:02:00 synchronisation with nothing to do (pid 9, 3 ms)\n\
+             2026-11-29 09:03:00 synchronisation with nothing to do (pid 10, 3 ms)\n",
+        )
+        .unwrap();
+        let recent = recent_activity(&folders, 10);
+        let names: Vec<&str> = recent.runs.iter().map(|r| r.log.as_str()).collect();
+        assert_eq!(names, ["sync-20261129-090000-1.log"]);
+        assert_eq!(recent.empty_since, 3, "{recent:?}");
+        assert_eq!(recent.last_empty.as_deref(), Some("2026-11-29 09:03:00"));
+        // Nothing that did something: every empty run counts.
+        fs::remove_file(&busy).unwrap();
+        let recent = recent_activity(&folders, 10);
+        assert!(recent.runs.is_empty());
+        assert_eq!(recent.empty_since, 5, "{recent:?}");
+    }
+
+    #[test]
+    fn the_nagios_line_says_why_and_carries_the_figures() {
+        let check = |key, value, level, text: &str| Check {
+            key,
+            value,
+            level,
+            text: text.to_string(),
+        };
+        let health = Health {
+            level: Level::Critical,
+            last_run: None,
+            checks: vec![
+                check(
+                    "last_run_age_seconds",
+                    -1.0,
+                    Level::Warning,
+                    "no synchronisation recorded yet",
+                ),
+                check(
+                    "input_archives",
+                    3.0,
+                    Level::Ok,
+                    "3 archive(s) waiting in input",
+                ),
+                check(
+                    "input_oldest_age_seconds",
+                    10800.0,
+                    Level::Warning,
+                    "oldest archive in input: 3 h",
+                ),
+                check(
+                    "error_archives",
+                    2.0,
+                    Level::Warning,
+                    "2 rejected archive(s) to handle (msp errors list)",
+                ),
+                check(
+                    "databases_unreachable",
+                    1.0,
+                    Level::Critical,
+                    "client a: cannot | connect",
+                ),
+            ],
+        };
+        assert_eq!(
+            health.nagios(&Thresholds::default()),
+            "msp CRITICAL - client a: cannot / connect; no synchronisation recorded yet; oldest archive in input: 3 h; 2 rejected archive(s) to handle (msp errors list) \
+             | last_run_age_seconds=U;900 input_archives=3 input_oldest_age_seconds=10800s;1800 error_archives=2;0 databases_unreachable=1;;0"
+        );
+        let ok = Health {
+            level: Level::Ok,
+            last_run: None,
+            checks: vec![check(
+                "last_run_age_seconds",
+                40.0,
+                Level::Ok,
+                "last synchronisation 40 s ago, exit 0 (all went well)",
+            )],
+        };
+        assert_eq!(
+            ok.nagios(&Thresholds::default()),
+            "msp OK - last synchronisation 40 s ago, exit 0 (all went well) | last_run_age_seconds=40s;900"
+        );
     }
 }

@@ -223,16 +223,17 @@ pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged
     let name = return_name(m.numero, m.flow, m.increment);
     let final_path = output.join(&name);
     let tmp = work.join(format!("{TMP_PREFIX}{name}.{}.tmp", pid()));
-    // Built in memory, written with one call.
+    // Built in memory, written with one call. Its entries are dated now,
+    // local time (a ZIP entry's date has no time zone; left alone it is
+    // 1 January 1980).
+    let dated = SimpleFileOptions::default().last_modified_time(zip_now());
     let bytes = (|| -> zip::result::ZipResult<Vec<u8>> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(2048)));
-        let stored =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let stored = dated.compression_method(zip::CompressionMethod::Stored);
         zip.start_file("message.xml", stored)?;
         zip.write_all(message_xml(m).as_bytes())?;
         if let Some(a) = m.attachment {
-            let deflated =
-                SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            let deflated = dated.compression_method(zip::CompressionMethod::Deflated);
             zip.start_file(a.file.as_str(), deflated)?;
             zip.write_all(&a.bytes)?;
         }
@@ -257,6 +258,28 @@ pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged
     }
 }
 
+/// Now, local time, as a ZIP entry's date (to the even second); the ZIP
+/// default (1 January 1980) should the clock be outside 1980-2107.
+fn zip_now() -> zip::DateTime {
+    use chrono::{Datelike, Timelike};
+    let t = chrono::Local::now().naive_local();
+    let small = |v: u32| u8::try_from(v).unwrap_or(u8::MAX);
+    u16::try_from(t.year())
+        .ok()
+        .and_then(|year| {
+            zip::DateTime::from_date_and_time(
+                year,
+                small(t.month()),
+                small(t.day()),
+                small(t.hour()),
+                small(t.minute()),
+                small(t.second()),
+            )
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
 fn pid() -> u32 {
     static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *PID.get_or_init(std::process::id)
@@ -265,7 +288,7 @@ fn pid() -> u32 {
 /// Makes staged archives durable, renames them into output and syncs the
 /// output folder. Returns the final paths, in order; on error none is
 /// reported written (those already renamed are complete archives and are
-/// written again, identical, by the next run).
+/// written again, with the same content, by the next run).
 pub fn publish(staged: Vec<Staged>, output: &Path) -> Result<Vec<PathBuf>> {
     if staged.is_empty() {
         return Ok(Vec::new());
@@ -490,6 +513,16 @@ mod tests {
             "no temporary file left"
         );
         let mut z = zip::ZipArchive::new(File::open(p).unwrap()).unwrap();
+        // Dated today, not 1 January 1980.
+        let today = chrono::Local::now().date_naive();
+        let dated = z.by_name("message.xml").unwrap().last_modified().unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(
+            dated.year().into(),
+            dated.month().into(),
+            dated.day().into(),
+        )
+        .unwrap();
+        assert!((today - day).num_days().abs() <= 1, "{dated}");
         let mut s = String::new();
         std::io::Read::read_to_string(&mut z.by_name("message.xml").unwrap(), &mut s).unwrap();
         let doc = msp_plugins::xml::parse(s.as_bytes()).unwrap().root;

@@ -240,20 +240,50 @@ pub fn decide(current: Current, action: Action) -> Result<Change, Refused> {
                     "Le dossier est clos (100) : son statut ne peut plus changer.".into(),
                 ));
             }
+            // Why the list is what it is: whether the current status has
+            // been transmitted, said as a cause.
+            let since = if current.transmitted {
+                format!("Le statut {c} ayant été transmis au portail")
+            } else {
+                format!("Le statut {c} n'ayant pas encore été transmis au portail")
+            };
+            let choices = if !allowed.is_empty() {
+                format!("les statuts possibles sont : {}", list_fr(allowed))
+            } else if !current.transmitted && r.cancellable && !(c == CLOSED && current.automatic) {
+                "il peut seulement être annulé".to_string()
+            } else {
+                "aucun changement de statut n'est possible pour l'instant".to_string()
+            };
             Err(Refused(
                 format!(
                     "{c} → {t} is not an allowed change (from {c} {state}: {})",
                     list(allowed)
                 ),
                 format!(
-                    "Le passage de {} à {} n'est pas permis. Depuis le statut {c} {}, les statuts possibles sont : {}.",
+                    "Le passage de {} à {} n'est pas permis. {since}, {choices}.",
                     named(c),
                     named(t),
-                    if current.transmitted { "transmis" } else { "non transmis" },
-                    list_fr(allowed)
                 ),
             ))
         }
+    }
+}
+
+/// A French sentence as it reads after a colon: its first letter in lower
+/// case ("Dossier A-1 : le passage de 14…"), unless its first word is an
+/// acronym or a code (`SIRET`, `A-2-…`).
+pub fn after_colon(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second))
+            if first.is_uppercase() && !second.is_uppercase() && second != '-' =>
+        {
+            first
+                .to_lowercase()
+                .chain(sentence[first.len_utf8()..].chars())
+                .collect()
+        }
+        _ => sentence.to_string(),
     }
 }
 
@@ -379,6 +409,19 @@ mod tests {
     }
 
     #[test]
+    fn after_a_colon_french_takes_a_lower_case() {
+        assert_eq!(after_colon("Le passage de 14"), "le passage de 14");
+        assert_eq!(after_colon("Évidemment"), "évidemment");
+        assert_eq!(after_colon("SIRET absent"), "SIRET absent");
+        assert_eq!(after_colon("A-2-X est clos"), "A-2-X est clos");
+        assert_eq!(
+            after_colon("18 n'est pas un statut."),
+            "18 n'est pas un statut."
+        );
+        assert_eq!(after_colon(""), "");
+    }
+
+    #[test]
     fn every_refusal_has_french_words_for_the_clerk() {
         for (status, _, _) in TABLE {
             for transmitted in [false, true] {
@@ -418,5 +461,32 @@ mod tests {
             r.french(),
             "Le passage de 17 (dossier en attente d'informations complémentaires) à 19 (dossier traité / accepté) n'est possible qu'une fois le statut 17 transmis au portail : lancez d'abord une synchronisation."
         );
+        // The list of what is possible, with its cause.
+        let r = decide(
+            Current {
+                status: 14,
+                transmitted: true,
+                automatic: false,
+            },
+            Action::Set(19),
+        )
+        .unwrap_err();
+        assert_eq!(
+            r.french(),
+            "Le passage de 14 (dossier importé) à 19 (dossier traité / accepté) n'est pas permis. Le statut 14 ayant été transmis au portail, les statuts possibles sont : 15 (dossier non recevable), 16 (dossier en cours de traitement), 100 (dossier clos)."
+        );
+        let untransmitted = |status, automatic| Current {
+            status,
+            transmitted: false,
+            automatic,
+        };
+        assert_eq!(
+            decide(untransmitted(19, false), Action::Set(16)).unwrap_err().french(),
+            "Le passage de 19 (dossier traité / accepté) à 16 (dossier en cours de traitement) n'est pas permis. Le statut 19 n'ayant pas encore été transmis au portail, il peut seulement être annulé."
+        );
+        assert!(decide(untransmitted(100, true), Action::Set(16))
+            .unwrap_err()
+            .french()
+            .ends_with("Le statut 100 n'ayant pas encore été transmis au portail, aucun changement de statut n'est possible pour l'instant."));
     }
 }

@@ -1,4 +1,7 @@
-//! One log file per synchronisation, in the logs folder.
+//! One log file per synchronisation that did something, in the logs
+//! folder; a synchronisation with nothing to do leaves one line in the
+//! day's `empty-YYYYMMDD.log` instead (a timer every minute would
+//! otherwise leave 1,440 files a day).
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -15,6 +18,15 @@ pub const FINISHED: &str = "synchronisation finished: ";
 /// How a line naming a cause of trouble starts.
 pub const TROUBLE: &str = "TROUBLE: ";
 
+/// How the day's file of synchronisations with nothing to do is named
+/// (`empty-YYYYMMDD.log`, one line per run).
+pub const EMPTY_PREFIX: &str = "empty-";
+
+/// The day's file of synchronisations with nothing to do.
+pub fn empty_log_path(dir: &Path, day: chrono::NaiveDate) -> PathBuf {
+    dir.join(format!("{EMPTY_PREFIX}{}.log", day.format("%Y%m%d")))
+}
+
 /// The synchronisation log being written. Each line is also sent to
 /// `tracing` at info level.
 pub struct SyncLog {
@@ -22,6 +34,8 @@ pub struct SyncLog {
     out: BufWriter<File>,
     /// The time stamp of the current second, formatted once.
     stamp: (i64, String),
+    /// Lines written so far.
+    lines: usize,
 }
 
 impl SyncLog {
@@ -46,6 +60,7 @@ impl SyncLog {
                         path,
                         out: BufWriter::new(f),
                         stamp: (i64::MIN, String::new()),
+                        lines: 0,
                     })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -72,12 +87,44 @@ impl SyncLog {
             self.stamp = (now.timestamp(), now.format("%Y-%m-%d %H:%M:%S").to_string());
         }
         let _ = writeln!(self.out, "{} {text}", self.stamp.1);
+        self.lines += 1;
+    }
+
+    /// How many lines were written (a synchronisation with nothing to do
+    /// writes two: started, finished).
+    pub fn lines(&self) -> usize {
+        self.lines
     }
 
     /// Hands the lines written so far to the kernel (no sync): a process
     /// killed later leaves them in the file.
     pub fn flush(&mut self) {
         let _ = self.out.flush();
+    }
+
+    /// For a synchronisation with nothing to do: removes its file and
+    /// appends `text` as one time-stamped line to the day's
+    /// `empty-YYYYMMDD.log` (one `write` in append mode, so processes
+    /// running at once never mix their lines). Returns that file.
+    pub fn finish_empty(self, text: &str) -> Result<PathBuf> {
+        let SyncLog { path, out, .. } = self;
+        drop(out);
+        let _ = fs::remove_file(&path);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let now = Local::now();
+        let daily = empty_log_path(dir, now.date_naive());
+        let line = format!(
+            "{} {}\n",
+            now.format("%Y-%m-%d %H:%M:%S"),
+            crate::display::line(text)
+        );
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&daily)
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .map_err(|e| Error::io("cannot write the log of empty synchronisations", &daily, e))?;
+        Ok(daily)
     }
 
     /// Flushes and syncs the file.

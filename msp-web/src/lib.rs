@@ -195,28 +195,52 @@ pub fn serve(o: Options) -> Result<()> {
         let _ = std::io::stdout().flush();
         let trusted = move |ip| app.config().web.trusted_proxies.contains(&ip);
         server::run(listener, router, trusted, shutdown()).await;
+        eprintln!("msp serve: stopped");
         Ok(())
     })
 }
 
+/// Set when `msp serve` stops: a synchronisation started from the console
+/// stops after the archives in hand ([`Synchronizer::with_stop`]).
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Completes at the first SIGTERM or SIGINT (handled even when SIGINT was
+/// inherited ignored): the server then accepts no connection and lets the
+/// requests in progress finish. A second signal ends the process at once
+/// (exit 143 or 130).
 async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
+        };
+        let first = tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        };
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!(
+            "msp serve: {first}: no new connection, the requests in progress finish (a second signal stops at once)"
+        );
+        tokio::spawn(async move {
+            let code = tokio::select! {
+                _ = int.recv() => 130,
+                _ = term.recv() => 143,
+            };
+            eprintln!("msp serve: second signal: stopped at once");
+            std::process::exit(code);
+        });
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -604,7 +628,7 @@ fn error_page(app: &App, v: &Visitor, e: &Error) -> Response {
     let (status, title) = match e.kind {
         ErrorKind::NotFound => (StatusCode::NOT_FOUND, "Introuvable"),
         ErrorKind::Refused => (StatusCode::CONFLICT, "Refusé"),
-        ErrorKind::Config => (StatusCode::BAD_REQUEST, "Demande impossible"),
+        ErrorKind::Config | ErrorKind::Usage => (StatusCode::BAD_REQUEST, "Demande impossible"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "Incident"),
     };
     let text = e.french.clone().unwrap_or_else(|| e.message.clone());
@@ -821,6 +845,7 @@ async fn synchronise(
         let started = Instant::now();
         let outcome = match Synchronizer::new(&config, &a.registry, a.connector.as_ref())
             .with_remotes(a.remotes.as_ref())
+            .with_stop(&STOPPING)
             .run_once()
         {
             Ok(r) => SyncOutcome {
@@ -952,15 +977,13 @@ async fn dossiers(
         .cloned()
         .collect();
     let codes = app.registry.codes();
-    page(pages::dossiers(
-        &app.frame(&v),
-        &codes,
-        &f,
-        &shown,
-        all.len(),
-        page_no,
-        &errors,
-    ))
+    let list = pages::DossierList {
+        shown: &shown,
+        total: all.len(),
+        page: page_no,
+        towns: &pages::Towns::of(&v.config),
+    };
+    page(pages::dossiers(&app.frame(&v), &codes, &f, &list, &errors))
 }
 
 /// A name read from the database used as a file name: a plain name only.
@@ -1004,47 +1027,98 @@ async fn dossier(
         _ => None,
     };
     let signed_in = v.user.is_some();
-    let view = blocking(move || -> Result<pages::DossierView> {
-        let (b, d) = a.holder(&config, &numero)?;
-        let history = b.history(&numero)?;
-        let (allowed, cancellable) = lifecycle::choices(&d, &history);
-        let folders = &config.folders;
-        let returns = b
-            .returns(&numero)?
-            .into_iter()
-            .map(|r| {
-                let on_disk = plain_name(&r.file)
-                    && (present(&folders.output.join(&r.file))
-                        || present(&config.sent.join(&r.file)));
-                (r, on_disk)
-            })
-            .collect();
-        let received = b
-            .received(&numero)?
-            .into_iter()
-            .map(|r| {
-                let in_done = plain_name(&r.name) && present(&folders.done.join(&r.name));
-                (r, in_done)
-            })
-            .collect();
-        Ok(pages::DossierView {
-            attachments: b.attachments(&numero)?,
-            events: b.events(&numero)?,
-            database: b.describe(),
-            history,
-            returns,
-            received,
+    let view = blocking(move || {
+        dossier_view(
+            &a,
+            &config,
+            &numero,
             reveal,
             signed_in,
-            allowed: allowed.into_iter().filter(|s| *s != 14).collect(),
-            cancellable,
-            dossier: d,
-        })
+            pages::Draft::default(),
+        )
     })
     .await
     .and_then(|r| r);
     match view {
         Ok(view) => page(pages::dossier(&app.frame(&v), &view)),
+        Err(e) => error_page(&app, &v, &e),
+    }
+}
+
+/// What the dossier page shows, read from the dossier's database; `draft`
+/// is the status form as the agent filled it.
+fn dossier_view(
+    a: &App,
+    config: &Config,
+    numero: &str,
+    reveal: Option<u32>,
+    signed_in: bool,
+    draft: pages::Draft,
+) -> Result<pages::DossierView> {
+    let (b, d) = a.holder(config, numero)?;
+    let history = b.history(numero)?;
+    let (allowed, cancellable) = lifecycle::choices(&d, &history);
+    let folders = &config.folders;
+    let returns = b
+        .returns(numero)?
+        .into_iter()
+        .map(|r| {
+            let on_disk = plain_name(&r.file)
+                && (present(&folders.output.join(&r.file)) || present(&config.sent.join(&r.file)));
+            (r, on_disk)
+        })
+        .collect();
+    let received = b
+        .received(numero)?
+        .into_iter()
+        .map(|r| {
+            let in_done = plain_name(&r.name) && present(&folders.done.join(&r.name));
+            (r, in_done)
+        })
+        .collect();
+    Ok(pages::DossierView {
+        attachments: b.attachments(numero)?,
+        events: b.events(numero)?,
+        database: b.describe(),
+        history,
+        returns,
+        received,
+        reveal,
+        signed_in,
+        allowed: allowed.into_iter().filter(|s| *s != 14).collect(),
+        cancellable,
+        towns: pages::Towns::of(config),
+        draft,
+        dossier: d,
+    })
+}
+
+/// The dossier page again, answering a status form that could not be
+/// applied: the reason in an alert, the form as the agent filled it (the
+/// comment typed is not lost).
+async fn dossier_again(
+    app: Arc<App>,
+    v: Visitor,
+    numero: String,
+    status: StatusCode,
+    why: String,
+    draft: pages::Draft,
+) -> Response {
+    let a = app.clone();
+    let config = v.config.clone();
+    let signed_in = v.user.is_some();
+    let view = blocking(move || dossier_view(&a, &config, &numero, None, signed_in, draft))
+        .await
+        .and_then(|r| r);
+    match view {
+        Ok(view) => {
+            let mut frame = app.frame(&v);
+            frame.flash = Some(Flash {
+                ok: false,
+                text: why,
+            });
+            (status, page(pages::dossier(&frame, &view))).into_response()
+        }
         Err(e) => error_page(&app, &v, &e),
     }
 }
@@ -1070,17 +1144,14 @@ async fn change_status(
     let config = v.config.clone();
     let n = numero.clone();
     let who = v.user.clone();
+    let typed = comment.clone();
     let done = blocking(move || -> Result<String> {
         let (b, _) = a.holder(&config, &n)?;
-        let line = lifecycle::change(b.as_ref(), &n, action, comment)?;
-        ops::trace(
-            &config.folders,
-            &format!(
-                "web console{}: dossier {n}: {line}",
-                who.map(|u| format!(" ({u})")).unwrap_or_default()
-            ),
-        )?;
-        Ok(line)
+        let who = format!(
+            "web console{}",
+            who.map(|u| format!(" ({u})")).unwrap_or_default()
+        );
+        lifecycle::change_audited(b.as_ref(), &config.folders, &who, &n, action, comment)
     })
     .await
     .and_then(|r| r);
@@ -1098,12 +1169,21 @@ async fn change_status(
             Redirect::to(&back).into_response()
         }
         Err(e) if e.kind == ErrorKind::Refused => {
-            app.flash(
-                &v,
-                false,
-                format!("Changement refusé. {}", e.french.unwrap_or(e.message)),
-            );
-            Redirect::to(&back).into_response()
+            let why = format!("Changement refusé. {}", e.french.unwrap_or(e.message));
+            match action {
+                // The form is shown again as it was filled.
+                Action::Set(code) => {
+                    let draft = pages::Draft {
+                        code: Some(code),
+                        comment: typed.unwrap_or_default(),
+                    };
+                    dossier_again(app, v, numero, StatusCode::CONFLICT, why, draft).await
+                }
+                Action::Cancel => {
+                    app.flash(&v, false, why);
+                    Redirect::to(&back).into_response()
+                }
+            }
         }
         Err(e) => error_page(&app, &v, &e),
     }
@@ -1119,8 +1199,13 @@ async fn set_status(
         return csrf_refused(&app, &v);
     }
     let Ok(code) = f.code.trim().parse::<u16>() else {
-        app.flash(&v, false, "Choisissez un statut.");
-        return Redirect::to(&pages::dossier_href(&numero)).into_response();
+        // The comment typed stays in the form.
+        let draft = pages::Draft {
+            code: None,
+            comment: f.commentaire,
+        };
+        let why = "Choisissez un statut.".to_string();
+        return dossier_again(app, v, numero, StatusCode::UNPROCESSABLE_ENTITY, why, draft).await;
     };
     let comment = Some(f.commentaire.trim().to_string()).filter(|c| !c.is_empty());
     change_status(app, v, numero, Action::Set(code), comment).await

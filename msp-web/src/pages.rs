@@ -116,6 +116,64 @@ pub fn status_text(status: u16) -> String {
     format!("{status} — {}", label_fr(status))
 }
 
+/// The communes the configuration names (a client's `commune`), by INSEE
+/// code: the console shows "Belfort (90010)" where it would show a code.
+/// Only a code a client lists names it (not a client's `"*"`).
+#[derive(Debug, Clone, Default)]
+pub struct Towns(std::collections::HashMap<String, String>);
+
+impl Towns {
+    /// The names of `config`'s clients (the first client naming a code).
+    pub fn of(config: &msp_core::config::Config) -> Towns {
+        let mut names = std::collections::HashMap::new();
+        for c in &config.clients {
+            let Some(name) = c.commune.as_deref().map(str::trim) else {
+                continue;
+            };
+            for code in c.insee.iter().filter(|k| *k != "*") {
+                names
+                    .entry(code.clone())
+                    .or_insert_with(|| name.to_string());
+            }
+        }
+        Towns(names)
+    }
+
+    /// "Belfort (90010)", or the code alone when no client names it.
+    pub fn show(&self, insee: &str) -> String {
+        match self.0.get(insee) {
+            Some(name) => format!("{name} ({insee})"),
+            None => insee.to_string(),
+        }
+    }
+}
+
+/// Whether a status of the history has reached the portal, in words. The
+/// indicator is 0 (not transmitted) or 2 (transmitted, its return archive
+/// written); a 1, written by a business application, counts as
+/// transmitted, and so does a status whose return flow is recorded.
+pub fn transmission(h: &StatusEntry) -> String {
+    match (h.indicator, h.return_increment) {
+        (2, _) => "transmis au portail".to_string(),
+        (0, Some(n)) => format!("en cours d'envoi (retour n° {n})"),
+        (0, None) if h.cancelled || h.superseded => "jamais transmis".to_string(),
+        (0, None) => "pas encore transmis".to_string(),
+        (i, _) => format!("considéré comme transmis (indicateur {i})"),
+    }
+}
+
+/// What an attachment's code (the portal's `PieceJointe/Code`) means,
+/// when it is one the console knows.
+pub fn attachment_kind(code: &str) -> Option<&'static str> {
+    match code {
+        "JI" => Some("justificatif d'identité"),
+        "JD" => Some("justificatif de domicile"),
+        "recapPDF" => Some("récapitulatif de la demande"),
+        "AUTRE" => Some("autre pièce"),
+        _ => None,
+    }
+}
+
 /// The figures of the dashboard.
 pub struct Dashboard {
     /// Recent synchronisations, newest first.
@@ -386,16 +444,27 @@ pub fn dossier_href(numero: &str) -> String {
 /// Dossiers per page.
 pub const PAGE: usize = 50;
 
+/// One page of the dossier list.
+pub struct DossierList<'a> {
+    /// This page's dossiers.
+    pub shown: &'a [Dossier],
+    /// Dossiers the filter keeps, in all.
+    pub total: usize,
+    /// This page, from 1 ([`PAGE`] dossiers a page).
+    pub page: usize,
+    /// The commune names of the configuration.
+    pub towns: &'a Towns,
+}
+
 /// Dossiers.
 pub fn dossiers(
     frame: &Frame<'_>,
     flows: &[&str],
     f: &DossierFilter,
-    shown: &[Dossier],
-    total: usize,
-    page: usize,
+    list: &DossierList<'_>,
     errors: &[String],
 ) -> Markup {
+    let (shown, total, page, towns) = (list.shown, list.total, list.page, list.towns);
     let pages = total.div_ceil(PAGE).max(1);
     let body = html! {
         h1 { "Dossiers" }
@@ -450,7 +519,7 @@ pub fn dossiers(
                             tr {
                                 td { a href=(dossier_href(&d.numero)) { (d.numero) } }
                                 td { (d.flow) }
-                                td { (d.insee) }
+                                td { (towns.show(&d.insee)) }
                                 td { (d.summary) }
                                 td { (status_text(d.status)) }
                                 td { @if d.indicator == 0 { "non" } @else { "oui" } }
@@ -496,6 +565,47 @@ pub struct DossierView {
     pub allowed: Vec<u16>,
     /// Whether the current status may be cancelled now.
     pub cancellable: bool,
+    /// The commune names of the configuration.
+    pub towns: Towns,
+    /// The status form as the agent filled it, when the change was refused
+    /// (nothing typed is lost).
+    pub draft: Draft,
+}
+
+/// What the agent typed in the status form.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// The status chosen.
+    pub code: Option<u16>,
+    /// The comment for the citizen.
+    pub comment: String,
+}
+
+/// Why no status can be set now, when none can.
+fn nothing_possible(v: &DossierView) -> String {
+    let d = &v.dossier;
+    let transmitted = v
+        .history
+        .iter()
+        .find(|h| h.seq == d.status_seq)
+        .map_or(d.indicator != 0, StatusEntry::transmitted);
+    if v.cancellable {
+        format!(
+            "le statut {} peut seulement être annulé tant qu'il n'est pas transmis au portail.",
+            d.status
+        )
+    } else if d.status == msp_core::status::CLOSED {
+        "le dossier est clos.".to_string()
+    } else if transmitted && msp_core::status::AUTO_CLOSE_AFTER.contains(&d.status) {
+        "msp clôt le dossier automatiquement (100) à la prochaine synchronisation.".to_string()
+    } else if !transmitted {
+        format!(
+            "le statut {} doit d'abord être transmis au portail (à la prochaine synchronisation).",
+            d.status
+        )
+    } else {
+        "aucun changement de statut n'est permis depuis le statut actuel.".to_string()
+    }
 }
 
 /// What an inbound message said of itself, in French: its identifier, the
@@ -547,7 +657,7 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
         dl class="summary" {
             dt { "Demande" } dd { (d.summary) }
             dt { "Démarche" } dd { (d.flow) }
-            dt { "Commune (code INSEE)" } dd { (d.insee) }
+            dt { "Commune (code INSEE)" } dd { (v.towns.show(&d.insee)) }
             dt { "Statut actuel" } dd {
                 (status_text(d.status)) " — "
                 @if d.indicator == 0 { "pas encore transmis au portail" } @else { "transmis au portail" }
@@ -558,27 +668,47 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
             dt { "Base de données" } dd { (v.database) }
         }
         h2 id="changer" { "Changer le statut" }
-        form method="post" action=(format!("{base}/statut")) {
-            (csrf(frame.csrf))
-            div class="field" {
-                label for="code" { "Nouveau statut" }
-                select id="code" name="code" aria-describedby="possibles" required {
-                    option value="" { "— choisir —" }
-                    @for s in msp_core::status::STATUSES.iter().filter(|s| **s != 14) {
-                        option value=(s) { (status_text(*s)) }
+        @if v.allowed.is_empty() {
+            // Nothing to choose: no list to choose from.
+            p id="possibles" { "Possibles maintenant : aucun — " (nothing_possible(v)) }
+        } @else {
+            form method="post" action=(format!("{base}/statut")) {
+                (csrf(frame.csrf))
+                div class="field" {
+                    label for="code" { "Nouveau statut" }
+                    select id="code" name="code" aria-describedby="possibles" required {
+                        option value="" { "— choisir —" }
+                        optgroup label="Possibles maintenant" {
+                            @for s in &v.allowed {
+                                option value=(s) selected[v.draft.code == Some(*s)] { (status_text(*s)) }
+                            }
+                        }
+                        // The others stay choosable: the refusal says why
+                        // (some become possible after a synchronisation).
+                        @let others: Vec<u16> = msp_core::status::STATUSES
+                            .iter()
+                            .copied()
+                            .filter(|s| *s != 14 && !v.allowed.contains(s))
+                            .collect();
+                        @if !others.is_empty() {
+                            optgroup label="Pas possibles maintenant" {
+                                @for s in others {
+                                    option value=(s) selected[v.draft.code == Some(s)] { (status_text(s)) }
+                                }
+                            }
+                        }
+                    }
+                    p id="possibles" class="muted" {
+                        "Possibles maintenant : "
+                        (v.allowed.iter().map(|s| status_text(*s)).collect::<Vec<_>>().join(", "))
                     }
                 }
-                p id="possibles" class="muted" {
-                    "Possibles maintenant : "
-                    @if v.allowed.is_empty() { "aucun" }
-                    @else { (v.allowed.iter().map(|s| status_text(*s)).collect::<Vec<_>>().join(", ")) }
+                div class="field" {
+                    label for="commentaire" { "Commentaire pour l'usager (facultatif)" }
+                    textarea id="commentaire" name="commentaire" maxlength="2000" { (v.draft.comment) }
                 }
+                p { button type="submit" { "Enregistrer le statut" } }
             }
-            div class="field" {
-                label for="commentaire" { "Commentaire pour l'usager (facultatif)" }
-                textarea id="commentaire" name="commentaire" maxlength="2000" {}
-            }
-            p { button type="submit" { "Enregistrer le statut" } }
         }
         @if v.cancellable {
             form method="post" action=(format!("{base}/annuler")) {
@@ -590,13 +720,13 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
         div class="table-wrap" { table {
             caption class="skip" { "Historique des statuts" }
             thead { tr {
-                th scope="col" { "N°" } th scope="col" { "Statut" } th scope="col" { "Indicateur" }
+                th scope="col" { "N°" } th scope="col" { "Statut" } th scope="col" { "Transmission" }
                 th scope="col" { "Commentaire" } th scope="col" { "Enregistré le" } th scope="col" { "Transmis le" } th scope="col" { "Remarques" }
             } }
             tbody { @for h in &v.history { tr {
                 td { (h.seq) }
                 td { (status_text(h.status)) }
-                td { (h.indicator) }
+                td { (transmission(h)) }
                 td { (h.comment.as_deref().unwrap_or("texte par défaut de la démarche")) }
                 td { (when(&h.at)) }
                 td { @match h.transmitted_at { Some(t) => (when(&t)), None => "—" } }
@@ -635,7 +765,9 @@ pub fn dossier(frame: &Frame<'_>, v: &DossierView) -> Markup {
         @if v.attachments.is_empty() { p { "Aucune pièce jointe." } } @else {
             ul { @for a in &v.attachments { li {
                 a href=(format!("{base}/pieces/{}", a.seq)) download { (a.file_name) }
-                " — " (a.label) " (" (a.code) ", " (a.size) " octets, fichier n° " (a.file_number) ")"
+                " — " (a.label) " ("
+                @if let Some(kind) = attachment_kind(&a.code) { (kind) ", " }
+                "code " (a.code) ", " (a.size) " octets, fichier n° " (a.file_number) ")"
             } } }
         }
         h2 { "Archives reçues" }
@@ -702,6 +834,11 @@ pub fn rejects(frame: &Frame<'_>, v: &RejectsView, held: &[HeldBack], waiting: u
             section class="card warn" aria-labelledby=(format!("rejet-{}", first + i)) {
                 h3 id=(format!("rejet-{}", first + i)) { (r.name) }
                 p { "Rejetée le " (r.rejected_at.format("%d/%m/%Y %H:%M")) " — " (r.reason) }
+                // The problem in the clerk's words, when the check that
+                // found it has them (which commune, which rule...).
+                @if let Some(x) = log.lines().find_map(|l| l.strip_prefix("Explication : ")) {
+                    p { (x) }
+                }
                 details {
                     summary { "Journal de l'archive" }
                     pre class="log" { (log) }

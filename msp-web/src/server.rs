@@ -92,8 +92,9 @@ fn take(open: &Arc<Mutex<Open>>, ip: IpAddr, trusted: bool) -> Option<Slot> {
     })
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets
-/// the open connections finish (at most 30 s). `trusted` tells whether an
+/// Serves `router` on `listener` until `shutdown` completes, then closes
+/// the listener and lets the open connections finish the request in
+/// progress (idle kept-alive ones close at once; at most 30 s). `trusted` tells whether an
 /// address is a trusted proxy (read at each connection: the configuration
 /// may change).
 pub async fn run(
@@ -150,6 +151,10 @@ pub async fn run(
             drop(slot);
         });
     }
+    // No new connection: the port is closed at once (a connection the
+    // kernel would queue would never be answered), then the open ones
+    // finish their request in progress.
+    drop(listener);
     let _ = stop.send(true);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while crate::lock(&open).total > 0 && tokio::time::Instant::now() < deadline {

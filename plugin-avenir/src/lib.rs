@@ -45,8 +45,14 @@ fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, Plu
         rules::check,
     )?;
     let p = &census.person;
+    // Sexe is required (1 male, 2 female): "né le", "née le".
+    let born = match p.sex {
+        Some(1) => "né",
+        Some(2) => "née",
+        _ => "né(e)",
+    };
     let summary = format!(
-        "{} {}, né(e) le {}{}",
+        "{} {}, {born} le {}{}",
         p.family_name.as_deref().unwrap_or_default(),
         p.first_name.as_deref().unwrap_or_default(),
         p.birth_date
@@ -126,7 +132,7 @@ mod tests {
     #[test]
     fn the_published_sample_imports() {
         let r = parse(PUBLISHED).unwrap();
-        assert_eq!(r.summary, "BUREAU ALAIN, né(e) le 04/04/2003 à NICE");
+        assert_eq!(r.summary, "BUREAU ALAIN, né le 04/04/2003 à NICE");
         // Every row fits its declared table (the plugin test kit).
         msp_plugins::kit::check_sample(&Avenir);
         let person = r
@@ -155,6 +161,22 @@ mod tests {
             r.rows.iter().filter(|r| r.table == tables::CONTACT).count(),
             2
         );
+    }
+
+    #[test]
+    fn the_summary_agrees_with_the_sex() {
+        let female = PUBLISHED
+            .replacen("<Sexe>1</Sexe>", "<Sexe>2</Sexe>", 1)
+            .replacen(
+                "<PrenomUsuel>ALAIN</PrenomUsuel>",
+                "<PrenomUsuel>ALINE</PrenomUsuel>",
+                1,
+            );
+        assert_eq!(
+            parse(&female).unwrap().summary,
+            "BUREAU ALINE, née le 04/04/2003 à NICE"
+        );
+        assert!(!parse(PUBLISHED).unwrap().summary.contains("(e)"));
     }
 
     #[test]

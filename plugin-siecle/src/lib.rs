@@ -52,19 +52,33 @@ fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, Plu
             rules::check_published(r, today)
         })?
     };
-    let h = &request.holder;
-    let summary = format!(
-        "{} {} {}, {} exemplaire(s), {}",
-        request.kind.to_lowercase(),
-        h.name,
-        h.first_names,
-        request.copies,
-        request.delivery.to_lowercase()
-    );
     Ok(Records {
         rows: tables::rows(&request),
-        summary,
+        summary: summary(&request),
     })
+}
+
+/// The one line a clerk reads: who, which certificate, how many copies,
+/// how it is delivered, in words ("Moreau Hervé, acte de naissance,
+/// 2 exemplaires, envoi par courrier").
+fn summary(request: &document::Request) -> String {
+    let h = &request.holder;
+    let kind = match request.kind.as_str() {
+        "NAISSANCE" => "acte de naissance",
+        "MARIAGE" => "acte de mariage",
+        "DECES" => "acte de décès",
+        other => other,
+    };
+    let copies = match request.copies {
+        1 => "1 exemplaire".to_string(),
+        n => format!("{n} exemplaires"),
+    };
+    let delivery = match request.delivery.as_str() {
+        "COURRIER" => "envoi par courrier",
+        "GUICHET" => "retrait au guichet de la mairie",
+        other => other,
+    };
+    format!("{} {}, {kind}, {copies}, {delivery}", h.name, h.first_names)
 }
 
 /// The French comment sent with a status when the agent gave none.
@@ -112,7 +126,7 @@ mod tests {
         let r = parse(SAMPLE).unwrap();
         assert_eq!(
             r.summary,
-            "naissance Moreau Hervé, 2 exemplaire(s), courrier"
+            "Moreau Hervé, acte de naissance, 2 exemplaires, envoi par courrier"
         );
         // Every row fits its declared table (the plugin test kit).
         msp_plugins::kit::check_sample(&Siecle);
@@ -126,11 +140,43 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_says_each_code_in_words() {
+        let doc = SAMPLE
+            .replacen(
+                "<TypeActe>NAISSANCE</TypeActe><NatureActe>EXTRAIT_AVEC_FILIATION</NatureActe>",
+                "<TypeActe>DECES</TypeActe><NatureActe>COPIE_INTEGRALE</NatureActe>",
+                1,
+            )
+            .replacen(
+                "<ModeDelivrance>COURRIER</ModeDelivrance>",
+                "<ModeDelivrance>GUICHET</ModeDelivrance>",
+                1,
+            )
+            .replacen(
+                "<NombreExemplaires>2</NombreExemplaires>",
+                "<NombreExemplaires>1</NombreExemplaires>",
+                1,
+            );
+        assert_eq!(
+            parse(&doc).unwrap().summary,
+            "Moreau Hervé, acte de décès, 1 exemplaire, retrait au guichet de la mairie"
+        );
+        let doc = PUBLISHED.replacen(
+            "<NombreExemplaires>1</NombreExemplaires>",
+            "<NombreExemplaires>3</NombreExemplaires>",
+            1,
+        );
+        let s = parse(&doc).unwrap().summary;
+        assert!(s.ends_with(", 3 exemplaires, envoi par courrier"), "{s}");
+        assert!(!s.contains("(s)"), "{s}");
+    }
+
+    #[test]
     fn the_published_document_imports() {
         let r = parse(PUBLISHED).unwrap();
         assert_eq!(
             r.summary,
-            "naissance DUBOIS Angela Claire Louise, 1 exemplaire(s), courrier"
+            "DUBOIS Angela Claire Louise, acte de naissance, 1 exemplaire, envoi par courrier"
         );
         let demande = r.rows.iter().find(|r| r.table == tables::DEMANDE).unwrap();
         let get = |row: &msp_plugins::Row, c: &str| format!("{:?}", row.get(c));

@@ -20,6 +20,28 @@ pub const REASONS: &[&str] = &[
     "ACQUISITION_NATIONALITE",
     "AUTRE",
 ];
+/// A list (`TypeListe`) in words, for the summary a clerk reads.
+pub fn list_fr(code: &str) -> &str {
+    match code {
+        "GENERALE" => "liste générale",
+        "COMPLEMENTAIRE_EUROPEENNE" => "liste complémentaire européenne",
+        "COMPLEMENTAIRE_MUNICIPALE" => "liste complémentaire municipale",
+        other => other,
+    }
+}
+
+/// A reason (`Motif`) in words, for the summary a clerk reads.
+pub fn reason_fr(code: &str) -> &str {
+    match code {
+        "PREMIERE_INSCRIPTION" => "première inscription",
+        "CHANGEMENT_COMMUNE" => "changement de commune",
+        "CHANGEMENT_ADRESSE" => "changement d'adresse",
+        "ACQUISITION_NATIONALITE" => "acquisition de la nationalité française",
+        "AUTRE" => "autre motif",
+        other => other,
+    }
+}
+
 /// Links with the commune.
 pub const LINKS: &[&str] = &["DOMICILE", "RESIDENCE", "CONTRIBUABLE", "GERANT"];
 

@@ -36,11 +36,11 @@ msp_plugins::demarche! {
 fn parse(_ctx: &ParseContext, documents: &[DataDocument]) -> Result<Records, PluginError> {
     let reg = msp_plugins::plugin::read_document(documents, ROOT, document::read, rules::check)?;
     let summary = format!(
-        "{} {}, liste {}, {}",
+        "{} {}, {}, {}",
         reg.elector.name,
         reg.elector.first_names,
-        reg.list.to_lowercase(),
-        reg.reason.to_lowercase()
+        document::list_fr(&reg.list),
+        document::reason_fr(&reg.reason)
     );
     Ok(Records {
         rows: tables::rows(&reg),
@@ -92,10 +92,47 @@ mod tests {
         let r = parse(SAMPLE).unwrap();
         assert_eq!(
             r.summary,
-            "Dupont-Aignan Zoé, liste generale, premiere_inscription"
+            "Dupont-Aignan Zoé, liste générale, première inscription"
         );
         // Every row fits its declared table (the plugin test kit).
         msp_plugins::kit::check_sample(&Suffrage);
+    }
+
+    #[test]
+    fn the_summary_says_each_code_in_words() {
+        // Every list and every reason reads as French words: no code, no
+        // underscore, the accents written.
+        for list in document::LISTS {
+            for reason in document::REASONS {
+                let words = format!(
+                    "{}, {}",
+                    document::list_fr(list),
+                    document::reason_fr(reason)
+                );
+                assert!(!words.contains('_'), "{words}");
+                assert_eq!(words, words.to_lowercase(), "{words}");
+            }
+        }
+        let doc = SAMPLE
+            .replacen(
+                "<TypeListe>GENERALE</TypeListe>",
+                "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>",
+                1,
+            )
+            .replacen(
+                "<Nationalite>FR</Nationalite>",
+                "<Nationalite>DE</Nationalite>",
+                1,
+            )
+            .replacen(
+                "<Motif>PREMIERE_INSCRIPTION</Motif>",
+                "<Motif>CHANGEMENT_ADRESSE</Motif>",
+                1,
+            );
+        assert_eq!(
+            parse(&doc).unwrap().summary,
+            "Dupont-Aignan Zoé, liste complémentaire européenne, changement d'adresse"
+        );
     }
 
     #[test]

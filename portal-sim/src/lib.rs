@@ -239,6 +239,52 @@ pub fn set_element(doc: &str, name: &str, value: &str) -> String {
     }
 }
 
+/// A commune's postal code and name by its INSEE code: a few towns by
+/// name, any other as `Commune <code>` with its department's postal code.
+pub fn commune_of(insee: &str) -> (String, String) {
+    const KNOWN: &[(&str, &str, &str)] = &[
+        ("75056", "75004", "Paris"),
+        ("90010", "90000", "Belfort"),
+        ("69123", "69001", "Lyon"),
+        ("13055", "13001", "Marseille"),
+        ("68066", "68000", "Colmar"),
+        ("33063", "33000", "Bordeaux"),
+        ("31555", "31000", "Toulouse"),
+        ("67482", "67000", "Strasbourg"),
+        ("2A004", "20000", "Ajaccio"),
+    ];
+    match KNOWN.iter().find(|(code, _, _)| *code == insee) {
+        Some((_, postal, name)) => (postal.to_string(), name.to_string()),
+        None => {
+            let dept = match insee.get(..2) {
+                Some("2A") | Some("2B") => "20".to_string(),
+                Some(d) => d.to_string(),
+                None => "00".to_string(),
+            };
+            (format!("{dept}000"), format!("Commune {insee}"))
+        }
+    }
+}
+
+/// What a broken archive has wrong (`portal-sim --broken`), to try msp's
+/// error workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    /// Not a ZIP archive at all (a truncated download).
+    NotZip,
+    /// The header file is missing.
+    MissingHeader,
+    /// The data document the envelope announces is missing.
+    MissingDocument,
+    /// The CodeINSEE is not a commune code.
+    BadInsee,
+    /// An entry named with `../` (path traversal).
+    Traversal,
+    /// The data document breaks a rule of its démarche (a census of a
+    /// six-year-old, a certificate dated in the future, a voter too young).
+    BreaksRule,
+}
+
 /// Escapes text for XML content.
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -309,6 +355,8 @@ pub struct Archive {
     /// Documents that are not XML (the form's PDF), announced as
     /// `Document`s: (code, file name, bytes).
     pub pdf_documents: Vec<(String, String, Vec<u8>)>,
+    /// Written as a file that is not a ZIP ([`Broken::NotZip`]).
+    pub not_zip: bool,
 }
 
 impl Archive {
@@ -418,6 +466,7 @@ impl Archive {
             announce_document: true,
             style: Style::Seed,
             pdf_documents: Vec::new(),
+            not_zip: false,
         }
     }
 
@@ -468,6 +517,60 @@ impl Archive {
     pub fn routed_to(mut self, insee: &str) -> Self {
         self.insee = insee.to_string();
         self.ent_insee = insee.to_string();
+        self
+    }
+
+    /// The citizen lives in the commune `insee` (their address: its postal
+    /// code and name, [`commune_of`]), as a request to that town hall
+    /// would have it. Paris (75056) is the generated documents' own.
+    pub fn living_in(mut self, insee: &str) -> Self {
+        if insee == "75056" {
+            return self;
+        }
+        let (postal, name) = commune_of(insee);
+        let upper = name.to_uppercase();
+        for (from, to) in [
+            // RCO-LA's AdresseDomicile
+            (
+                "<CodePostal>75004</CodePostal><Localite>PARIS</Localite><CodeINSEE>75056</CodeINSEE>".to_string(),
+                format!("<CodePostal>{postal}</CodePostal><Localite>{}</Localite><CodeINSEE>{insee}</CodeINSEE>", xml_escape(&upper)),
+            ),
+            // AEC-LA's AdresseFrancaise
+            (
+                "<CodePostal>75004</CodePostal>\r\n\t\t\t\t<Ville>PARIS</Ville>".to_string(),
+                format!("<CodePostal>{postal}</CodePostal>\r\n\t\t\t\t<Ville>{}</Ville>", xml_escape(&upper)),
+            ),
+            // ILE-LA's Adresse
+            (
+                "<CodePostal>75004</CodePostal><Commune>Paris</Commune>".to_string(),
+                format!("<CodePostal>{postal}</CodePostal><Commune>{}</Commune>", xml_escape(&name)),
+            ),
+        ] {
+            self.document = self.document.replace(&from, &to);
+        }
+        self
+    }
+
+    /// The archive with what `kind` says wrong with it.
+    pub fn broken(mut self, kind: Broken) -> Self {
+        match kind {
+            Broken::NotZip => self.not_zip = true,
+            Broken::MissingHeader => self.omit.push(self.ent_name()),
+            Broken::MissingDocument => self.omit.push(self.document_file.clone()),
+            Broken::BadInsee => self = self.routed_to("7505X"),
+            Broken::Traversal => self.extra.push((
+                "../../etc/cron.d/evil".into(),
+                b"* * * * * root id\n".to_vec(),
+            )),
+            Broken::BreaksRule => {
+                let (element, value) = match self.flow.as_str() {
+                    "RCO-LA" => ("DateNaissance", "01/01/2020"),
+                    "AEC-LA" => ("DateActe", "2999-01-01"),
+                    _ => ("DateNaissance", "2020-01-01"),
+                };
+                self.document = set_element(&self.document, element, value);
+            }
+        }
         self
     }
 
@@ -673,7 +776,12 @@ impl Archive {
     pub fn write_to(&self, dir: &Path) -> io::Result<PathBuf> {
         let path = dir.join(self.file_name());
         let tmp = dir.join(format!("{}.part", self.file_name()));
-        std::fs::write(&tmp, self.to_zip())?;
+        let bytes = if self.not_zip {
+            b"this is not a ZIP archive: the download stopped here\n".to_vec()
+        } else {
+            self.to_zip()
+        };
+        std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
     }

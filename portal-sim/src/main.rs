@@ -38,6 +38,29 @@ struct Args {
     /// or `seed` as the 2013 protocol description shows them.
     #[arg(long, value_enum, default_value_t = StyleArg::Portal)]
     style: StyleArg,
+    /// Make every archive broken this way, to try msp's error workflow
+    /// (the error folder, its French logs, `msp errors`, the console's
+    /// Rejets page).
+    #[arg(long, value_enum, value_name = "KIND")]
+    broken: Option<Broken>,
+}
+
+/// `--broken`: what is wrong with the archives.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Broken {
+    /// Not a ZIP archive at all (a truncated download).
+    NotZip,
+    /// The header file (`-ent-<N>.xml`) is missing.
+    MissingHeader,
+    /// The data document announced by the envelope is missing.
+    MissingDocument,
+    /// The CodeINSEE is not a commune code.
+    BadInsee,
+    /// An entry named `../` (path traversal): refused for safety.
+    Traversal,
+    /// The data document breaks a rule of its démarche (a census of a
+    /// six-year-old, a certificate dated in the future, a voter too young).
+    BreaksRule,
 }
 
 /// `--style`.
@@ -118,10 +141,22 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         .routed_to(&args.insee)
+        .living_in(&args.insee)
         .styled(match args.style {
             StyleArg::Portal => Style::Portal,
             StyleArg::Seed => Style::Seed,
         });
+        let archive = match args.broken {
+            None => archive,
+            Some(kind) => archive.broken(match kind {
+                Broken::NotZip => portal_sim::Broken::NotZip,
+                Broken::MissingHeader => portal_sim::Broken::MissingHeader,
+                Broken::MissingDocument => portal_sim::Broken::MissingDocument,
+                Broken::BadInsee => portal_sim::Broken::BadInsee,
+                Broken::Traversal => portal_sim::Broken::Traversal,
+                Broken::BreaksRule => portal_sim::Broken::BreaksRule,
+            }),
+        };
         let path = archive
             .write_to(&args.out)
             .map_err(|e| format!("{}: {e}", args.out.display()))?;

@@ -50,6 +50,26 @@ impl Console {
     pub fn addr(&self) -> String {
         self.base.trim_start_matches("http://").to_string()
     }
+
+    /// The process id of `msp serve` (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its exit code once it ended, waiting at most `timeout` (`None`: still
+    /// running).
+    pub fn exit_code(&mut self, timeout: std::time::Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 /// Runs the real binary with `args` in `env`, `stdin` written to its

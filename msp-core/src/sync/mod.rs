@@ -31,6 +31,7 @@ mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,6 +121,14 @@ pub struct RunReport {
     pub held_back_long: Vec<(String, u64)>,
     /// How long the run took.
     pub duration: Duration,
+    /// Stopped on request ([`Synchronizer::with_stop`]: SIGTERM, SIGINT)
+    /// after the archives in hand: how many archives it left in input for
+    /// the next run.
+    pub stopped: Option<u32>,
+    /// Nothing happened (see [`RunReport::did_nothing`]) and its log wrote
+    /// no line besides started and finished: it left no log file of its
+    /// own, one line in the day's `empty-YYYYMMDD.log` (`log_path`).
+    pub empty: bool,
 }
 
 impl RunReport {
@@ -132,6 +141,26 @@ impl RunReport {
         } else {
             0
         }
+    }
+
+    /// Whether the run did nothing at all: nothing imported, found a
+    /// duplicate, rejected, returned, collected, fetched, uploaded,
+    /// recovered or purged, no refusal, no trouble, no file in input it
+    /// does not recognise, not stopped on request.
+    pub fn did_nothing(&self) -> bool {
+        self.totals() == FlowCounts::default()
+            && self.recovered.is_empty()
+            && self.rejected.is_empty()
+            && self.troubles.is_empty()
+            && self.refused.is_empty()
+            && self.unrecognised.is_empty()
+            && self.collected == 0
+            && self.fetched == 0
+            && self.uploaded == 0
+            && self.leftovers_removed.is_empty()
+            && self.purged.is_empty()
+            && self.held_back_long.is_empty()
+            && self.stopped.is_none()
     }
 
     /// Totals over all flows.
@@ -214,6 +243,8 @@ impl RunReport {
             "uploaded": self.uploaded,
             "purged": self.purged.len(),
             "held_back_over_a_day": self.held_back_long.iter().map(|(a, h)| serde_json::json!({"archive": a, "hours": h})).collect::<Vec<_>>(),
+            "stopped": self.stopped.map(|n| serde_json::json!({"left_in_input": n})),
+            "empty": self.empty,
             "log": self.log_path.display().to_string(),
         })
     }
@@ -301,6 +332,13 @@ pub struct Synchronizer<'a> {
     progress: Option<&'a dyn Progress>,
     /// Opens the SFTP servers of the clients that have one.
     remotes: Option<&'a dyn crate::transport::RemoteConnector>,
+    /// Set when the run is to stop after the archives in hand.
+    stop: Option<&'a AtomicBool>,
+}
+
+/// Whether a stop was requested through `stop`.
+fn requested(stop: Option<&AtomicBool>) -> bool {
+    stop.is_some_and(|s| s.load(Ordering::SeqCst))
 }
 
 impl<'a> Synchronizer<'a> {
@@ -315,7 +353,24 @@ impl<'a> Synchronizer<'a> {
             unreachable: HashMap::new(),
             progress: None,
             remotes: None,
+            stop: None,
         }
+    }
+
+    /// Stops after the archives in hand once `stop` is set (by a signal
+    /// handler, a server shutting down): no archive is claimed from input
+    /// any more, the batch being gathered is written, archives prepared
+    /// but not yet in a batch go back to input, the remaining return
+    /// flows, transfers and retention are left for the next run; the log
+    /// is written as usual.
+    pub fn with_stop(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Whether a stop was requested.
+    pub fn stopping(&self) -> bool {
+        requested(self.stop)
     }
 
     /// Transports archives for the clients with `[client.sftp]` through
@@ -409,7 +464,9 @@ impl<'a> Synchronizer<'a> {
         }
         log.flush();
         let mut remotes = HashMap::new();
-        self.transport(&mut remotes, true, &mut report, &mut log);
+        if !self.stopping() {
+            self.transport(&mut remotes, true, &mut report, &mut log);
+        }
         let scan::Scan {
             candidates,
             unrecognised,
@@ -421,13 +478,27 @@ impl<'a> Synchronizer<'a> {
             ));
         }
         report.unrecognised = unrecognised;
-        self.import_all(candidates, &mut report, &mut log);
+        let left = if self.stopping() {
+            candidates.len()
+        } else {
+            self.import_all(candidates, &mut report, &mut log)
+        };
         if let Some(p) = self.progress {
             p.finish();
         }
-        returns_step::write_pending_returns(self, &mut report, &mut log);
+        if !self.stopping() {
+            returns_step::write_pending_returns(self, &mut report, &mut log);
+        }
         crate::fault_point("before-push");
-        self.transport(&mut remotes, false, &mut report, &mut log);
+        if !self.stopping() {
+            self.transport(&mut remotes, false, &mut report, &mut log);
+        }
+        if self.stopping() {
+            report.stopped = Some(left as u32);
+            log.line(&format!(
+                "stopped on request after the archives in hand: {left} archive(s) left in input; the other return flows, transfers and the retention are left for the next synchronisation"
+            ));
+        }
         let t = report.totals();
         log.line(&format!(
             "{}{} imported, {} complements, {} duplicates, {} rejected, {} returns written, {} left for retry",
@@ -447,9 +518,25 @@ impl<'a> Synchronizer<'a> {
                 "WAITING FOR MORE THAN A DAY: {name} arrived {hours} h ago and is still held back by trouble"
             ));
         }
-        self.apply_retention(&mut report, &mut log);
-        log.finish()?;
+        if !self.stopping() {
+            self.apply_retention(&mut report, &mut log);
+        }
         report.duration = started.elapsed();
+        if report.did_nothing() && log.lines() == 2 {
+            report.empty = true;
+            report.log_path = log.finish_empty(&format!(
+                "synchronisation with nothing to do (pid {}, {} ms{})",
+                std::process::id(),
+                report.duration.as_millis(),
+                if self.only_clients.is_empty() {
+                    String::new()
+                } else {
+                    format!(", clients {}", self.only_clients.join(", "))
+                }
+            ))?;
+        } else {
+            log.finish()?;
+        }
         let last = crate::ops::LastRun {
             finished_at: chrono::Local::now(),
             exit_code: report.exit_code(),
@@ -617,15 +704,20 @@ impl<'a> Synchronizer<'a> {
     /// The pipeline: a worker prepares archives, this thread writes them in
     /// batches, a finisher writes the return archives and moves the
     /// originals (its file-system waits overlap the next batch).
+    ///
+    /// Returns how many archives a stop requested meanwhile left in input
+    /// (never claimed, or prepared and put back).
     fn import_all(
         &mut self,
         candidates: Vec<scan::Candidate>,
         report: &mut RunReport,
         log: &mut SyncLog,
-    ) {
+    ) -> usize {
         if candidates.is_empty() {
-            return;
+            return 0;
         }
+        let stop = self.stop;
+        let mut put_back = 0;
         let config = self.config;
         let registry = self.registry;
         let total = candidates.len() as u64;
@@ -643,7 +735,13 @@ impl<'a> Synchronizer<'a> {
             let worker = |tx: mpsc::SyncSender<(usize, Option<prepare::Prepared>)>| {
                 move || loop {
                     tickets.take();
-                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    // Asked to stop: claim nothing more (what is not
+                    // claimed stays in input).
+                    let next = if requested(stop) {
+                        None
+                    } else {
+                        queue.lock().map(|mut q| q.next()).unwrap_or(None)
+                    };
                     let Some((i, c)) = next else {
                         tickets.give();
                         break;
@@ -731,8 +829,15 @@ impl<'a> Synchronizer<'a> {
                         while let Some(p) = waiting.remove(&next) {
                             next += 1;
                             tickets.give();
-                            if let Some(p) = p {
-                                self.accept(p, &mut batches, &writer);
+                            match p {
+                                // Asked to stop: an archive prepared but
+                                // not yet in a batch goes back to input.
+                                Some(prepare::Prepared::Ready(ready)) if requested(stop) => {
+                                    put_back += 1;
+                                    writer.send(store::Finish::PutBack(ready));
+                                }
+                                Some(p) => self.accept(p, &mut batches, &writer),
+                                None => {}
                             }
                         }
                     }
@@ -742,7 +847,10 @@ impl<'a> Synchronizer<'a> {
                 let due: Vec<String> = batches
                     .iter()
                     .filter(|(_, b)| {
-                        b.items.len() >= b.backend.max_batch() || b.since.elapsed() >= BATCH_WAIT
+                        // Asked to stop: the batch in hand is written now.
+                        requested(stop)
+                            || b.items.len() >= b.backend.max_batch()
+                            || b.since.elapsed() >= BATCH_WAIT
                     })
                     .map(|(k, _)| k.clone())
                     .collect();
@@ -758,6 +866,8 @@ impl<'a> Synchronizer<'a> {
             // The finisher ends with the last batch.
             drop(writer);
         });
+        let never_claimed = queue.lock().map(|q| q.len()).unwrap_or(0);
+        never_claimed + put_back
     }
 
     /// Takes one prepared archive: settles a failure, puts it back, or adds

@@ -33,6 +33,11 @@ pub(super) fn write_pending_returns(
         .cloned()
         .collect();
     for client in &clients {
+        // Asked to stop: the other databases' return flows wait for the
+        // next run.
+        if sync.stopping() {
+            break;
+        }
         let _lock = match lock_database(&sync.config.folders.work, &client.database, false) {
             Ok(Some(lock)) => lock,
             Ok(None) => {

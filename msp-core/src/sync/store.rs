@@ -57,6 +57,9 @@ pub(super) enum Finish {
     },
     /// An archive of a town another process serves: back to input.
     NotServed(Box<Ready>),
+    /// An archive prepared when a stop was requested: back to input, for
+    /// the next run.
+    PutBack(Box<Ready>),
 }
 
 impl Finish {
@@ -64,7 +67,7 @@ impl Finish {
     pub(super) fn archives(&self) -> u64 {
         match self {
             Finish::Batch { items, .. } => items.len() as u64,
-            Finish::Failed { .. } | Finish::NotServed(_) => 1,
+            Finish::Failed { .. } | Finish::NotServed(_) | Finish::PutBack(_) => 1,
         }
     }
 }
@@ -198,10 +201,10 @@ pub(super) fn finish(config: &Config, f: Finish, report: &mut RunReport, log: &m
             flow,
             error,
         } => settle_failure(config, claim, &name, &flow, error, report, log),
-        Finish::NotServed(ready) => {
+        Finish::NotServed(ready) | Finish::PutBack(ready) => {
             let name = ready.claim.name.clone();
             match folders::move_into(&ready.claim.path, &config.folders.input, &name) {
-                Ok(_) => tracing::debug!("{name}: routed to a client this run does not serve"),
+                Ok(_) => tracing::debug!("{name}: back in input, not imported by this run"),
                 Err(e) => log.line(&format!("{name}: TROUBLE putting it back in input: {e}")),
             }
             ready.release();
