@@ -214,15 +214,16 @@ fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     assert!(r.stdout.contains("Motif : "), "{}", r.stdout);
     assert!(r.stdout.contains("69123"), "{}", r.stdout);
     // A path or an unknown name is refused.
+    // (the user's mistake: exit 1, with the hint)
     let r = env.msp(&["errors", "show", "../msp.toml"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 1);
     assert!(
-        r.stderr.contains("not the name of an archive"),
+        r.stderr.contains("is a path: give the archive's bare name"),
         "{}",
         r.stderr
     );
     let r = env.msp(&["errors", "retry", "A-2-NONE-RCO-LA-1.zip"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no archive"), "{}", r.stderr);
     // The cause fixed (Lyon configured), the archive goes back and in.
     env.write_config(&format!(

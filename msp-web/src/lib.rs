@@ -793,8 +793,10 @@ async fn dashboard(State(app): State<Arc<App>>, Extension(v): Extension<Visitor>
             Ok(r) => (r.len(), None),
             Err(e) => (0, Some(e.french.unwrap_or(e.message))),
         };
+        let recent = ops::recent_activity(&config.folders, 10);
         pages::Dashboard {
-            runs: ops::recent_runs(&config.folders, 10),
+            runs: recent.runs,
+            empty_runs: (recent.empty_since, recent.last_empty),
             waiting,
             unrecognised,
             rejected,

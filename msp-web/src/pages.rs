@@ -176,8 +176,11 @@ pub fn attachment_kind(code: &str) -> Option<&'static str> {
 
 /// The figures of the dashboard.
 pub struct Dashboard {
-    /// Recent synchronisations, newest first.
+    /// Recent synchronisations that did something, newest first.
     pub runs: Vec<RecentRun>,
+    /// Synchronisations with nothing to do since the latest of `runs`, and
+    /// when the latest of them finished.
+    pub empty_runs: (usize, Option<String>),
     /// Archives waiting in input: (name, age in seconds).
     pub waiting: Vec<(String, u64)>,
     /// Files in input msp does not recognise: (name, reason in French).
@@ -282,8 +285,17 @@ pub fn dashboard(frame: &Frame<'_>, d: &Dashboard) -> Markup {
             ul { @for t in &d.troubles { li { (t) } } }
         }
         h2 { "Dernières synchronisations" }
+        @if d.empty_runs.0 > 0 {
+            p {
+                (d.empty_runs.0)
+                @if d.runs.is_empty() { " synchronisation(s), aucune n'avait rien à traiter" }
+                @else { " synchronisation(s) sans rien à traiter depuis la dernière de la liste" }
+                @if let Some(last) = &d.empty_runs.1 { " (la plus récente le " (stamp(last)) ")" }
+                "."
+            }
+        }
         @if d.runs.is_empty() {
-            p { "Aucune synchronisation n'a encore eu lieu." }
+            @if d.empty_runs.0 == 0 { p { "Aucune synchronisation n'a encore eu lieu." } }
         } @else {
             div class="table-wrap" {
                 table {
