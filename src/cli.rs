@@ -819,6 +819,15 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
             untransmitted,
             clients,
         } => {
+            if let Some(s) = statuses
+                .iter()
+                .find(|s| msp_core::status::label_fr(**s) == "statut inconnu")
+            {
+                return Err(msp_core::Error::usage(format!(
+                    "{s} is not a status (statuses: 14, 15, 16, 17, 19, 20, 100)"
+                ))
+                .into());
+            }
             let known = registry.all_codes();
             if let Some(f) = flows.iter().find(|f| !known.contains(&f.as_str())) {
                 return Err(msp_core::Error::usage(format!(

@@ -11,5 +11,14 @@ mod manual;
 mod operate;
 
 fn main() {
+    // Output piped into `head` or `less` that stops reading ends msp
+    // quietly, as every Unix tool does, instead of a panic on a broken
+    // pipe (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at start-up, before
+    // any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(cli::run(cli::parse()));
 }

@@ -37,6 +37,7 @@ const MSP_SECTIONS: &[Section] = &[
             ("0", "All went well."),
             ("1", "Some archives were rejected (they are in the error folder with a French log), a status change was refused by the rules, or the user's mistake (no such dossier, an unknown flow or client, a path given where a name is expected), said with a hint. msp status: WARNING."),
             ("2", "Trouble: a database unreachable or locked, the disk, permissions, the configuration. The archives concerned stay in input and the next run retries them. msp status: CRITICAL."),
+            ("130, 143", "A second SIGINT or SIGTERM stopped msp run or msp serve at once (the first lets them finish what they hold and exit as usual)."),
         ],
     },
     Section {
@@ -191,6 +192,9 @@ fn toml_page() -> Roff {
 /// Writes the pages into `dir` (`msp.1`, `msp-run.1`..., `msp.toml.5`), or
 /// `msp(1)` to stdout.
 pub fn manual(cmd: clap::Command, dir: Option<&Path>) -> anyhow::Result<i32> {
+    // No `help` subcommand: it has no page of its own.
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;

@@ -119,7 +119,8 @@ pub fn status(
         // figures after `|`), then one line per check.
         println!("{}", health.nagios(&config.status));
         for c in &health.checks {
-            println!("{:<8} {}", c.level.word(), c.text);
+            // One line each, whatever a server's words hold.
+            println!("{:<8} {}", c.level.word(), msp_core::display::line(&c.text));
         }
     }
     Ok(health.level.code())

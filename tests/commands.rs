@@ -148,7 +148,7 @@ fn status_says_an_empty_input_and_names_no_client_after_a_run_of_all() {
     assert_eq!(env.run(&[]).code, 0);
     let r = env.msp(&["status"]);
     assert!(
-        r.stdout.contains("no archive waiting in input"),
+        r.stdout.contains("oldest archive in input: none"),
         "{}",
         r.stdout
     );
@@ -261,7 +261,7 @@ fn every_status_change_and_refusal_is_traced_with_its_author() {
         "{ops}"
     );
     assert!(
-        ops.contains(&format!("{who}: dossier A-2-AUDIT: REFUSED:")),
+        ops.contains(&format!("{who}: REFUSED: dossier A-2-AUDIT: 16 → 14")),
         "{ops}"
     );
 }

@@ -184,10 +184,7 @@ pub fn change_audited(
         Err(e) if e.kind == crate::error::ErrorKind::Refused => {
             // The refusal is what was asked; a trace that cannot be
             // written does not hide it.
-            let _ = crate::ops::trace(
-                folders,
-                &format!("{who}: dossier {numero}: REFUSED: {}", e.message),
-            );
+            let _ = crate::ops::trace(folders, &format!("{who}: REFUSED: {}", e.message));
             Err(e)
         }
         Err(e) => Err(e),

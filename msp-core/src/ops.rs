@@ -1018,7 +1018,7 @@ pub fn health(
             Level::Ok
         },
         text: if waiting.is_empty() {
-            "no archive waiting in input".to_string()
+            "oldest archive in input: none".to_string()
         } else {
             format!("oldest archive in input: {}", words(oldest.as_secs()))
         },

@@ -157,6 +157,15 @@ fn run(args: Args) -> Result<(), String> {
                 Broken::BreaksRule => portal_sim::Broken::BreaksRule,
             }),
         };
+        // Never over an archive already there (the same --prefix within the
+        // same second): it would be lost without a word.
+        if args.out.join(archive.file_name()).exists() {
+            return Err(format!(
+                "{} is already in {}: not overwritten (give another --prefix)",
+                archive.file_name(),
+                args.out.display()
+            ));
+        }
         let path = archive
             .write_to(&args.out)
             .map_err(|e| format!("{}: {e}", args.out.display()))?;
