@@ -325,7 +325,12 @@ fn with_offsets(v: &mut Value) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(with_offsets),
-        Value::Object(o) => o.values_mut().for_each(with_offsets),
+        // A dossier's business rows are the citizen's data as stored: a
+        // text that looks like a time is left as it is.
+        Value::Object(o) => o
+            .iter_mut()
+            .filter(|(k, _)| k.as_str() != "rows")
+            .for_each(|(_, v)| with_offsets(v)),
         _ => {}
     }
 }

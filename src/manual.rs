@@ -50,7 +50,7 @@ const MSP_SECTIONS: &[Section] = &[
             ("ROOT/sortie", "Output: the return archives for the portal."),
             ("ROOT/erreur", "Rejected archives, each with <archive>.log in French for the clerk."),
             ("ROOT/termine", "Imported archives."),
-            ("ROOT/logs", "Synchronisation logs (sync-*.log) and operations.log (operators' actions and status changes, with their author)."),
+            ("ROOT/logs", "Synchronisation logs: sync-*.log for a run that did something, one line per run with nothing to do in empty-YYYYMMDD.log; operations.log (operators' actions, status changes and refusals, with their author); web-access.log (the console's requests)."),
             ("ROOT/pieces", "Attachments, with attachments = \"directory\"."),
             ("/etc/default/msp", "The packaged services' environment (password_env variables)."),
         ],

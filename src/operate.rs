@@ -100,16 +100,32 @@ pub fn status(
     if let Some((path, mode)) = prometheus {
         // Written aside then renamed: the collector never reads half a file.
         let tmp = path.with_extension("prom.tmp");
-        std::fs::write(&tmp, health.prometheus())?;
-        // Its mode set explicitly (the umask made it 0600): 0644 for a
-        // collector running as another account.
+        // Made anew, never through a file or link left there (the folder
+        // is often shared with the collector's account), with its mode set
+        // explicitly (the umask would make it 0600): 0644 for a collector
+        // running as another account.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
         }
         #[cfg(not(unix))]
         let _ = mode;
+        let mut f = options.open(&tmp)?;
+        std::io::Write::write_all(&mut f, health.prometheus().as_bytes())?;
+        #[cfg(unix)]
+        {
+            // The umask narrows what `mode` asked for.
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        drop(f);
         std::fs::rename(&tmp, path)?;
     }
     if as_json {

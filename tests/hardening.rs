@@ -161,18 +161,35 @@ fn links_in_msp_s_folders_are_never_followed() {
     assert_ne!(show.code, 0);
     assert!(!show.stdout.contains("SECRET-HASH"), "{}", show.stdout);
     assert!(show.stderr.contains("symbolic link"), "{}", show.stderr);
+    // Listed as what it is, beside the other rejections, never read.
+    fs::write(env.input().join("A-2-OTHER-RCO-LA-1.zip"), b"not a zip").unwrap();
+    assert_eq!(env.run(&[]).code, 1);
     let list = env.msp(&["errors", "list"]);
-    assert_eq!(list.code, 2, "trouble: {}{}", list.stdout, list.stderr);
+    assert_eq!(list.code, 0, "{}{}", list.stdout, list.stderr);
     assert!(!list.stdout.contains("SECRET-HASH") && !list.stderr.contains("SECRET-HASH"));
     assert!(
-        list.stderr
-            .contains("A-2-LINK-RCO-LA-1.zip.log is a symbolic link"),
+        list.stdout
+            .contains("symbolic link (A-2-LINK-RCO-LA-1.zip or its log): not followed"),
         "{}",
-        list.stderr
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("A-2-OTHER-RCO-LA-1.zip"),
+        "{}",
+        list.stdout
+    );
+    let status = env.msp(&["status"]);
+    assert!(
+        status.stdout.contains("2 rejected archive(s)"),
+        "{}",
+        status.stdout
     );
     let retry = env.msp(&["errors", "retry", "A-2-LINK-RCO-LA-1.zip"]);
     assert_ne!(retry.code, 0);
-    assert!(files(&env.input()).is_empty(), "nothing moved");
+    assert!(
+        !env.input().join("A-2-LINK-RCO-LA-1.zip").exists(),
+        "nothing moved"
+    );
     assert!(secret.is_file());
 }
 

@@ -178,7 +178,12 @@ pub fn change_audited(
 ) -> Result<String> {
     match change(backend, numero, action, comment) {
         Ok(line) => {
-            crate::ops::trace(folders, &format!("{who}: dossier {numero}: {line}"))?;
+            // The change is committed: a trace that cannot be written is
+            // said, never turned into a failure (the agent would retry).
+            if let Err(e) = crate::ops::trace(folders, &format!("{who}: dossier {numero}: {line}"))
+            {
+                tracing::warn!("{e}");
+            }
             Ok(line)
         }
         Err(e) if e.kind == crate::error::ErrorKind::Refused => {

@@ -119,18 +119,22 @@ pub fn rejected(folders: &Folders) -> Result<Vec<Rejected>> {
         }
         let path = entry.path();
         // A link put there is never followed (its target may be any file
-        // this account can read): trouble naming it.
-        for p in [path.clone(), dir.join(format!("{name}.log"))] {
-            if folders::is_link(&p) {
-                return Err(Error::trouble(format!(
-                    "{} is a symbolic link: msp never follows links in its folders (remove it)",
-                    p.display()
-                ))
-                .with_french(format!(
-                    "Le dossier des rejets contient un lien symbolique ({}) : msp ne suit jamais un lien ; supprimez-le.",
-                    p.display()
-                )));
-            }
+        // this account can read): listed as what it is, never read, and
+        // the other rejections stay listed.
+        let log_path = dir.join(format!("{name}.log"));
+        if folders::is_link(&path) || folders::is_link(&log_path) {
+            out.push(Rejected {
+                size: 0,
+                rejected_at: modified_link(&path)
+                    .unwrap_or(SystemTime::UNIX_EPOCH)
+                    .into(),
+                reason: format!(
+                    "symbolic link ({} or its log): not followed, not read; remove it",
+                    name
+                ),
+                name,
+            });
+            continue;
         }
         let log = folders::read_own(&dir.join(format!("{name}.log"))).unwrap_or_default();
         let when = modified(&dir.join(format!("{name}.log")))
@@ -154,6 +158,11 @@ pub fn rejection_reason(folders: &Folders, name: &str) -> Option<crate::Reason> 
     log.lines()
         .find_map(|l| l.strip_prefix("Code : "))
         .and_then(|t| crate::Reason::from_tag(t.trim()))
+}
+
+/// A file's time, without following a link.
+fn modified_link(path: &Path) -> Option<SystemTime> {
+    fs::symlink_metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// The reason line of a rejection log.

@@ -1018,12 +1018,15 @@ async fn dossier(
     // A secret: shown on demand to a signed-in user only, and traced.
     let reveal = match (&v.user, q.mot_de_passe) {
         (Some(user), Some(n)) => {
-            tracing::info!(
-                user = user.as_str(),
-                dossier = numero.as_str(),
-                file = n,
-                "follow-up password shown"
-            );
+            // In the operators' trail (never the password itself).
+            if let Err(e) = ops::trace(
+                &v.config.folders,
+                &format!(
+                    "web console ({user}): dossier {numero}: follow-up password of file {n} shown"
+                ),
+            ) {
+                tracing::warn!("{e}");
+            }
             Some(n)
         }
         _ => None,
