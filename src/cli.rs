@@ -876,8 +876,16 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
             let b = holder(&backends, &numero, &unreachable)?;
             let bytes =
                 match msp_core::ops::attachment(b.as_ref(), &config.folders, &numero, seq)?.1 {
-                    msp_core::ops::AttachmentBytes::File(path) => std::fs::read(&path)
-                        .map_err(|e| msp_core::Error::io("cannot read", &path, e))?,
+                    // Never through a link, as the console.
+                    msp_core::ops::AttachmentBytes::File(path) => {
+                        let mut bytes = Vec::new();
+                        std::io::Read::read_to_end(
+                            &mut msp_core::folders::open_own(&path)?,
+                            &mut bytes,
+                        )
+                        .map_err(|e| msp_core::Error::io("cannot read", &path, e))?;
+                        bytes
+                    }
                     msp_core::ops::AttachmentBytes::Read(bytes) => bytes,
                 };
             match output {

@@ -60,26 +60,22 @@ pub fn file_name(s: &str) -> Cow<'_, str> {
     )
 }
 
-/// At most `max` characters of `s`, saying how many were cut.
-pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
+/// At most `max` characters of `s`, then `said(n)` for the `n` cut.
+fn cut_saying(s: &str, max: usize, said: impl Fn(usize) -> String) -> Cow<'_, str> {
     match s.char_indices().nth(max) {
         None => Cow::Borrowed(s),
-        Some((end, _)) => {
-            let rest = s[end..].chars().count();
-            Cow::Owned(format!("{}… ({rest} more characters cut)", &s[..end]))
-        }
+        Some((end, _)) => Cow::Owned(format!("{}… {}", &s[..end], said(s[end..].chars().count()))),
     }
+}
+
+/// At most `max` characters of `s`, saying how many were cut.
+pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
+    cut_saying(s, max, |n| format!("({n} more characters cut)"))
 }
 
 /// The same in French, for the clerk.
 pub fn cut_fr(s: &str, max: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max) {
-        None => Cow::Borrowed(s),
-        Some((end, _)) => {
-            let rest = s[end..].chars().count();
-            Cow::Owned(format!("{}… ({rest} caractères coupés)", &s[..end]))
-        }
-    }
+    cut_saying(s, max, |n| format!("({n} caractères coupés)"))
 }
 
 #[cfg(test)]

@@ -155,10 +155,23 @@ pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
 /// no window between a check and the opening); the file must be a regular
 /// file.
 pub fn open_own(path: &Path) -> Result<File> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
     let refuse = |what: &str| {
+        let fr = if what == "a symbolic link" {
+            "un lien symbolique"
+        } else {
+            "un fichier spécial"
+        };
         Error::trouble(format!(
             "{} is {what}: msp never follows links nor reads special files in its folders (remove it)",
             path.display()
+        ))
+        .with_french(format!(
+            "Le fichier {name} est {fr} : msp ne le suit pas (ni ne l'affiche, ni ne l'envoie). Un administrateur doit vérifier le dossier {}.",
+            path.parent().map(|p| p.display().to_string()).unwrap_or_default()
         ))
     };
     let mut options = fs::OpenOptions::new();
@@ -180,6 +193,12 @@ pub fn open_own(path: &Path) -> Result<File> {
         #[cfg(unix)]
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
             return Err(refuse("a symbolic link"))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(
+                Error::not_found(format!("{} is no longer there", path.display()))
+                    .with_french(format!("Le fichier {name} n'est plus là.")),
+            )
         }
         Err(e) => return Err(Error::io("cannot open", path, e)),
     };

@@ -132,66 +132,28 @@ pub fn quote(text: &str) -> String {
 }
 
 /// Whether `path` is a symbolic link (itself, not what it points to).
-pub fn is_link(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-}
-
-fn name_of(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
+pub use msp_core::folders::is_link;
 
 /// The trouble of a symbolic link found where the console reads a file.
 pub fn link_refused(path: &Path) -> Error {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
     Error::trouble(format!(
         "{} is a symbolic link: the console does not follow it",
         path.display()
     ))
     .with_french(format!(
-        "Le fichier {} est un lien symbolique : la console ne le suit pas (ni ne l'affiche, ni ne l'envoie). Un administrateur doit vérifier le dossier {}.",
-        name_of(path),
+        "Le fichier {name} est un lien symbolique : la console ne le suit pas (ni ne l'affiche, ni ne l'envoie). Un administrateur doit vérifier le dossier {}.",
         path.parent().map(|p| p.display().to_string()).unwrap_or_default()
     ))
 }
 
 /// Opens a file of the console's folders to read it: never through a
-/// symbolic link (O_NOFOLLOW: no window between a check and the opening),
-/// only a regular file (a FIFO does not block the request).
+/// symbolic link, only a regular file ([`msp_core::folders::open_own`]).
 pub fn open_plain(path: &Path) -> Result<std::fs::File> {
-    let gone = || {
-        Error::not_found(format!("{} is no longer there", path.display()))
-            .with_french(format!("Le fichier {} n'est plus là.", name_of(path)))
-    };
-    if is_link(path) {
-        return Err(link_refused(path));
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = match options.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(gone()),
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(link_refused(path)),
-        Err(e) => return Err(Error::io("cannot open", path, e)),
-    };
-    match file.metadata() {
-        Ok(m) if m.is_file() => Ok(file),
-        Ok(_) => Err(
-            Error::trouble(format!("{} is not a regular file", path.display())).with_french(
-                format!(
-                    "{} n'est pas un fichier ordinaire : la console ne le lit pas.",
-                    name_of(path)
-                ),
-            ),
-        ),
-        Err(e) => Err(Error::io("cannot read", path, e)),
-    }
+    msp_core::folders::open_own(path)
 }
 
 /// Quotes a log of the console's folders ([`quote_reader`],

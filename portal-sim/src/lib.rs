@@ -268,7 +268,7 @@ pub fn commune_of(insee: &str) -> (String, String) {
 
 /// What a broken archive has wrong (`portal-sim --broken`), to try msp's
 /// error workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Broken {
     /// Not a ZIP archive at all (a truncated download).
     NotZip,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use portal_sim::{Archive, Style};
+use portal_sim::{Archive, Broken, Style};
 
 /// Writes inbound archives the way the portal drops them.
 #[derive(Parser, Debug)]
@@ -43,24 +43,6 @@ struct Args {
     /// Rejets page).
     #[arg(long, value_enum, value_name = "KIND")]
     broken: Option<Broken>,
-}
-
-/// `--broken`: what is wrong with the archives.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Broken {
-    /// Not a ZIP archive at all (a truncated download).
-    NotZip,
-    /// The header file (`-ent-<N>.xml`) is missing.
-    MissingHeader,
-    /// The data document announced by the envelope is missing.
-    MissingDocument,
-    /// The CodeINSEE is not a commune code.
-    BadInsee,
-    /// An entry named `../` (path traversal): refused for safety.
-    Traversal,
-    /// The data document breaks a rule of its démarche (a census of a
-    /// six-year-old, a certificate dated in the future, a voter too young).
-    BreaksRule,
 }
 
 /// `--style`.
@@ -148,14 +130,7 @@ fn run(args: Args) -> Result<(), String> {
         });
         let archive = match args.broken {
             None => archive,
-            Some(kind) => archive.broken(match kind {
-                Broken::NotZip => portal_sim::Broken::NotZip,
-                Broken::MissingHeader => portal_sim::Broken::MissingHeader,
-                Broken::MissingDocument => portal_sim::Broken::MissingDocument,
-                Broken::BadInsee => portal_sim::Broken::BadInsee,
-                Broken::Traversal => portal_sim::Broken::Traversal,
-                Broken::BreaksRule => portal_sim::Broken::BreaksRule,
-            }),
+            Some(kind) => archive.broken(kind),
         };
         // Never over an archive already there (the same --prefix within the
         // same second): it would be lost without a word.
