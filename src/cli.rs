@@ -1169,17 +1169,7 @@ fn dossier_json(d: &Dossier) -> Value {
 /// whom, the acknowledgements it asked for, the citizen's e-mail and the
 /// follow-up password (masked unless asked for).
 fn message_lines(m: &msp_core::backend::InboundMessage, reveal_password: bool) -> Vec<String> {
-    let party = |p: &msp_core::backend::Party| {
-        [
-            p.siret.as_deref().map(|s| format!("SIRET {s}")),
-            p.service.as_deref().map(|s| format!("service {s}")),
-            p.guichet.as_deref().map(|s| format!("guichet {s}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ")
-    };
+    let party = msp_core::backend::Party::describe;
     let mut out = Vec::new();
     if let Some(id) = &m.message_id {
         out.push(format!("MessageId {id}"));

@@ -128,6 +128,19 @@ pub struct Party {
 }
 
 impl Party {
+    /// `SIRET …, service …, guichet …` (what is known of it).
+    pub fn describe(&self) -> String {
+        [
+            self.siret.as_deref().map(|s| format!("SIRET {s}")),
+            self.service.as_deref().map(|s| format!("service {s}")),
+            self.guichet.as_deref().map(|s| format!("guichet {s}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+
     /// Whether nothing is known of it.
     pub fn is_empty(&self) -> bool {
         self.siret.is_none() && self.service.is_none() && self.guichet.is_none()

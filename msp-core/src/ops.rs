@@ -1267,19 +1267,24 @@ pub fn group_id(group: &str) -> Result<u32> {
 mod tests {
     use super::*;
 
+    /// Every folder one: `dir`.
+    fn all_in(dir: &Path) -> Folders {
+        Folders {
+            input: dir.to_path_buf(),
+            work: dir.to_path_buf(),
+            output: dir.to_path_buf(),
+            error: dir.to_path_buf(),
+            done: dir.to_path_buf(),
+            logs: dir.to_path_buf(),
+            attachments: dir.to_path_buf(),
+        }
+    }
+
     #[test]
     fn recent_runs_latest_written_first_even_in_the_same_second() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().to_path_buf();
-        let folders = Folders {
-            input: logs.clone(),
-            work: logs.clone(),
-            output: logs.clone(),
-            error: logs.clone(),
-            done: logs.clone(),
-            logs: logs.clone(),
-            attachments: logs.clone(),
-        };
+        let folders = all_in(&logs);
         // Two runs of the same second: pid 998, then pid 1003 (by name,
         // "998" sorts after "1003").
         let line = |n: u32| {
@@ -1339,15 +1344,7 @@ mod tests {
     fn empty_runs_are_skipped_and_counted_since_the_last_that_did_something() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().to_path_buf();
-        let folders = Folders {
-            input: logs.clone(),
-            work: logs.clone(),
-            output: logs.clone(),
-            error: logs.clone(),
-            done: logs.clone(),
-            logs: logs.clone(),
-            attachments: logs.clone(),
-        };
+        let folders = all_in(&logs);
         let finished = |at: &str, imported: u32| {
             format!(
                 "{at} {}{imported} imported, 0 complements, 0 duplicates, 0 rejected, 0 returns written, 0 left for retry\n",

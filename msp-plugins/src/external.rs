@@ -452,6 +452,14 @@ pub fn return_attachment_with_plugin(p: &dyn FlowPlugin, input: &str) -> Attachm
     }
 }
 
+/// A refusal as an external plugin sent it (its French words optional).
+fn refused(element: String, rule: String, rule_fr: Option<String>) -> PluginError {
+    PluginError {
+        rule_fr,
+        ..PluginError::new(element, rule)
+    }
+}
+
 /// Plugin side: a JSON string for the host (freed by [`free_string`]).
 pub fn to_c_string(s: String) -> *mut c_char {
     CString::new(s.replace('\0', ""))
@@ -815,10 +823,7 @@ impl FlowPlugin for ExternalPlugin {
                 element,
                 rule,
                 rule_fr,
-            }) => Err(PluginError {
-                rule_fr,
-                ..PluginError::new(element, rule)
-            }),
+            }) => Err(refused(element, rule, rule_fr)),
             Ok(ParseOutput::Failed { message }) => Err(PluginError::fault(message)),
             Err(e) => Err(PluginError::fault(format!(
                 "it answered something unreadable: {e}"
@@ -864,10 +869,7 @@ impl FlowPlugin for ExternalPlugin {
                 element,
                 rule,
                 rule_fr,
-            }) => Err(PluginError {
-                rule_fr,
-                ..PluginError::new(element, rule)
-            }),
+            }) => Err(refused(element, rule, rule_fr)),
             Ok(AttachmentOutput::Failed { message }) => Err(PluginError::fault(message)),
             Err(e) => Err(PluginError::fault(format!(
                 "it answered something unreadable: {e}"

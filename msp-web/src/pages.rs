@@ -629,17 +629,7 @@ fn message(
     signed_in: bool,
     reveal: bool,
 ) -> Markup {
-    let party = |p: &msp_core::backend::Party| {
-        [
-            p.siret.as_deref().map(|s| format!("SIRET {s}")),
-            p.service.as_deref().map(|s| format!("service {s}")),
-            p.guichet.as_deref().map(|s| format!("guichet {s}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ")
-    };
+    let party = msp_core::backend::Party::describe;
     html! {
         @if m.message_id.is_some() || !m.sender.is_empty() || m.email.is_some() || m.password.is_some() {
             ul class="message" {
