@@ -183,6 +183,8 @@ fn config_show_fills_defaults_and_masks_secrets() {
         "last_run_minutes = 15",
         "attachments = \"database\"",
         "input = \"./msp-data/entree\"",
+        "listen = \"127.0.0.1:8080\"",
+        "session_minutes = 30",
     ] {
         assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
     }

@@ -357,6 +357,12 @@ pub struct DirectoriesConfig {
     pub sent: Option<PathBuf>,
 }
 
+/// Where `msp serve` listens when `[web] listen` is not given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Minutes a console session lasts without activity when
+/// `[web] session_minutes` is not given.
+pub const DEFAULT_SESSION_MINUTES: u64 = 30;
+
 /// The web console of `msp serve` (`[web]`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -375,7 +381,7 @@ pub struct WebConfig {
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The people who may sign in (`msp user add`).
-    #[serde(default, rename = "user")]
+    #[serde(default, rename = "user", skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<WebUser>,
 }
 
@@ -496,6 +502,9 @@ impl Config {
     /// the same configuration.
     pub fn shown(&self) -> Result<String> {
         let f = &self.folders;
+        let mut web = self.web.clone();
+        web.listen.get_or_insert_with(|| DEFAULT_LISTEN.to_string());
+        web.session_minutes.get_or_insert(DEFAULT_SESSION_MINUTES);
         let shown = Shown {
             root: &self.root,
             plugins: &self.plugins,
@@ -514,7 +523,7 @@ impl Config {
             limits: &self.limits,
             retention: &self.retention,
             status: &self.status,
-            web: &self.web,
+            web: &web,
             client: &self.clients,
         };
         toml::to_string_pretty(&shown)

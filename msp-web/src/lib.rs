@@ -53,7 +53,7 @@ use auth::{Flash, Limiter, Sessions, COOKIE};
 use pages::{Frame, SyncOutcome};
 
 /// The address `msp serve` listens on by default.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_LISTEN: &str = msp_core::config::DEFAULT_LISTEN;
 
 /// What the console serves.
 pub struct Options {
@@ -156,7 +156,7 @@ pub fn serve(o: Options) -> Result<()> {
             o.config
                 .web
                 .session_minutes
-                .unwrap_or(30)
+                .unwrap_or(msp_core::config::DEFAULT_SESSION_MINUTES)
                 .clamp(1, 24 * 60)
                 .saturating_mul(60),
         );
