@@ -532,8 +532,10 @@ pub fn map_diesel(db: &str, e: diesel::result::Error, temporary: &[&str]) -> msp
 /// database): temporary, with the server's own words, except a session
 /// ended while it was being opened, which is the connection lost.
 pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
-    let words = e.to_string();
-    let words = words.trim_end();
+    // libpq words its refusals on two lines (`...failed: Connection
+    // refused\n\tIs the server running...`): one line for every log.
+    let words = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = words.as_str();
     if is_connection_lost(words) {
         return connection_lost(db, words);
     }
