@@ -528,13 +528,42 @@ pub fn map_diesel(db: &str, e: diesel::result::Error, temporary: &[&str]) -> msp
     }
 }
 
+/// Opens the pool of a server engine (PostgreSQL, MySQL): at most 4
+/// connections, none kept idle, `connect_timeout_ms` (at least a second) to
+/// get one. The first connection is made now, so that a wrong URL or
+/// password is reported at once in the server's own words (a pool would
+/// only say it timed out).
+pub fn open_pool<C>(
+    url: &str,
+    connect_timeout_ms: u64,
+    label: &str,
+) -> msp_core::Result<diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<C>>>
+where
+    C: diesel::r2d2::R2D2Connection + 'static,
+{
+    use diesel::r2d2::{ConnectionManager, Pool};
+    let pool = Pool::builder()
+        .max_size(4)
+        .min_idle(Some(0))
+        .connection_timeout(std::time::Duration::from_millis(
+            connect_timeout_ms.max(1000),
+        ))
+        .build_unchecked(ConnectionManager::<C>::new(url));
+    C::establish(url).map_err(|e| map_pool(label, e))?;
+    Ok(pool)
+}
+
 /// Maps a pool or connection error (refused, authentication, unknown
 /// database): temporary, with the server's own words, except a session
 /// ended while it was being opened, which is the connection lost.
 pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
     // libpq words its refusals on two lines (`...failed: Connection
     // refused\n\tIs the server running...`): one line for every log.
-    let words = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = e
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let words = words.as_str();
     if is_connection_lost(words) {
         return connection_lost(db, words);
