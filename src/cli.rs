@@ -1140,7 +1140,7 @@ fn change(
     let who = format!("cli ({})", msp_core::ops::unix_account());
     match lifecycle::change_audited(b, &config.folders, &who, numero, action, comment) {
         Ok(line) => {
-            say!("{numero}: {line}; the next `msp run` sends it to the portal");
+            say!("{numero}: done; the next `msp run` sends it to the portal (journal: « {line} »)");
             Ok(0)
         }
         Err(e) if e.kind == ErrorKind::Refused => {
