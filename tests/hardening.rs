@@ -11,7 +11,7 @@ use std::fs;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{files, Env};
+use common::Env;
 use portal_sim::Archive;
 
 #[cfg(unix)]
@@ -104,19 +104,7 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let list = env.msp(&["dossier", "list"]);
     let show = env.msp(&["dossier", "show", "A-2-BIDI", "--rows"]);
-    for out in [
-        &list.stdout,
-        &show.stdout,
-        &fs::read_to_string(
-            env.logs().join(
-                files(&env.logs())
-                    .iter()
-                    .find(|f| f.starts_with("sync-"))
-                    .unwrap(),
-            ),
-        )
-        .unwrap(),
-    ] {
+    for out in [&list.stdout, &show.stdout, &env.last_log()] {
         assert!(
             !out.contains('\u{9b}') && !out.contains('\u{202e}'),
             "{out:?}"
@@ -221,15 +209,7 @@ fn a_value_of_megabytes_is_quoted_not_poured() {
         "{} bytes",
         r.stdout.len() + r.stderr.len()
     );
-    let sync = fs::read_to_string(
-        env.logs().join(
-            files(&env.logs())
-                .iter()
-                .find(|f| f.starts_with("sync-"))
-                .unwrap(),
-        ),
-    )
-    .unwrap();
+    let sync = env.last_log();
     assert!(sync.len() < 8_000, "{} bytes", sync.len());
 }
 

@@ -155,25 +155,6 @@ pub fn claim(folders: &Folders, name: &str) -> Result<Option<Claim>> {
 /// no window between a check and the opening); the file must be a regular
 /// file.
 pub fn open_own(path: &Path) -> Result<File> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    let refuse = |what: &str| {
-        let fr = if what == "a symbolic link" {
-            "un lien symbolique"
-        } else {
-            "un fichier spécial"
-        };
-        Error::trouble(format!(
-            "{} is {what}: msp never follows links nor reads special files in its folders (remove it)",
-            path.display()
-        ))
-        .with_french(format!(
-            "Le fichier {name} est {fr} : msp ne le suit pas (ni ne l'affiche, ni ne l'envoie). Un administrateur doit vérifier le dossier {}.",
-            path.parent().map(|p| p.display().to_string()).unwrap_or_default()
-        ))
-    };
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -184,27 +165,27 @@ pub fn open_own(path: &Path) -> Result<File> {
         );
     }
     #[cfg(not(unix))]
-    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(refuse("a symbolic link"));
+    if is_link(path) {
+        return Err(link_refused(path));
     }
     let file = match options.open(path) {
         Ok(f) => f,
         // ELOOP: the last component is a link.
         #[cfg(unix)]
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Err(refuse("a symbolic link"))
+            return Err(link_refused(path))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(
                 Error::not_found(format!("{} is no longer there", path.display()))
-                    .with_french(format!("Le fichier {name} n'est plus là.")),
+                    .with_french(format!("Le fichier {} n'est plus là.", file_name(path))),
             )
         }
         Err(e) => return Err(Error::io("cannot open", path, e)),
     };
     match file.metadata() {
         Ok(m) if m.is_file() => Ok(file),
-        Ok(_) => Err(refuse("not a regular file")),
+        Ok(_) => Err(refused(path, "not a regular file", "un fichier spécial")),
         Err(e) => Err(Error::io("cannot read", path, e)),
     }
 }
@@ -215,6 +196,31 @@ pub fn read_own(path: &Path) -> Result<String> {
     io::Read::read_to_string(&mut open_own(path)?, &mut text)
         .map_err(|e| Error::io("cannot read", path, e))?;
     Ok(text)
+}
+
+/// The trouble of a symbolic link found in one of msp's folders, named:
+/// never followed, read, shown, served, moved or uploaded.
+pub fn link_refused(path: &Path) -> Error {
+    refused(path, "a symbolic link", "un lien symbolique")
+}
+
+fn refused(path: &Path, what: &str, what_fr: &str) -> Error {
+    Error::trouble(format!(
+        "{} is {what}: msp never follows links nor reads special files in its folders (remove it)",
+        path.display()
+    ))
+    .with_french(format!(
+        "Le fichier {} est {what_fr} : msp ne le suit pas (ni ne l'affiche, ni ne l'envoie). Un administrateur doit vérifier le dossier {}.",
+        file_name(path),
+        path.parent().map(|p| p.display().to_string()).unwrap_or_default()
+    ))
+}
+
+/// A path's last component, for messages.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Whether `path` is a symbolic link (not followed).

@@ -199,14 +199,9 @@ fn rejected_path(folders: &Folders, name: &str) -> Result<PathBuf> {
         )));
     }
     let path = folders.error.join(name);
-    if folders::is_link(&path) || folders::is_link(&folders.error.join(format!("{name}.log"))) {
-        return Err(Error::trouble(format!(
-            "{} (or its log) is a symbolic link: msp never follows links in its folders (remove it)",
-            path.display()
-        ))
-        .with_french(format!(
-            "« {name} » (ou son journal) est un lien symbolique : msp ne suit jamais un lien ; supprimez-le."
-        )));
+    let log = folders.error.join(format!("{name}.log"));
+    if let Some(link) = [&path, &log].into_iter().find(|p| folders::is_link(p)) {
+        return Err(folders::link_refused(link));
     }
     if !path.is_file() {
         return Err(Error::not_found(format!(

@@ -407,10 +407,7 @@ fn push_one(
     // A link put in output is never followed: its target (any file this
     // account can read) would be uploaded to the portal.
     if crate::folders::is_link(&local) {
-        return Err(Error::trouble(format!(
-            "{} is a symbolic link: msp never follows links in its folders and does not upload it (remove it)",
-            local.display()
-        )));
+        return Err(crate::folders::link_refused(&local));
     }
     remote.upload(&local, &tmp)?;
     let size = fs::symlink_metadata(&local)

@@ -135,20 +135,7 @@ pub fn quote(text: &str) -> String {
 pub use msp_core::folders::is_link;
 
 /// The trouble of a symbolic link found where the console reads a file.
-pub fn link_refused(path: &Path) -> Error {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    Error::trouble(format!(
-        "{} is a symbolic link: the console does not follow it",
-        path.display()
-    ))
-    .with_french(format!(
-        "Le fichier {name} est un lien symbolique : la console ne le suit pas (ni ne l'affiche, ni ne l'envoie). Un administrateur doit vérifier le dossier {}.",
-        path.parent().map(|p| p.display().to_string()).unwrap_or_default()
-    ))
-}
+pub use msp_core::folders::link_refused;
 
 /// Opens a file of the console's folders to read it: never through a
 /// symbolic link, only a regular file ([`msp_core::folders::open_own`]).
