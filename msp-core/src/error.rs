@@ -303,3 +303,27 @@ impl std::error::Error for Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_is_kept_but_neither_shown_nor_compared() {
+        use std::error::Error as _;
+        let io = std::io::Error::other("disk on fire");
+        let e = Error::trouble("cannot write x").with_source(io);
+        assert_eq!(e.to_string(), "cannot write x");
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("disk on fire")
+        );
+        assert_eq!(
+            e.clone().source().map(|s| s.to_string()).as_deref(),
+            Some("disk on fire")
+        );
+        assert_eq!(e, Error::trouble("cannot write x"));
+        assert_ne!(e, Error::temporary("cannot write x"));
+        assert!(Error::trouble("x").source().is_none());
+    }
+}

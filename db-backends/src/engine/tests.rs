@@ -118,3 +118,60 @@ fn sqlite_temporal_text_is_what_diesel_binds() {
         assert_eq!(rows[0].0[1].as_deref(), Some(sqlite_date(&day).as_str()));
     }
 }
+
+#[test]
+fn errors_are_sorted_by_kind_first_and_keep_the_driver_error() {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    use std::error::Error as _;
+    let db = |kind, words: &str| DieselError::DatabaseError(kind, Box::new(words.to_string()));
+    // diesel's kind decides, whatever the words.
+    let e = map_diesel(
+        "SQLite test",
+        db(
+            DatabaseErrorKind::UniqueViolation,
+            "UNIQUE constraint failed: t.locked",
+        ),
+        &["locked"],
+    );
+    assert!(!e.temporary, "{}", e.message);
+    assert_eq!(e.message, "SQLite test: UNIQUE constraint failed: t.locked");
+    let e = map_diesel(
+        "MariaDB test",
+        db(
+            DatabaseErrorKind::SerializationFailure,
+            "Deadlock found when trying to get lock",
+        ),
+        &[],
+    );
+    assert!(e.temporary);
+    let e = map_diesel(
+        "PostgreSQL test",
+        db(DatabaseErrorKind::ClosedConnection, "SSL SYSCALL error"),
+        &[],
+    );
+    assert_eq!(
+        e.message,
+        "PostgreSQL test: the connection to the server was lost (temporary, retry later)"
+    );
+    // Unknown to diesel: the engine's words decide.
+    let e = map_diesel(
+        "SQLite test",
+        db(DatabaseErrorKind::Unknown, "database is locked"),
+        &["locked"],
+    );
+    assert!(e.temporary);
+    assert_eq!(
+        e.message,
+        "SQLite test: database is locked (temporary, retry later)"
+    );
+    // The driver's error is the source; the message is unchanged.
+    assert_eq!(
+        e.source().map(|s| s.to_string()).as_deref(),
+        Some("database is locked")
+    );
+    let e = map_pool("PostgreSQL test", "Connection refused (os error 111)");
+    assert_eq!(
+        e.source().map(|s| s.to_string()).as_deref(),
+        Some("Connection refused (os error 111)")
+    );
+}
