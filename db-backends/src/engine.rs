@@ -7,6 +7,10 @@ use msp_plugins::{ColumnType, Value};
 
 use crate::sql::Dialect;
 
+mod diesel_errors;
+
+pub use diesel_errors::{map_diesel, map_pool};
+
 /// A parameter: its value and the column type it goes into (so NULLs are
 /// typed, which PostgreSQL and ODBC drivers need).
 #[derive(Debug, Clone, PartialEq)]
@@ -466,68 +470,6 @@ macro_rules! diesel_engine {
     };
 }
 
-/// What servers and their client libraries say when a session ends under
-/// msp (a server restarted, an administrator's `pg_terminate_backend`, a
-/// network cut), lower case: PostgreSQL's libpq, then MySQL and MariaDB.
-/// They all are one cause, the connection lost, whatever the words.
-const CONNECTION_LOST: &[&str] = &[
-    "terminating connection",
-    "server closed the connection",
-    "no connection to the server",
-    "connection to server was lost",
-    "could not receive data from server",
-    "could not send data to server",
-    "ssl connection has been closed",
-    "server has gone away",
-    "lost connection",
-];
-
-/// Whether a server's words say the session ended (see [`CONNECTION_LOST`]).
-fn is_connection_lost(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    CONNECTION_LOST.iter().any(|k| lower.contains(k))
-}
-
-/// The error of a session that ended under msp: temporary, and worded the
-/// same whatever the server said (logged here), so that a run reports the
-/// cause once however many ways it met it.
-fn connection_lost(db: &str, words: &str) -> msp_core::Error {
-    tracing::warn!(database = db, "connection lost: {words}");
-    msp_core::Error::temporary(format!(
-        "{db}: the connection to the server was lost (temporary, retry later)"
-    ))
-    .with_french(format!(
-        "La connexion au serveur de base de données ({db}) a été perdue (serveur redémarré ou réseau coupé). Rien n'est perdu : les archives restent en attente et seront reprises à la prochaine synchronisation."
-    ))
-}
-
-/// Maps a diesel error to msp's kinds: a lost connection (whatever the
-/// server's words), serialization failures and any message containing one
-/// of the engine's `temporary` keywords are temporary (retry later); the
-/// rest is trouble.
-pub fn map_diesel(db: &str, e: diesel::result::Error, temporary: &[&str]) -> msp_core::Error {
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    match &e {
-        DieselError::DatabaseError(kind, info) => {
-            let msg = info.message().trim_end();
-            let lower = msg.to_ascii_lowercase();
-            if matches!(kind, DatabaseErrorKind::ClosedConnection) || is_connection_lost(msg) {
-                connection_lost(db, msg)
-            } else if matches!(kind, DatabaseErrorKind::SerializationFailure)
-                || temporary.iter().any(|k| lower.contains(k))
-            {
-                msp_core::Error::temporary(format!("{db}: {msg} (temporary, retry later)"))
-            } else {
-                msp_core::Error::trouble(format!("{db}: {msg}"))
-            }
-        }
-        DieselError::BrokenTransactionManager => {
-            connection_lost(db, "the connection broke during a transaction")
-        }
-        _ => msp_core::Error::trouble(format!("{db}: {e}")),
-    }
-}
-
 /// Opens the pool of a server engine (PostgreSQL, MySQL): at most 4
 /// connections, none kept idle, `connect_timeout_ms` (at least a second) to
 /// get one. The first connection is made now, so that a wrong URL or
@@ -553,145 +495,5 @@ where
     Ok(pool)
 }
 
-/// Maps a pool or connection error (refused, authentication, unknown
-/// database): temporary, with the server's own words, except a session
-/// ended while it was being opened, which is the connection lost.
-pub fn map_pool(db: &str, e: impl std::fmt::Display) -> msp_core::Error {
-    // libpq words its refusals on two lines (`...failed: Connection
-    // refused\n\tIs the server running...`): one line for every log.
-    let words = e
-        .to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let words = words.as_str();
-    if is_connection_lost(words) {
-        return connection_lost(db, words);
-    }
-    msp_core::Error::temporary(format!("cannot connect to {db}: {words}")).with_french(format!(
-        "La base de données {db} ne répond pas ou refuse la connexion (serveur arrêté, mot de passe ou nom de base à vérifier). Rien n'est perdu : les archives restent en attente et seront reprises à la prochaine synchronisation."
-    ))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-
-    #[test]
-    fn a_session_ended_is_one_cause_whatever_the_server_said() {
-        use diesel::result::{DatabaseErrorKind, Error as DieselError};
-        let said = [
-            "terminating connection due to administrator command",
-            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
-            "no connection to the server",
-            "Lost connection to MySQL server during query",
-            "MySQL server has gone away",
-        ];
-        let messages: Vec<_> = said
-            .iter()
-            .map(|w| {
-                let e =
-                    DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(w.to_string()));
-                let e = map_diesel("PostgreSQL test", e, &[]);
-                assert!(e.temporary, "{w}");
-                e.message
-            })
-            .chain([
-                map_diesel(
-                    "PostgreSQL test",
-                    DieselError::BrokenTransactionManager,
-                    &[],
-                )
-                .message,
-                map_pool(
-                    "PostgreSQL test",
-                    "terminating connection due to administrator command",
-                )
-                .message,
-            ])
-            .collect();
-        assert!(messages.iter().all(|m| m == &messages[0]), "{messages:#?}");
-        assert_eq!(
-            messages[0],
-            "PostgreSQL test: the connection to the server was lost (temporary, retry later)"
-        );
-        // Other failures keep the server's words.
-        let refused = map_pool("PostgreSQL test", "Connection refused (os error 111)");
-        assert!(refused.temporary);
-        assert!(
-            refused.message.contains("Connection refused"),
-            "{}",
-            refused.message
-        );
-        let e = DieselError::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("relation \"x\" does not exist".to_string()),
-        );
-        let e = map_diesel("PostgreSQL test", e, &[]);
-        assert!(!e.temporary);
-        assert!(e.message.contains("does not exist"));
-    }
-
-    #[test]
-    fn sqlite_temporal_text_is_what_diesel_writes() {
-        let dates = [
-            NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
-            NaiveDate::from_ymd_opt(999, 12, 31).unwrap(),
-            NaiveDate::from_ymd_opt(1000, 1, 1).unwrap(),
-            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
-            NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
-            NaiveDate::from_ymd_opt(0, 2, 29).unwrap(),
-            NaiveDate::from_ymd_opt(-44, 3, 15).unwrap(),
-        ];
-        let times = [
-            NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
-            NaiveTime::from_hms_opt(23, 59, 59).unwrap(),
-            NaiveTime::from_hms_milli_opt(9, 5, 7, 120).unwrap(),
-            NaiveTime::from_hms_micro_opt(9, 5, 7, 120_450).unwrap(),
-            NaiveTime::from_hms_nano_opt(9, 5, 7, 1).unwrap(),
-            NaiveTime::from_hms_nano_opt(9, 5, 7, 1_000).unwrap(),
-            NaiveTime::from_hms_nano_opt(9, 5, 7, 1_000_000).unwrap(),
-            NaiveTime::from_hms_nano_opt(9, 5, 7, 999_999_999).unwrap(),
-            // Leap seconds.
-            NaiveTime::from_hms_milli_opt(23, 59, 59, 1_500).unwrap(),
-            NaiveTime::from_hms_nano_opt(23, 59, 59, 1_000_000_000).unwrap(),
-        ];
-        for d in dates {
-            assert_eq!(sqlite_date(&d), d.format("%F").to_string());
-            for t in times {
-                let at = NaiveDateTime::new(d, t);
-                assert_eq!(sqlite_timestamp(&at), at.format("%F %T%.f").to_string());
-            }
-        }
-    }
-
-    /// What diesel itself binds for a date and a timestamp on SQLite, read
-    /// back from the database: the text the engine binds instead must be it
-    /// (a diesel upgrade that changed its format would fail here).
-    #[test]
-    fn sqlite_temporal_text_is_what_diesel_binds() {
-        use diesel::{sql_types as st, Connection, RunQueryDsl};
-        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
-        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        for t in [
-            NaiveTime::from_hms_opt(10, 15, 12).unwrap(),
-            NaiveTime::from_hms_milli_opt(10, 15, 12, 250).unwrap(),
-            NaiveTime::from_hms_micro_opt(10, 15, 12, 250_001).unwrap(),
-            NaiveTime::from_hms_nano_opt(10, 15, 12, 7).unwrap(),
-        ] {
-            let at = NaiveDateTime::new(day, t);
-            let rows: Vec<DieselTextRow> = diesel::sql_query("SELECT ?, ?")
-                .bind::<st::Timestamp, _>(at)
-                .bind::<st::Date, _>(day)
-                .load(&mut c)
-                .unwrap();
-            assert_eq!(
-                rows[0].0[0].as_deref(),
-                Some(sqlite_timestamp(&at).as_str())
-            );
-            assert_eq!(rows[0].0[1].as_deref(), Some(sqlite_date(&day).as_str()));
-        }
-    }
-}
+mod tests;

@@ -48,102 +48,136 @@ pub fn version_table() -> Table {
 
 /// The MSP tables of version 1.
 pub fn msp_tables_v1() -> Vec<Table> {
-    let numero = || req(DOSSIER_KEY, Text(64));
     vec![
-        Table {
-            name: "msp_dossier",
-            columns: vec![
-                numero(),
-                req("flow", Text(32)),
-                req("insee", Text(5)),
-                req("file_number", Integer),
-                req("status", Integer),
-                req("indicator", Integer),
-                req("summary", Text(255)),
-                req("status_seq", Integer),
-                req("created_at", Timestamp),
-                req("updated_at", Timestamp),
-            ],
-            primary_key: vec![DOSSIER_KEY],
-            references_dossier: false,
-        },
-        Table {
-            name: "msp_statut",
-            columns: vec![
-                numero(),
-                req("seq", Integer),
-                req("status", Integer),
-                req("indicator", Integer),
-                opt("comment", Text(2000)),
-                req("automatic", Boolean),
-                req("superseded", Boolean),
-                req("created_at", Timestamp),
-                opt("transmitted_at", Timestamp),
-                req("cancelled", Boolean),
-                opt("return_increment", Integer),
-            ],
-            primary_key: vec![DOSSIER_KEY, "seq"],
-            references_dossier: true,
-        },
-        Table {
-            name: "msp_retour",
-            columns: vec![
-                numero(),
-                req("increment", Integer),
-                req("status", Integer),
-                req("comment", Text(2000)),
-                req("file_name", Text(255)),
-                opt("attachment_name", Text(255)),
-                req("created_at", Timestamp),
-                opt("written_at", Timestamp),
-                opt("collected_at", Timestamp),
-            ],
-            primary_key: vec![DOSSIER_KEY, "increment"],
-            references_dossier: true,
-        },
-        Table {
-            name: "msp_piece_jointe",
-            columns: vec![
-                numero(),
-                req("seq", Integer),
-                req("file_number", Integer),
-                req("code", Text(32)),
-                req("label", Text(255)),
-                req("file_name", Text(255)),
-                req("size_bytes", Integer),
-                req("sha256", Text(64)),
-                opt("path", Text(1024)),
-                opt("content", Blob),
-                req("created_at", Timestamp),
-            ],
-            primary_key: vec![DOSSIER_KEY, "seq"],
-            references_dossier: true,
-        },
-        Table {
-            name: "msp_archive_recue",
-            columns: vec![
-                numero(),
-                req("file_number", Integer),
-                req("name", Text(255)),
-                req("sha256", Text(64)),
-                req("outcome", Text(16)),
-                req("received_at", Timestamp),
-            ],
-            primary_key: vec![DOSSIER_KEY, "file_number"],
-            references_dossier: true,
-        },
-        Table {
-            name: "msp_evenement",
-            columns: vec![
-                numero(),
-                req("seq", Integer),
-                req("at", Timestamp),
-                req("text", Text(2000)),
-            ],
-            primary_key: vec![DOSSIER_KEY, "seq"],
-            references_dossier: true,
-        },
+        dossier_table(),
+        status_table(),
+        return_table(),
+        attachment_table(),
+        received_table(),
+        event_table(),
     ]
+}
+
+/// The dossier key column, first in every MSP table.
+fn numero() -> Column {
+    req(DOSSIER_KEY, Text(64))
+}
+
+/// `msp_dossier`: one row per dossier, its current status.
+fn dossier_table() -> Table {
+    Table {
+        name: "msp_dossier",
+        columns: vec![
+            numero(),
+            req("flow", Text(32)),
+            req("insee", Text(5)),
+            req("file_number", Integer),
+            req("status", Integer),
+            req("indicator", Integer),
+            req("summary", Text(255)),
+            req("status_seq", Integer),
+            req("created_at", Timestamp),
+            req("updated_at", Timestamp),
+        ],
+        primary_key: vec![DOSSIER_KEY],
+        references_dossier: false,
+    }
+}
+
+/// `msp_statut`: a dossier's status history.
+fn status_table() -> Table {
+    Table {
+        name: "msp_statut",
+        columns: vec![
+            numero(),
+            req("seq", Integer),
+            req("status", Integer),
+            req("indicator", Integer),
+            opt("comment", Text(2000)),
+            req("automatic", Boolean),
+            req("superseded", Boolean),
+            req("created_at", Timestamp),
+            opt("transmitted_at", Timestamp),
+            req("cancelled", Boolean),
+            opt("return_increment", Integer),
+        ],
+        primary_key: vec![DOSSIER_KEY, "seq"],
+        references_dossier: true,
+    }
+}
+
+/// `msp_retour`: the return flows written for the portal.
+fn return_table() -> Table {
+    Table {
+        name: "msp_retour",
+        columns: vec![
+            numero(),
+            req("increment", Integer),
+            req("status", Integer),
+            req("comment", Text(2000)),
+            req("file_name", Text(255)),
+            opt("attachment_name", Text(255)),
+            req("created_at", Timestamp),
+            opt("written_at", Timestamp),
+            opt("collected_at", Timestamp),
+        ],
+        primary_key: vec![DOSSIER_KEY, "increment"],
+        references_dossier: true,
+    }
+}
+
+/// `msp_piece_jointe`: the attachments (content inline, in parts, or in a folder).
+fn attachment_table() -> Table {
+    Table {
+        name: "msp_piece_jointe",
+        columns: vec![
+            numero(),
+            req("seq", Integer),
+            req("file_number", Integer),
+            req("code", Text(32)),
+            req("label", Text(255)),
+            req("file_name", Text(255)),
+            req("size_bytes", Integer),
+            req("sha256", Text(64)),
+            opt("path", Text(1024)),
+            opt("content", Blob),
+            req("created_at", Timestamp),
+        ],
+        primary_key: vec![DOSSIER_KEY, "seq"],
+        references_dossier: true,
+    }
+}
+
+/// `msp_archive_recue`: the archives received, one per file number.
+fn received_table() -> Table {
+    Table {
+        name: "msp_archive_recue",
+        columns: vec![
+            numero(),
+            req("file_number", Integer),
+            req("name", Text(255)),
+            req("sha256", Text(64)),
+            req("outcome", Text(16)),
+            req("received_at", Timestamp),
+        ],
+        primary_key: vec![DOSSIER_KEY, "file_number"],
+        references_dossier: true,
+    }
+}
+
+/// `msp_evenement`: the dossier's journal.
+fn event_table() -> Table {
+    Table {
+        name: "msp_evenement",
+        columns: vec![
+            numero(),
+            req("seq", Integer),
+            req("at", Timestamp),
+            req("text", Text(2000)),
+        ],
+        primary_key: vec![DOSSIER_KEY, "seq"],
+        references_dossier: true,
+    }
 }
 
 /// One step of the MSP tables' history, applied in a transaction by

@@ -2,6 +2,7 @@
 //! environment is wrong), PROTOCOL §6.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Why an archive is refused. Each reason has a French summary for the
 /// town-hall clerk who reads the log beside the archive.
@@ -152,8 +153,11 @@ pub enum ErrorKind {
 }
 
 /// The error type of msp's libraries: a kind, a message saying what and
-/// where, and whether retrying later may succeed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// where, and whether retrying later may succeed; the library error it
+/// came from, when there is one, as its [`source`](std::error::Error::source)
+/// (the message already says it in words: two errors are equal whatever
+/// their sources).
+#[derive(Debug, Clone)]
 pub struct Error {
     /// What kind of failure.
     pub kind: ErrorKind,
@@ -163,6 +167,8 @@ pub struct Error {
     pub temporary: bool,
     /// The same in plain French words, for the clerk (status refusals).
     pub french: Option<String>,
+    /// The error this one was made from (a driver's), if any.
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
@@ -173,6 +179,7 @@ impl Error {
             message: message.into(),
             temporary: false,
             french: None,
+            source: None,
         }
     }
     /// Environmental trouble.
@@ -182,6 +189,7 @@ impl Error {
             message: message.into(),
             temporary: false,
             french: None,
+            source: None,
         }
     }
     /// Temporary trouble (retry later).
@@ -191,6 +199,7 @@ impl Error {
             message: message.into(),
             temporary: true,
             french: None,
+            source: None,
         }
     }
     /// Configuration error.
@@ -200,6 +209,7 @@ impl Error {
             message: message.into(),
             temporary: false,
             french: None,
+            source: None,
         }
     }
     /// Not found.
@@ -209,6 +219,7 @@ impl Error {
             message: message.into(),
             temporary: false,
             french: None,
+            source: None,
         }
     }
     /// A user's mistake on the command line or in a form, with its hint.
@@ -218,6 +229,7 @@ impl Error {
             message: message.into(),
             temporary: false,
             french: None,
+            source: None,
         }
     }
     /// A status change refused by the rules.
@@ -227,11 +239,21 @@ impl Error {
             message: message.into(),
             temporary: false,
             french: None,
+            source: None,
         }
     }
     /// Adds the French words for the clerk.
     pub fn with_french(mut self, french: impl Into<String>) -> Self {
         self.french = Some(french.into());
+        self
+    }
+    /// Keeps the error this one was made from, as its
+    /// [`source`](std::error::Error::source) (the message is unchanged).
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.source = Some(Arc::from(source.into()));
         self
     }
     /// I/O trouble on `path`.
@@ -258,7 +280,50 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl PartialEq for Error {
+    /// Equal kind, message, temporariness and French words; the sources
+    /// are not compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.message == other.message
+            && self.temporary == other.temporary
+            && self.french == other.french
+    }
+}
+
+impl Eq for Error {}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_is_kept_but_neither_shown_nor_compared() {
+        use std::error::Error as _;
+        let io = std::io::Error::other("disk on fire");
+        let e = Error::trouble("cannot write x").with_source(io);
+        assert_eq!(e.to_string(), "cannot write x");
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("disk on fire")
+        );
+        assert_eq!(
+            e.clone().source().map(|s| s.to_string()).as_deref(),
+            Some("disk on fire")
+        );
+        assert_eq!(e, Error::trouble("cannot write x"));
+        assert_ne!(e, Error::temporary("cannot write x"));
+        assert!(Error::trouble("x").source().is_none());
+    }
+}

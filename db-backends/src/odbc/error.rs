@@ -6,7 +6,9 @@
 
 use msp_core::Error;
 
-/// Whether a SQLSTATE / native error marks a temporary failure.
+/// Whether a SQLSTATE / native error marks a temporary failure. The
+/// message decides only for what drivers report without a telling state
+/// (SQLite's driver says HY000 for a locked database).
 pub fn is_temporary(state: &str, native: i32, message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     state.starts_with("08")
@@ -21,9 +23,9 @@ pub fn is_temporary(state: &str, native: i32, message: &str) -> bool {
         || lower.contains("connection refused")
 }
 
-/// Maps an odbc-api error.
+/// Maps an odbc-api error (kept as the source).
 pub fn map(db: &str, e: odbc_api::Error) -> Error {
-    match &e {
+    let error = match &e {
         odbc_api::Error::Diagnostics { record, .. } => {
             let message = record.to_string();
             let state = record.state.as_str();
@@ -34,7 +36,8 @@ pub fn map(db: &str, e: odbc_api::Error) -> Error {
             }
         }
         _ => Error::trouble(format!("{db}: {e}")),
-    }
+    };
+    error.with_source(e)
 }
 
 #[cfg(test)]

@@ -6,10 +6,13 @@ use msp_core::Error;
 
 pub use crate::engine::map_pool;
 
-/// Messages that mark a temporary failure.
+/// Words that mark a temporary failure. diesel 2.3 keeps SQLite's result
+/// code to itself (a busy or locked database comes as `Unknown`), so
+/// SQLite's own text, never translated, stands for it: SQLITE_BUSY "database
+/// is locked", SQLITE_LOCKED "database table is locked".
 const TEMPORARY: &[&str] = &["locked", "busy"];
 
-/// Maps a diesel error.
+/// Maps a diesel error (kept as the source).
 pub fn map(db: &str, e: DieselError) -> Error {
     crate::engine::map_diesel(db, e, TEMPORARY)
 }
