@@ -81,13 +81,16 @@ pub(crate) fn plan(
     })
 }
 
+/// An attachment file to write first: (target, index into the attachments).
+type FileToWrite = (PathBuf, usize);
+
 /// The attachments of the archive not already stored, and in `directory`
 /// mode the files to write for them: (target, index into the attachments).
 fn new_attachments(
     config: &Config,
     ready: &Ready,
     known: &[StoredAttachment],
-) -> Result<(Vec<NewAttachment>, Vec<(PathBuf, usize)>)> {
+) -> Result<(Vec<NewAttachment>, Vec<FileToWrite>)> {
     let (numero, file_number) = (&ready.name.numero, ready.name.file_number);
     let client = &config.clients[ready.client];
     let mut attachments = Vec::new();
