@@ -5,22 +5,36 @@
 //! databases are [`backend::Backend`]s opened through a
 //! [`backend::Connector`] that the binary provides (from `db-backends`).
 //!
-//! One archive goes (`sync`, one file per step): input is listed once
-//! (`sync::scan`: the archives of registered flows, the transport's wrapped
-//! names read with [`naming::parse`], the files msp does not recognise
-//! named with [`naming::why_unrecognised`]) → claimed into work
-//! ([`folders::claim`]) and read once (`sync::prepare`: SHA-256 and
-//! [`extract::extract`], safe, streamed, limited) → the envelope checks
-//! ([`envelope::validate`]: message.xml, the header file, routing, the
-//! documents sorted into XML data documents and files kept with the
-//! dossier) → the plugin's rows, checked against its tables
-//! (`sync::prepare`) → one transaction per batch (`sync::store`, through
-//! [`backend::Tx::import`], re-delivery rules of `sync::plan`) →
-//! done and the status-14 return archives (`sync::store`), then the other
-//! return flows (`sync::returns_step`), with a line in the
-//! [`synclog::SyncLog`]. Bad input ([`error::ErrorKind::BadInput`]) goes to
-//! the error folder with a French log a clerk can act on; trouble
-//! ([`error::ErrorKind::Trouble`]) puts the archive back into input.
+//! One archive's walk, one file per step (`sync`, each entered once):
+//!
+//! 1. input is listed once (`sync/scan.rs`, `scan`: the archives of
+//!    registered flows, the transport's wrapped names read with
+//!    [`naming::parse`], the files msp does not recognise named with
+//!    [`naming::why_unrecognised`]);
+//! 2. claimed into work ([`folders::claim`]) and read once
+//!    (`sync/prepare.rs`, `prepare`: SHA-256 and [`extract::extract`],
+//!    safe, streamed, limited);
+//! 3. the envelope checks ([`envelope::validate`], `envelope/checks.rs`:
+//!    message.xml, the header file, routing, the documents sorted into XML
+//!    data documents and files kept with the dossier);
+//! 4. the plugin's rows, checked against its tables (`sync/parse.rs`,
+//!    `parse`);
+//! 5. one transaction per batch (`sync/store.rs`, `Writer::write_batch`,
+//!    through [`backend::Tx::import`]; inside it the re-delivery rules of
+//!    `sync/redelivery.rs`, [`sync::decide`], and the rows of
+//!    `sync/plan.rs`, `plan`);
+//! 6. done, rejections and the status-14 return archives
+//!    (`sync/finish.rs`, `finish`);
+//! 7. then the other return flows (`sync/returns_step.rs`,
+//!    `write_pending_returns`), with a line in the [`synclog::SyncLog`].
+//!
+//! `sync/pipeline.rs` runs steps 2 to 6 on their threads, `sync/mod.rs`
+//! ([`sync::Synchronizer::run`]) the whole run, `sync/transfer.rs` its SFTP
+//! transfers; the locks that keep processes apart are listed in
+//! `locks.rs`; the run's summary is a [`summary::RunSummary`]. Bad input
+//! ([`error::ErrorKind::BadInput`]) goes to the error folder with a French
+//! log a clerk can act on; trouble ([`error::ErrorKind::Trouble`]) puts the
+//! archive back into input.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -32,10 +46,12 @@ pub mod error;
 pub mod extract;
 pub mod folders;
 pub mod lifecycle;
+mod locks;
 pub mod naming;
 pub mod ops;
 pub mod returns;
 pub mod status;
+pub mod summary;
 pub mod sync;
 pub mod synclog;
 pub mod transport;

@@ -62,13 +62,36 @@ pub(crate) fn plan(
     known: &[StoredAttachment],
     at: NaiveDateTime,
 ) -> Result<ImportPlan> {
-    let name = &ready.name;
-    let (numero, flow, file_number) = (&name.numero, &name.flow, name.file_number);
     let kind = if existing.is_some() {
         ImportKind::Complement
     } else {
         ImportKind::New
     };
+    let (attachments, files) = new_attachments(config, ready, known)?;
+    let (initial_status, initial_return, event) = history(ready, existing, at);
+    Ok(ImportPlan {
+        kind,
+        dossier: dossier(ready, existing, at),
+        received: received(ready, kind, at),
+        attachments,
+        files,
+        initial_status,
+        initial_return,
+        event,
+    })
+}
+
+/// An attachment file to write first: (target, index into the attachments).
+type FileToWrite = (PathBuf, usize);
+
+/// The attachments of the archive not already stored, and in `directory`
+/// mode the files to write for them: (target, index into the attachments).
+fn new_attachments(
+    config: &Config,
+    ready: &Ready,
+    known: &[StoredAttachment],
+) -> Result<(Vec<NewAttachment>, Vec<FileToWrite>)> {
+    let (numero, file_number) = (&ready.name.numero, ready.name.file_number);
     let client = &config.clients[ready.client];
     let mut attachments = Vec::new();
     let mut files = Vec::new();
@@ -117,7 +140,15 @@ pub(crate) fn plan(
             mode: client.attachments,
         });
     }
-    let dossier = Dossier {
+    Ok((attachments, files))
+}
+
+/// The dossier's row: a new dossier at status 14, or a complement keeping
+/// its dossier's status and history.
+fn dossier(ready: &Ready, existing: Option<&Dossier>, at: NaiveDateTime) -> Dossier {
+    let name = &ready.name;
+    let (numero, flow, file_number) = (&name.numero, &name.flow, name.file_number);
+    Dossier {
         numero: numero.clone(),
         flow: flow.clone(),
         insee: ready.message.envelope.insee.clone().unwrap_or_default(),
@@ -128,8 +159,14 @@ pub(crate) fn plan(
         status_seq: existing.map_or(1, |d| d.status_seq),
         created_at: existing.map_or(at, |d| d.created_at),
         updated_at: at,
-    };
-    let received = ReceivedArchive {
+    }
+}
+
+/// The record of the archive received.
+fn received(ready: &Ready, kind: ImportKind, at: NaiveDateTime) -> ReceivedArchive {
+    let name = &ready.name;
+    let (numero, file_number) = (&name.numero, name.file_number);
+    ReceivedArchive {
         name: ready.claim.name.clone(),
         numero: numero.clone(),
         file_number,
@@ -140,8 +177,19 @@ pub(crate) fn plan(
         },
         received_at: at,
         message: ready.message.recorded.clone(),
-    };
-    let (initial_status, initial_return, event) = match existing {
+    }
+}
+
+/// What a new dossier starts its history with: status 14, its return
+/// flow, the event; a complement's event only.
+fn history(
+    ready: &Ready,
+    existing: Option<&Dossier>,
+    at: NaiveDateTime,
+) -> (Option<StatusEntry>, Option<ReturnFlow>, String) {
+    let name = &ready.name;
+    let (numero, flow, file_number) = (&name.numero, &name.flow, name.file_number);
+    match existing {
         None => (
             Some(StatusEntry {
                 seq: 1,
@@ -180,17 +228,7 @@ pub(crate) fn plan(
                 d.file_number, ready.claim.name
             ),
         ),
-    };
-    Ok(ImportPlan {
-        kind,
-        dossier,
-        received,
-        attachments,
-        files,
-        initial_status,
-        initial_return,
-        event,
-    })
+    }
 }
 
 fn sha256_of(content: &crate::extract::Content) -> Result<String> {

@@ -1,20 +1,23 @@
-//! Step 2, on the worker thread: claim an archive, read it once, hash and
-//! extract the same bytes, check the envelope (PROTOCOL §3, steps 2 to 6)
-//! and ask the plugin for rows. Nothing here touches a database.
+//! Step 2, on a preparing thread: claim an archive ([`folders::claim`]),
+//! read it once, hash and extract the same bytes ([`extract::extract`]),
+//! then check the envelope ([`envelope::validate`]) and have the plugin
+//! make and check its rows ([`super::parse`]): PROTOCOL §3, steps 2 to 6.
+//! Nothing here touches a database.
 
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
-use msp_plugins::{FlowPlugin, ParseContext, Records, Registry, TableDef};
+use msp_plugins::{FlowPlugin, Records, Registry, TableDef};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::envelope::{self, Message};
-use crate::error::{Error, Reason, Result};
+use crate::error::{Error, Result};
 use crate::extract::{self, Extracted};
 use crate::folders::{self, Claim};
 use crate::naming::ArchiveName;
 
+use super::parse;
 use super::scan::Candidate;
 
 /// Archives larger than this are read from the file rather than memory.
@@ -113,7 +116,9 @@ pub(crate) fn prepare(
     };
     let scratch = claim.extraction_dir();
     let checked = read_archive(config, &claim, &scratch).and_then(|(sha256, extracted)| {
-        match validate(config, plugin, &parsed, &extracted) {
+        let checked = envelope::validate(config, &parsed, &extracted)
+            .and_then(|envelope| parse::parse(plugin, &parsed, envelope));
+        match checked {
             Ok(v) => Ok((sha256, extracted, v)),
             Err(e) => {
                 if let Some(dir) = &extracted.scratch {
@@ -194,84 +199,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
-}
-
-/// The result of [`validate`].
-struct Validated {
-    client: usize,
-    message: Message,
-    records: Records,
-    plugin: Arc<dyn FlowPlugin>,
-    tables: Vec<TableDef>,
-}
-
-/// Envelope and document validation of PROTOCOL §3 (steps 2 to 6): the
-/// envelope's checks ([`envelope::validate`]), then the plugin's rows and
-/// their check against the plugin's tables.
-fn validate(
-    config: &Config,
-    plugin: Arc<dyn FlowPlugin>,
-    name: &ArchiveName,
-    extracted: &Extracted,
-) -> Result<Validated> {
-    let envelope::Validated {
-        client,
-        message,
-        documents,
-    } = envelope::validate(config, name, extracted)?;
-    let env = &message.envelope;
-    let insee = env.insee.as_deref().unwrap_or_default();
-    let ctx = ParseContext {
-        numero: name.numero.clone(),
-        file_number: name.file_number,
-        insee: insee.to_string(),
-        submitted_at: env.submitted_at(),
-    };
-    let bug = |what: String| {
-        Error::trouble(format!(
-            "plugin {} ({}) is faulty: {what} (fix the plugin; the archive is kept and retried)",
-            plugin.flow_code(),
-            plugin.application()
-        ))
-    };
-    let records = plugin.parse(&ctx, &documents).map_err(|e| {
-        if e.fault {
-            bug(e.rule)
-        } else {
-            let french = e.french();
-            let err = Error::bad_input(Reason::Document, e.to_string());
-            match french {
-                Some(f) => err.with_french(f),
-                None => err,
-            }
-        }
-    })?;
-    let tables = plugin.tables();
-    for row in &records.rows {
-        // A row that does not match what the plugin declared is the
-        // plugin's bug, never the citizen's: trouble naming the plugin (the
-        // archive is kept for when the plugin is fixed).
-        let table = tables.iter().find(|t| t.name == row.table).ok_or_else(|| {
-            bug(format!(
-                "it made a row for table {}, which it does not declare",
-                row.table
-            ))
-        })?;
-        table.check_row(row).map_err(|p| {
-            if p.plugin_bug {
-                bug(p.message)
-            } else {
-                Error::bad_input(Reason::Document, p.message)
-            }
-        })?;
-    }
-    Ok(Validated {
-        client,
-        message,
-        records,
-        plugin,
-        tables,
-    })
 }
 
 #[cfg(test)]

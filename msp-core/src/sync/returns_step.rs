@@ -1,14 +1,11 @@
-//! Step 4, once per database: collections, statuses written by business
+//! Step 7, once per database: collections, statuses written by business
 //! applications, then one return flow per untransmitted status. The
 //! dossiers concerned are found by index ([`lifecycle::dossiers_to_transmit`]).
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::backend::Backend;
-use crate::error::{Error, Result};
 use crate::lifecycle;
 use crate::synclog::SyncLog;
 
@@ -16,8 +13,8 @@ use super::{RunReport, Synchronizer};
 
 /// The returns step for every database this run serves. One process at a
 /// time writes the return flows of one database (a lock file in work per
-/// database): a second run started meanwhile leaves them to the first, and
-/// increments are never reused.
+/// database, [`crate::locks::returns`]): a second run started meanwhile
+/// leaves them to the first, and increments are never reused.
 pub(super) fn write_pending_returns(
     sync: &mut Synchronizer<'_>,
     report: &mut RunReport,
@@ -38,7 +35,8 @@ pub(super) fn write_pending_returns(
         if sync.stopping() {
             break;
         }
-        let _lock = match lock_database(&sync.config.folders.work, &client.database, false) {
+        let _lock = match crate::locks::returns(&sync.config.folders.work, &client.database, false)
+        {
             Ok(Some(lock)) => lock,
             Ok(None) => {
                 log.line(&format!(
@@ -63,27 +61,6 @@ pub(super) fn write_pending_returns(
         };
         returns_of_database(sync, &backend, &client.name, report, log);
     }
-}
-
-/// Takes the lock that lets one process at a time write the return flows
-/// of a database (a file in work named after the database URL): waits for
-/// it when `wait`, else gives `None` when another process holds it.
-pub(super) fn lock_database(work: &Path, database: &str, wait: bool) -> Result<Option<File>> {
-    let path = work.join(format!(".msp-returns-{}.lock", lock_name(database)));
-    let lock = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
-    if wait {
-        lock.lock()
-            .map_err(|e| Error::io("cannot lock", &path, e))?;
-    } else if lock.try_lock().is_err() {
-        return Ok(None);
-    }
-    Ok(Some(lock))
-}
-
-/// A file-name-safe key for a database URL (stable across runs).
-fn lock_name(database: &str) -> String {
-    use sha2::{Digest, Sha256};
-    super::prepare::hex(&Sha256::digest(database.as_bytes())[..8])
 }
 
 fn returns_of_database(
