@@ -335,3 +335,63 @@ pub fn hashes_readable_by_others(path: &Path) -> Option<String> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_the_tag_then_the_text() {
+        let ok = Check::new(Subject::Folders, Outcome::Ok, "folders under /x".into());
+        assert_eq!(ok.to_string(), "ok   folders under /x");
+        let warn = Check::new(Subject::Plugin, Outcome::Warn, "w".into());
+        assert_eq!(warn.to_string(), "WARN w");
+        assert!(!any_failed(&[ok, warn]));
+    }
+
+    #[test]
+    fn a_client_is_named_once() {
+        assert_eq!(of_client("Belfort", &"down"), "client Belfort: down");
+        assert_eq!(
+            of_client("Belfort", &"client Belfort: down"),
+            "client Belfort: down"
+        );
+    }
+
+    #[test]
+    fn a_listen_value_that_is_no_address_fails() {
+        let mut config = Config::embedded_default();
+        config.web.listen = Some("nonsense".into());
+        let mut checks = Vec::new();
+        web_console(&config, &mut |c| checks.push(c));
+        assert!(any_failed(&checks), "{checks:?}");
+        assert_eq!(checks[0].subject, Subject::WebConsole);
+        assert!(checks[0].text.contains("\"nonsense\" is not an address"));
+    }
+
+    #[test]
+    fn a_replaced_plugin_is_a_warning_a_missing_one_a_failure() {
+        let mut checks = Vec::new();
+        let loaded = PluginLoad::Loaded {
+            path: PathBuf::from("/usr/lib/msp/libx.so"),
+            flow: "AEC-LA",
+            application: "X",
+            replaces: Some("Avenir"),
+        };
+        plugin(&loaded, &mut |c| checks.push(c));
+        let failed = PluginLoad::Failed {
+            path: PathBuf::from("/nowhere.so"),
+            error: "cannot load".into(),
+        };
+        plugin(&failed, &mut |c| checks.push(c));
+        let lines: Vec<String> = checks.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "ok   plugin AEC-LA (X) from /usr/lib/msp/libx.so",
+                "WARN plugin /usr/lib/msp/libx.so replaces the built-in plugin Avenir for AEC-LA",
+                "FAIL plugin: cannot load",
+            ]
+        );
+    }
+}

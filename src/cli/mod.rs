@@ -185,3 +185,33 @@ fn dispatch(
         Command::Dossier { command } => commands::dossier::run(&config, &registry, command),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ExitStatus;
+
+    #[test]
+    fn exit_codes_are_those_documented() {
+        let codes = [
+            ExitStatus::Success,
+            ExitStatus::Rejected,
+            ExitStatus::Trouble,
+        ]
+        .map(ExitStatus::code);
+        assert_eq!(codes, [0, 1, 2]);
+        assert_eq!(
+            ExitStatus::Success.max(ExitStatus::Rejected),
+            ExitStatus::Rejected
+        );
+    }
+
+    #[test]
+    fn a_user_s_mistake_is_rejected_anything_else_trouble() {
+        let usage = anyhow::Error::from(msp_core::Error::usage("unknown flow"));
+        assert_eq!(ExitStatus::of_error(&usage), ExitStatus::Rejected);
+        let other = anyhow::anyhow!("disk full");
+        assert_eq!(ExitStatus::of_error(&other), ExitStatus::Trouble);
+        let trouble = anyhow::Error::from(msp_core::Error::trouble("locked"));
+        assert_eq!(ExitStatus::of_error(&trouble), ExitStatus::Trouble);
+    }
+}
