@@ -191,7 +191,7 @@ fn toml_page() -> Roff {
 
 /// Writes the pages into `dir` (`msp.1`, `msp-run.1`..., `msp.toml.5`), or
 /// `msp(1)` to stdout.
-pub fn manual(cmd: clap::Command, dir: Option<&Path>) -> anyhow::Result<i32> {
+pub fn manual(cmd: clap::Command, dir: Option<&Path>) -> anyhow::Result<()> {
     // No `help` subcommand: it has no page of its own.
     let mut cmd = cmd.disable_help_subcommand(true);
     cmd.build();
@@ -207,7 +207,7 @@ pub fn manual(cmd: clap::Command, dir: Option<&Path>) -> anyhow::Result<i32> {
         }
         None => render_msp(&cmd, &mut std::io::stdout())?,
     }
-    Ok(0)
+    Ok(())
 }
 
 fn render_msp(cmd: &clap::Command, w: &mut dyn Write) -> std::io::Result<()> {

@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod checks;
 pub mod config;
 pub mod display;
 pub mod envelope;
