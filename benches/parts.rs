@@ -16,6 +16,7 @@
 //! `MSP_BENCH_ARCHIVES` (default 3000) archives, `MSP_BENCH_ROUNDS`
 //! (default 5) rounds, median reported.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use portal_sim::Archive;
@@ -38,79 +39,16 @@ fn main() {
         number("MSP_BENCH_ROUNDS", 5),
     );
     let dir = tempfile::tempdir().expect("temporary folder");
-    let archives: Vec<Vec<u8>> = (0..n)
-        .map(|i| {
-            let a = Archive::of_flow(
-                ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
-                &format!("A-2-B{i:06}"),
-                1,
-            );
-            std::fs::read(a.write_to(dir.path()).expect("archive written")).expect("read back")
-        })
-        .collect();
-    let limits = msp_core::extract::Limits::default();
-    let scratch = dir.path().join("scratch");
-    let xml_entries: Vec<Vec<Vec<u8>>> = archives
-        .iter()
-        .map(|bytes| {
-            let x = msp_core::extract::extract(bytes, &scratch, &limits).expect("valid archive");
-            x.files
-                .iter()
-                .filter(|(name, _)| name.ends_with(".xml"))
-                .map(|(_, e)| e.content.bytes().expect("in memory").into_owned())
-                .collect()
-        })
-        .collect();
-    let xml_bytes: usize = xml_entries.iter().flatten().map(Vec::len).sum();
-    let elements: usize = xml_entries
-        .iter()
-        .flatten()
-        .map(|x| count_elements(&msp_plugins::xml::parse(x).expect("xml").root))
-        .sum();
-    // The scan reads decoded text, as the tree reader does after decoding.
-    let texts: Vec<&str> = xml_entries
-        .iter()
-        .flatten()
-        .map(|x| std::str::from_utf8(x).expect("UTF-8"))
-        .collect();
-    let zip_bytes: usize = archives.iter().map(Vec::len).sum();
-    println!(
-        "{n} archives: {} KiB, {} XML entries ({} KiB, {elements} elements)",
-        zip_bytes / 1024,
-        xml_entries.iter().map(Vec::len).sum::<usize>(),
-        xml_bytes / 1024
-    );
-
-    let mut sha = Vec::new();
-    let mut extract = Vec::new();
-    let mut trees = Vec::new();
-    let mut scan = Vec::new();
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for a in &archives {
-            std::hint::black_box(Sha256::digest(a));
-        }
-        sha.push(t.elapsed());
-        let t = Instant::now();
-        for a in &archives {
-            std::hint::black_box(
-                msp_core::extract::extract(a, &scratch, &limits).expect("valid archive"),
-            );
-        }
-        extract.push(t.elapsed());
-        let t = Instant::now();
-        for x in xml_entries.iter().flatten() {
-            std::hint::black_box(msp_plugins::xml::parse(x).expect("xml"));
-        }
-        trees.push(t.elapsed());
-        let t = Instant::now();
-        for x in &texts {
-            std::hint::black_box(scan_events(x));
-        }
-        scan.push(t.elapsed());
-    }
+    let corpus = Corpus::new(n, dir.path());
+    corpus.print_sizes();
+    let timings = corpus.time_parts(rounds);
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-    let (sha, extract, trees, scan) = (median(sha), median(extract), median(trees), median(scan));
+    let Timings {
+        sha,
+        extract,
+        trees,
+        scan,
+    } = timings;
     println!("per archive, one thread, median of {rounds}:");
     println!("  SHA-256 of the archive           {:7.1} µs", per(sha));
     println!("  extraction (inflate + checks)    {:7.1} µs", per(extract));
@@ -121,6 +59,130 @@ fn main() {
         per(sha + extract + trees),
         per(sha + extract + scan)
     );
+}
+
+/// The archives of the bench, in memory, and their XML entries (extracted
+/// once).
+struct Corpus {
+    archives: Vec<Vec<u8>>,
+    xml_entries: Vec<Vec<Vec<u8>>>,
+    limits: msp_core::extract::Limits,
+    /// Where extraction may spill (nothing does at these sizes).
+    scratch: PathBuf,
+}
+
+/// The median time of each part, over every archive.
+struct Timings {
+    sha: Duration,
+    extract: Duration,
+    trees: Duration,
+    scan: Duration,
+}
+
+impl Corpus {
+    /// `n` archives of the three flows in turn, written into `dir` and read
+    /// back.
+    fn new(n: usize, dir: &Path) -> Self {
+        let archives: Vec<Vec<u8>> = (0..n)
+            .map(|i| {
+                let a = Archive::of_flow(
+                    ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
+                    &format!("A-2-B{i:06}"),
+                    1,
+                );
+                std::fs::read(a.write_to(dir).expect("archive written")).expect("read back")
+            })
+            .collect();
+        let limits = msp_core::extract::Limits::default();
+        let scratch = dir.join("scratch");
+        let xml_entries: Vec<Vec<Vec<u8>>> = archives
+            .iter()
+            .map(|bytes| {
+                let x =
+                    msp_core::extract::extract(bytes, &scratch, &limits).expect("valid archive");
+                x.files
+                    .iter()
+                    .filter(|(name, _)| name.ends_with(".xml"))
+                    .map(|(_, e)| e.content.bytes().expect("in memory").into_owned())
+                    .collect()
+            })
+            .collect();
+        Corpus {
+            archives,
+            xml_entries,
+            limits,
+            scratch,
+        }
+    }
+
+    /// The texts the scan reads: decoded, as the tree reader reads them
+    /// after decoding.
+    fn texts(&self) -> Vec<&str> {
+        self.xml_entries
+            .iter()
+            .flatten()
+            .map(|x| std::str::from_utf8(x).expect("UTF-8"))
+            .collect()
+    }
+
+    /// Prints the archives' and XML entries' sizes.
+    fn print_sizes(&self) {
+        let xml_bytes: usize = self.xml_entries.iter().flatten().map(Vec::len).sum();
+        let elements: usize = self
+            .xml_entries
+            .iter()
+            .flatten()
+            .map(|x| count_elements(&msp_plugins::xml::parse(x).expect("xml").root))
+            .sum();
+        let zip_bytes: usize = self.archives.iter().map(Vec::len).sum();
+        println!(
+            "{} archives: {} KiB, {} XML entries ({} KiB, {elements} elements)",
+            self.archives.len(),
+            zip_bytes / 1024,
+            self.xml_entries.iter().map(Vec::len).sum::<usize>(),
+            xml_bytes / 1024
+        );
+    }
+
+    /// Times each part over every archive, `rounds` times.
+    fn time_parts(&self, rounds: usize) -> Timings {
+        let texts = self.texts();
+        let mut sha = Vec::new();
+        let mut extract = Vec::new();
+        let mut trees = Vec::new();
+        let mut scan = Vec::new();
+        for _ in 0..rounds {
+            let t = Instant::now();
+            for a in &self.archives {
+                std::hint::black_box(Sha256::digest(a));
+            }
+            sha.push(t.elapsed());
+            let t = Instant::now();
+            for a in &self.archives {
+                std::hint::black_box(
+                    msp_core::extract::extract(a, &self.scratch, &self.limits)
+                        .expect("valid archive"),
+                );
+            }
+            extract.push(t.elapsed());
+            let t = Instant::now();
+            for x in self.xml_entries.iter().flatten() {
+                std::hint::black_box(msp_plugins::xml::parse(x).expect("xml"));
+            }
+            trees.push(t.elapsed());
+            let t = Instant::now();
+            for x in &texts {
+                std::hint::black_box(scan_events(x));
+            }
+            scan.push(t.elapsed());
+        }
+        Timings {
+            sha: median(sha),
+            extract: median(extract),
+            trees: median(trees),
+            scan: median(scan),
+        }
+    }
 }
 
 fn count_elements(e: &msp_plugins::xml::Element) -> usize {

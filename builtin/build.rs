@@ -16,18 +16,7 @@ fn main() {
         "cargo:rerun-if-changed={}",
         workspace.join("Cargo.toml").display()
     );
-    let text = std::fs::read_to_string(&manifest).expect("builtin/Cargo.toml");
-    let value: toml::Table = text.parse().expect("builtin/Cargo.toml is TOML");
-    let linked: Vec<String> = value
-        .get("dependencies")
-        .and_then(|d| d.as_table())
-        .map(|d| {
-            d.keys()
-                .filter(|k| k.starts_with("plugin-"))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let linked = linked_plugins(&manifest);
     let mut out = String::new();
     for name in &linked {
         let _ = writeln!(out, "use {} as _;", name.replace('-', "_"));
@@ -41,9 +30,30 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    // Plugin crates of the workspace that register a built-in démarche but
-    // are not linked: their archives would sit in input unseen.
-    let members: Vec<String> = std::fs::read_to_string(workspace.join("Cargo.toml"))
+    refuse_unlinked(workspace, &linked, &mut out);
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("linked.rs"), out).expect("write linked.rs");
+}
+
+/// The `plugin-*` dependencies of builtin/Cargo.toml.
+fn linked_plugins(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).expect("builtin/Cargo.toml");
+    let value: toml::Table = text.parse().expect("builtin/Cargo.toml is TOML");
+    value
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|d| {
+            d.keys()
+                .filter(|k| k.starts_with("plugin-"))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `members` of the workspace's manifest.
+fn workspace_members(workspace: &Path) -> Vec<String> {
+    std::fs::read_to_string(workspace.join("Cargo.toml"))
         .ok()
         .and_then(|t| t.parse::<toml::Table>().ok())
         .and_then(|t| {
@@ -56,8 +66,14 @@ fn main() {
                     .collect(),
             )
         })
-        .unwrap_or_default();
-    for member in members {
+        .unwrap_or_default()
+}
+
+/// A `compile_error!` into `out` for every plugin crate of the workspace
+/// that registers a built-in démarche but is not linked: its archives
+/// would sit in input unseen.
+fn refuse_unlinked(workspace: &Path, linked: &[String], out: &mut String) {
+    for member in workspace_members(workspace) {
         let lib = workspace.join(&member).join("src/lib.rs");
         let Ok(source) = std::fs::read_to_string(&lib) else {
             continue;
@@ -85,6 +101,4 @@ fn main() {
             );
         }
     }
-    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    std::fs::write(Path::new(&out_dir).join("linked.rs"), out).expect("write linked.rs");
 }

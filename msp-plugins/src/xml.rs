@@ -250,22 +250,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
                 Some(el) => close(&mut stack, &mut root, el),
                 None => return Err(err("malformed XML: closing tag without an opening tag")),
             },
-            Event::Text(t) => {
-                // Leading whitespace (indentation between elements) is never
-                // data: values are read trimmed. Not storing it saves an
-                // allocation per element.
-                if t.as_ref().bytes().all(|b| b.is_ascii_whitespace())
-                    && stack.last().is_none_or(|el| el.text.is_empty())
-                {
-                    continue;
-                }
-                let content = t.xml10_content();
-                check_chars(&content, position)?;
-                match stack.last_mut() {
-                    Some(el) => el.text.push_str(&content),
-                    None => return Err(err("malformed XML: text outside the root element")),
-                }
-            }
+            Event::Text(t) => push_text(&mut stack, &t, position)?,
             Event::CData(c) => {
                 let content = c.into_inner();
                 check_chars(&content, position)?;
@@ -274,21 +259,7 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let resolved: String = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => {
-                        let name = r.xml10_content();
-                        match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(s) => s.to_string(),
-                            None => {
-                                return Err(err(format!(
-                                    "undeclared entity &{name}; (only the five XML entities and character references are accepted)"
-                                )))
-                            }
-                        }
-                    }
-                    Err(e) => return Err(err(format!("bad character reference: {e}"))),
-                };
+                let resolved = resolve_reference(&r)?;
                 check_chars(&resolved, position)?;
                 if let Some(el) = stack.last_mut() {
                     el.text.push_str(&resolved);
@@ -305,6 +276,48 @@ pub fn parse_str(text: &str) -> Result<Element, XmlError> {
         )));
     }
     root.ok_or_else(|| err("the document has no root element"))
+}
+
+/// Adds a text to the open element's. Leading whitespace (indentation
+/// between elements) is never data: values are read trimmed. Not storing
+/// it saves an allocation per element.
+fn push_text(
+    stack: &mut [Element],
+    t: &quick_xml::events::BytesText<'_>,
+    position: u64,
+) -> Result<(), XmlError> {
+    if t.as_ref().bytes().all(|b| b.is_ascii_whitespace())
+        && stack.last().is_none_or(|el| el.text.is_empty())
+    {
+        return Ok(());
+    }
+    let content = t.xml10_content();
+    check_chars(&content, position)?;
+    match stack.last_mut() {
+        Some(el) => {
+            el.text.push_str(&content);
+            Ok(())
+        }
+        None => Err(err("malformed XML: text outside the root element")),
+    }
+}
+
+/// The text of a character reference or of one of the five predefined
+/// entities; any other entity is refused.
+fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<String, XmlError> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Ok(c.to_string()),
+        Ok(None) => {
+            let name = r.xml10_content();
+            match quick_xml::escape::resolve_predefined_entity(&name) {
+                Some(s) => Ok(s.to_string()),
+                None => Err(err(format!(
+                    "undeclared entity &{name}; (only the five XML entities and character references are accepted)"
+                ))),
+            }
+        }
+        Err(e) => Err(err(format!("bad character reference: {e}"))),
+    }
 }
 
 fn start_element(

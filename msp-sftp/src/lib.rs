@@ -111,18 +111,7 @@ impl RemoteConnector for SftpConnector {
                 sftp.known_hosts.display()
             )));
         }
-        let secret = sftp.secret()?;
-        let key = match &sftp.key_file {
-            Some(path) => Some(
-                russh::keys::load_secret_key(path, secret.as_deref()).map_err(|e| {
-                    Error::config(format!(
-                        "{label}: cannot read the key {}: {e}",
-                        path.display()
-                    ))
-                })?,
-            ),
-            None => None,
-        };
+        let login = Login::of(sftp, &label)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -135,48 +124,9 @@ impl RemoteConnector for SftpConnector {
             known_hosts: sftp.known_hosts.clone(),
             refusal: refusal.clone(),
         };
-        let config = Arc::new(russh::client::Config {
-            inactivity_timeout: Some(timeout * 4),
-            ..Default::default()
-        });
-        let user = sftp.user.clone();
         let address = (sftp.host.clone(), sftp.port);
         let opened = runtime.block_on(async {
-            tokio::time::timeout(timeout, async {
-                let mut handle = russh::client::connect(config, address, verifier).await?;
-                let accepted = match key {
-                    Some(key) => {
-                        let hash = handle.best_supported_rsa_hash().await?.flatten();
-                        handle
-                            .authenticate_publickey(
-                                user.clone(),
-                                PrivateKeyWithHashAlg::new(Arc::new(key), hash),
-                            )
-                            .await?
-                    }
-                    None => {
-                        handle
-                            .authenticate_password(user.clone(), secret.unwrap_or_default())
-                            .await?
-                    }
-                };
-                if !accepted.success() {
-                    return Ok(Err(()));
-                }
-                let channel = handle.channel_open_session().await?;
-                channel.request_subsystem(true, "sftp").await?;
-                let session = SftpSession::new_with_config(
-                    channel.into_stream(),
-                    russh_sftp::client::Config {
-                        request_timeout_secs: timeout.as_secs(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| russh::Error::IO(std::io::Error::other(e.to_string())))?;
-                Ok::<_, russh::Error>(Ok((handle, session)))
-            })
-            .await
+            tokio::time::timeout(timeout, open(address, verifier, login, timeout)).await
         });
         let refused = refusal.lock().unwrap_or_else(|e| e.into_inner()).take();
         match opened {
@@ -206,6 +156,88 @@ impl RemoteConnector for SftpConnector {
             })),
         }
     }
+}
+
+/// Who logs in, and with what: the user, and the private key (read with
+/// the secret as its passphrase) or else the secret as the password.
+struct Login {
+    user: String,
+    key: Option<russh::keys::PrivateKey>,
+    secret: Option<String>,
+}
+
+impl Login {
+    /// Reads the secret, then the key file when one is configured.
+    fn of(sftp: &SftpConfig, label: &str) -> Result<Self> {
+        let secret = sftp.secret()?;
+        let key = match &sftp.key_file {
+            Some(path) => Some(
+                russh::keys::load_secret_key(path, secret.as_deref()).map_err(|e| {
+                    Error::config(format!(
+                        "{label}: cannot read the key {}: {e}",
+                        path.display()
+                    ))
+                })?,
+            ),
+            None => None,
+        };
+        Ok(Login {
+            user: sftp.user.clone(),
+            key,
+            secret,
+        })
+    }
+}
+
+/// The SSH connection and its SFTP session, or `Err(())` when the server
+/// refused the login.
+type Opened = std::result::Result<(russh::client::Handle<Verifier>, SftpSession), ()>;
+
+/// Connects to `address` (the host key checked by `verifier`), logs in and
+/// opens the SFTP subsystem, each request waiting at most `timeout`.
+async fn open(
+    address: (String, u16),
+    verifier: Verifier,
+    login: Login,
+    timeout: Duration,
+) -> std::result::Result<Opened, russh::Error> {
+    let config = Arc::new(russh::client::Config {
+        inactivity_timeout: Some(timeout * 4),
+        ..Default::default()
+    });
+    let Login { user, key, secret } = login;
+    let mut handle = russh::client::connect(config, address, verifier).await?;
+    let accepted = match key {
+        Some(key) => {
+            let hash = handle.best_supported_rsa_hash().await?.flatten();
+            handle
+                .authenticate_publickey(
+                    user.clone(),
+                    PrivateKeyWithHashAlg::new(Arc::new(key), hash),
+                )
+                .await?
+        }
+        None => {
+            handle
+                .authenticate_password(user.clone(), secret.unwrap_or_default())
+                .await?
+        }
+    };
+    if !accepted.success() {
+        return Ok(Err(()));
+    }
+    let channel = handle.channel_open_session().await?;
+    channel.request_subsystem(true, "sftp").await?;
+    let session = SftpSession::new_with_config(
+        channel.into_stream(),
+        russh_sftp::client::Config {
+            request_timeout_secs: timeout.as_secs(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| russh::Error::IO(std::io::Error::other(e.to_string())))?;
+    Ok(Ok((handle, session)))
 }
 
 impl SftpRemote {

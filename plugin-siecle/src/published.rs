@@ -144,8 +144,33 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
     let at = "DemandeActe";
     let kind = code(d, "TypeActe", TYPES, "le type d'acte")?;
     let nature = code(d, "NatureActe", NATURES, "la nature de l'acte")?;
-    let copies_text = required(d, at, "NombreExemplaires", 8)?;
-    let copies = copies_text
+    let copies = copies(d)?;
+    let event_date = date(&required(d, at, "DateActe", 10)?, "DemandeActe/DateActe")?;
+    let (lieu, event_place) = event_place(d)?;
+    let reason = d.child("MotifDemande");
+    let capacity = capacity(d)?;
+    let holder = holder(d, event_date, event_place)?;
+    let requester = d.child("Demandeur").map(read_requester).transpose()?;
+    let delivery_address = requester.as_ref().map(|r| r.address.clone());
+    Ok(Request {
+        kind,
+        nature,
+        copies,
+        reason: optional_in(reason, "DemandeActe/MotifDemande", "Libelle", 255)?,
+        reason_comment: optional_in(reason, "DemandeActe/MotifDemande", "Commentaire", 255)?,
+        event_postal_code: optional(lieu, PLACE_AT, "CodePostal", 10)?,
+        capacity,
+        holder,
+        requester,
+        delivery: DELIVERY.into(),
+        delivery_address,
+    })
+}
+
+/// `NombreExemplaires`: a whole number from 1 to 10.
+fn copies(d: &Element) -> Result<i64, PluginError> {
+    let copies_text = required(d, "DemandeActe", "NombreExemplaires", 8)?;
+    copies_text
         .parse::<i64>()
         .ok()
         .filter(|n| (1..=10).contains(n))
@@ -154,38 +179,50 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
                 "DemandeActe/NombreExemplaires",
                 format!("vaut « {copies_text} » : le nombre d'exemplaires doit être un nombre entier de 1 à 10"),
             )
-        })?;
-    let event_date = date(&required(d, at, "DateActe", 10)?, "DemandeActe/DateActe")?;
-    let place_at = "DemandeActe/LieuActe";
+        })
+}
+
+/// Where the event took place.
+const PLACE_AT: &str = "DemandeActe/LieuActe";
+
+/// `LieuActe`, required: the element (its postal code is read last) and
+/// the place it names.
+fn event_place(d: &Element) -> Result<(&Element, Place), PluginError> {
     let lieu = d
         .child("LieuActe")
         .filter(|e| !e.is_blank())
         .ok_or_else(|| {
             error(
-                place_at,
+                PLACE_AT,
                 "est absent alors que le lieu de l'acte est obligatoire",
             )
         })?;
-    let event_place = Place {
-        commune: required(lieu, place_at, "Ville", 255)?,
-        insee: optional_insee(lieu, place_at)?,
+    let place = Place {
+        commune: required(lieu, PLACE_AT, "Ville", 255)?,
+        insee: optional_insee(lieu, PLACE_AT)?,
         department: None,
         country: None,
     };
-    let reason = d.child("MotifDemande");
+    Ok((lieu, place))
+}
+
+/// `Demandeur/QualiteDemandeur/Code`, required.
+fn capacity(d: &Element) -> Result<String, PluginError> {
     let capacity_at = "DemandeActe/Demandeur/QualiteDemandeur";
-    let capacity = match d
+    match d
         .child("Demandeur")
         .and_then(|q| q.child("QualiteDemandeur"))
     {
-        Some(q) => required(q, capacity_at, "Code", 32)?,
-        None => {
-            return Err(error(
-                &format!("{capacity_at}/Code"),
-                "est absent ou vide alors qu'il est obligatoire",
-            ))
-        }
-    };
+        Some(q) => required(q, capacity_at, "Code", 32),
+        None => Err(error(
+            &format!("{capacity_at}/Code"),
+            "est absent ou vide alors qu'il est obligatoire",
+        )),
+    }
+}
+
+/// The `Titulaire`, required, with the event's date and place.
+fn holder(d: &Element, event_date: NaiveDate, event_place: Place) -> Result<Holder, PluginError> {
     let t_at = "DemandeActe/Titulaire";
     let t = d.child("Titulaire").ok_or_else(|| {
         error(
@@ -193,7 +230,7 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
             "est absent alors que le titulaire de l'acte est obligatoire",
         )
     })?;
-    let holder = Holder {
+    Ok(Holder {
         name: required(t, t_at, "NomNaissance", 255)?,
         first_names: required(t, t_at, "Prenoms", 255)?,
         sex: sex_of(t.text_at("Civilite")),
@@ -213,21 +250,6 @@ pub fn read(root: &Element) -> Result<Request, PluginError> {
                 country: None,
             }),
         },
-    };
-    let requester = d.child("Demandeur").map(read_requester).transpose()?;
-    let delivery_address = requester.as_ref().map(|r| r.address.clone());
-    Ok(Request {
-        kind,
-        nature,
-        copies,
-        reason: optional_in(reason, "DemandeActe/MotifDemande", "Libelle", 255)?,
-        reason_comment: optional_in(reason, "DemandeActe/MotifDemande", "Commentaire", 255)?,
-        event_postal_code: optional(lieu, place_at, "CodePostal", 10)?,
-        capacity,
-        holder,
-        requester,
-        delivery: DELIVERY.into(),
-        delivery_address,
     })
 }
 

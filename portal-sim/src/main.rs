@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use msp_plugins::Registry;
 use portal_sim::{Archive, Broken, Style};
 
 /// Writes inbound archives the way the portal drops them.
@@ -74,64 +75,14 @@ fn run(args: Args) -> Result<(), String> {
     } else {
         args.flows.clone()
     };
-    // An unknown flow is an error, never silently another flow's archives
-    // (a given document with its code may be for any flow, such as an
-    // external plugin's).
-    let explicit = args.document.is_some() && args.document_code.is_some();
-    for flow in &flows {
-        if registry.get(flow).is_none() && !explicit {
-            return Err(format!(
-                "unknown flow {flow} (built-in flows: {}; for another flow give --document FILE --document-code CODE)",
-                registry.codes().join(", ")
-            ));
-        }
-    }
-    if args.document.is_some() && flows.len() > 1 {
-        return Err("--document wraps one document: give one --flow".into());
-    }
-    let fixed = match &args.document {
-        None => None,
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let flow = &flows[0];
-            let code = match &args.document_code {
-                Some(c) => c.clone(),
-                None => registry
-                    .get(flow)
-                    .and_then(|p| p.sample())
-                    .map(|s| s.code.to_string())
-                    .ok_or_else(|| format!("{flow} has no sample: give --document-code"))?,
-            };
-            Some((code, text))
-        }
-    };
+    check_flows(&args, &registry, &flows)?;
+    let fixed = given_document(&args, &registry, &flows)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let stamp = chrono::Local::now().format("%H%M%S");
     for i in 1..=args.count {
         let numero = format!("{}{stamp}{i:03}", args.prefix);
         let flow = &flows[(i as usize - 1) % flows.len()];
-        let archive = match &fixed {
-            Some((code, doc)) => Archive::with_document(&numero, flow, 1, code, doc.clone()),
-            None if GENERATED.contains(&flow.as_str()) => Archive::of_flow(flow, &numero, 1),
-            None => {
-                let sample = registry
-                    .get(flow)
-                    .and_then(|p| p.sample())
-                    .ok_or_else(|| format!("{flow} has no sample document: use --document"))?;
-                Archive::with_document(&numero, flow, 1, sample.code, sample.xml.to_string())
-            }
-        }
-        .routed_to(&args.insee)
-        .living_in(&args.insee)
-        .styled(match args.style {
-            StyleArg::Portal => Style::Portal,
-            StyleArg::Seed => Style::Seed,
-        });
-        let archive = match args.broken {
-            None => archive,
-            Some(kind) => archive.broken(kind),
-        };
+        let archive = archive(&args, &registry, fixed.as_ref(), flow, &numero)?;
         // Never over an archive already there (the same --prefix within the
         // same second): it would be lost without a word.
         if args.out.join(archive.file_name()).exists() {
@@ -147,4 +98,78 @@ fn run(args: Args) -> Result<(), String> {
         println!("{}", path.display());
     }
     Ok(())
+}
+
+/// Refuses an unknown flow, never silently another flow's archives (a
+/// given document with its code may be for any flow, such as an external
+/// plugin's), and a given document for several flows.
+fn check_flows(args: &Args, registry: &Registry, flows: &[String]) -> Result<(), String> {
+    let explicit = args.document.is_some() && args.document_code.is_some();
+    for flow in flows {
+        if registry.get(flow).is_none() && !explicit {
+            return Err(format!(
+                "unknown flow {flow} (built-in flows: {}; for another flow give --document FILE --document-code CODE)",
+                registry.codes().join(", ")
+            ));
+        }
+    }
+    if args.document.is_some() && flows.len() > 1 {
+        return Err("--document wraps one document: give one --flow".into());
+    }
+    Ok(())
+}
+
+/// The `--document` to wrap, with its code: (code, text).
+fn given_document(
+    args: &Args,
+    registry: &Registry,
+    flows: &[String],
+) -> Result<Option<(String, String)>, String> {
+    let Some(path) = &args.document else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let flow = &flows[0];
+    let code = match &args.document_code {
+        Some(c) => c.clone(),
+        None => registry
+            .get(flow)
+            .and_then(|p| p.sample())
+            .map(|s| s.code.to_string())
+            .ok_or_else(|| format!("{flow} has no sample: give --document-code"))?,
+    };
+    Ok(Some((code, text)))
+}
+
+/// The archive of dossier `numero` of `flow`: around the given document,
+/// generated, or around the plugin's sample; routed, styled and broken as
+/// asked.
+fn archive(
+    args: &Args,
+    registry: &Registry,
+    fixed: Option<&(String, String)>,
+    flow: &str,
+    numero: &str,
+) -> Result<Archive, String> {
+    let archive = match fixed {
+        Some((code, doc)) => Archive::with_document(numero, flow, 1, code, doc.clone()),
+        None if GENERATED.contains(&flow) => Archive::of_flow(flow, numero, 1),
+        None => {
+            let sample = registry
+                .get(flow)
+                .and_then(|p| p.sample())
+                .ok_or_else(|| format!("{flow} has no sample document: use --document"))?;
+            Archive::with_document(numero, flow, 1, sample.code, sample.xml.to_string())
+        }
+    }
+    .routed_to(&args.insee)
+    .living_in(&args.insee)
+    .styled(match args.style {
+        StyleArg::Portal => Style::Portal,
+        StyleArg::Seed => Style::Seed,
+    });
+    Ok(match args.broken {
+        None => archive,
+        Some(kind) => archive.broken(kind),
+    })
 }

@@ -165,7 +165,20 @@ fn new_demarche(
     })?;
     let builtin = fs::read_to_string(&builtin_path)
         .map_err(|e| format!("{}: {e}", builtin_path.display()))?;
-    // A flow code already handled by a plugin crate of the workspace.
+    refuse_handled_flow(workspace, code)?;
+    let placeholders = Placeholders::new(&n, app, description, root, document_code);
+    let (manifest, builtin) = registered(&manifest, &builtin, &n)?;
+    let mut written = write_templates(&dir, &n, &placeholders)?;
+    fs::write(&manifest_path, manifest).map_err(|e| e.to_string())?;
+    fs::write(&builtin_path, builtin).map_err(|e| e.to_string())?;
+    rustfmt(&dir);
+    written.push("Cargo.toml (workspace member and dependency)".into());
+    written.push("builtin/Cargo.toml (linked into msp and portal-sim)".into());
+    Ok(written)
+}
+
+/// Refuses a flow code already handled by a plugin crate of the workspace.
+fn refuse_handled_flow(workspace: &Path, code: &str) -> Result<(), String> {
     for entry in fs::read_dir(workspace)
         .map_err(|e| e.to_string())?
         .flatten()
@@ -177,24 +190,63 @@ fn new_demarche(
             }
         }
     }
-    let description = description
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("démarche {code}"));
-    // In Rust and TOML strings alike.
-    let app = app.replace('\\', "\\\\").replace('"', "\\\"");
-    let description = description.replace('\\', "\\\\").replace('"', "\\\"");
-    let fill = |t: &str| {
-        t.replace("{{CODE}}", &n.code)
+    Ok(())
+}
+
+/// The values the templates' `{{...}}` placeholders take.
+struct Placeholders<'a> {
+    names: &'a Names,
+    root: &'a str,
+    document_code: &'a str,
+    /// Escaped for Rust and TOML strings alike.
+    app: String,
+    /// Escaped likewise.
+    description: String,
+}
+
+impl<'a> Placeholders<'a> {
+    fn new(
+        names: &'a Names,
+        app: &str,
+        description: Option<&str>,
+        root: &'a str,
+        document_code: &'a str,
+    ) -> Self {
+        let description = description
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("démarche {}", names.code));
+        // In Rust and TOML strings alike.
+        let app = app.replace('\\', "\\\\").replace('"', "\\\"");
+        let description = description.replace('\\', "\\\\").replace('"', "\\\"");
+        Placeholders {
+            names,
+            root,
+            document_code,
+            app,
+            description,
+        }
+    }
+
+    /// `template` with every placeholder filled.
+    fn fill(&self, template: &str) -> String {
+        let n = self.names;
+        template
+            .replace("{{CODE}}", &n.code)
             .replace("{{crate}}", &n.krate)
             .replace("{{crate_ident}}", &n.krate.replace('-', "_"))
             .replace("{{Type}}", &n.ty)
             .replace("{{prefix}}", &n.short)
-            .replace("{{ROOT}}", root)
-            .replace("{{APP}}", &app)
-            .replace("{{DOCCODE}}", document_code)
-            .replace("{{description}}", &description)
-    };
-    let manifest = add_member(&manifest, &n.krate)
+            .replace("{{ROOT}}", self.root)
+            .replace("{{APP}}", &self.app)
+            .replace("{{DOCCODE}}", self.document_code)
+            .replace("{{description}}", &self.description)
+    }
+}
+
+/// The workspace's and `builtin`'s manifests with the new crate registered:
+/// a workspace member and dependency, a dependency of `msp-builtin`.
+fn registered(manifest: &str, builtin: &str, n: &Names) -> Result<(String, String), String> {
+    let manifest = add_member(manifest, &n.krate)
         .and_then(|m| {
             insert_after_last(
                 &m,
@@ -205,25 +257,37 @@ fn new_demarche(
         })
         .ok_or("Cargo.toml: no [workspace] members or [workspace.dependencies] to extend")?;
     let builtin = insert_after_last(
-        &builtin,
+        builtin,
         "dependencies",
         |l| l.starts_with("plugin-") || l.starts_with("msp-plugins"),
         &format!("{}.workspace = true", n.krate),
     )
     .ok_or("builtin/Cargo.toml: no [dependencies] to extend")?;
+    Ok((manifest, builtin))
+}
+
+/// Writes the crate's files from the templates; returns their names.
+fn write_templates(
+    dir: &Path,
+    n: &Names,
+    placeholders: &Placeholders<'_>,
+) -> Result<Vec<String>, String> {
     let mut written = Vec::new();
     for (file, template) in TEMPLATES {
         let path = dir.join(file);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        fs::write(&path, fill(template)).map_err(|e| format!("{}: {e}", path.display()))?;
+        fs::write(&path, placeholders.fill(template))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(format!("{}/{file}", n.krate));
     }
-    fs::write(&manifest_path, manifest).map_err(|e| e.to_string())?;
-    fs::write(&builtin_path, builtin).map_err(|e| e.to_string())?;
-    // Laid out as `cargo fmt` would (names of any length), when rustfmt is
-    // there.
+    Ok(written)
+}
+
+/// Lays the crate's sources out as `cargo fmt` would (names of any
+/// length), when rustfmt is there.
+fn rustfmt(dir: &Path) {
     let _ = std::process::Command::new("rustfmt")
         .arg("--edition=2021")
         .args([
@@ -233,11 +297,8 @@ fn new_demarche(
             "src/tables.rs",
             "tests/import.rs",
         ])
-        .current_dir(&dir)
+        .current_dir(dir)
         .status();
-    written.push("Cargo.toml (workspace member and dependency)".into());
-    written.push("builtin/Cargo.toml (linked into msp and portal-sim)".into());
-    Ok(written)
 }
 
 fn main() -> ExitCode {
