@@ -90,7 +90,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     match execute(cli) {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("msp: error: {e:#}");
+            eprintln!("msp: error: {}", crate::render::text::error_line(&e));
             ExitStatus::of_error(&e)
         }
     }

@@ -50,7 +50,7 @@ fn check(path: Option<&Path>) -> ExitStatus {
             let check = Check::new(
                 Subject::Configuration,
                 Outcome::Fail,
-                format!("configuration: {e:#}"),
+                format!("configuration: {}", crate::render::text::error_line(&e)),
             );
             println!("{check}");
             return ExitStatus::Trouble;
