@@ -803,7 +803,7 @@ fn dossier(config: &Config, registry: &Registry, command: DossierCommand) -> Res
     let mut backends: Vec<Arc<dyn Backend>> = Vec::new();
     let mut unreachable: Vec<String> = Vec::new();
     for c in wanted.iter().filter(|c| seen.insert(c.database.clone())) {
-        match connector.connect(config, c) {
+        match connector.connect(c, &config.root) {
             Ok(b) => backends.push(b),
             Err(e) => unreachable.push(of_client(&c.name, &e)),
         }

@@ -66,7 +66,7 @@ fn databases(
         if !seen.insert(client.database.clone()) {
             continue;
         }
-        match connector.connect(config, client) {
+        match connector.connect(client, &config.root) {
             Ok(b) => open.push(b),
             Err(e) => failed.push(crate::cli::of_client(&client.name, &e)),
         }
