@@ -135,7 +135,7 @@ fn migrate(database: &str) {
     let mut registry = Registry::new();
     registry.add(Arc::new(NoMigration));
     let e = db_backends::AutoInit::new(&registry)
-        .connect(&config, &config.clients[0])
+        .connect(&config.clients[0], &config.root)
         .err()
         .expect("refused");
     assert!(
@@ -148,7 +148,7 @@ fn migrate(database: &str) {
     let mut registry = Registry::new();
     registry.add(Arc::new(Mig(2)));
     let backend = db_backends::AutoInit::new(&registry)
-        .connect(&config, &config.clients[0])
+        .connect(&config.clients[0], &config.root)
         .unwrap();
     let tables = Mig(2).tables();
     let value = |numero: &str, table: usize, col: &str| -> Value {
@@ -171,7 +171,7 @@ fn migrate(database: &str) {
     let mut registry = Registry::new();
     registry.add(Arc::new(Mig(1)));
     let e = db_backends::AutoInit::new(&registry)
-        .connect(&config, &config.clients[0])
+        .connect(&config.clients[0], &config.root)
         .err()
         .expect("refused");
     assert!(e.message.contains("newer than this plugin"), "{e}");

@@ -27,6 +27,7 @@ pub mod schema;
 pub mod sql;
 pub mod sqlite;
 
+use std::path::Path;
 use std::sync::Arc;
 
 pub use msp_core::backend::{Backend, Connector, PluginSchema};
@@ -59,14 +60,16 @@ pub fn plugin_schemas(registry: &Registry) -> Vec<PluginSchema> {
 
 /// Opens a backend from a client's configuration (no schema change).
 pub fn open(config: &Config, client: &ClientConfig) -> Result<Arc<dyn Backend>> {
+    open_in(client, &config.root)
+}
+
+/// Opens a client's backend, a relative SQLite path under `root` (no
+/// schema change).
+pub fn open_in(client: &ClientConfig, root: &Path) -> Result<Arc<dyn Backend>> {
     let scheme = client.database.split(':').next().unwrap_or_default();
     match scheme {
         "sqlite" => {
-            let c = sqlite::SqliteConfig::from_url(
-                &client.database,
-                &config.root,
-                client.busy_timeout_ms,
-            )?;
+            let c = sqlite::SqliteConfig::from_url(&client.database, root, client.busy_timeout_ms)?;
             sqlite::open(&c)
         }
         "postgres" | "postgresql" => {
@@ -117,8 +120,8 @@ impl AutoInit {
 }
 
 impl Connector for AutoInit {
-    fn connect(&self, config: &Config, client: &ClientConfig) -> Result<Arc<dyn Backend>> {
-        let b = open(config, client)?;
+    fn connect(&self, client: &ClientConfig, root: &Path) -> Result<Arc<dyn Backend>> {
+        let b = open_in(client, root)?;
         for step in b.init(&self.schemas_for(client))? {
             tracing::info!("{}: {step}", b.describe());
         }

@@ -3,13 +3,16 @@
 //! this trait, so a town's database can be SQLite, PostgreSQL or an ODBC
 //! source without the pipeline noticing.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use msp_plugins::{Row, TableDef};
 use serde::Serialize;
 
-use crate::config::{AttachmentMode, ClientConfig, Config};
+pub use crate::config::AttachmentMode;
+use crate::config::ClientConfig;
+pub use crate::display::MASKED;
 use crate::error::Result;
 use crate::extract::Content;
 
@@ -152,9 +155,6 @@ impl Party {
 /// [`Secret::reveal`] gives it, for a clerk who asks for it.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
-
-/// What a masked secret shows.
-pub const MASKED: &str = "********";
 
 impl Secret {
     /// Wraps a secret.
@@ -470,6 +470,7 @@ pub struct StatusUpdate {
 
 /// Opens the backend of a client (implemented by `db-backends`).
 pub trait Connector: Send + Sync {
-    /// Connects to the client's database.
-    fn connect(&self, config: &Config, client: &ClientConfig) -> Result<Arc<dyn Backend>>;
+    /// Connects to the client's database; a relative SQLite path is
+    /// relative to `root` (the configuration's root folder).
+    fn connect(&self, client: &ClientConfig, root: &Path) -> Result<Arc<dyn Backend>>;
 }

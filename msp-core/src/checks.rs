@@ -264,18 +264,20 @@ fn client_checks(subjects: &Subjects<'_>, client: &ClientConfig, each: &mut dyn 
             ));
         }
     }
-    each(match subjects.databases.connect(subjects.config, client) {
-        Ok(b) => Check::ok(
-            subject(),
-            format!(
-                "client {} ({}): connected to {}",
-                client.name,
-                client.insee.join(", "),
-                b.describe()
+    each(
+        match subjects.databases.connect(client, &subjects.config.root) {
+            Ok(b) => Check::ok(
+                subject(),
+                format!(
+                    "client {} ({}): connected to {}",
+                    client.name,
+                    client.insee.join(", "),
+                    b.describe()
+                ),
             ),
-        ),
-        Err(e) => Check::fail(subject(), of_client(&client.name, &e)),
-    });
+            Err(e) => Check::fail(subject(), of_client(&client.name, &e)),
+        },
+    );
     if let Some(sftp) = &client.sftp {
         let problems = crate::transport::check(subjects.remotes, sftp);
         if problems.is_empty() {

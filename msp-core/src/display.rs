@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 
+/// What a masked secret shows (a password, a password hash).
+pub const MASKED: &str = "********";
+
 /// How many characters of a rejected archive's message are quoted (the
 /// rejection log, the synchronisation log, the terminal, `--json`).
 pub const QUOTED_CHARS: usize = 600;

@@ -383,61 +383,12 @@ pub fn transmit(
         if cur.transmitted() && cur.indicator != 0 {
             if AUTO_CLOSE_AFTER.contains(&cur.status) {
                 // Not an agent's change: the rules make msp close the dossier.
-                let seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
-                let at = now();
-                let u = StatusUpdate {
-                    append: Some(StatusEntry {
-                        seq,
-                        status: CLOSED,
-                        indicator: 0,
-                        comment: None,
-                        automatic: true,
-                        superseded: false,
-                        at,
-                        transmitted_at: None,
-                        cancelled: false,
-                        return_increment: None,
-                    }),
-                    current: (seq, CLOSED, 0),
-                    event: format!(
-                        "statut 100 (dossier clos) enregistré automatiquement après la transmission du statut {}",
-                        cur.status
-                    ),
-                    at,
-                    ..StatusUpdate::default()
-                };
-                backend.update_statuses(numero, &u)?;
+                backend.update_statuses(numero, &automatic_closure(&cur, &history))?;
                 continue;
             }
             break;
         }
-        let returns = backend.returns(numero)?;
-        let ret = match cur
-            .return_increment
-            .and_then(|i| returns.iter().find(|r| r.increment == i))
-        {
-            Some(r) => r.clone(),
-            None => {
-                let increment = returns.iter().map(|r| r.increment).max().unwrap_or(0) + 1;
-                let ret = ReturnFlow {
-                    numero: d.numero.clone(),
-                    flow: d.flow.clone(),
-                    increment,
-                    status: cur.status,
-                    comment: cur
-                        .comment
-                        .clone()
-                        .unwrap_or_else(|| plugin.default_comment(cur.status).to_string()),
-                    file: naming::return_name(&d.numero, &d.flow, increment),
-                    attachment: plugin.attachment_name(&d.numero, cur.status),
-                    created_at: now(),
-                    written_at: None,
-                    collected_at: None,
-                };
-                backend.record_return(&ret, cur.seq)?;
-                ret
-            }
-        };
+        let ret = return_of(backend, plugin, numero, &d, &cur)?;
         if ret.written_at.is_none() {
             written.push(write_recorded(backend, plugin, folders, client, &d, &ret)?);
         } else {
@@ -446,6 +397,70 @@ pub fn transmit(
         }
     }
     Ok(written)
+}
+
+/// The automatic closure (100) that follows the transmission of `cur`
+/// (15, 19 or 20), appended to `history`.
+fn automatic_closure(cur: &StatusEntry, history: &[StatusEntry]) -> StatusUpdate {
+    let seq = history.iter().map(|h| h.seq).max().unwrap_or(0) + 1;
+    let at = now();
+    StatusUpdate {
+        append: Some(StatusEntry {
+            seq,
+            status: CLOSED,
+            indicator: 0,
+            comment: None,
+            automatic: true,
+            superseded: false,
+            at,
+            transmitted_at: None,
+            cancelled: false,
+            return_increment: None,
+        }),
+        current: (seq, CLOSED, 0),
+        event: format!(
+            "statut 100 (dossier clos) enregistré automatiquement après la transmission du statut {}",
+            cur.status
+        ),
+        at,
+        ..StatusUpdate::default()
+    }
+}
+
+/// The return flow of dossier `numero`'s current status `cur`: the one
+/// recorded for it, else a new one (the next increment), recorded now.
+fn return_of(
+    backend: &dyn Backend,
+    plugin: &dyn FlowPlugin,
+    numero: &str,
+    d: &Dossier,
+    cur: &StatusEntry,
+) -> Result<ReturnFlow> {
+    let returns = backend.returns(numero)?;
+    if let Some(r) = cur
+        .return_increment
+        .and_then(|i| returns.iter().find(|r| r.increment == i))
+    {
+        return Ok(r.clone());
+    }
+    let increment = returns.iter().map(|r| r.increment).max().unwrap_or(0) + 1;
+    let ret = ReturnFlow {
+        numero: d.numero.clone(),
+        flow: d.flow.clone(),
+        increment,
+        status: cur.status,
+        comment: cur
+            .comment
+            .clone()
+            .unwrap_or_else(|| plugin.default_comment(cur.status).to_string()),
+        file: naming::return_name(&d.numero, &d.flow, increment),
+        attachment: plugin.attachment_name(&d.numero, cur.status),
+        created_at: now(),
+        written_at: None,
+        collected_at: None,
+    };
+    backend.record_return(&ret, cur.seq)?;
+    Ok(ret)
 }
 
 /// Whether a dossier needs the returns step (the rule of PROTOCOL §7):

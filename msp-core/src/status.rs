@@ -167,106 +167,121 @@ pub fn decide(current: Current, action: Action) -> Result<Change, Refused> {
             format!("Le statut actuel {c} n'est pas un statut connu."),
         )
     })?;
+    match action {
+        Action::Cancel => decide_cancel(current, r),
+        Action::Set(t) => decide_set(current, r, t),
+    }
+}
+
+/// Whether the current status (whose rule is `r`) may be cancelled.
+fn decide_cancel(current: Current, r: &Rule) -> Result<Change, Refused> {
+    let c = current.status;
+    if current.transmitted {
+        return Err(Refused(
+            format!("cancel is only allowed while the current status is not transmitted, and {c} has been transmitted"),
+            format!("Impossible d'annuler : le statut {} a déjà été transmis au portail.", named(c)),
+        ));
+    }
+    if !r.cancellable {
+        return Err(Refused(
+            format!("cancel is only allowed for an untransmitted 19 or a manual 100, not for {c}"),
+            format!("Seul un statut 19 ou une clôture manuelle (100) non encore transmis peut être annulé, pas le statut {}.", named(c)),
+        ));
+    }
+    if c == CLOSED && current.automatic {
+        return Err(Refused(
+            "an automatic closure (100) cannot be cancelled".into(),
+            "Une clôture automatique (100) ne peut pas être annulée.".into(),
+        ));
+    }
+    Ok(Change::Cancel)
+}
+
+/// Whether the current status (whose rule is `r`) may change to `t`.
+fn decide_set(current: Current, r: &Rule, t: u16) -> Result<Change, Refused> {
+    let c = current.status;
+    if rule(t).is_none() {
+        return Err(Refused(
+            format!("{t} is not a status (known: {})", list(&STATUSES)),
+            format!(
+                "{t} n'est pas un statut (statuts possibles : {}).",
+                list(&STATUSES)
+            ),
+        ));
+    }
+    let (allowed, other) = if current.transmitted {
+        (r.transmitted, r.untransmitted)
+    } else {
+        (r.untransmitted, r.transmitted)
+    };
+    if allowed.contains(&t) {
+        return Ok(Change::Set {
+            status: t,
+            supersedes: !current.transmitted,
+        });
+    }
+    if other.contains(&t) {
+        return Err(if current.transmitted {
+            Refused(
+                format!("{c} → {t} is only allowed while {c} has not been transmitted"),
+                format!("Le passage de {} à {} n'est possible que tant que le statut {c} n'a pas été transmis au portail ; il l'a été.", named(c), named(t)),
+            )
+        } else {
+            Refused(
+                format!("{c} → {t} is only allowed once {c} has been transmitted"),
+                format!("Le passage de {} à {} n'est possible qu'une fois le statut {c} transmis au portail : lancez d'abord une synchronisation.", named(c), named(t)),
+            )
+        });
+    }
+    if current.transmitted && AUTO_CLOSE_AFTER.contains(&c) {
+        return Err(Refused(
+            format!("{c} → {t} is refused: {c} has been transmitted, msp closes the dossier automatically (100)"),
+            format!("Le statut {} a été transmis au portail : le dossier va être clos automatiquement (100), il ne peut plus changer de statut.", named(c)),
+        ));
+    }
+    if c == CLOSED && current.transmitted {
+        return Err(Refused(
+            format!("{c} → {t} is refused: the dossier is closed (100 is final)"),
+            "Le dossier est clos (100) : son statut ne peut plus changer.".into(),
+        ));
+    }
+    Err(not_allowed(current, r, allowed, t))
+}
+
+/// The refusal of a change the rules do not list, with the changes that
+/// are possible (`allowed`) and why.
+fn not_allowed(current: Current, r: &Rule, allowed: &[u16], t: u16) -> Refused {
+    let c = current.status;
     let state = if current.transmitted {
         "transmitted"
     } else {
         "not transmitted"
     };
-    match action {
-        Action::Cancel => {
-            if current.transmitted {
-                return Err(Refused(
-                    format!("cancel is only allowed while the current status is not transmitted, and {c} has been transmitted"),
-                    format!("Impossible d'annuler : le statut {} a déjà été transmis au portail.", named(c)),
-                ));
-            }
-            if !r.cancellable {
-                return Err(Refused(
-                    format!("cancel is only allowed for an untransmitted 19 or a manual 100, not for {c}"),
-                    format!("Seul un statut 19 ou une clôture manuelle (100) non encore transmis peut être annulé, pas le statut {}.", named(c)),
-                ));
-            }
-            if c == CLOSED && current.automatic {
-                return Err(Refused(
-                    "an automatic closure (100) cannot be cancelled".into(),
-                    "Une clôture automatique (100) ne peut pas être annulée.".into(),
-                ));
-            }
-            Ok(Change::Cancel)
-        }
-        Action::Set(t) => {
-            if rule(t).is_none() {
-                return Err(Refused(
-                    format!("{t} is not a status (known: {})", list(&STATUSES)),
-                    format!(
-                        "{t} n'est pas un statut (statuts possibles : {}).",
-                        list(&STATUSES)
-                    ),
-                ));
-            }
-            let (allowed, other) = if current.transmitted {
-                (r.transmitted, r.untransmitted)
-            } else {
-                (r.untransmitted, r.transmitted)
-            };
-            if allowed.contains(&t) {
-                return Ok(Change::Set {
-                    status: t,
-                    supersedes: !current.transmitted,
-                });
-            }
-            if other.contains(&t) {
-                return Err(if current.transmitted {
-                    Refused(
-                        format!("{c} → {t} is only allowed while {c} has not been transmitted"),
-                        format!("Le passage de {} à {} n'est possible que tant que le statut {c} n'a pas été transmis au portail ; il l'a été.", named(c), named(t)),
-                    )
-                } else {
-                    Refused(
-                        format!("{c} → {t} is only allowed once {c} has been transmitted"),
-                        format!("Le passage de {} à {} n'est possible qu'une fois le statut {c} transmis au portail : lancez d'abord une synchronisation.", named(c), named(t)),
-                    )
-                });
-            }
-            if current.transmitted && AUTO_CLOSE_AFTER.contains(&c) {
-                return Err(Refused(
-                    format!("{c} → {t} is refused: {c} has been transmitted, msp closes the dossier automatically (100)"),
-                    format!("Le statut {} a été transmis au portail : le dossier va être clos automatiquement (100), il ne peut plus changer de statut.", named(c)),
-                ));
-            }
-            if c == CLOSED && current.transmitted {
-                return Err(Refused(
-                    format!("{c} → {t} is refused: the dossier is closed (100 is final)"),
-                    "Le dossier est clos (100) : son statut ne peut plus changer.".into(),
-                ));
-            }
-            // Why the list is what it is: whether the current status has
-            // been transmitted, said as a cause.
-            let since = if current.transmitted {
-                format!("Le statut {c} ayant été transmis au portail")
-            } else {
-                format!("Le statut {c} n'ayant pas encore été transmis au portail")
-            };
-            let choices = if !allowed.is_empty() {
-                format!("les statuts possibles sont : {}", list_fr(allowed))
-            } else if !current.transmitted && r.cancellable && !(c == CLOSED && current.automatic) {
-                "il peut seulement être annulé".to_string()
-            } else {
-                "aucun changement de statut n'est possible pour l'instant".to_string()
-            };
-            Err(Refused(
-                format!(
-                    "{c} → {t} is not an allowed change (from {c} {state}: {})",
-                    list(allowed)
-                ),
-                format!(
-                    "Le passage de {} à {} n'est pas permis. {since}, {choices}.",
-                    named(c),
-                    named(t),
-                ),
-            ))
-        }
-    }
+    // Why the list is what it is: whether the current status has
+    // been transmitted, said as a cause.
+    let since = if current.transmitted {
+        format!("Le statut {c} ayant été transmis au portail")
+    } else {
+        format!("Le statut {c} n'ayant pas encore été transmis au portail")
+    };
+    let choices = if !allowed.is_empty() {
+        format!("les statuts possibles sont : {}", list_fr(allowed))
+    } else if !current.transmitted && r.cancellable && !(c == CLOSED && current.automatic) {
+        "il peut seulement être annulé".to_string()
+    } else {
+        "aucun changement de statut n'est possible pour l'instant".to_string()
+    };
+    Refused(
+        format!(
+            "{c} → {t} is not an allowed change (from {c} {state}: {})",
+            list(allowed)
+        ),
+        format!(
+            "Le passage de {} à {} n'est pas permis. {since}, {choices}.",
+            named(c),
+            named(t),
+        ),
+    )
 }
 
 /// A French sentence as it reads after a colon: its first letter in lower

@@ -290,9 +290,49 @@ pub fn push(
     backend: &Arc<dyn Backend>,
     remote: &mut dyn Remote,
 ) -> Result<Moved> {
+    // Journals of an interrupted push first.
+    let mut moved = complete_interrupted(config, client, sftp, backend, remote)?;
+    // This client's return archives in output, not collected yet.
+    let shared = config
+        .clients
+        .iter()
+        .filter(|c| c.database == client.database)
+        .count()
+        > 1;
+    let mut pending = Vec::new();
+    backend.each_uncollected_return(&mut |r| {
+        if r.written_at.is_some() && config.folders.output.join(&r.file).is_file() {
+            pending.push(r);
+        }
+        Ok(())
+    })?;
+    let mut owner: HashMap<String, bool> = HashMap::new();
+    for r in pending {
+        if shared && !is_mine(config, client, backend.as_ref(), &r.numero, &mut owner)? {
+            continue;
+        }
+        // On failure it is left untransmitted in output, pushed next run;
+        // the others still are.
+        if let Err(err) = push_one(config, client, sftp, backend, remote, &r, &mut moved) {
+            if moved.fail(err, remote, &sftp.push_dir) {
+                break;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+/// Completes the pushes an interrupted run left journals of (the upload
+/// renamed to its final name if need be, then [`delivered`]).
+fn complete_interrupted(
+    config: &Config,
+    client: &ClientConfig,
+    sftp: &SftpConfig,
+    backend: &Arc<dyn Backend>,
+    remote: &mut dyn Remote,
+) -> Result<Moved> {
     let work = &config.folders.work;
     let mut moved = Moved::default();
-    // Journals of an interrupted push first.
     let prefix = journal_path(work, &client.name, "")
         .file_name()
         .map(|n| n.to_string_lossy().trim_end_matches(".json").to_string())
@@ -326,47 +366,27 @@ pub fn push(
             ));
         }
     }
-    // This client's return archives in output, not collected yet.
-    let shared = config
-        .clients
-        .iter()
-        .filter(|c| c.database == client.database)
-        .count()
-        > 1;
-    let mut pending = Vec::new();
-    backend.each_uncollected_return(&mut |r| {
-        if r.written_at.is_some() && config.folders.output.join(&r.file).is_file() {
-            pending.push(r);
-        }
-        Ok(())
-    })?;
-    let mut owner: HashMap<String, bool> = HashMap::new();
-    for r in pending {
-        if shared {
-            let mine = match owner.get(&r.numero) {
-                Some(m) => *m,
-                None => {
-                    let m = backend
-                        .dossier(&r.numero)?
-                        .and_then(|d| config.client_for(&d.insee).map(|c| c.name == client.name))
-                        .unwrap_or(false);
-                    owner.insert(r.numero.clone(), m);
-                    m
-                }
-            };
-            if !mine {
-                continue;
-            }
-        }
-        // On failure it is left untransmitted in output, pushed next run;
-        // the others still are.
-        if let Err(err) = push_one(config, client, sftp, backend, remote, &r, &mut moved) {
-            if moved.fail(err, remote, &sftp.push_dir) {
-                break;
-            }
-        }
-    }
     Ok(moved)
+}
+
+/// Whether dossier `numero` is routed to `client` (for a database shared
+/// by several clients); `owner` remembers the answers.
+fn is_mine(
+    config: &Config,
+    client: &ClientConfig,
+    backend: &dyn Backend,
+    numero: &str,
+    owner: &mut HashMap<String, bool>,
+) -> Result<bool> {
+    if let Some(m) = owner.get(numero) {
+        return Ok(*m);
+    }
+    let m = backend
+        .dossier(numero)?
+        .and_then(|d| config.client_for(&d.insee).map(|c| c.name == client.name))
+        .unwrap_or(false);
+    owner.insert(numero.to_string(), m);
+    Ok(m)
 }
 
 /// Uploads one return archive (see [`push`]).
@@ -476,118 +496,4 @@ pub fn check(connector: &dyn RemoteConnector, sftp: &SftpConfig) -> Vec<String> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-
-    /// A server in memory whose downloads of some names fail.
-    #[derive(Default)]
-    struct Fake {
-        files: BTreeMap<String, Vec<u8>>,
-        failing: Vec<String>,
-        /// A failure closes the connection.
-        dies: bool,
-        dead: bool,
-    }
-
-    impl Remote for Fake {
-        fn list(&mut self, dir: &str) -> Result<Vec<RemoteEntry>> {
-            if self.dead {
-                return Err(Error::trouble("session closed"));
-            }
-            Ok(self
-                .files
-                .iter()
-                .filter_map(|(p, b)| {
-                    Some(RemoteEntry {
-                        name: p.strip_prefix(&format!("{dir}/"))?.to_string(),
-                        size: b.len() as u64,
-                        modified: Some(SystemTime::UNIX_EPOCH),
-                    })
-                })
-                .collect())
-        }
-        fn stat(&mut self, path: &str) -> Result<Option<RemoteEntry>> {
-            Ok(self.files.get(path).map(|b| RemoteEntry {
-                name: path.rsplit('/').next().unwrap_or(path).to_string(),
-                size: b.len() as u64,
-                modified: Some(SystemTime::UNIX_EPOCH),
-            }))
-        }
-        fn download(&mut self, path: &str, to: &mut dyn Write) -> Result<u64> {
-            if self.failing.iter().any(|f| path.ends_with(f.as_str())) {
-                self.dead = self.dies;
-                return Err(Error::trouble(format!("downloading {path}: Timeout")));
-            }
-            let b = &self.files[path];
-            to.write_all(b).map_err(|e| Error::trouble(e.to_string()))?;
-            Ok(b.len() as u64)
-        }
-        fn upload(&mut self, _: &Path, _: &str) -> Result<()> {
-            unreachable!()
-        }
-        fn rename(&mut self, _: &str, _: &str) -> Result<()> {
-            unreachable!()
-        }
-        fn remove(&mut self, path: &str) -> Result<()> {
-            self.files.remove(path);
-            Ok(())
-        }
-    }
-
-    fn setup(names: &[&str], failing: &[&str]) -> (tempfile::TempDir, Config, SftpConfig, Fake) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::from_toml(
-            "[[client]]\nname = \"m\"\ninsee = [\"*\"]\ndatabase = \"sqlite://m.db\"\n[client.sftp]\nhost = \"h\"\nuser = \"u\"\nknown_hosts = \"kh\"\npassword_env = \"X\"\npush_dir = \"out\"\npull_dir = \"in\"\n",
-            dir.path(),
-            "test".into(),
-        )
-        .unwrap();
-        let sftp = config.clients[0].sftp.clone().unwrap();
-        let mut fake = Fake::default();
-        for n in names {
-            fake.files.insert(format!("in/{n}"), n.as_bytes().to_vec());
-        }
-        fake.failing = failing.iter().map(|s| s.to_string()).collect();
-        (dir, config, sftp, fake)
-    }
-
-    #[test]
-    fn a_failed_download_leaves_that_archive_and_the_others_are_fetched() {
-        let (_dir, config, sftp, mut fake) = setup(&["a.zip", "b.zip", "c.zip"], &["b.zip"]);
-        let moved = pull(&config, &sftp, &mut fake).unwrap();
-        assert_eq!(moved.count, 2);
-        assert_eq!(moved.failed.len(), 1);
-        assert!(moved.failed[0].message.contains("in/b.zip"));
-        assert_eq!(fake.files.keys().collect::<Vec<_>>(), vec!["in/b.zip"]);
-        let mut input: Vec<String> = fs::read_dir(&config.folders.input)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        input.sort();
-        assert_eq!(input, vec!["a.zip", "c.zip"], "no temporary file left");
-    }
-
-    #[test]
-    fn a_lost_connection_stops_the_pull_as_one_cause() {
-        let names = ["a.zip", "b.zip", "c.zip", "d.zip"];
-        let (_dir, config, sftp, mut fake) = setup(&names, &["b.zip"]);
-        fake.dies = true;
-        let moved = pull(&config, &sftp, &mut fake).unwrap();
-        assert_eq!(moved.failed.len(), 1, "one cause, not one per archive");
-        assert_eq!(moved.count, 1, "a.zip came before");
-        assert_eq!(fake.files.len(), 3, "the rest waits for the next run");
-    }
-
-    #[test]
-    fn one_process_at_a_time_moves_a_client_s_archives() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = lock_client(dir.path(), "Paris").unwrap();
-        assert!(held.is_some());
-        assert!(lock_client(dir.path(), "Paris").unwrap().is_none());
-        assert!(lock_client(dir.path(), "Lyon").unwrap().is_some());
-        drop(held);
-        assert!(lock_client(dir.path(), "Paris").unwrap().is_some());
-    }
-}
+mod tests;

@@ -156,7 +156,7 @@ impl App {
                 open.push(b.clone());
                 continue;
             }
-            match self.connector.connect(config, client) {
+            match self.connector.connect(client, &config.root) {
                 Ok(b) => {
                     lock(&self.backends).insert(client.database.clone(), b.clone());
                     open.push(b);

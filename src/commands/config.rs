@@ -9,7 +9,6 @@ use anyhow::Result;
 use msp_core::backend::{Backend, Connector};
 use msp_core::checks::{self, Check, Outcome, Subject, Subjects};
 use msp_core::config::ClientConfig;
-use msp_core::Config;
 
 use crate::cli::{ConfigCommand, ExitStatus};
 
@@ -35,10 +34,10 @@ struct AsItIs;
 impl Connector for AsItIs {
     fn connect(
         &self,
-        config: &Config,
         client: &ClientConfig,
+        root: &std::path::Path,
     ) -> msp_core::Result<Arc<dyn Backend>> {
-        db_backends::open(config, client)
+        db_backends::open_in(client, root)
     }
 }
 

@@ -46,7 +46,7 @@ impl Databases {
             if !seen.insert(client.database.clone()) {
                 continue;
             }
-            match connector.connect(config, client) {
+            match connector.connect(client, &config.root) {
                 Ok(b) => open.push(b),
                 Err(e) => unreachable.push(of_client(&client.name, &e)),
             }

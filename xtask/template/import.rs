@@ -40,7 +40,7 @@ fn the_sample_archive_imports_into_sqlite() {
     assert_eq!(report.flows[{{crate_ident}}::FLOW].imported, 1, "{report:?}");
 
     // Every row the plugin made is in its table, as made.
-    let backend = connector.connect(&config, &config.clients[0]).unwrap();
+    let backend = connector.connect(&config.clients[0], &config.root).unwrap();
     let mut stored = Vec::new();
     for table in plugin.tables() {
         stored.extend(backend.rows(&table, "A-2-KIT1").unwrap());

@@ -164,7 +164,7 @@ impl<'a> Synchronizer<'a> {
         if let Some(e) = self.unreachable.get(&client.database) {
             return Err(e.clone());
         }
-        match self.connector.connect(self.config, client) {
+        match self.connector.connect(client, &self.config.root) {
             Ok(b) => {
                 self.backends.insert(client.database.clone(), b.clone());
                 Ok(b)
