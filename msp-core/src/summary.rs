@@ -13,8 +13,10 @@ use crate::sync::{FlowCounts, RunReport};
 /// How many archives of a cause of trouble the summary names.
 const FIRST_ARCHIVES: usize = 5;
 
-/// The summary of one synchronisation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The summary of one synchronisation. Every field has a default, so a
+/// record written by an older msp (fewer fields) still reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunSummary {
     /// 0 when all went well, 1 when archives were rejected or status changes
     /// refused, 2 on trouble ([`RunReport::exit_code`]).
@@ -58,7 +60,8 @@ pub struct RunSummary {
 }
 
 /// One rejected archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Rejected {
     /// The archive's name.
     pub archive: String,
@@ -67,7 +70,8 @@ pub struct Rejected {
 }
 
 /// One file in input that msp does not import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Unrecognised {
     /// Its name.
     pub file: String,
@@ -76,11 +80,13 @@ pub struct Unrecognised {
 }
 
 /// One cause of trouble.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TroubleSummary {
     /// What is wrong (the environment's words).
     pub cause: String,
-    /// The same for the clerk, in French.
+    /// The same for the clerk, in French (empty in a record written by an
+    /// msp older than the French causes).
     pub french: String,
     /// How many archives it held back.
     pub archives: usize,
@@ -89,7 +95,8 @@ pub struct TroubleSummary {
 }
 
 /// An archive held back by trouble for more than a day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HeldBack {
     /// The archive's name.
     pub archive: String,

@@ -26,7 +26,8 @@ pub struct LastRun {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<String>,
     /// Its summary (the `msp run --json` object).
-    pub summary: serde_json::Value,
+    #[serde(default)]
+    pub summary: crate::summary::RunSummary,
 }
 
 impl LastRun {

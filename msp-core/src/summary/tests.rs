@@ -92,3 +92,24 @@ fn a_full_run_gives_the_same_json() {
         same_json(&r);
     }
 }
+
+#[test]
+fn a_summary_reads_back_typed_and_an_older_record_still_reads() {
+    let mut r = RunReport::default();
+    r.trouble(
+        &Error::temporary("database of Lyon unreachable"),
+        Some("D-1-RCO-LA-1.zip"),
+    );
+    let summary = r.summary();
+    let back: RunSummary = serde_json::from_value(r.to_json()).unwrap();
+    assert_eq!(back, summary);
+    assert_eq!(back.troubles[0].first_archives, ["D-1-RCO-LA-1.zip"]);
+    // A record written before the French causes, `unrecognised` and `empty`.
+    let old = r#"{"exit_code":2,"troubles":[{"cause":"disk full","archives":3,
+        "first_archives":["A-1-RCO-LA-1.zip"]}],"log":"logs/sync.log"}"#;
+    let old: RunSummary = serde_json::from_str(old).unwrap();
+    assert_eq!(old.exit_code, 2);
+    assert_eq!(old.troubles[0].french, "");
+    assert_eq!(old.troubles[0].archives, 3);
+    assert!(old.unrecognised.is_empty() && !old.empty);
+}

@@ -333,7 +333,7 @@ impl<'a> Synchronizer<'a> {
             exit_code: report.exit_code(),
             duration_ms: report.duration.as_millis() as u64,
             clients: self.only_clients.clone(),
-            summary: report.to_json(),
+            summary: report.summary(),
         };
         if let Err(e) = crate::ops::record_last_run(&self.config.folders, &last) {
             tracing::warn!("{e}");

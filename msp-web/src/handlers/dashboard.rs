@@ -47,33 +47,21 @@ pub(crate) fn held_back(config: &Config) -> Vec<pages::HeldBack> {
     let Some(last) = ops::last_run(&config.folders) else {
         return Vec::new();
     };
-    last.summary["troubles"]
-        .as_array()
-        .map(|v| {
-            v.iter()
-                .map(|t| pages::HeldBack {
-                    // The clerk's French first, the technical words after
-                    // (a record written before French causes has none).
-                    cause: match (
-                        t["french"].as_str(),
-                        t["cause"].as_str().unwrap_or_default(),
-                    ) {
-                        (Some(fr), cause) => format!("{fr} (Détail technique : {cause})"),
-                        (None, cause) => cause.to_string(),
-                    },
-                    count: t["archives"].as_u64().unwrap_or(0) as usize,
-                    archives: t["first_archives"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect()
+    last.summary
+        .troubles
+        .into_iter()
+        .map(|t| pages::HeldBack {
+            // The clerk's French first, the technical words after (a record
+            // written before French causes has none).
+            cause: if t.french.is_empty() {
+                t.cause
+            } else {
+                format!("{} (Détail technique : {})", t.french, t.cause)
+            },
+            count: t.archives,
+            archives: t.first_archives,
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Tableau de bord.
