@@ -23,5 +23,5 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    cli::run(cli::parse()).into()
+    commands::execute(cli::parse()).into()
 }

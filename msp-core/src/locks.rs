@@ -13,12 +13,10 @@
 //!   process at a time writes the return flows of a database, so an
 //!   increment is never written twice.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-
-pub(crate) use crate::transport::lock_client as sftp;
 
 /// Takes the lock that lets one process at a time write the return flows
 /// of a database (a file in work named after the database URL): waits for
@@ -37,6 +35,26 @@ pub(crate) fn returns(work: &Path, database: &str, wait: bool) -> Result<Option<
 
 /// A file-name-safe key for a database URL (stable across runs).
 fn lock_name(database: &str) -> String {
-    use sha2::{Digest, Sha256};
-    crate::sync::hex(&Sha256::digest(database.as_bytes())[..8])
+    crate::digest::key(database, 8)
+}
+
+/// Takes the lock that lets one process at a time move a client's archives
+/// (`work/.msp-sftp-<client>.lock`, held until dropped): two runs never
+/// upload the same temporary name nor download the same archive at once.
+/// `None` when another process holds it (it moves them).
+pub fn sftp(work: &Path, client: &str) -> Result<Option<File>> {
+    fs::create_dir_all(work).map_err(|e| Error::io("cannot create", work, e))?;
+    let path = work.join(format!(".msp-sftp-{}.lock", client_key(client)));
+    let lock = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("cannot lock", &path, e)),
+    }
+}
+
+/// A file-name-safe key for a client's name (the SFTP lock and the push
+/// records).
+pub(crate) fn client_key(client: &str) -> String {
+    crate::digest::key(client, 6)
 }

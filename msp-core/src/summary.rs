@@ -1,17 +1,13 @@
 //! The summary of one synchronisation as a typed value: what `msp run
 //! --json` prints and what the record of the last run keeps (`msp status`,
-//! the console). [`RunSummary`] is built from a [`RunReport`]; its JSON
+//! the console). [`RunSummary`] is built from a run's report
+//! (`crate::sync::RunReport::summary`); its JSON
 //! (field names and order) is the documented one of the README, and fields
 //! are only ever added.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use crate::sync::{FlowCounts, RunReport};
-
-/// How many archives of a cause of trouble the summary names.
-const FIRST_ARCHIVES: usize = 5;
 
 /// The summary of one synchronisation. Every field has a default, so a
 /// record written by an older msp (fewer fields) still reads.
@@ -111,75 +107,21 @@ pub struct Stopped {
     pub left_in_input: u32,
 }
 
-impl RunSummary {
-    /// The summary of a run.
-    pub fn of(report: &RunReport) -> Self {
-        let code = report.exit_code();
-        RunSummary {
-            exit_code: code,
-            exit_meaning: exit_meaning(code).to_string(),
-            duration_ms: report.duration.as_millis() as u64,
-            totals: report.totals(),
-            flows: report.flows.clone(),
-            clients: report.clients.clone(),
-            rejected: report
-                .rejected
-                .iter()
-                .map(|(a, m)| Rejected {
-                    archive: a.clone(),
-                    message: m.clone(),
-                })
-                .collect(),
-            refused: report.refused.clone(),
-            unrecognised: report
-                .unrecognised
-                .iter()
-                .map(|u| Unrecognised {
-                    file: u.file.clone(),
-                    reason: u.reason.clone(),
-                })
-                .collect(),
-            troubles: report.troubles.iter().map(trouble).collect(),
-            recovered: report.recovered.clone(),
-            collected: report.collected,
-            fetched: report.fetched,
-            uploaded: report.uploaded,
-            purged: report.purged.len(),
-            held_back_over_a_day: held_back(&report.held_back_long),
-            stopped: report.stopped.map(|n| Stopped { left_in_input: n }),
-            empty: report.empty,
-            log: report.log_path.display().to_string(),
-        }
-    }
-}
-
-/// What an exit code means.
-fn exit_meaning(code: i32) -> &'static str {
-    match code {
-        0 => "all went well",
-        1 => "archives rejected (bad input, in the error folder) or status changes refused",
-        _ => "trouble: archives left for the next synchronisation",
-    }
-}
-
-/// A cause of trouble, its archives counted and the first ones named.
-fn trouble(t: &crate::sync::Trouble) -> TroubleSummary {
-    TroubleSummary {
-        cause: t.cause.clone(),
-        french: t.french.clone(),
-        archives: t.archives.len(),
-        first_archives: t.archives.iter().take(FIRST_ARCHIVES).cloned().collect(),
-    }
-}
-
-/// The archives held back for more than a day, with their age.
-fn held_back(long: &[(String, u64)]) -> Vec<HeldBack> {
-    long.iter()
-        .map(|(a, h)| HeldBack {
-            archive: a.clone(),
-            hours: *h,
-        })
-        .collect()
+/// Counts for one flow in one synchronisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlowCounts {
+    /// New dossiers imported.
+    pub imported: u32,
+    /// Complements imported.
+    pub complements: u32,
+    /// Duplicates (already imported, identical bytes).
+    pub duplicates: u32,
+    /// Rejected archives (bad input).
+    pub rejected: u32,
+    /// Return archives written.
+    pub returns_written: u32,
+    /// Archives left for a later run because of trouble.
+    pub errors: u32,
 }
 
 #[cfg(test)]

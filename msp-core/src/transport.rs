@@ -98,29 +98,9 @@ impl Moved {
     }
 }
 
-/// Takes the lock that lets one process at a time move a client's archives
-/// (`work/.msp-sftp-<client>.lock`, held until dropped): two runs never
-/// upload the same temporary name nor download the same archive at once.
-/// `None` when another process holds it (it moves them).
-pub fn lock_client(work: &Path, client: &str) -> Result<Option<File>> {
-    fs::create_dir_all(work).map_err(|e| Error::io("cannot create", work, e))?;
-    let path = work.join(format!(".msp-sftp-{}.lock", client_key(client)));
-    let lock = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(Some(lock)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("cannot lock", &path, e)),
-    }
-}
-
-/// A file-name-safe key for a client's name.
-fn client_key(client: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(client.as_bytes())[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::locks::client_key;
+/// The SFTP lock ([`crate::locks::sftp`]), under its former name.
+pub use crate::locks::sftp as lock_client;
 
 /// The temporary name of a download in input.
 fn pull_temp(name: &str) -> String {

@@ -1,21 +1,17 @@
-//! Command-line interface: parses the command line, sets up the log,
-//! dispatches to the command, and decides the exit status.
+//! Command-line interface: the arguments (`args`, clap only), the log, and
+//! how msp ends ([`ExitStatus`], decided in one place). It knows no command:
+//! `commands` runs them and depends on this module, never the other way.
 
 mod args;
 
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::Parser;
-use msp_core::Config;
-use msp_plugins::Registry;
 
 pub use args::Cli;
 pub(crate) use args::{
     Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, UserCommand,
 };
-
-use crate::commands;
 
 /// How msp ends, decided in one place (README, `msp --help`, msp(1)).
 /// A second SIGTERM or SIGINT during `msp run` ends the process at once
@@ -84,20 +80,8 @@ pub fn parse() -> Cli {
     Cli::parse()
 }
 
-/// Runs a command and returns how msp ends.
-pub fn run(cli: Cli) -> ExitStatus {
-    init_log(cli.verbose);
-    match execute(cli) {
-        Ok(status) => status,
-        Err(e) => {
-            eprintln!("msp: error: {}", crate::render::text::error_line(&e));
-            ExitStatus::of_error(&e)
-        }
-    }
-}
-
 /// The log on stderr: warnings, more with -v and -vv, or as `MSP_LOG` says.
-fn init_log(verbose: u8) {
+pub fn init_log(verbose: u8) {
     // ODBC drivers log every diagnostic (even informational ones) at warn:
     // keep them for -vv.
     let filter = match verbose {
@@ -116,74 +100,6 @@ fn init_log(verbose: u8) {
         )
         .with_writer(std::io::stderr)
         .init();
-}
-
-/// The commands that need no registry first (they read the configuration
-/// their own way, or not at all), then the others.
-fn execute(cli: Cli) -> Result<ExitStatus> {
-    let path = cli.config.as_deref();
-    match cli.command {
-        Command::Completions { shell } => commands::docs::completions(shell),
-        Command::Man { dir } => commands::docs::manual(dir.as_deref()),
-        Command::Config { command } => commands::config::run(path, command),
-        Command::User { command } => commands::user::run(path, command),
-        command => {
-            let config = crate::load::config(path)?;
-            let registry = crate::load::registry(&config)?;
-            if !matches!(command, Command::Plugins) {
-                msp_core::ops::apply_permissions(&config)?;
-            }
-            dispatch(command, config, registry, cli.quiet)
-        }
-    }
-}
-
-/// A command run with the configuration and the registry.
-fn dispatch(
-    command: Command,
-    config: Config,
-    registry: Registry,
-    quiet: bool,
-) -> Result<ExitStatus> {
-    match command {
-        Command::Plugins => commands::plugins::run(&registry),
-        Command::Config { .. }
-        | Command::User { .. }
-        | Command::Completions { .. }
-        | Command::Man { .. } => {
-            unreachable!("handled above")
-        }
-        Command::Serve { listen } => commands::serve::run(config, registry, listen),
-        Command::Run {
-            flows,
-            every,
-            clients,
-            json,
-        } => commands::run::run(
-            &config,
-            &registry,
-            commands::run::Request {
-                flows,
-                clients,
-                every,
-                output: commands::run::Output { json, quiet },
-            },
-        ),
-        Command::Status {
-            json,
-            prometheus,
-            prometheus_mode,
-        } => {
-            let prometheus = prometheus.as_deref().map(|p| (p, prometheus_mode));
-            commands::status::run(&config, &registry, json, prometheus)
-        }
-        Command::Errors { command } => commands::errors::run(&config, command),
-        Command::Purge { dry_run, json } => commands::purge::run(&config, &registry, dry_run, json),
-        Command::Db {
-            command: DbCommand::Init,
-        } => commands::db::init(&config, &registry),
-        Command::Dossier { command } => commands::dossier::run(&config, &registry, command),
-    }
 }
 
 #[cfg(test)]

@@ -43,13 +43,9 @@ fn last_run_path(folders: &Folders, clients: &[String]) -> PathBuf {
     if clients.is_empty() {
         return folders.work.join(format!("{LAST_RUN_PREFIX}.json"));
     }
-    use sha2::{Digest, Sha256};
     let mut sorted = clients.to_vec();
     sorted.sort();
-    let key: String = Sha256::digest(sorted.join("\n").as_bytes())[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = crate::digest::key(&sorted.join("\n"), 6);
     folders.work.join(format!("{LAST_RUN_PREFIX}-{key}.json"))
 }
 

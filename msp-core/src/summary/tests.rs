@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::error::Error;
+use crate::sync::RunReport;
 use crate::sync::Unrecognised as Found;
 
 /// The summary as `RunReport::to_json` built it before [`RunSummary`]:

@@ -40,6 +40,7 @@ mod report;
 mod returns_step;
 mod scan;
 mod store;
+mod summarise;
 mod transfer;
 
 use std::collections::HashMap;
@@ -55,9 +56,9 @@ use crate::error::{Error, Result};
 use crate::folders;
 use crate::synclog::SyncLog;
 
-pub(crate) use prepare::hex;
+pub use crate::summary::FlowCounts;
 pub use redelivery::{decide, Decision};
-pub use report::{trouble_fr, trouble_line, trouble_line_fr, FlowCounts, RunReport, Trouble};
+pub use report::{trouble_fr, trouble_line, trouble_line_fr, RunReport, Trouble};
 pub use scan::Unrecognised;
 
 /// Told how a synchronisation advances (the command line draws a progress

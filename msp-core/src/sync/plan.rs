@@ -14,7 +14,8 @@ use crate::config::{AttachmentMode, Config};
 use crate::error::{Error, Result};
 use crate::naming;
 
-use super::prepare::{hex, Ready};
+use super::prepare::Ready;
+use crate::digest::hex;
 
 /// The status every imported dossier starts at (PROTOCOL §5).
 pub(crate) const TRANSMITTED_ON_IMPORT: u16 = 14;

@@ -11,6 +11,7 @@ use msp_plugins::{FlowPlugin, Records, Registry, TableDef};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::digest::hex;
 use crate::envelope::{self, Message};
 use crate::error::{Error, Result};
 use crate::extract::{self, Extracted};
@@ -188,25 +189,4 @@ fn read_archive(
         .map_err(|e| Error::io("cannot read", &claim.path, e))?;
     let extracted = extract::extract_from(std::io::BufReader::new(file), scratch, &config.limits)?;
     Ok((hex(&h.finalize()), extracted))
-}
-
-/// Lower-case hexadecimal.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_is_lower_case() {
-        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
-    }
 }

@@ -6,26 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::summary::RunSummary;
+use crate::summary::{FlowCounts, RunSummary};
 
 use super::scan;
-
-/// Counts for one flow in one synchronisation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FlowCounts {
-    /// New dossiers imported.
-    pub imported: u32,
-    /// Complements imported.
-    pub complements: u32,
-    /// Duplicates (already imported, identical bytes).
-    pub duplicates: u32,
-    /// Rejected archives (bad input).
-    pub rejected: u32,
-    /// Return archives written.
-    pub returns_written: u32,
-    /// Archives left for a later run because of trouble.
-    pub errors: u32,
-}
 
 /// One cause of trouble met in a run and the archives it held back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -193,7 +176,7 @@ impl RunReport {
     /// The summary as a value ([`RunSummary`]: what [`RunReport::to_json`]
     /// writes).
     pub fn summary(&self) -> RunSummary {
-        RunSummary::of(self)
+        super::summarise::summary_of(self)
     }
 }
 
