@@ -116,12 +116,6 @@ fn clients(database: &str, extra: &str) -> String {
     )
 }
 
-fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
 /// The behaviour suite: import of the three flows, a rejection, a
 /// duplicate, a complement, and a lifecycle with return flows.
 /// Runs SQL in the test database, as a business application would.
@@ -159,7 +153,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
         "A-2-MGNZGED-AEC-LA-1.zip",
         "A-2-2CEWXY7-ILE-LA-1.zip",
     ] {
-        std::fs::copy(data(sample), env.input().join(sample)).unwrap();
+        std::fs::copy(common::data(sample), env.input().join(sample)).unwrap();
     }
     Archive::ile("A-2-LYON", 1)
         .routed_to("69123")
@@ -210,9 +204,10 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     } else {
         assert_eq!(got.code, 0, "{engine}: {}", got.stderr);
         let name = d["attachments"][0]["file_name"].as_str().unwrap();
-        let mut zip =
-            zip::ZipArchive::new(std::fs::File::open(data("A-2-WK1DEGZ-RCO-LA-1.zip")).unwrap())
-                .unwrap();
+        let mut zip = zip::ZipArchive::new(
+            std::fs::File::open(common::data("A-2-WK1DEGZ-RCO-LA-1.zip")).unwrap(),
+        )
+        .unwrap();
         let mut expected = Vec::new();
         std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut expected).unwrap();
         assert_eq!(
@@ -224,7 +219,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
 
     // A duplicate and a complement.
     std::fs::copy(
-        data("A-2-MGNZGED-AEC-LA-1.zip"),
+        common::data("A-2-MGNZGED-AEC-LA-1.zip"),
         env.input().join("A-2-MGNZGED-AEC-LA-1.zip"),
     )
     .unwrap();
@@ -535,7 +530,7 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
         .write_to(&env.input())
         .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     assert!(
         r.stdout.contains("is not currently accepting connections"),
         "the server's own words: {}",
@@ -548,7 +543,7 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
         .batch_execute(&format!("ALTER DATABASE {closed} ALLOW_CONNECTIONS true"))
         .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.done()),
         ["A-2-LYO-RCO-LA-1.zip", "A-2-PAR-RCO-LA-1.zip"]
@@ -560,15 +555,7 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
 /// then a batch with a conflict inside imports the others.
 fn concurrent_first_runs_and_a_batch(engine: &str, config: &str) {
     let env = Env::with_config(config);
-    for i in 0..45 {
-        Archive::of_flow(
-            ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
-            &format!("A-2-C{i:03}"),
-            1,
-        )
-        .write_to(&env.input())
-        .unwrap();
-    }
+    common::write_mixed_flows(&env.input(), 45, |i| format!("A-2-C{i:03}"));
     let children: Vec<_> = (0..3)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_msp"))

@@ -124,7 +124,7 @@ fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
     );
     // The next run recovers the archives from work: each is a duplicate.
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(env.dossiers().len(), 12, "no dossier twice");
     for (name, bytes) in &originals {
         assert_eq!(
@@ -171,13 +171,7 @@ fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_o
     );
     let r = env.run(&[]);
     assert_eq!(r.code, 2, "trouble, reported: {}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains(
-            "table msp_statut, column status: value \"dix-neuf\" is not an integer (row numero = A-2-GARBLED)"
-        ),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("table msp_statut, column status: value \"dix-neuf\" is not an integer (row numero = A-2-GARBLED)");
     assert!(
         files(&env.output()).contains(&"A-2-GOOD-RCO-LA-2.zip".to_string()),
         "the other dossier's status went out: {:?}",
@@ -198,12 +192,7 @@ fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_o
         show.code, 0,
         "its history cannot be shown as if it were right"
     );
-    assert!(
-        show.stderr
-            .contains("column status: value \"dix-neuf\" is not an integer"),
-        "{}",
-        show.stderr
-    );
+    show.assert_stderr_has("column status: value \"dix-neuf\" is not an integer");
     assert!(env.last_log().contains("column status: value \"dix-neuf\""));
 }
 
@@ -219,7 +208,7 @@ fn one_process_per_set_of_towns_with_client() {
         .write_to(&env.input())
         .unwrap();
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-PARIS-RCO-LA-1.zip"]);
     assert_eq!(
         files(&env.input()),
@@ -228,7 +217,7 @@ fn one_process_per_set_of_towns_with_client() {
     );
     assert!(env.work_files().is_empty());
     let r = env.run(&["--client", "Lyon"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.done()),
         vec!["A-2-LYON-RCO-LA-1.zip", "A-2-PARIS-RCO-LA-1.zip"]
@@ -236,12 +225,7 @@ fn one_process_per_set_of_towns_with_client() {
     assert_eq!(files(&env.output()).len(), 2);
     let r = env.run(&["--client", "Marseille"]);
     assert_ne!(r.code, 0);
-    assert!(
-        r.stderr
-            .contains("unknown client Marseille (configured: Paris, Lyon)"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("unknown client Marseille (configured: Paris, Lyon)");
 }
 
 #[test]
@@ -315,11 +299,7 @@ fn rows_the_database_refuses_affect_only_their_archive() {
         .unwrap();
     let r = env.run(&[]);
     assert_eq!(r.code, 2, "the environment refused: trouble, {}", r.stdout);
-    assert!(
-        r.stdout.contains("refused by the town's rules"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("refused by the town's rules");
     assert_eq!(
         files(&env.input()),
         vec!["A-2-REFUSED-ILE-LA-1.zip"],
@@ -388,7 +368,7 @@ fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice(
     // Meanwhile a second process finds that return flow recorded and
     // unwritten, and writes it.
     let second = env.run(&[]);
-    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    second.assert_code(0);
     assert_eq!(files(&env.output()), vec!["A-2-RACE-RCO-LA-1.zip"]);
     let first = first.wait_with_output().unwrap();
     assert_eq!(first.status.code(), Some(0));

@@ -39,14 +39,10 @@ fn an_external_plugin_imports_validates_and_returns() {
     ));
     let r = env.msp(&["plugins"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("EXEMPLE-LA Archives"), "{}", r.stdout);
-    assert!(r.stdout.contains("table exemple_demande"), "{}", r.stdout);
+    r.assert_stdout_has("EXEMPLE-LA Archives");
+    r.assert_stdout_has("table exemple_demande");
     let r = env.msp(&["config", "check"]);
-    assert!(
-        r.stdout.contains("ok   plugin EXEMPLE-LA (Archives) from"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("ok   plugin EXEMPLE-LA (Archives) from");
 
     Archive::with_document("A-2-EXT", "EXEMPLE-LA", 1, "EX-XML", DOC.into())
         .write_to(&env.input())
@@ -59,7 +55,7 @@ fn an_external_plugin_imports_validates_and_returns() {
         .write_to(&env.input())
         .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert_eq!(
         files(&env.done()),
         ["A-2-BUILTIN-RCO-LA-1.zip", "A-2-EXT-EXEMPLE-LA-1.zip"]

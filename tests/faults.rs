@@ -148,7 +148,7 @@ fn a_full_file_system_is_trouble_and_the_work_is_finished_once_there_is_room() {
         while std::io::Write::write_all(&mut f, &block).is_ok() {}
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     assert!(
         r.stdout.contains("No space left on device"),
         "a clear message: {}",
@@ -167,7 +167,7 @@ fn a_full_file_system_is_trouble_and_the_work_is_finished_once_there_is_room() {
     // Room again: the next run finishes, each once.
     std::fs::remove_file(&filler).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), n);
     assert_eq!(env.dossiers().len(), n);
     let out: Vec<String> = files(&env.output());

@@ -4,16 +4,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
 use common::{assert_empty_db, files, query_strings, Env};
 use portal_sim::{Archive, Encoding};
-
-fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
 
 #[test]
 fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
@@ -23,7 +16,7 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
         "A-2-MGNZGED-AEC-LA-1.zip",
         "A-2-2CEWXY7-ILE-LA-1.zip",
     ] {
-        fs::copy(data(sample), env.input().join(sample)).unwrap();
+        fs::copy(common::data(sample), env.input().join(sample)).unwrap();
     }
     for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
         Archive::of_flow(flow, &format!("A-2-MIX{}", &flow[..3]), 1)
@@ -31,7 +24,7 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
             .unwrap();
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     for flow in ["AEC-LA", "ILE-LA", "RCO-LA"] {
         assert!(
             r.stdout.contains(&format!("{flow:<8}        2")),
@@ -88,7 +81,7 @@ fn flow_selection_restricts_the_run() {
     Archive::aec("A-2-SELA", 1).write_to(&env.input()).unwrap();
     Archive::ile("A-2-SELI", 1).write_to(&env.input()).unwrap();
     let r = env.run(&["--flow", "AEC-LA", "--flow", "ILE-LA"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.input()), vec!["A-2-SELR-RCO-LA-1.zip"]);
     assert!(
         !r.stdout.contains("RCO-LA"),
@@ -116,22 +109,43 @@ const EXPLAINED: &[(&str, &str)] = &[
     ("A-2-RULE11", "Personne/DateNaissance vaut 01/01/2020 : la personne a 6 ans à la date de la demande"),
 ];
 
+/// The rules of each flow's plugin, in case order: the text of the data
+/// document to change (`from`), what it becomes (`to`: a whole element, or
+/// the new value of the first element `from` names), what the log says.
+const RULES: &[(&str, &[(&str, &str, &str)])] = &[
+    ("AEC-LA", &[
+        ("<Code>NAISSANCE</Code>", "<Code>BAPTEME</Code>", "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES."),
+        ("<Code>COPIE-INTEGRALE</Code>", "<Code>EXTRAIT</Code>", "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE."),
+        ("<NombreExemplaires>", "12", "DemandeActe/NombreExemplaires vaut « 12 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10"),
+        ("<DateActe>", "2999-01-01", "DemandeActe/DateActe vaut 01/01/2999, une date dans le futur"),
+        ("<NomNaissance>", "", "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire"),
+        ("<Prenoms>", " ", "DemandeActe/Titulaire/Prenoms est absent ou vide alors qu'il est obligatoire"),
+        ("<CodeINSEE>", "1A234", "DemandeActe/LieuActe/CodeINSEE vaut « 1A234 », qui n'est pas un code INSEE de commune"),
+    ]),
+    ("ILE-LA", &[
+        ("<Nationalite>FR</Nationalite>", "<Nationalite>DE</Nationalite>", "Electeur/Nationalite is DE but TypeListe GENERALE requires FR"),
+        ("<TypeListe>GENERALE</TypeListe>", "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>", "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state"),
+        ("<Motif>PREMIERE_INSCRIPTION</Motif>", "<Motif>CHANGEMENT_COMMUNE</Motif>", "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires the former registration"),
+        ("<DateDemande>2026-11-02</DateDemande>", "<DateDemande>1990-11-02</DateDemande>", "on DateDemande 1990-11-02 but must be at least 17"),
+    ]),
+    ("RCO-LA", &[
+        ("<DateNaissance>", "01/01/2020", "Personne/DateNaissance is 01/01/2020: the person is 6 on the submission date"),
+    ]),
+];
+
 #[test]
 fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
-    let cases = [
-        RuleCase { flow: "AEC-LA", from: "<Code>NAISSANCE</Code>", to: "<Code>BAPTEME</Code>", expect: "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES." },
-        RuleCase { flow: "AEC-LA", from: "<Code>COPIE-INTEGRALE</Code>", to: "<Code>EXTRAIT</Code>", expect: "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE." },
-        RuleCase { flow: "AEC-LA", from: "<NombreExemplaires>", to: "12", expect: "DemandeActe/NombreExemplaires vaut « 12 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10" },
-        RuleCase { flow: "AEC-LA", from: "<DateActe>", to: "2999-01-01", expect: "DemandeActe/DateActe vaut 01/01/2999, une date dans le futur" },
-        RuleCase { flow: "AEC-LA", from: "<NomNaissance>", to: "", expect: "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire" },
-        RuleCase { flow: "AEC-LA", from: "<Prenoms>", to: " ", expect: "DemandeActe/Titulaire/Prenoms est absent ou vide alors qu'il est obligatoire" },
-        RuleCase { flow: "AEC-LA", from: "<CodeINSEE>", to: "1A234", expect: "DemandeActe/LieuActe/CodeINSEE vaut « 1A234 », qui n'est pas un code INSEE de commune" },
-        RuleCase { flow: "ILE-LA", from: "<Nationalite>FR</Nationalite>", to: "<Nationalite>DE</Nationalite>", expect: "Electeur/Nationalite is DE but TypeListe GENERALE requires FR" },
-        RuleCase { flow: "ILE-LA", from: "<TypeListe>GENERALE</TypeListe>", to: "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>", expect: "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state" },
-        RuleCase { flow: "ILE-LA", from: "<Motif>PREMIERE_INSCRIPTION</Motif>", to: "<Motif>CHANGEMENT_COMMUNE</Motif>", expect: "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires the former registration" },
-        RuleCase { flow: "ILE-LA", from: "<DateDemande>2026-11-02</DateDemande>", to: "<DateDemande>1990-11-02</DateDemande>", expect: "on DateDemande 1990-11-02 but must be at least 17" },
-        RuleCase { flow: "RCO-LA", from: "<DateNaissance>", to: "01/01/2020", expect: "Personne/DateNaissance is 01/01/2020: the person is 6 on the submission date" },
-    ];
+    let cases: Vec<RuleCase> = RULES
+        .iter()
+        .flat_map(|&(flow, rules)| {
+            rules.iter().map(move |&(from, to, expect)| RuleCase {
+                flow,
+                from,
+                to,
+                expect,
+            })
+        })
+        .collect();
     let env = Env::new();
     let mut names = Vec::new();
     for (i, c) in cases.iter().enumerate() {
@@ -147,7 +161,7 @@ fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
         names.push(a.file_name());
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     for (c, name) in cases.iter().zip(&names) {
         let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
         assert!(log.contains(c.expect), "{}: {log}", c.expect);
@@ -221,7 +235,7 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
         reference.push((flow, i));
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), 9);
     // The same generated person reads the same whatever the encoding.
     let plain = Env::new();
@@ -263,12 +277,8 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     f2.write_to(&env.input()).unwrap();
     f1.write_to(&env.input()).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains("AEC-LA          1           1"),
-        "{}",
-        r.stdout
-    );
+    r.assert_code(0);
+    r.assert_stdout_has("AEC-LA          1           1");
     let d = env.dossier("A-2-REDO");
     assert_eq!(d["file_number"], 2);
     assert_eq!(d["status"], 14, "a complement does not change the status");
@@ -321,7 +331,7 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     f1b.write_to(&env.input()).unwrap();
     let before = common::row_counts(&env.db());
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert_eq!(
         files(&env.done()),
         vec![

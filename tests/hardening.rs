@@ -28,17 +28,10 @@ fn config_check_creates_folders_and_the_database_as_every_command_does() {
     );
     fs::remove_dir_all(env.root()).unwrap();
     let r = env.msp(&["config", "check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let db = env.root().join("paris.db");
     assert_eq!(mode(&env.root()), 0o700, "root");
-    for dir in [
-        env.input(),
-        env.work(),
-        env.output(),
-        env.error(),
-        env.done(),
-        env.logs(),
-    ] {
+    for dir in env.folders() {
         assert_eq!(mode(&dir), 0o700, "{}", dir.display());
     }
     assert_eq!(mode(&db), 0o600, "the SQLite database");
@@ -65,7 +58,7 @@ fn control_characters_in_a_data_document_are_bad_input_said_in_french() {
         portal_sim::set_element(&reference.document, "NomFamille", "DUPONT&#x1b;[2K");
     reference.write_to(&env.input()).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert!(env.dossiers().is_empty());
     for (numero, code) in [("A-2-ESC1", "U+001B"), ("A-2-ESC2", "U+001B")] {
         let name = format!("{numero}-RCO-LA-1.zip");
@@ -101,7 +94,7 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
         portal_sim::set_element(&a.document, "NomFamille", "MARTIN\u{9b}2K\u{202e}fdp.exe");
     a.write_to(&env.input()).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let list = env.msp(&["dossier", "list"]);
     let show = env.msp(&["dossier", "show", "A-2-BIDI", "--rows"]);
     for out in [&list.stdout, &show.stdout, &env.last_log()] {
@@ -125,12 +118,8 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
         "--comment",
         "Bien reçu\u{1b}[2K",
     ]);
-    assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
-    assert!(
-        c.stderr.contains("control character U+001B"),
-        "{}",
-        c.stderr
-    );
+    c.assert_code(1);
+    c.assert_stderr_has("control character U+001B");
     assert_eq!(env.dossier("A-2-BIDI")["status"], 14);
 }
 
@@ -148,30 +137,17 @@ fn links_in_msp_s_folders_are_never_followed() {
     let show = env.msp(&["errors", "show", "A-2-LINK-RCO-LA-1.zip"]);
     assert_ne!(show.code, 0);
     assert!(!show.stdout.contains("SECRET-HASH"), "{}", show.stdout);
-    assert!(show.stderr.contains("symbolic link"), "{}", show.stderr);
+    show.assert_stderr_has("symbolic link");
     // Listed as what it is, beside the other rejections, never read.
     fs::write(env.input().join("A-2-OTHER-RCO-LA-1.zip"), b"not a zip").unwrap();
     assert_eq!(env.run(&[]).code, 1);
     let list = env.msp(&["errors", "list"]);
-    assert_eq!(list.code, 0, "{}{}", list.stdout, list.stderr);
+    list.assert_code(0);
     assert!(!list.stdout.contains("SECRET-HASH") && !list.stderr.contains("SECRET-HASH"));
-    assert!(
-        list.stdout
-            .contains("symbolic link (A-2-LINK-RCO-LA-1.zip or its log): not followed"),
-        "{}",
-        list.stdout
-    );
-    assert!(
-        list.stdout.contains("A-2-OTHER-RCO-LA-1.zip"),
-        "{}",
-        list.stdout
-    );
+    list.assert_stdout_has("symbolic link (A-2-LINK-RCO-LA-1.zip or its log): not followed");
+    list.assert_stdout_has("A-2-OTHER-RCO-LA-1.zip");
     let status = env.msp(&["status"]);
-    assert!(
-        status.stdout.contains("2 rejected archive(s)"),
-        "{}",
-        status.stdout
-    );
+    status.assert_stdout_has("2 rejected archive(s)");
     let retry = env.msp(&["errors", "retry", "A-2-LINK-RCO-LA-1.zip"]);
     assert_ne!(retry.code, 0);
     assert!(
@@ -287,9 +263,5 @@ fn the_prometheus_file_takes_the_mode_asked_for() {
         "777",
     ]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
-    assert!(
-        bad.stderr.contains("only read and write bits"),
-        "{}",
-        bad.stderr
-    );
+    bad.assert_stderr_has("only read and write bits");
 }

@@ -37,7 +37,7 @@ fn status(env: &Env, numero: &str, code: &str, comment: Option<&str>) {
 
 fn run_ok(env: &Env) {
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
 }
 
 fn history(d: &Value) -> Vec<(u64, u64, bool, bool)> {
@@ -93,7 +93,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
         run_ok(&env);
         status(&env, &numero, "19", None);
         let r = env.run(&[]);
-        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        r.assert_code(0);
         assert!(
             r.stdout.contains(&format!(
                 "{flow:<8}        0           0          0        0       2"
@@ -151,20 +151,10 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
         // An automatic closure cannot be cancelled, and 100 is final.
         let r = env.msp(&["dossier", "cancel", &numero]);
         assert_eq!(r.code, 1);
-        assert!(
-            r.stderr
-                .contains("cancel is only allowed while the current status is not transmitted"),
-            "{}",
-            r.stderr
-        );
+        r.assert_stderr_has("cancel is only allowed while the current status is not transmitted");
         let r = env.msp(&["dossier", "status", &numero, "16"]);
         assert_eq!(r.code, 1);
-        assert!(
-            r.stderr
-                .contains("100 → 16 is refused: the dossier is closed (100 is final)"),
-            "{}",
-            r.stderr
-        );
+        r.assert_stderr_has("100 → 16 is refused: the dossier is closed (100 is final)");
         // Nothing more to send.
         run_ok(&env);
         assert_eq!(files(&env.output()).len(), 5);
@@ -212,7 +202,7 @@ fn return_archives_are_dated_when_written() {
 /// 75056) as `edit` rewrites its XML entries.
 fn census_archive(edit: impl Fn(&str, String) -> String) -> Vec<u8> {
     use std::io::{Read, Write};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/A-2-WK1DEGZ-RCO-LA-1.zip");
+    let path = common::data("A-2-WK1DEGZ-RCO-LA-1.zip");
     let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..z.len() {
@@ -411,12 +401,7 @@ fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
     status(&env, "A-2-CAN", "19", None);
     let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("statut 19 annulé par un agent, retour au statut 16"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("statut 19 annulé par un agent, retour au statut 16");
     let d = env.dossier("A-2-CAN");
     assert_eq!(
         (d["status"].as_u64(), d["indicator"].as_u64()),
@@ -438,19 +423,11 @@ fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
     // Refusals name the rule.
     let r = env.msp(&["dossier", "status", "A-2-CAN", "19"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("17 → 19 is only allowed once 17 has been transmitted"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("17 → 19 is only allowed once 17 has been transmitted");
     let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("cancel is only allowed for an untransmitted 19 or a manual 100, not for 17"),
-        "{}",
-        r.stderr
+    r.assert_stderr_has(
+        "cancel is only allowed for an untransmitted 19 or a manual 100, not for 17",
     );
     run_ok(&env);
     // 14, 16, 17: the cancelled 19 and 100 were never sent.
@@ -484,12 +461,7 @@ fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run()
         "a refused status change needs attention: {}{}",
         r.stdout, r.stderr
     );
-    assert!(
-        r.stdout
-            .contains("refused status change: dossier A-2-BAD: 14 → 19 is not an allowed change"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("refused status change: dossier A-2-BAD: 14 → 19 is not an allowed change");
     let (etat, comment, _) = return_message(&env.output().join("A-2-APP-ILE-LA-2.zip"));
     assert_eq!(
         (etat.as_str(), comment.as_str()),
@@ -542,12 +514,7 @@ fn collection_times_and_list_filters() {
         Vec::<String>::new()
     );
     let r = env.run(&[]);
-    assert!(
-        r.stdout
-            .contains("return archives collected by the portal since the last run: 1"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("return archives collected by the portal since the last run: 1");
     let d = env.dossier("A-2-COL1");
     assert!(d["returns"][0]["written_at"].is_string());
     assert!(

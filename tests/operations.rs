@@ -28,7 +28,7 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
         .write_to(&env.input())
         .unwrap();
     let r = env.msp(&["run", "--json"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     let v = json(&r.stdout);
     assert_eq!(v["exit_code"], 1);
     assert!(v["exit_meaning"].as_str().unwrap().contains("rejected"));
@@ -54,7 +54,7 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
     );
     let r = env.msp(&["run", "--json"]);
     drop(lock);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     let v = json(&r.stdout);
     assert_eq!(v["exit_code"], 2);
     let troubles = v["troubles"].as_array().unwrap();
@@ -75,11 +75,7 @@ fn quiet_prints_nothing_when_all_goes_well_and_the_rejections_on_stderr() {
     let r = env.msp(&["-q", "run"]);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "");
-    assert!(
-        r.stderr.contains("rejected A-2-Q2-RCO-LA-1.zip"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("rejected A-2-Q2-RCO-LA-1.zip");
 }
 
 #[test]
@@ -155,7 +151,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
         "root = \"msp-data\"\n[status]\nuntransmitted_hours = 0\nuncollected_hours = 0\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
     );
     let r = env.msp(&["dossier", "status", "A-2-S1", "16"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = env.msp(&["status", "--json"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
@@ -169,11 +165,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     assert_eq!(env2.run(&[]).code, 1);
     let r = env2.msp(&["status"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        r.stdout.contains("1 rejected archive(s) to handle"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("1 rejected archive(s) to handle");
     // The last run met trouble: critical.
     let env3 = Env::new();
     Archive::rco("A-2-S3", 1).write_to(&env3.input()).unwrap();
@@ -188,11 +180,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     let r = env3.msp(&["status"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stdout.starts_with("msp CRITICAL"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("1 archive(s) waiting in input"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("1 archive(s) waiting in input");
 }
 
 #[test]
@@ -211,26 +199,22 @@ fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     assert!(!v[0]["reason"].as_str().unwrap().is_empty(), "{v}");
     let r = env.msp(&["errors", "show", "A-2-LYON-RCO-LA-1.zip"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("Motif : "), "{}", r.stdout);
-    assert!(r.stdout.contains("69123"), "{}", r.stdout);
+    r.assert_stdout_has("Motif : ");
+    r.assert_stdout_has("69123");
     // A path or an unknown name is refused.
     // (the user's mistake: exit 1, with the hint)
     let r = env.msp(&["errors", "show", "../msp.toml"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("is a path: give the archive's bare name"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("is a path: give the archive's bare name");
     let r = env.msp(&["errors", "retry", "A-2-NONE-RCO-LA-1.zip"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("no archive"), "{}", r.stderr);
+    r.assert_stderr_has("no archive");
     // The cause fixed (Lyon configured), the archive goes back and in.
     env.write_config(&format!(
         "{paris}[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n"
     ));
     let r = env.msp(&["errors", "retry", "A-2-LYON-RCO-LA-1.zip"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.input()), vec!["A-2-LYON-RCO-LA-1.zip"]);
     assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
     let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
@@ -244,7 +228,7 @@ fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(files(&env.done()), vec!["A-2-LYON-RCO-LA-1.zip"]);
     let r = env.msp(&["errors", "list"]);
-    assert!(r.stdout.contains("no rejected archive"), "{}", r.stdout);
+    r.assert_stdout_has("no rejected archive");
 }
 
 #[test]
@@ -257,10 +241,10 @@ fn errors_purge_removes_only_what_is_older_than_asked() {
     backdate(&env.error().join("A-2-OLD-RCO-LA-1.zip.log"), "10 days ago");
     let r = env.msp(&["errors", "purge", "--older-than", "7", "--dry-run"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("would remove"), "{}", r.stdout);
+    r.assert_stdout_has("would remove");
     assert_eq!(files(&env.error()).len(), 4);
     let r = env.msp(&["errors", "purge", "--older-than", "7"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.error()),
         vec!["A-2-NEW-RCO-LA-1.zip", "A-2-NEW-RCO-LA-1.zip.log"]
@@ -278,7 +262,7 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
     assert_eq!(env.run(&[]).code, 0);
     // One dossier closed (100, transmitted by the next run), one still open.
     let r = env.msp(&["dossier", "status", "A-2-CLOSED", "100"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(env.run(&[]).code, 0);
     for f in files(&env.done()) {
         backdate(&env.done().join(f), "40 days ago");
@@ -288,7 +272,7 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
         backdate(&env.logs().join(f), "40 days ago");
     }
     let r = env.msp(&["purge", "--dry-run", "--json"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let v = json(&r.stdout);
     let removed: Vec<String> = v["removed"]
         .as_array()
@@ -306,7 +290,7 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
         .ends_with("A-2-OPEN-RCO-LA-1.zip"));
     assert_eq!(files(&env.done()).len(), 2, "a dry run removes nothing");
     let r = env.msp(&["purge"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-OPEN-RCO-LA-1.zip"]);
     let logs = files(&env.logs());
     for f in &old_logs {
@@ -411,7 +395,7 @@ fn with_a_group_folders_are_2750_and_files_0640() {
     );
     let r = env.run(&[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no-such-group-msp"), "{}", r.stderr);
+    r.assert_stderr_has("no-such-group-msp");
 }
 
 #[test]
@@ -428,7 +412,7 @@ fn an_archive_held_back_for_more_than_a_day_is_flagged() {
     let lock = DbLock::take(&env.db());
     let r = env.msp(&["run", "--json"]);
     drop(lock);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     let v = json(&r.stdout);
     let held = v["held_back_over_a_day"].as_array().unwrap();
     assert_eq!(held.len(), 1, "{held:?}");
@@ -442,12 +426,7 @@ fn an_archive_held_back_for_more_than_a_day_is_flagged() {
     let lock = DbLock::take(&env.db());
     let r = env.run(&[]);
     drop(lock);
-    assert!(
-        r.stdout
-            .contains("waiting for more than a day: 1 archive(s) held back by trouble, the oldest A-2-STALE-RCO-LA-1.zip"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("waiting for more than a day: 1 archive(s) held back by trouble, the oldest A-2-STALE-RCO-LA-1.zip");
 }
 
 #[test]
@@ -464,13 +443,13 @@ fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others(
     // A run serving Paris only still asks Lyon's database: the dossier is
     // open, its archive stays.
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-LYONOPEN-RCO-LA-1.zip"]);
     // Lyon's database unreachable: no purge at all this time, said in the log.
     backdate(&env.work().join(".msp-retention"), "1 days ago");
     env.write_config(&two.replace("sqlite://lyon.db", "sqlite:///nonexistent-dir/lyon.db"));
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-LYONOPEN-RCO-LA-1.zip"]);
     assert!(
         env.last_log()
@@ -495,26 +474,22 @@ fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
         .write_to(&env.input())
         .unwrap();
     let r = env.run(&["--client", "Lyon"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     // ... then Paris's process, afterwards, goes well: it must not hide
     // Lyon's trouble.
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let r = env.msp(&["status", "--json"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     let v = json(&r.stdout);
     assert_eq!(v["last_run"]["exit_code"], 2);
     assert_eq!(v["last_run"]["clients"][0], "Lyon");
     let r = env.msp(&["status"]);
-    assert!(
-        r.stdout.contains("last synchronisation of client Lyon"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("last synchronisation of client Lyon");
     // A run serving every client supersedes both records.
     env.write_config(two);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let r = env.msp(&["status", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     let records: Vec<String> = files(&env.work())
@@ -527,12 +502,7 @@ fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
     assert_eq!(env.run(&["--client", "Paris"]).code, 0);
     let r = env.msp(&["status"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("no synchronisation of client Lyon recorded yet"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("no synchronisation of client Lyon recorded yet");
 }
 
 #[test]

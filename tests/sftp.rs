@@ -43,8 +43,8 @@ fn pull_then_push_moves_every_archive_once() {
     let Some(s) = Sshd::start() else { return };
     let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
     let r = env.msp(&["config", "check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("authenticated"), "{}", r.stdout);
+    r.assert_code(0);
+    r.assert_stdout_has("authenticated");
     let names = drop_remote(&s, "PULL", 3);
     // Not taken: a temporary name, and an archive still being written.
     std::fs::write(s.remote("demandes").join("A-2-TMP-AEC-LA-1.zip.part"), b"x").unwrap();
@@ -52,7 +52,7 @@ fn pull_then_push_moves_every_archive_once() {
         .write_to(&s.remote("demandes"))
         .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&s.remote("demandes")),
         vec!["A-2-FRESH-AEC-LA-1.zip", "A-2-TMP-AEC-LA-1.zip.part"]
@@ -73,7 +73,7 @@ fn pull_then_push_moves_every_archive_once() {
     let numero = names[0].trim_end_matches("-AEC-LA-1.zip");
     assert_eq!(env.msp(&["dossier", "status", numero, "16"]).code, 0);
     let r = env.run(&["--json"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["uploaded"], 1);
     assert_eq!(files(&s.remote("retours")).len(), 4);
@@ -89,9 +89,9 @@ fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
     s.write_known_hosts(&changed, "other_key.pub");
     let env = env_for(&s, "user_key", &changed);
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("CHANGED"), "{}", r.stdout);
-    assert!(r.stdout.contains("SHA256:"), "{}", r.stdout);
+    r.assert_code(2);
+    r.assert_stdout_has("CHANGED");
+    r.assert_stdout_has("SHA256:");
     assert_eq!(files(&s.remote("demandes")).len(), 1, "nothing taken");
     let r = env.msp(&["config", "check"]);
     assert_eq!(r.code, 2);
@@ -102,8 +102,8 @@ fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
     let env = env_for(&s, "user_key", &empty);
     let r = env.run(&[]);
     assert_eq!(r.code, 2);
-    assert!(r.stdout.contains("is not in"), "{}", r.stdout);
-    assert!(r.stdout.contains("SHA256:"), "{}", r.stdout);
+    r.assert_stdout_has("is not in");
+    r.assert_stdout_has("SHA256:");
     // Trouble once per cause, not once per archive or per direction.
     assert_eq!(r.stdout.matches("trouble:").count(), 1, "{}", r.stdout);
 }
@@ -114,8 +114,8 @@ fn a_key_the_server_does_not_know_is_refused() {
     let env = env_for(&s, "other_key", &s.dir.path().join("known_hosts"));
     Archive::rco("A-2-LOCAL", 1).write_to(&env.input()).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("authentication refused"), "{}", r.stdout);
+    r.assert_code(2);
+    r.assert_stdout_has("authentication refused");
     // The local import went on; the return waits in output, not collected.
     assert_eq!(files(&env.done()).len(), 1);
     assert_eq!(files(&env.output()).len(), 1);
@@ -159,7 +159,7 @@ fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
     assert_eq!(collected(&env), vec!["0"]);
     s.restart();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&s.remote("retours")).len(), 3);
     assert!(files(&env.output()).is_empty());
     assert_eq!(collected(&env), vec!["3"]);
@@ -175,13 +175,13 @@ fn a_stopped_server_leaves_everything_for_the_next_run() {
         .unwrap();
     s.stop();
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("cannot connect"), "{}", r.stdout);
+    r.assert_code(2);
+    r.assert_stdout_has("cannot connect");
     assert_eq!(files(&env.output()).len(), 1, "the return waits in output");
     assert_eq!(files(&s.remote("demandes")), names);
     s.restart();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), 3);
     assert_eq!(files(&s.remote("retours")).len(), 3);
     assert!(files(&s.remote("demandes")).is_empty());
@@ -264,9 +264,9 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
     }
     eprintln!("kills by phase (a run takes {span} ms): {phases:?}");
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     all.sort();
     let done: Vec<String> = files(&env.done())
         .into_iter()

@@ -30,7 +30,7 @@ fn installation() -> Env {
         .write_to(&env.input())
         .unwrap();
     let run = env.run(&[]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    run.assert_code(1);
     assert_eq!(files(&env.error()).len(), 2, "the archive and its log");
     env
 }
@@ -406,7 +406,7 @@ fn the_clerk_reads_towns_by_name_attachments_and_transmission_in_words() {
         .write_to(&env.input())
         .unwrap();
     let run = env.run(&[]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    run.assert_code(1);
     let console = Console::start(&env);
     let mut c = Client::new(&console);
 
@@ -699,15 +699,15 @@ fn another_address_than_the_loopback_requires_users() {
     let env = Env::with_config(PARIS_ONLY);
     let r = env.msp(&["serve", "--listen", "0.0.0.0:0"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("requires signing in"), "{}", r.stderr);
-    assert!(r.stderr.contains("msp user add"), "{}", r.stderr);
+    r.assert_stderr_has("requires signing in");
+    r.assert_stderr_has("msp user add");
     let r = env.msp(&["user", "add", "x"]);
     assert_ne!(r.code, 0, "an empty password is refused");
-    assert!(r.stderr.contains("too short"), "{}", r.stderr);
+    r.assert_stderr_has("too short");
     let none = Env::new();
     let r = none.msp(&["user", "add", "agent"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--config"), "{}", r.stderr);
+    r.assert_stderr_has("--config");
 }
 
 #[test]
@@ -749,7 +749,7 @@ fn an_attachment_stored_in_postgresql_is_downloaded_whole() {
     a.attachments[1].bytes = big.clone();
     a.write_to(&env.input()).unwrap();
     let run = env.run(&[]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run.assert_code(0);
     let console = Console::start(&env);
     let mut c = Client::new(&console);
     assert_eq!(c.get("/dossiers/A-2-PGWEB001/pieces/1").body, TINY_PDF);
@@ -770,7 +770,7 @@ fn trouble_is_told_to_the_clerk_in_french_with_the_technical_words_after() {
         .write_to(&env.input())
         .unwrap();
     let run = env.run(&[]);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    run.assert_code(2);
     assert_eq!(files(&env.input()), ["A-2-HELD001-RCO-LA-1.zip"]);
     let console = Console::start(&env);
     let mut c = Client::new(&console);

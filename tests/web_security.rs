@@ -26,7 +26,7 @@ fn with_user() -> Env {
         &["user", "add", "agent", "--password-stdin"],
         &format!("{PASSWORD}\n"),
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     env
 }
 
@@ -95,7 +95,7 @@ fn a_new_password_signs_the_user_out() {
         &["user", "add", "agent", "--password-stdin"],
         "another long password\n",
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     // The old session leads to the sign-in page, and stays dead.
     for path in ["/", "/dossiers", "/rejets", "/"] {
         let mut old = Client::new(&console);

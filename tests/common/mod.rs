@@ -19,10 +19,31 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+/// What a finished `msp` said: its exit code and both outputs.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing both outputs when it differs.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(self.code, code, "{}{}", self.stdout, self.stderr);
+    }
+
+    /// Asserts the standard output holds `text`, showing it when not.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, text: &str) {
+        assert!(self.stdout.contains(text), "{}", self.stdout);
+    }
+
+    /// Asserts the standard error holds `text`, showing it when not.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, text: &str) {
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+    }
 }
 
 impl Env {
@@ -66,6 +87,18 @@ impl Env {
     }
     pub fn done(&self) -> PathBuf {
         self.root().join("termine")
+    }
+    /// The folders an archive goes through, and the logs (not the
+    /// attachments).
+    pub fn folders(&self) -> [PathBuf; 6] {
+        [
+            self.input(),
+            self.work(),
+            self.output(),
+            self.error(),
+            self.done(),
+            self.logs(),
+        ]
     }
     /// What work holds besides msp's own state: the returns and transfer
     /// locks, the records of the last runs, the retention's time stamp.
@@ -156,6 +189,23 @@ impl Env {
             })
             .expect("a sync log");
         std::fs::read_to_string(self.logs().join(last)).unwrap()
+    }
+}
+
+/// A sample file of tests/data.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Writes `count` archives into `dir`, of the three flows in turn (RCO-LA,
+/// AEC-LA, ILE-LA), the i-th numbered `numero(i)`.
+pub fn write_mixed_flows(dir: &Path, count: usize, numero: impl Fn(usize) -> String) {
+    for i in 0..count {
+        portal_sim::Archive::of_flow(["RCO-LA", "AEC-LA", "ILE-LA"][i % 3], &numero(i), 1)
+            .write_to(dir)
+            .unwrap();
     }
 }
 
