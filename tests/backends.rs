@@ -155,16 +155,13 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     ] {
         std::fs::copy(common::data(sample), env.input().join(sample)).unwrap();
     }
-    Archive::ile("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::ile("A-2-LYON", 1).routed_to("69123"));
     let mut bad = Archive::rco("A-2-BAD", 1);
     bad.document = bad
         .document
         .replacen("<Sexe>1</Sexe>", "<Sexe>9</Sexe>", 1)
         .replacen("<Sexe>2</Sexe>", "<Sexe>9</Sexe>", 1);
-    bad.write_to(&env.input()).unwrap();
+    env.deliver(&bad);
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{engine}: {}{}", r.stdout, r.stderr);
     assert_eq!(files(&env.done()).len(), 4, "{engine}: {}", r.stdout);
@@ -224,7 +221,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     )
     .unwrap();
     let mut c = Archive::aec("A-2-LYONC", 1).routed_to("69123");
-    c.write_to(&env.input()).unwrap();
+    env.deliver(&c);
     assert_eq!(env.run(&[]).code, 0, "{engine}");
     c.file_number = 2;
     c.document = c.document.replacen(
@@ -232,7 +229,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
         "<NombreExemplaires>4</NombreExemplaires>",
         1,
     );
-    c.write_to(&env.input()).unwrap();
+    env.deliver(&c);
     let r = env.run(&[]);
     assert_eq!(r.code, 0, "{engine}: {}{}", r.stdout, r.stderr);
     assert!(
@@ -344,7 +341,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
         ] {
             exec(&env.root(), sql);
         }
-        Archive::aec("A-2-MIGV2", 1).write_to(&env.input()).unwrap();
+        env.deliver(&Archive::aec("A-2-MIGV2", 1));
         let r = env.run(&[]);
         assert_eq!(r.code, 0, "{engine}: migration: {}{}", r.stdout, r.stderr);
         assert!(
@@ -524,11 +521,8 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
     admin
         .batch_execute(&format!("ALTER DATABASE {closed} ALLOW_CONNECTIONS false"))
         .unwrap();
-    Archive::rco("A-2-PAR", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-LYO", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PAR", 1));
+    env.deliver(&Archive::rco("A-2-LYO", 1).routed_to("69123"));
     let r = env.run(&[]);
     r.assert_code(2);
     assert!(
@@ -583,16 +577,14 @@ fn concurrent_first_runs_and_a_batch(engine: &str, config: &str) {
     );
     // A batch with a conflict in the middle: only that archive is rejected.
     for i in 45..60 {
-        Archive::ile(&format!("A-2-C{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::ile(&format!("A-2-C{i:03}"), 1));
     }
     // Another message (its own MessageId: the portal's replay of the same
     // message would be a duplicate) for a file already imported.
     let mut conflict = Archive::of_flow("RCO-LA", "A-2-C000", 1);
     conflict.date = "2026-11-02T12:05:00.000+01:00".into();
     conflict.extra.push(("autre.txt".into(), b"x".to_vec()));
-    conflict.write_to(&env.input()).unwrap();
+    env.deliver(&conflict);
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{engine}: {}", r.stdout);
     assert_eq!(

@@ -174,13 +174,10 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         return;
     };
     let env = Env::with_config(PARIS_ONLY);
-    Archive::rco("A-2-LYON0001", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYON0001", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 1, "the Lyon archive is rejected");
     for n in ["A-2-BRW0001", "A-2-BRW0002"] {
-        Archive::rco(n, 1).write_to(&env.input()).unwrap();
+        env.deliver(&Archive::rco(n, 1));
     }
     let console = Console::start(&env);
     let base = console.base.clone();

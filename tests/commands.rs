@@ -15,7 +15,7 @@ const TWO_TOWNS: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninse
 #[test]
 fn a_user_s_mistake_is_exit_1_with_a_hint() {
     let env = Env::new();
-    Archive::rco("A-2-HERE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-HERE", 1));
     fs::write(env.input().join("A-2-BROKEN-RCO-LA-1.zip"), b"not a zip").unwrap();
     assert_eq!(env.run(&[]).code, 1);
 
@@ -57,7 +57,7 @@ fn a_user_s_mistake_is_exit_1_with_a_hint() {
 #[test]
 fn one_town_not_answering_does_not_hide_the_others() {
     let env = Env::with_config(TWO_TOWNS);
-    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS", 1));
     let run = env.run(&["--client", "Paris"]);
     run.assert_code(0);
     let r = env.msp(&["dossier", "list"]);
@@ -166,7 +166,7 @@ fn config_show_fills_defaults_and_masks_secrets() {
 #[test]
 fn json_times_are_rfc_3339_with_an_offset_everywhere() {
     let env = Env::new();
-    Archive::rco("A-2-TIME", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-TIME", 1));
     fs::write(env.input().join("A-2-BAD-RCO-LA-1.zip"), b"x").unwrap();
     assert_eq!(env.run(&[]).code, 1);
     let stamp = |s: &str| {
@@ -208,7 +208,7 @@ fn collect(v: &serde_json::Value, out: &mut Vec<String>) {
 #[test]
 fn every_status_change_and_refusal_is_traced_with_its_author() {
     let env = Env::new();
-    Archive::rco("A-2-AUDIT", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-AUDIT", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(env.msp(&["dossier", "status", "A-2-AUDIT", "16"]).code, 0);
     let refused = env.msp(&["dossier", "status", "A-2-AUDIT", "14"]);
@@ -305,10 +305,7 @@ fn every_broken_kind_portal_sim_makes_is_rejected_with_its_french_reason() {
         ),
     ];
     for (i, (kind, _, _)) in kinds.iter().enumerate() {
-        Archive::rco(&format!("A-2-BRK{i}"), 1)
-            .broken(*kind)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-BRK{i}"), 1).broken(*kind));
     }
     let r = env.run(&[]);
     r.assert_code(1);
@@ -324,11 +321,11 @@ fn every_broken_kind_portal_sim_makes_is_rejected_with_its_french_reason() {
 #[test]
 fn a_census_for_belfort_lives_near_belfort() {
     let env = Env::with_config("root = \"msp-data\"\n[[client]]\nname = \"Belfort\"\ninsee = [\"90010\"]\ndatabase = \"sqlite://belfort.db\"\n");
-    Archive::rco("A-2-BFT", 1)
-        .routed_to("90010")
-        .living_in("90010")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(
+        &Archive::rco("A-2-BFT", 1)
+            .routed_to("90010")
+            .living_in("90010"),
+    );
     assert_eq!(env.run(&[]).code, 0);
     let shown = env.msp(&["dossier", "show", "A-2-BFT", "--rows"]).stdout;
     assert!(

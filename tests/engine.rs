@@ -28,15 +28,13 @@ fn run_with_env(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String
 #[test]
 fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
     let env = Env::new();
-    Archive::rco("A-2-FIRST", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-DUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-FIRST", 1));
+    env.deliver(&Archive::aec("A-2-DUP", 1));
     assert_eq!(env.run(&[]).code, 0);
     // One batch: 30 new dossiers, a duplicate, and a conflict (file 1 of
     // A-2-FIRST again with other bytes) in the middle.
     for i in 0..15 {
-        Archive::rco(&format!("A-2-B{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-B{i:03}"), 1));
     }
     // Another message (its own MessageId) for a file already imported.
     let mut conflict = Archive::rco("A-2-FIRST", 1);
@@ -47,12 +45,10 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
     let conflict_bytes = conflict.to_zip();
     std::fs::write(env.input().join("A-2-FIRST-RCO-LA-1.zip"), &conflict_bytes).unwrap();
     for i in 15..30 {
-        Archive::ile(&format!("A-2-B{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::ile(&format!("A-2-B{i:03}"), 1));
     }
     // Sent again, identical: a duplicate.
-    Archive::aec("A-2-DUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-DUP", 1));
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "one rejection: {}", r.stdout);
     assert_eq!(
@@ -93,9 +89,7 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
 fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
     let env = Env::new();
     for i in 0..12 {
-        Archive::aec(&format!("A-2-K{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-K{i:03}"), 1));
     }
     let originals: Vec<(String, Vec<u8>)> = files(&env.input())
         .into_iter()
@@ -155,10 +149,8 @@ fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
 #[test]
 fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_on() {
     let env = Env::new();
-    Archive::rco("A-2-GOOD", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-GARBLED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-GOOD", 1));
+    env.deliver(&Archive::rco("A-2-GARBLED", 1));
     assert_eq!(env.run(&[]).code, 0);
     // A business application writes a status code that is not a number for
     // one dossier, and a correct status for the other.
@@ -202,11 +194,8 @@ fn one_process_per_set_of_towns_with_client() {
         "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n\
          [[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n",
     );
-    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS", 1));
+    env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
     let r = env.run(&["--client", "Paris"]);
     r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-PARIS-RCO-LA-1.zip"]);
@@ -231,7 +220,7 @@ fn one_process_per_set_of_towns_with_client() {
 #[test]
 fn pending_work_is_found_by_index() {
     let env = Env::new();
-    Archive::ile("A-2-IDX", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::ile("A-2-IDX", 1));
     assert_eq!(env.run(&[]).code, 0);
     let plan = |sql: &str| -> Vec<String> {
         use diesel::{Connection, RunQueryDsl};
@@ -280,7 +269,7 @@ fn pending_work_is_found_by_index() {
 #[test]
 fn rows_the_database_refuses_affect_only_their_archive() {
     let env = Env::new();
-    Archive::rco("A-2-SETUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-SETUP", 1));
     assert_eq!(env.run(&[]).code, 0);
     // The database refuses one dossier's rows (a trigger, as a business
     // application's constraint would).
@@ -290,13 +279,9 @@ fn rows_the_database_refuses_affect_only_their_archive() {
          BEGIN SELECT RAISE(ABORT, 'refused by the town''s rules'); END;",
     );
     for i in 0..10 {
-        Archive::ile(&format!("A-2-R{i:02}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::ile(&format!("A-2-R{i:02}"), 1));
     }
-    Archive::ile("A-2-REFUSED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::ile("A-2-REFUSED", 1));
     let r = env.run(&[]);
     assert_eq!(r.code, 2, "the environment refused: trouble, {}", r.stdout);
     r.assert_stdout_has("refused by the town's rules");
@@ -320,10 +305,7 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
     // an INSEE code would otherwise reach the database and be refused there
     // (trouble, retried for ever) instead of being the archive's fault.
     let env = Env::new();
-    Archive::rco("A-2-LONG", 1)
-        .routed_to("750561")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LONG", 1).routed_to("750561"));
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(
@@ -347,7 +329,7 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
 #[test]
 fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice() {
     let env = Env::new();
-    Archive::rco("A-2-RACE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-RACE", 1));
     // The first process commits the import, moves the archive to done, then
     // waits 3 s before writing the status-14 return flow.
     let first = Command::new(env!("CARGO_BIN_EXE_msp"))
@@ -397,7 +379,7 @@ fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice(
 fn the_unwritten_returns_of_a_batch_are_those_of_its_dossiers_only() {
     let env = Env::new();
     for n in ["A-2-UW1", "A-2-UW2", "A-2-UW3", "A-2-UW4"] {
-        Archive::ile(n, 1).write_to(&env.input()).unwrap();
+        env.deliver(&Archive::ile(n, 1));
     }
     assert_eq!(env.run(&[]).code, 0);
     // Three of the four status-14 returns unwritten again, one of them of a

@@ -44,16 +44,22 @@ fn an_external_plugin_imports_validates_and_returns() {
     let r = env.msp(&["config", "check"]);
     r.assert_stdout_has("ok   plugin EXEMPLE-LA (Archives) from");
 
-    Archive::with_document("A-2-EXT", "EXEMPLE-LA", 1, "EX-XML", DOC.into())
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::with_document(
+        "A-2-EXT",
+        "EXEMPLE-LA",
+        1,
+        "EX-XML",
+        DOC.into(),
+    ));
     let bad = DOC.replace("<NombreExemplaires>2</", "<NombreExemplaires>9</");
-    Archive::with_document("A-2-EXTBAD", "EXEMPLE-LA", 1, "EX-XML", bad)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-BUILTIN", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::with_document(
+        "A-2-EXTBAD",
+        "EXEMPLE-LA",
+        1,
+        "EX-XML",
+        bad,
+    ));
+    env.deliver(&Archive::rco("A-2-BUILTIN", 1));
     let r = env.run(&[]);
     r.assert_code(1);
     assert_eq!(

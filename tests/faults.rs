@@ -23,15 +23,11 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
         "root = \"msp-data\"\n[[client]]\nname = \"pg\"\ninsee = [\"*\"]\ndatabase = \"{}\"\n",
         db.url
     ));
-    Archive::rco("A-2-PGSEED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PGSEED", 1));
     assert_eq!(env.run(&[]).code, 0);
     let n = 600;
     for i in 0..n {
-        Archive::aec(&format!("A-2-PGT{i:04}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-PGT{i:04}"), 1));
     }
     let child = Command::new(env!("CARGO_BIN_EXE_msp"))
         .arg("run")
@@ -136,9 +132,7 @@ fn a_full_file_system_is_trouble_and_the_work_is_finished_once_there_is_room() {
     std::fs::create_dir_all(env.input()).unwrap();
     let n = 20;
     for i in 0..n {
-        Archive::rco(&format!("A-2-FULL{i:02}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-FULL{i:02}"), 1));
     }
     // Fill what is left.
     let filler = root.join("filler");

@@ -19,9 +19,11 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
         fs::copy(common::data(sample), env.input().join(sample)).unwrap();
     }
     for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
-        Archive::of_flow(flow, &format!("A-2-MIX{}", &flow[..3]), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::of_flow(
+            flow,
+            &format!("A-2-MIX{}", &flow[..3]),
+            1,
+        ));
     }
     let r = env.run(&[]);
     r.assert_code(0);
@@ -77,9 +79,9 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
 #[test]
 fn flow_selection_restricts_the_run() {
     let env = Env::new();
-    Archive::rco("A-2-SELR", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-SELA", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-SELI", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-SELR", 1));
+    env.deliver(&Archive::aec("A-2-SELA", 1));
+    env.deliver(&Archive::ile("A-2-SELI", 1));
     let r = env.run(&["--flow", "AEC-LA", "--flow", "ILE-LA"]);
     r.assert_code(0);
     assert_eq!(files(&env.input()), vec!["A-2-SELR-RCO-LA-1.zip"]);
@@ -157,7 +159,7 @@ fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
             // a new value for the first element named by `from`
             portal_sim::set_element(&a.document, c.from.trim_matches(['<', '>']), c.to)
         };
-        a.write_to(&env.input()).unwrap();
+        env.deliver(&a);
         names.push(a.file_name());
     }
     let r = env.run(&[]);
@@ -197,10 +199,10 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
     for (i, flow) in ["RCO-LA", "AEC-LA", "ILE-LA"].iter().enumerate() {
         let mut latin = Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1);
         latin.encoding = Encoding::Latin1;
-        latin.write_to(&env.input()).unwrap();
+        env.deliver(&latin);
         let mut bom = Archive::of_flow(flow, &format!("A-2-BOM{i}"), 1);
         bom.encoding = Encoding::Utf8Bom;
-        bom.write_to(&env.input()).unwrap();
+        env.deliver(&bom);
         let mut ns = Archive::of_flow(flow, &format!("A-2-NSX{i}"), 1);
         ns.message_namespace = ("m".into(), "urn:another:portal:v3".into());
         ns.business_namespace = "urn:another:metier".into();
@@ -231,7 +233,7 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
                 &format!("<d:{root} xmlns:d=\"urn:x:rco\">"),
             )
             .replace(&format!("</{root}>"), &format!("</d:{root}>"));
-        ns.write_to(&env.input()).unwrap();
+        env.deliver(&ns);
         reference.push((flow, i));
     }
     let r = env.run(&[]);
@@ -240,9 +242,7 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
     // The same generated person reads the same whatever the encoding.
     let plain = Env::new();
     for (flow, i) in &reference {
-        Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1)
-            .write_to(&plain.input())
-            .unwrap();
+        plain.deliver(&Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1));
     }
     assert_eq!(plain.run(&[]).code, 0);
     for (_, i) in &reference {
@@ -274,8 +274,8 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         file: "A-2-REDO-AEC-LA-pj-autre-3-0.pdf".into(),
         bytes: b"%PDF-1.4 livret".to_vec(),
     });
-    f2.write_to(&env.input()).unwrap();
-    f1.write_to(&env.input()).unwrap();
+    env.deliver(&f2);
+    env.deliver(&f1);
     let r = env.run(&[]);
     r.assert_code(0);
     r.assert_stdout_has("AEC-LA          1           1");
@@ -322,13 +322,13 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
 
     // Run 2: the same file 2 again (duplicate), file 1 with other bytes
     // (conflict), and a file 3 that is fine.
-    f2.write_to(&env.input()).unwrap();
+    env.deliver(&f2);
     let mut f1b = f1.clone();
     f1b.date = "2026-11-02T12:05:00.000+01:00".into(); // another message
     f1b.document = f1b
         .document
         .replacen("Demande de passeport", "Demande de mariage", 1);
-    f1b.write_to(&env.input()).unwrap();
+    env.deliver(&f1b);
     let before = common::row_counts(&env.db());
     let r = env.run(&[]);
     r.assert_code(1);
@@ -353,10 +353,10 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     );
 
     // Run 3: a file 4, then the stale file 3 (never imported, lower than 4).
-    Archive::aec("A-2-REDO", 4).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 4));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(env.dossier("A-2-REDO")["file_number"], 4);
-    Archive::aec("A-2-REDO", 3).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 3));
     let r = env.run(&[]);
     assert_eq!(r.code, 1);
     let stale = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-3.zip.log")).unwrap();
@@ -372,14 +372,14 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         &env.db(),
         "UPDATE msp_dossier SET status = 100 WHERE numero = 'A-2-REDO'",
     );
-    Archive::aec("A-2-REDO", 5).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 5));
     assert_eq!(env.run(&[]).code, 1);
     let closed = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-5.zip.log")).unwrap();
     assert!(
         closed.contains("dossier A-2-REDO is closed (status 100); file 5 cannot be imported"),
         "{closed}"
     );
-    Archive::aec("A-2-REDO", 5).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 5));
     assert_eq!(env.run(&[]).code, 1);
     let err = files(&env.error());
     assert!(

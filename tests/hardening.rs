@@ -36,7 +36,7 @@ fn config_check_creates_folders_and_the_database_as_every_command_does() {
     }
     assert_eq!(mode(&db), 0o600, "the SQLite database");
     // A run after it keeps them so.
-    Archive::rco("A-2-MODE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-MODE", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(mode(&db), 0o600);
     assert_eq!(mode(&env.done()), 0o700);
@@ -52,11 +52,11 @@ fn control_characters_in_a_data_document_are_bad_input_said_in_french() {
         "NomFamille",
         "\u{1b}]0;PWNED\u{7}\u{1b}[2K\rFAKE LINE",
     );
-    raw.write_to(&env.input()).unwrap();
+    env.deliver(&raw);
     let mut reference = Archive::rco("A-2-ESC2", 1);
     reference.document =
         portal_sim::set_element(&reference.document, "NomFamille", "DUPONT&#x1b;[2K");
-    reference.write_to(&env.input()).unwrap();
+    env.deliver(&reference);
     let r = env.run(&[]);
     r.assert_code(1);
     assert!(env.dossiers().is_empty());
@@ -92,7 +92,7 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
     let mut a = Archive::rco("A-2-BIDI", 1);
     a.document =
         portal_sim::set_element(&a.document, "NomFamille", "MARTIN\u{9b}2K\u{202e}fdp.exe");
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let r = env.run(&[]);
     r.assert_code(0);
     let list = env.msp(&["dossier", "list"]);
@@ -173,7 +173,7 @@ fn a_value_of_megabytes_is_quoted_not_poured() {
         })
         .collect();
     a.document = portal_sim::set_element(&a.document, "DateNaissance", &digits);
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{}", r.stdout.len());
     let log = fs::read_to_string(env.error().join("A-2-HUGE-RCO-LA-1.zip.log")).unwrap();

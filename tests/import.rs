@@ -95,10 +95,9 @@ fn the_spec_sample_imports_with_its_return_flow() {
 fn the_portals_published_sample_imports() {
     let env = Env::new();
     let doc = fs::read_to_string(common::data("10870-XML.xml")).unwrap();
-    Archive::with_document("A-2-IJO924A", "RCO-LA", 1, "10870-XML", doc)
-        .routed_to("06088")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(
+        &Archive::with_document("A-2-IJO924A", "RCO-LA", 1, "10870-XML", doc).routed_to("06088"),
+    );
     let r = env.run(&[]);
     r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-IJO924A-RCO-LA-1.zip"]);
@@ -416,16 +415,16 @@ fn encodings_and_foreign_namespaces_are_tolerated() {
     let env = Env::new();
     let mut latin = Archive::rco("A-2-LATIN", 1);
     latin.encoding = Encoding::Latin1;
-    latin.write_to(&env.input()).unwrap();
+    env.deliver(&latin);
     let mut bom = Archive::rco("A-2-BOM", 1);
     bom.encoding = Encoding::Utf8Bom;
-    bom.write_to(&env.input()).unwrap();
+    env.deliver(&bom);
     let mut ns = Archive::rco("A-2-NS", 1);
     ns.message_namespace = ("pec".into(), "http://example.org/another/version".into());
     ns.business_namespace = "http://example.org/metier/v2".into();
     ns.extra
         .push(("notes.txt".into(), b"unknown extra file".to_vec()));
-    ns.write_to(&env.input()).unwrap();
+    env.deliver(&ns);
     let r = env.run(&[]);
     r.assert_code(0);
     assert_eq!(files(&env.done()).len(), 3);
@@ -435,7 +434,7 @@ fn encodings_and_foreign_namespaces_are_tolerated() {
         .to_string();
     let utf8_name = {
         let e2 = Env::new();
-        Archive::rco("A-2-LATIN", 1).write_to(&e2.input()).unwrap();
+        e2.deliver(&Archive::rco("A-2-LATIN", 1));
         assert_eq!(e2.run(&[]).code, 0);
         e2.dossier("A-2-LATIN")["summary"]
             .as_str()
@@ -457,7 +456,7 @@ fn attachments_can_be_stored_in_the_attachments_folder() {
     let env = Env::with_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nattachments = \"directory\"\n",
     );
-    Archive::rco("A-2-DIR", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-DIR", 1));
     assert_eq!(env.run(&[]).code, 0);
     let stored = files(&env.attachments().join("A-2-DIR"));
     assert_eq!(
@@ -497,15 +496,9 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
         )
     };
     let env = Env::with_config(&cfg("sqlite:///nonexistent-msp-dir/lyon.db"));
-    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
-    Archive::aec("A-2-LYON2", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS", 1));
+    env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
+    env.deliver(&Archive::aec("A-2-LYON2", 1).routed_to("69123"));
     let r = env.run(&[]);
     assert_eq!(
         r.code, 2,
@@ -555,11 +548,9 @@ fn a_locked_database_mid_run_is_trouble_not_rejection() {
     let env = Env::with_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
-    Archive::rco("A-2-FIRST", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-FIRST", 1));
     assert_eq!(env.run(&[]).code, 0);
-    Archive::rco("A-2-LOCKED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LOCKED", 1));
     let before = row_counts(&env.db());
     {
         let _lock = DbLock::take(&env.db());
@@ -580,7 +571,7 @@ fn a_locked_database_mid_run_is_trouble_not_rejection() {
 #[test]
 fn an_interrupted_run_is_recovered_and_nothing_is_imported_twice() {
     let env = Env::new();
-    Archive::rco("A-2-CRASH", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-CRASH", 1));
     assert_eq!(env.run(&[]).code, 0);
     // A killed run left an archive (and half an extraction) in work.
     fs::create_dir_all(env.work()).unwrap();
@@ -715,10 +706,8 @@ fn an_archive_for_a_flow_its_town_does_not_handle_is_rejected() {
     let env = Env::with_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nflows = [\"RCO-LA\"]\n",
     );
-    Archive::aec("A-2-NOTHERE", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-HERE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-NOTHERE", 1));
+    env.deliver(&Archive::rco("A-2-HERE", 1));
     let r = env.run(&[]);
     r.assert_code(1);
     let log = fs::read_to_string(env.error().join("A-2-NOTHERE-AEC-LA-1.zip.log")).unwrap();
@@ -744,7 +733,7 @@ fn archives_still_being_written_wait_for_settle_seconds() {
     let env = Env::with_config(
         "settle_seconds = 3600\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
     );
-    Archive::rco("A-2-FRESH", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-FRESH", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(
         files(&env.input()),
@@ -766,7 +755,7 @@ fn continuous_mode_imports_what_arrives_until_stopped() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    Archive::rco("A-2-LATER", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-LATER", 1));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while files(&env.done()).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -791,7 +780,7 @@ fn a_large_attachment_is_stored_in_parts_that_reassemble_to_its_bytes() {
         file: "A-2-BIG-RCO-LA-pj-scan-3-0.pdf".into(),
         bytes: big.clone(),
     });
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let r = env.run(&[]);
     r.assert_code(0);
     let seq = common::query_strings(
@@ -865,14 +854,12 @@ fn the_portal_password_is_in_no_output_of_a_run() {
     let env = Env::new();
     let ok = Archive::rco("A-2-PWD", 1);
     assert!(ok.message_xml().contains(portal_sim::PORTAL_PASSWORD));
-    ok.write_to(&env.input()).unwrap();
-    Archive::aec("A-2-PWDAEC", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&ok);
+    env.deliver(&Archive::aec("A-2-PWDAEC", 1));
     // A rejected one: its French log and the sync log name the archive.
     let mut bad = Archive::rco("A-2-PWDBAD", 1);
     bad.ent_insee = "75001".into();
-    bad.write_to(&env.input()).unwrap();
+    env.deliver(&bad);
     let mut outputs = vec![env.run(&[])];
     assert_eq!(
         outputs[0].code, 1,
@@ -1000,7 +987,7 @@ fn rezipped(a: &Archive) -> Vec<u8> {
 fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_duplicate() {
     let env = Env::new();
     let first = Archive::rco("A-2-REC", 1);
-    first.write_to(&env.input()).unwrap();
+    env.deliver(&first);
     assert_eq!(env.run(&[]).code, 0);
     let row = common::query_strings(
         &env.db(),
@@ -1045,7 +1032,7 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
         .replace(&id, "A-2-REC 5808999 Principal 2019-04-03T17:00:00");
     assert_ne!(message, first.message_xml());
     other.message_override = Some(message.into_bytes());
-    other.write_to(&env.input()).unwrap();
+    env.deliver(&other);
     assert_eq!(env.run(&[]).code, 1);
     assert_eq!(
         files(&env.error()),
@@ -1058,7 +1045,7 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
 #[test]
 fn an_aec_database_of_version_1_gets_the_published_documents_columns() {
     let env = Env::new();
-    Archive::aec("A-2-MIG1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-MIG1", 1));
     assert_eq!(env.run(&[]).code, 0);
     // Make it the database an earlier msp left: tables of version 1.
     let conn = |sql: &str| {
@@ -1070,7 +1057,7 @@ fn an_aec_database_of_version_1_gets_the_published_documents_columns() {
     conn("ALTER TABLE siecle_demande DROP COLUMN lieu_evenement_code_postal");
     conn("ALTER TABLE siecle_personne DROP COLUMN civilite");
     conn("UPDATE msp_schema_version SET version = 1 WHERE component = 'plugin:AEC-LA'");
-    Archive::aec("A-2-MIG2", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-MIG2", 1));
     let r = env.run(&[]);
     r.assert_code(0);
     assert_eq!(
@@ -1197,7 +1184,7 @@ fn a_header_file_problem_is_explained_to_the_clerk_in_french() {
     let mut a = Archive::rco("A-2-ENTFR", 1);
     a.extra
         .push(("A-2-ENTFR-RCO-LA-ent.xml".into(), a.ent_xml().into_bytes()));
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     assert_eq!(env.run(&[]).code, 1);
     let log = fs::read_to_string(env.error().join("A-2-ENTFR-RCO-LA-1.zip.log")).unwrap();
     assert!(
@@ -1218,10 +1205,10 @@ fn the_return_answers_the_inbound_message_from_the_town() {
     );
     // A real-shaped message (its Sender the portal's service), to a town
     // with a SIRET; a seed-shaped one (no Sender) to a town with a name.
-    Archive::rco("A-2-ANS", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-ANS", 1));
     let mut seed = Archive::rco("A-2-SEED", 1);
     seed.set_style(portal_sim::Style::Seed);
-    seed.routed_to("90010").write_to(&env.input()).unwrap();
+    env.deliver(&seed.routed_to("90010"));
     let r = env.run(&[]);
     r.assert_code(0);
 

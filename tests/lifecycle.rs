@@ -78,9 +78,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
     for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
         let env = Env::new();
         let numero = format!("A-2-LIFE{}", &flow[..3]);
-        Archive::of_flow(flow, &numero, 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::of_flow(flow, &numero, 1));
         run_ok(&env);
         status(
             &env,
@@ -164,7 +162,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
 #[test]
 fn return_archives_are_dated_when_written() {
     let env = Env::new();
-    Archive::rco("A-2-DATE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-DATE", 1));
     run_ok(&env);
     status(&env, "A-2-DATE", "16", None);
     run_ok(&env);
@@ -356,8 +354,8 @@ fn without_a_commune_the_census_attestation_names_the_insee_code() {
 #[test]
 fn fifteen_then_automatic_closure_and_superseding_before_transmission() {
     let env = Env::new();
-    Archive::aec("A-2-NR", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-SUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-NR", 1));
+    env.deliver(&Archive::ile("A-2-SUP", 1));
     run_ok(&env);
     // 14 → 15 → automatic 100.
     status(&env, "A-2-NR", "15", Some("Pièce d'identité illisible."));
@@ -394,7 +392,7 @@ fn fifteen_then_automatic_closure_and_superseding_before_transmission() {
 #[test]
 fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
     let env = Env::new();
-    Archive::rco("A-2-CAN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-CAN", 1));
     run_ok(&env);
     status(&env, "A-2-CAN", "16", None);
     run_ok(&env);
@@ -441,8 +439,8 @@ fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
 #[test]
 fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run() {
     let env = Env::new();
-    Archive::ile("A-2-APP", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-BAD", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::ile("A-2-APP", 1));
+    env.deliver(&Archive::ile("A-2-BAD", 1));
     run_ok(&env);
     let db = env.db();
     // The integration contract documented in the README.
@@ -488,8 +486,8 @@ fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run()
 #[test]
 fn collection_times_and_list_filters() {
     let env = Env::new();
-    Archive::rco("A-2-COL1", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-COL2", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-COL1", 1));
+    env.deliver(&Archive::aec("A-2-COL2", 1));
     run_ok(&env);
     // The portal collects the first return archive.
     std::fs::remove_file(env.output().join("A-2-COL1-RCO-LA-1.zip")).unwrap();

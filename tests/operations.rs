@@ -21,12 +21,9 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
     let env = Env::with_config(
         "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
     );
-    Archive::rco("A-2-J1", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-J2", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-J3", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-J1", 1));
+    env.deliver(&Archive::aec("A-2-J2", 1));
+    env.deliver(&Archive::ile("A-2-J3", 1).routed_to("69123"));
     let r = env.msp(&["run", "--json"]);
     r.assert_code(1);
     let v = json(&r.stdout);
@@ -46,8 +43,8 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
         .is_file());
 
     // Trouble: the database is locked; the cause once, with its archives.
-    Archive::rco("A-2-J4", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-J5", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-J4", 1));
+    env.deliver(&Archive::rco("A-2-J5", 1));
     let lock = DbLock::take(&env.path().join("msp-data/msp.db"));
     env.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
@@ -66,7 +63,7 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
 #[test]
 fn quiet_prints_nothing_when_all_goes_well_and_the_rejections_on_stderr() {
     let env = Env::new();
-    Archive::rco("A-2-Q1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-Q1", 1));
     let r = env.msp(&["-q", "run"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout, "");
@@ -82,9 +79,7 @@ fn quiet_prints_nothing_when_all_goes_well_and_the_rejections_on_stderr() {
 fn the_progress_bar_is_drawn_on_a_terminal_only() {
     let env = Env::new();
     for i in 0..60 {
-        Archive::aec(&format!("A-2-P{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-P{i:03}"), 1));
     }
     // Under a pseudo-terminal (util-linux `script`).
     let out = Command::new("script")
@@ -104,9 +99,7 @@ fn the_progress_bar_is_drawn_on_a_terminal_only() {
     assert_eq!(files(&env.done()).len(), 60);
     // Piped: no bar, no escape codes.
     for i in 0..60 {
-        Archive::aec(&format!("A-2-R{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-R{i:03}"), 1));
     }
     let r = env.msp(&["-v", "run"]);
     assert_eq!(r.code, 0);
@@ -123,7 +116,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("no synchronisation recorded yet"));
     // A good run: OK, and the figures in JSON and Prometheus format.
-    Archive::rco("A-2-S1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-S1", 1));
     assert_eq!(env.run(&[]).code, 0);
     let prom = env.path().join("msp.prom");
     let r = env.msp(&["status", "--json", "--prometheus", prom.to_str().unwrap()]);
@@ -168,9 +161,9 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     r.assert_stdout_has("1 rejected archive(s) to handle");
     // The last run met trouble: critical.
     let env3 = Env::new();
-    Archive::rco("A-2-S3", 1).write_to(&env3.input()).unwrap();
+    env3.deliver(&Archive::rco("A-2-S3", 1));
     assert_eq!(env3.run(&[]).code, 0);
-    Archive::rco("A-2-S4", 1).write_to(&env3.input()).unwrap();
+    env3.deliver(&Archive::rco("A-2-S4", 1));
     env3.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
@@ -187,10 +180,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
 fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     let paris = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
     let env = Env::with_config(paris);
-    Archive::rco("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 1);
     let r = env.msp(&["errors", "list", "--json"]);
     assert_eq!(r.code, 0);
@@ -255,10 +245,8 @@ fn errors_purge_removes_only_what_is_older_than_asked() {
 fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive() {
     let config = "root = \"msp-data\"\n[retention]\ndone_days = 30\nlogs_days = 30\nerror_days = 30\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n";
     let env = Env::with_config(config);
-    Archive::rco("A-2-CLOSED", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-OPEN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-CLOSED", 1));
+    env.deliver(&Archive::rco("A-2-OPEN", 1));
     assert_eq!(env.run(&[]).code, 0);
     // One dossier closed (100, transmitted by the next run), one still open.
     let r = env.msp(&["dossier", "status", "A-2-CLOSED", "100"]);
@@ -342,7 +330,7 @@ fn modes(dir: &Path) -> Vec<(String, u32, bool)> {
 #[test]
 fn nothing_msp_creates_is_readable_by_others() {
     let env = Env::new();
-    Archive::rco("A-2-M1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-M1", 1));
     std::fs::write(env.input().join("A-2-M2-RCO-LA-1.zip"), b"garbage").unwrap();
     assert_eq!(env.run(&[]).code, 1);
     let all = modes(&env.root());
@@ -373,7 +361,7 @@ fn with_a_group_folders_are_2750_and_files_0640() {
     let env = Env::with_config(&format!(
         "root = \"msp-data\"\ngroup = \"{my_gid}\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n"
     ));
-    Archive::rco("A-2-G1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-G1", 1));
     assert_eq!(env.run(&[]).code, 0);
     for (path, mode, is_dir) in modes(&env.root()) {
         if path.ends_with("entree") {
@@ -401,11 +389,11 @@ fn with_a_group_folders_are_2750_and_files_0640() {
 #[test]
 fn an_archive_held_back_for_more_than_a_day_is_flagged() {
     let env = Env::new();
-    Archive::rco("A-2-SEED", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-SEED", 1));
     assert_eq!(env.run(&[]).code, 0);
     let old = Archive::rco("A-2-STALE", 1).write_to(&env.input()).unwrap();
     backdate(&old, "2 days ago");
-    Archive::rco("A-2-YOUNG", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-YOUNG", 1));
     env.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
@@ -433,10 +421,7 @@ fn an_archive_held_back_for_more_than_a_day_is_flagged() {
 fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others() {
     let two = "root = \"msp-data\"\n[retention]\ndone_days = 30\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n";
     let env = Env::with_config(two);
-    Archive::rco("A-2-LYONOPEN", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYONOPEN", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 0);
     backdate(&env.done().join("A-2-LYONOPEN-RCO-LA-1.zip"), "40 days ago");
     backdate(&env.work().join(".msp-retention"), "1 days ago");
@@ -463,16 +448,10 @@ fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others(
 fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
     let two = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n";
     let env = Env::with_config(two);
-    Archive::rco("A-2-PARIS1", 1)
-        .routed_to("75056")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS1", 1).routed_to("75056"));
     // Lyon's process meets trouble (its database cannot be opened)...
     env.write_config(&two.replace("sqlite://lyon.db", "sqlite:///nonexistent-dir/lyon.db"));
-    Archive::rco("A-2-LYON1", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYON1", 1).routed_to("69123"));
     let r = env.run(&["--client", "Lyon"]);
     r.assert_code(2);
     // ... then Paris's process, afterwards, goes well: it must not hide
@@ -509,7 +488,7 @@ fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
 fn folders_made_before_a_group_was_configured_are_given_to_it() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let env = Env::new();
-    Archive::rco("A-2-G0", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-G0", 1));
     assert_eq!(env.run(&[]).code, 0);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&env.done()), 0o700);

@@ -112,7 +112,7 @@ fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
 fn a_key_the_server_does_not_know_is_refused() {
     let Some(s) = Sshd::start() else { return };
     let env = env_for(&s, "other_key", &s.dir.path().join("known_hosts"));
-    Archive::rco("A-2-LOCAL", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-LOCAL", 1));
     let r = env.run(&[]);
     r.assert_code(2);
     r.assert_stdout_has("authentication refused");
@@ -170,9 +170,7 @@ fn a_stopped_server_leaves_everything_for_the_next_run() {
     let Some(mut s) = Sshd::start() else { return };
     let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
     let names = drop_remote(&s, "DOWN", 2);
-    Archive::rco("A-2-LOCALDOWN", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LOCALDOWN", 1));
     s.stop();
     let r = env.run(&[]);
     r.assert_code(2);
@@ -301,7 +299,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
     // Killed after the journal, before the rename: the upload sits under
     // its temporary name; the next run renames it.
-    Archive::rco("A-2-JRN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-JRN", 1));
     assert_ne!(env.run_with(&[("MSP_FAULT", "after-journal")]), 0);
     assert_eq!(
         files(&s.remote("retours")),
@@ -313,7 +311,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     assert_eq!(collected(&env), vec!["1"]);
     // Killed after the rename, and the portal collected the archive before
     // the next run: the journal says delivered, nothing is uploaded again.
-    Archive::rco("A-2-TAKEN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-TAKEN", 1));
     assert_ne!(env.run_with(&[("MSP_FAULT", "after-rename")]), 0);
     std::fs::remove_file(s.remote("retours").join("A-2-TAKEN-RCO-LA-1.zip")).unwrap();
     assert_eq!(env.run(&[]).code, 0);
@@ -379,7 +377,7 @@ fn two_runs_at_once_move_every_archive_exactly_once() {
 fn a_link_in_output_is_neither_uploaded_nor_moved() {
     let Some(s) = Sshd::start() else { return };
     let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
-    Archive::aec("A-2-LNK", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-LNK", 1));
     assert_eq!(env.run(&[]).code, 0);
     let file = "A-2-LNK-AEC-LA-1.zip";
     assert_eq!(files(&s.remote("retours")), [file]);

@@ -203,9 +203,7 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
     // pauses 3 s (test hook) while the others wait prepared.
     let total = 130;
     for i in 0..total {
-        Archive::rco(&format!("A-2-B{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-B{i:03}"), 1));
     }
     let child = start(
         &env,
@@ -255,9 +253,7 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
 fn a_second_signal_stops_at_once_and_the_next_run_recovers() {
     let env = Env::new();
     for i in 0..3 {
-        Archive::rco(&format!("A-2-K{i}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-K{i}"), 1));
     }
     let child = start(&env, &["run"], &[("MSP_FAULT", "pause-after-commit")]);
     let pid = child.id();
@@ -327,7 +323,7 @@ fn empty_runs_leave_one_line_a_day_and_the_console_lists_the_others() {
     let r = env.msp(&["status"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     // A run that imports writes its log.
-    Archive::rco("A-2-E1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-E1", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(sync_logs(&env).0.len(), 1);
     // Two empty ones after it: --json says so and names the day's file.

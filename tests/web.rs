@@ -16,19 +16,10 @@ const PARIS_AND_LYON: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\
 /// attachments) and one archive rejected.
 fn installation() -> Env {
     let env = Env::with_config(PARIS_ONLY);
-    Archive::rco("A-2-WEB0001", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::aec("A-2-WEB0002", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::ile("A-2-WEB0003", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-LYON001", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-WEB0001", 1));
+    env.deliver(&Archive::aec("A-2-WEB0002", 1));
+    env.deliver(&Archive::ile("A-2-WEB0003", 1));
+    env.deliver(&Archive::rco("A-2-LYON001", 1).routed_to("69123"));
     let run = env.run(&[]);
     run.assert_code(1);
     assert_eq!(files(&env.error()).len(), 2, "the archive and its log");
@@ -217,9 +208,7 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
             || before.contains("Aucune synchronisation n'a encore eu lieu")
     );
     for i in 1..=3 {
-        Archive::rco(&format!("A-2-SYNC{i:04}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-SYNC{i:04}"), 1));
     }
     // Files msp does not recognise are shown apart, with the reason.
     std::fs::write(env.input().join("A-2-SYNCX-DDPACS-LA-1.zip"), b"PK").unwrap();
@@ -398,13 +387,8 @@ fn the_clerk_reads_towns_by_name_attachments_and_transmission_in_words() {
     let env = Env::with_config(
         "root = \"msp-data\"\n[[client]]\nname = \"Ville de Paris\"\ninsee = [\"75056\"]\ncommune = \"Paris\"\ndatabase = \"sqlite://msp.db\"\n",
     );
-    Archive::rco("A-2-TOWN001", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-LYON002", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-TOWN001", 1));
+    env.deliver(&Archive::rco("A-2-LYON002", 1).routed_to("69123"));
     let run = env.run(&[]);
     run.assert_code(1);
     let console = Console::start(&env);
@@ -492,9 +476,7 @@ fn a_rejected_archive_is_put_back_into_input_once_corrected() {
 #[test]
 fn forms_without_the_session_s_token_or_from_another_site_are_refused() {
     let env = Env::new();
-    Archive::rco("A-2-CSRF0001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-CSRF0001", 1));
     let console = Console::start(&env);
     let mut c = Client::new(&console);
     let token = c.csrf("/");
@@ -554,9 +536,7 @@ fn with_user() -> Env {
 #[test]
 fn with_users_nothing_is_served_without_signing_in() {
     let env = with_user();
-    Archive::rco("A-2-AUTH0001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-AUTH0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     let console = Console::start(&env);
     let mut c = Client::new(&console);
@@ -713,9 +693,7 @@ fn another_address_than_the_loopback_requires_users() {
 #[test]
 fn an_attachment_in_the_attachments_folder_is_downloaded_and_nothing_outside_it() {
     let env = Env::with_config(&format!("{PARIS_ONLY}attachments = \"directory\"\n"));
-    Archive::rco("A-2-DIR00001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-DIR00001", 1));
     assert_eq!(env.run(&[]).code, 0);
     let console = Console::start(&env);
     let mut c = Client::new(&console);
@@ -747,7 +725,7 @@ fn an_attachment_stored_in_postgresql_is_downloaded_whole() {
     let mut a = Archive::rco("A-2-PGWEB001", 1);
     let big = portal_sim::Seq::new(42).bytes(2 * 1024 * 1024 + 123);
     a.attachments[1].bytes = big.clone();
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let run = env.run(&[]);
     run.assert_code(0);
     let console = Console::start(&env);
@@ -766,9 +744,7 @@ fn trouble_is_told_to_the_clerk_in_french_with_the_technical_words_after() {
     let env = Env::with_config(
         "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"postgres://msp@127.0.0.1:9/nowhere?sslmode=disable&connect_timeout=2\"\n",
     );
-    Archive::rco("A-2-HELD001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-HELD001", 1));
     let run = env.run(&[]);
     run.assert_code(2);
     assert_eq!(files(&env.input()), ["A-2-HELD001-RCO-LA-1.zip"]);

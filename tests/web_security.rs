@@ -313,9 +313,7 @@ fn one_address_cannot_hold_every_connection() {
 #[test]
 fn bidirectional_controls_are_shown_and_dropped_from_download_names() {
     let env = Env::with_config(PARIS_ONLY);
-    Archive::rco("A-2-BIDI0001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-BIDI0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     // Names as the trial wrote them: U+202E in the request's title and an
     // attachment's name (`facture\u{202E}fdp.exe` reads `facturexe.pdf`).
@@ -401,9 +399,7 @@ fn a_locked_out_name_is_told_when_to_come_back() {
 #[test]
 fn symbolic_links_in_the_folders_are_neither_shown_nor_served() {
     let env = Env::with_config(&format!("{PARIS_ONLY}attachments = \"directory\"\n"));
-    Archive::rco("A-2-LINK0001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LINK0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     let secret = env.path().join("secret.txt");
     std::fs::write(&secret, "root:SECRET-SHADOW-LINE:19000:0:99999:7:::\n").unwrap();

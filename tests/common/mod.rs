@@ -123,6 +123,12 @@ impl Env {
         self.root().join("msp.db")
     }
 
+    /// Puts `archive` in input, as the portal's transport does; gives its
+    /// path.
+    pub fn deliver(&self, archive: &portal_sim::Archive) -> PathBuf {
+        archive.write_to(&self.input()).unwrap()
+    }
+
     /// Runs the real binary with `args` in this installation.
     pub fn msp(&self, args: &[&str]) -> Run {
         let out: Output = Command::new(env!("CARGO_BIN_EXE_msp"))
