@@ -551,15 +551,7 @@ fn concurrent_first_runs_and_a_batch(engine: &str, config: &str) {
     let env = Env::with_config(config);
     common::write_mixed_flows(&env.input(), 45, |i| format!("A-2-C{i:03}"));
     let children: Vec<_> = (0..3)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_msp"))
-                .arg("run")
-                .current_dir(env.path())
-                .env("LANG", "C.UTF-8")
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("msp runs")
-        })
+        .map(|_| env.spawn_run(&[("LANG", "C.UTF-8")]))
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();

@@ -332,13 +332,7 @@ fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice(
     env.deliver(&Archive::rco("A-2-RACE", 1));
     // The first process commits the import, moves the archive to done, then
     // waits 3 s before writing the status-14 return flow.
-    let first = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .env("MSP_FAULT", "pause-before-returns")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("msp runs");
+    let first = env.spawn_run(&[("MSP_FAULT", "pause-before-returns")]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while files(&env.done()).is_empty() {
         assert!(

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{files, Env, PgDatabase};
@@ -29,12 +29,7 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
     for i in 0..n {
         env.deliver(&Archive::aec(&format!("A-2-PGT{i:04}"), 1));
     }
-    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_run(&[]);
     // The server ends msp's sessions a few times while it imports.
     let mut terminated = 0;
     for _ in 0..40 {

@@ -651,15 +651,7 @@ fn two_runs_at_once_neither_import_twice_nor_lose_an_archive() {
     common::write_mixed_flows(&env.input(), 30, |i| format!("A-2-CONC{i:02}"));
     // Create the database first so both runs find it.
     assert_eq!(env.msp(&["db", "init"]).code, 0);
-    let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
-            .arg("run")
-            .current_dir(env.path())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
+    let (a, b) = (env.spawn_run(&[]), env.spawn_run(&[]));
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(a.status.success() && b.status.success(), "{:?} {:?}", a, b);
     assert!(files(&env.input()).is_empty());

@@ -129,13 +129,7 @@ fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
     let names = drop_remote(&s, "MID", 3);
     // The run pulls and imports, then waits 3 s before pushing: the server
     // goes down in that window, with the run's connection.
-    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .env("MSP_FAULT", "pause-before-push")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_run(&[("MSP_FAULT", "pause-before-push")]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while files(&env.output()).len() < 3 {
         assert!(

@@ -164,6 +164,18 @@ impl Env {
         cmd.output().expect("msp runs").status.code().unwrap_or(-1)
     }
 
+    /// `msp run` started in the background with extra environment
+    /// variables, its standard output piped.
+    pub fn spawn_run(&self, vars: &[(&str, &str)]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_msp"))
+            .arg("run")
+            .current_dir(self.path())
+            .envs(vars.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("msp runs")
+    }
+
     /// `msp dossier list --json`.
     pub fn dossiers(&self) -> Vec<Value> {
         let r = self.msp(&["dossier", "list", "--json"]);
