@@ -147,6 +147,27 @@ async fn click_link(c: &Client, label: &str) -> Step {
     click_and_wait(c, Locator::LinkText(label), &format!("link {label}")).await
 }
 
+/// Chooses `value` in the list whose id is `id`.
+async fn select(c: &Client, id: &str, value: &str) -> Step {
+    c.find(Locator::Id(id))
+        .await
+        .map_err(err)?
+        .select_by_value(value)
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Types `keys` into the field whose id is `id`.
+async fn type_into(c: &Client, id: &str, keys: &str) -> Step {
+    c.find(Locator::Id(id))
+        .await
+        .map_err(err)?
+        .send_keys(keys)
+        .await
+        .map_err(err)
+}
+
 fn check(ok: bool, what: impl Into<String>) -> Step {
     if ok {
         Ok(())
@@ -234,12 +255,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         .await;
 
         step(&c, "4-refused-status", async {
-            c.find(Locator::Id("code"))
-                .await
-                .map_err(err)?
-                .select_by_value("20")
-                .await
-                .map_err(err)?;
+            select(&c, "code", "20").await?;
             click_button(&c, "Enregistrer le statut").await?;
             let alert = text(&c, "[role=alert]").await?;
             check(
@@ -254,18 +270,8 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         assert_eq!(env.dossier("A-2-BRW0002")["status"], 14);
 
         step(&c, "5-accepted-status", async {
-            c.find(Locator::Id("code"))
-                .await
-                .map_err(err)?
-                .select_by_value("16")
-                .await
-                .map_err(err)?;
-            c.find(Locator::Id("commentaire"))
-                .await
-                .map_err(err)?
-                .send_keys("Nous préparons votre attestation.")
-                .await
-                .map_err(err)?;
+            select(&c, "code", "16").await?;
+            type_into(&c, "commentaire", "Nous préparons votre attestation.").await?;
             click_button(&c, "Enregistrer le statut").await?;
             let ok = text(&c, "[role=status]").await?;
             check(

@@ -189,12 +189,7 @@ fn crash_test(engine: &str, env: &Env) {
             .filter(|s| s["status"] == 14)
             .count();
         assert_eq!(fourteen, 1, "{engine}: {n}: {d}");
-        let increments: Vec<u64> = d["returns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["increment"].as_u64().unwrap())
-            .collect();
+        let increments = common::return_increments(&d);
         let expected: Vec<u64> = (1..=increments.len() as u64).collect();
         assert_eq!(increments, expected, "{engine}: {n}: return increments");
         for r in d["returns"].as_array().unwrap() {

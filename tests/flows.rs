@@ -297,12 +297,7 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         4,
         "only the new attachment is added (the file 2 names the same files -1-2 where file 1 had -1-1)"
     );
-    let events: Vec<String> = d["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["text"].as_str().unwrap().to_string())
-        .collect();
+    let events = common::texts(&d["events"], "text");
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(events[0].starts_with("fichier 1 intégré"), "{events:?}");
     assert!(

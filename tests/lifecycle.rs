@@ -139,12 +139,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
                 (100, 2, true, false)
             ]
         );
-        let incs: Vec<u64> = d["returns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["increment"].as_u64().unwrap())
-            .collect();
+        let incs = common::return_increments(&d);
         assert_eq!(incs, [1, 2, 3, 4, 5]);
         // An automatic closure cannot be cancelled, and 100 is final.
         let r = env.msp(&["dossier", "cancel", &numero]);
@@ -498,11 +493,7 @@ fn collection_times_and_list_filters() {
         let r = env.msp(&a);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["numero"].as_str().unwrap().to_string())
-            .collect()
+        common::texts(&v, "numero")
     };
     assert_eq!(list(&["--untransmitted"]), ["A-2-COL2"]);
     assert_eq!(list(&["--status", "14"]), ["A-2-COL1"]);

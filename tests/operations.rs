@@ -262,12 +262,7 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
     let r = env.msp(&["purge", "--dry-run", "--json"]);
     r.assert_code(0);
     let v = json(&r.stdout);
-    let removed: Vec<String> = v["removed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["path"].as_str().unwrap().to_string())
-        .collect();
+    let removed = common::texts(&v["removed"], "path");
     assert!(removed
         .iter()
         .any(|p| p.ends_with("termine/A-2-CLOSED-RCO-LA-1.zip")));

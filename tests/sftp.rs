@@ -31,6 +31,12 @@ fn env_for(s: &Sshd, key: &str, known_hosts: &Path) -> Env {
     ))
 }
 
+/// An installation that knows the server's host key and signs in with the
+/// key the server knows.
+fn trusted_env(s: &Sshd) -> Env {
+    env_for(s, "user_key", &s.dir.path().join("known_hosts"))
+}
+
 fn collected(env: &Env) -> Vec<String> {
     query_strings(
         &env.db(),
@@ -41,7 +47,7 @@ fn collected(env: &Env) -> Vec<String> {
 #[test]
 fn pull_then_push_moves_every_archive_once() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let r = env.msp(&["config", "check"]);
     r.assert_code(0);
     r.assert_stdout_has("authenticated");
@@ -125,7 +131,7 @@ fn a_key_the_server_does_not_know_is_refused() {
 #[test]
 fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
     let Some(mut s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let names = drop_remote(&s, "MID", 3);
     // The run pulls and imports, then waits 3 s before pushing: the server
     // goes down in that window, with the run's connection.
@@ -162,7 +168,7 @@ fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
 #[test]
 fn a_stopped_server_leaves_everything_for_the_next_run() {
     let Some(mut s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let names = drop_remote(&s, "DOWN", 2);
     env.deliver(&Archive::rco("A-2-LOCALDOWN", 1));
     s.stop();
@@ -190,7 +196,7 @@ const PER_ROUND: usize = 25;
 #[test]
 fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let kills: usize = std::env::var("MSP_SFTP_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -290,7 +296,7 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
 #[test]
 fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     // Killed after the journal, before the rename: the upload sits under
     // its temporary name; the next run renames it.
     env.deliver(&Archive::rco("A-2-JRN", 1));
@@ -319,7 +325,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
 #[test]
 fn two_runs_at_once_move_every_archive_exactly_once() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let mut all = Vec::new();
     for round in 0..3 {
         all.extend(drop_remote(&s, &format!("TWO{round}X"), 15));
@@ -370,7 +376,7 @@ fn two_runs_at_once_move_every_archive_exactly_once() {
 #[test]
 fn a_link_in_output_is_neither_uploaded_nor_moved() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     env.deliver(&Archive::aec("A-2-LNK", 1));
     assert_eq!(env.run(&[]).code, 0);
     let file = "A-2-LNK-AEC-LA-1.zip";

@@ -227,6 +227,27 @@ pub fn write_mixed_flows(dir: &Path, count: usize, numero: impl Fn(usize) -> Str
     }
 }
 
+/// The increments of a dossier's return flows (`msp dossier show --json`),
+/// in order.
+pub fn return_increments(dossier: &Value) -> Vec<u64> {
+    dossier["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["increment"].as_u64().unwrap())
+        .collect()
+}
+
+/// The text `key` of every element of a JSON array, in order.
+pub fn texts(array: &Value, key: &str) -> Vec<String> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[key].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// File names in a folder, sorted (empty when the folder is missing).
 pub fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = match std::fs::read_dir(dir) {
