@@ -19,9 +19,6 @@ use common::{files, Env};
 use fantoccini::{Client, ClientBuilder, Locator};
 use portal_sim::Archive;
 
-const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
-const PARIS_AND_LYON: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\", \"69123\"]\ndatabase = \"sqlite://msp.db\"\n";
-
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
     child: Child,
@@ -194,7 +191,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     env.deliver(&Archive::rco("A-2-LYON0001", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 1, "the Lyon archive is rejected");
     for n in ["A-2-BRW0001", "A-2-BRW0002"] {
@@ -294,7 +291,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
             let page = text(&c, "main").await?;
             check(page.contains("A-2-LYON0001-RCO-LA-1.zip"), page.clone())?;
             check(page.contains("Rejetée le"), page)?;
-            env.write_config(PARIS_AND_LYON);
+            env.write_config(common::PARIS_AND_LYON);
             click_button(&c, "Remettre en entrée").await?;
             let ok = text(&c, "[role=status]").await?;
             check(

@@ -9,13 +9,25 @@ use portal_sim::{Archive, TINY_PDF};
 
 /// Two towns: Paris (75056) imports, an archive for Lyon (69123) is
 /// rejected until Lyon is configured.
-const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
-const PARIS_AND_LYON: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\", \"69123\"]\ndatabase = \"sqlite://msp.db\"\n";
+
+/// Posts the status form of the dossier page `page`: `code`, `comment`.
+fn post_status(
+    c: &mut Client,
+    page: &str,
+    token: &str,
+    code: &str,
+    comment: &str,
+) -> common::web::Answer {
+    c.post(
+        &format!("{page}/statut"),
+        &[("csrf", token), ("code", code), ("commentaire", comment)],
+    )
+}
 
 /// An installation with three dossiers imported (one RCO with its two
 /// attachments) and one archive rejected.
 fn installation() -> Env {
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     env.deliver(&Archive::rco("A-2-WEB0001", 1));
     env.deliver(&Archive::aec("A-2-WEB0002", 1));
     env.deliver(&Archive::ile("A-2-WEB0003", 1));
@@ -272,14 +284,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     let token = c.csrf(page);
 
     // No status chosen: said, and the comment typed is still there.
-    let r = c.post(
-        &format!("{page}/statut"),
-        &[
-            ("csrf", &token),
-            ("code", ""),
-            ("commentaire", "Pièce reçue <le 3 mars>."),
-        ],
-    );
+    let r = post_status(&mut c, page, &token, "", "Pièce reçue <le 3 mars>.");
     assert_eq!(r.status, 422);
     let shown = r.text();
     assert!(shown.contains("Choisissez un statut."), "{shown}");
@@ -289,13 +294,12 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     );
     // 14 (transmitted) → 19 is not allowed: the page again, the refusal
     // said in French, the form as it was filled.
-    let r = c.post(
-        &format!("{page}/statut"),
-        &[
-            ("csrf", &token),
-            ("code", "19"),
-            ("commentaire", "Votre acte vous attend en mairie."),
-        ],
+    let r = post_status(
+        &mut c,
+        page,
+        &token,
+        "19",
+        "Votre acte vous attend en mairie.",
     );
     assert_eq!(r.status, 409);
     let shown = r.text().replace("&#39;", "'");
@@ -313,14 +317,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     assert!(!c.get(page).text().contains("Changement refusé"));
 
     // 14 → 16 with a comment is recorded, not transmitted yet.
-    let r = c.post(
-        &format!("{page}/statut"),
-        &[
-            ("csrf", &token),
-            ("code", "16"),
-            ("commentaire", "Votre acte est en préparation."),
-        ],
-    );
+    let r = post_status(&mut c, page, &token, "16", "Votre acte est en préparation.");
     assert_eq!(r.status, 303);
     let shown = c.get(page).text();
     assert!(
@@ -437,7 +434,7 @@ fn a_rejected_archive_is_put_back_into_input_once_corrected() {
     assert!(env.path().join("msp.toml").is_file());
     assert_eq!(files(&env.error()).len(), 2);
     // Lyon is configured; the archive goes back and is imported.
-    env.write_config(PARIS_AND_LYON);
+    env.write_config(common::PARIS_AND_LYON);
     let r = c.post(
         "/rejets/remettre",
         &[("csrf", &token), ("nom", "A-2-LYON001-RCO-LA-1.zip")],
@@ -492,7 +489,7 @@ fn forms_without_the_session_s_token_or_from_another_site_are_refused() {
 /// An installation whose configuration has one user, added with
 /// `msp user add` (password on stdin).
 fn with_user() -> Env {
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
         .args(["user", "add", "agent"])
         .current_dir(env.path())
@@ -663,7 +660,7 @@ fn repeated_wrong_passwords_are_slowed_down() {
 
 #[test]
 fn another_address_than_the_loopback_requires_users() {
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     let r = env.msp(&["serve", "--listen", "0.0.0.0:0"]);
     assert_eq!(r.code, 2);
     r.assert_stderr_has("requires signing in");
@@ -679,7 +676,10 @@ fn another_address_than_the_loopback_requires_users() {
 
 #[test]
 fn an_attachment_in_the_attachments_folder_is_downloaded_and_nothing_outside_it() {
-    let env = Env::with_config(&format!("{PARIS_ONLY}attachments = \"directory\"\n"));
+    let env = Env::with_config(&format!(
+        "{}attachments = \"directory\"\n",
+        common::PARIS_ONLY
+    ));
     env.deliver(&Archive::rco("A-2-DIR00001", 1));
     assert_eq!(env.run(&[]).code, 0);
     let console = Console::start(&env);

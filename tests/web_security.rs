@@ -14,13 +14,11 @@ use common::web::{csrf_of, msp_with_stdin, Client, Console};
 use common::{files, Env};
 use portal_sim::Archive;
 
-const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
-
 const PASSWORD: &str = "correct horse battery";
 
 /// An installation with the user `agent` (password [`PASSWORD`]).
 fn with_user() -> Env {
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     let r = msp_with_stdin(
         &env,
         &["user", "add", "agent", "--password-stdin"],
@@ -312,7 +310,7 @@ fn one_address_cannot_hold_every_connection() {
 
 #[test]
 fn bidirectional_controls_are_shown_and_dropped_from_download_names() {
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     env.deliver(&Archive::rco("A-2-BIDI0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     // Names as the trial wrote them: U+202E in the request's title and an
@@ -398,7 +396,10 @@ fn a_locked_out_name_is_told_when_to_come_back() {
 
 #[test]
 fn symbolic_links_in_the_folders_are_neither_shown_nor_served() {
-    let env = Env::with_config(&format!("{PARIS_ONLY}attachments = \"directory\"\n"));
+    let env = Env::with_config(&format!(
+        "{}attachments = \"directory\"\n",
+        common::PARIS_ONLY
+    ));
     env.deliver(&Archive::rco("A-2-LINK0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     let secret = env.path().join("secret.txt");

@@ -13,6 +13,12 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{sql_query, Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use serde_json::Value;
 
+/// A configuration of one town, Paris (75056), on `msp.db`.
+pub const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
+/// A configuration of one town answering for Paris (75056) and Lyon
+/// (69123), on `msp.db`.
+pub const PARIS_AND_LYON: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\", \"69123\"]\ndatabase = \"sqlite://msp.db\"\n";
+
 /// A temporary installation: its folder is the working directory of `msp`,
 /// so without a configuration file the embedded default applies.
 pub struct Env {
