@@ -111,10 +111,13 @@ const EXPLAINED: &[(&str, &str)] = &[
     ("A-2-RULE11", "Personne/DateNaissance vaut 01/01/2020 : la personne a 6 ans à la date de la demande"),
 ];
 
-/// The rules of each flow's plugin, in case order: the text of the data
-/// document to change (`from`), what it becomes (`to`: a whole element, or
-/// the new value of the first element `from` names), what the log says.
-const RULES: &[(&str, &[(&str, &str, &str)])] = &[
+/// A rule broken: the text of the data document to change (`from`), what
+/// it becomes (`to`: a whole element, or the new value of the first element
+/// `from` names), what the log says.
+type Rule = (&'static str, &'static str, &'static str);
+
+/// The rules of each flow's plugin, in case order.
+const RULES: &[(&str, &[Rule])] = &[
     ("AEC-LA", &[
         ("<Code>NAISSANCE</Code>", "<Code>BAPTEME</Code>", "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES."),
         ("<Code>COPIE-INTEGRALE</Code>", "<Code>EXTRAIT</Code>", "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE."),

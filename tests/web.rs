@@ -7,9 +7,6 @@ use common::web::{csrf_of, says, Client, Console};
 use common::{files, Env};
 use portal_sim::{Archive, TINY_PDF};
 
-/// Two towns: Paris (75056) imports, an archive for Lyon (69123) is
-/// rejected until Lyon is configured.
-
 /// Posts the status form of the dossier page `page`: `code`, `comment`.
 fn post_status(
     c: &mut Client,
