@@ -193,9 +193,7 @@ fn a_value_of_megabytes_is_quoted_not_poured() {
 #[test]
 fn password_hashes_in_a_configuration_others_can_read_are_flagged() {
     use std::os::unix::fs::PermissionsExt;
-    let env = Env::with_config(
-        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
-    );
+    let env = Env::with_config(common::PARIS_ONLY);
     let config = env.path().join("msp.toml");
     fs::set_permissions(&config, fs::Permissions::from_mode(0o644)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))

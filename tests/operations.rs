@@ -18,9 +18,7 @@ fn json(text: &str) -> Value {
 
 #[test]
 fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
-    let env = Env::with_config(
-        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
-    );
+    let env = Env::with_config(common::PARIS_ONLY);
     env.deliver(&Archive::rco("A-2-J1", 1));
     env.deliver(&Archive::aec("A-2-J2", 1));
     env.deliver(&Archive::ile("A-2-J3", 1).routed_to("69123"));
@@ -178,7 +176,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
 
 #[test]
 fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
-    let paris = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
+    let paris = common::PARIS_ONLY;
     let env = Env::with_config(paris);
     env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 1);
