@@ -223,14 +223,8 @@ fn every_status_change_and_refusal_is_traced_with_its_author() {
     )
     .unwrap();
     let who = format!("cli ({})", account.trim());
-    assert!(
-        ops.contains(&format!("{who}: dossier A-2-AUDIT: statut 16")),
-        "{ops}"
-    );
-    assert!(
-        ops.contains(&format!("{who}: REFUSED: dossier A-2-AUDIT: 16 → 14")),
-        "{ops}"
-    );
+    common::assert_has(&ops, &format!("{who}: dossier A-2-AUDIT: statut 16"));
+    common::assert_has(&ops, &format!("{who}: REFUSED: dossier A-2-AUDIT: 16 → 14"));
 }
 
 #[test]
@@ -273,7 +267,7 @@ fn the_manual_has_what_a_manual_has_and_msp_toml_5_every_key() {
         assert!(toml.contains(key), "{key}");
     }
     let help = env.msp(&["--help"]).stdout;
-    assert!(help.contains("change their status"), "{help}");
+    common::assert_has(&help, "change their status");
 }
 
 #[test]

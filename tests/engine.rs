@@ -61,7 +61,7 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
         "the rejected archive is kept as received"
     );
     let log = std::fs::read_to_string(env.error().join("A-2-FIRST-RCO-LA-1.zip.log")).unwrap();
-    assert!(log.contains("Code : conflict"), "{log}");
+    common::assert_has(&log, "Code : conflict");
     let done = files(&env.done());
     assert_eq!(
         done.len(),
@@ -313,17 +313,14 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
         vec!["A-2-LONG-RCO-LA-1.zip", "A-2-LONG-RCO-LA-1.zip.log"]
     );
     let log = std::fs::read_to_string(env.error().join("A-2-LONG-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("CodeINSEE \"750561\" is not an INSEE code"),
-        "{log}"
-    );
+    common::assert_has(&log, "CodeINSEE \"750561\" is not an INSEE code");
     // Said as what it is: not a commune left out of the configuration.
-    assert!(
-        log.contains("Motif : Le code INSEE de la commune destinataire n'est pas un code valide"),
-        "{log}"
+    common::assert_has(
+        &log,
+        "Motif : Le code INSEE de la commune destinataire n'est pas un code valide",
     );
     assert!(!log.contains("n'est pas configurée"), "{log}");
-    assert!(log.contains("Code : invalid-insee"), "{log}");
+    common::assert_has(&log, "Code : invalid-insee");
 }
 
 #[test]

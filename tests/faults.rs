@@ -49,7 +49,7 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
         "exit {code:?}: {stdout}"
     );
     if code == Some(2) {
-        assert!(stdout.contains("trouble:"), "{stdout}");
+        common::assert_has(&stdout, "trouble:");
         // However many ways the server words a session it ended, that is
         // one cause, said once.
         assert!(

@@ -170,9 +170,9 @@ fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
     for (c, name) in cases.iter().zip(&names) {
         let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
         assert!(log.contains(c.expect), "{}: {log}", c.expect);
-        assert!(
-            log.contains("Les données de la demande ne respectent pas les règles de la démarche."),
-            "{log}"
+        common::assert_has(
+            &log,
+            "Les données de la demande ne respectent pas les règles de la démarche.",
         );
         // Every rule is explained to the clerk in French, before the
         // technical detail.
@@ -342,8 +342,8 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         .last_log()
         .contains("A-2-REDO-AEC-LA-2.zip: duplicate of a file already imported, nothing changed"));
     let conflict = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-1.zip.log")).unwrap();
-    assert!(conflict.contains("file 1 of dossier A-2-REDO was already imported (A-2-REDO-AEC-LA-1.zip) with different content"), "{conflict}");
-    assert!(conflict.contains("conflit"), "{conflict}");
+    common::assert_has(&conflict, "file 1 of dossier A-2-REDO was already imported (A-2-REDO-AEC-LA-1.zip) with different content");
+    common::assert_has(&conflict, "conflit");
     assert_eq!(
         common::row_counts(&env.db()),
         before,
@@ -358,9 +358,9 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     let r = env.run(&[]);
     assert_eq!(r.code, 1);
     let stale = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-3.zip.log")).unwrap();
-    assert!(
-        stale.contains("file 3 of dossier A-2-REDO is older than file 4 already imported (stale)"),
-        "{stale}"
+    common::assert_has(
+        &stale,
+        "file 3 of dossier A-2-REDO is older than file 4 already imported (stale)",
     );
 
     // Run 4: the dossier is closed (status 100, written by the business
@@ -373,9 +373,9 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     env.deliver(&Archive::aec("A-2-REDO", 5));
     assert_eq!(env.run(&[]).code, 1);
     let closed = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-5.zip.log")).unwrap();
-    assert!(
-        closed.contains("dossier A-2-REDO is closed (status 100); file 5 cannot be imported"),
-        "{closed}"
+    common::assert_has(
+        &closed,
+        "dossier A-2-REDO is closed (status 100); file 5 cannot be imported",
     );
     env.deliver(&Archive::aec("A-2-REDO", 5));
     assert_eq!(env.run(&[]).code, 1);

@@ -63,11 +63,9 @@ fn control_characters_in_a_data_document_are_bad_input_said_in_french() {
     for (numero, code) in [("A-2-ESC1", "U+001B"), ("A-2-ESC2", "U+001B")] {
         let name = format!("{numero}-RCO-LA-1.zip");
         let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
-        assert!(
-            log.contains(&format!(
-                "contient un caractère de contrôle interdit en XML ({code}"
-            )),
-            "{log}"
+        common::assert_has(
+            &log,
+            &format!("contient un caractère de contrôle interdit en XML ({code}"),
         );
         assert!(log.starts_with("Archive : "), "{log}");
         assert!(!log.contains('\u{1b}') && !log.contains('\u{7}'), "{log:?}");
@@ -102,7 +100,7 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
             !out.contains('\u{9b}') && !out.contains('\u{202e}'),
             "{out:?}"
         );
-        assert!(out.contains("MARTIN\\u{9b}2K\\u{202e}fdp.exe"), "{out}");
+        common::assert_has(out, "MARTIN\\u{9b}2K\\u{202e}fdp.exe");
     }
     // JSON keeps the data as it is (a consumer escapes it).
     assert!(env.dossier("A-2-BIDI")["summary"]
@@ -178,8 +176,8 @@ fn a_value_of_megabytes_is_quoted_not_poured() {
     assert_eq!(r.code, 1, "{}", r.stdout.len());
     let log = fs::read_to_string(env.error().join("A-2-HUGE-RCO-LA-1.zip.log")).unwrap();
     assert!(log.len() < 4_000, "{} bytes", log.len());
-    assert!(log.contains("more characters cut)"), "{log}");
-    assert!(log.contains("caractères coupés)"), "{log}");
+    common::assert_has(&log, "more characters cut)");
+    common::assert_has(&log, "caractères coupés)");
     assert!(
         r.stdout.len() + r.stderr.len() < 4_000,
         "{} bytes",
@@ -213,9 +211,9 @@ fn password_hashes_in_a_configuration_others_can_read_are_flagged() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("every account of this machine can read it (mode 0644): chmod 600"),
-        "{stderr}"
+    common::assert_has(
+        &stderr,
+        "every account of this machine can read it (mode 0644): chmod 600",
     );
     let check = env.msp(&["config", "check"]);
     assert!(

@@ -34,11 +34,11 @@ fn the_spec_sample_imports_with_its_return_flow() {
         "message.xml",
     );
     common::xmllint_message(&msg);
-    assert!(msg.contains("<ns2:Etat>14</ns2:Etat>"), "{msg}");
+    common::assert_has(&msg, "<ns2:Etat>14</ns2:Etat>");
     assert!(msg.contains("<ns2:NumeroTeledemarche>A-2-WK1DEGZ</ns2:NumeroTeledemarche>"));
-    assert!(
-        msg.contains("Votre demande a bien été reçue et sera traitée prochainement."),
-        "{msg}"
+    common::assert_has(
+        &msg,
+        "Votre demande a bien été reçue et sera traitée prochainement.",
     );
 
     let d = env.dossier("A-2-WK1DEGZ");
@@ -84,11 +84,8 @@ fn the_spec_sample_imports_with_its_return_flow() {
     );
     assert_eq!(home, vec!["DE L'ÉGLISE LYON"]);
     let log = env.last_log();
-    assert!(
-        log.contains("A-2-WK1DEGZ-RCO-LA-1.zip: imported (DUBOIS Noël"),
-        "{log}"
-    );
-    assert!(log.contains("return flow 1 (status 14) written"), "{log}");
+    common::assert_has(&log, "A-2-WK1DEGZ-RCO-LA-1.zip: imported (DUBOIS Noël");
+    common::assert_has(&log, "return flow 1 (status 14) written");
 }
 
 #[test]
@@ -364,8 +361,8 @@ fn every_bad_input_goes_to_error_with_a_log_and_leaves_no_trace() {
         let text = fs::read_to_string(env.error().join(format!("{name}.log")))
             .unwrap_or_else(|_| panic!("{}: no log beside {name}", c.name));
         assert!(text.contains(c.expect), "{}: log says:\n{text}", c.name);
-        assert!(text.contains(&format!("Archive : {name}")), "{text}");
-        assert!(text.contains("REJETÉE"), "{text}");
+        common::assert_has(&text, &format!("Archive : {name}"));
+        common::assert_has(&text, "REJETÉE");
         assert!(
             log.contains(&format!("{name}: REJECTED")),
             "{}: sync log:\n{log}",
@@ -378,12 +375,12 @@ fn every_bad_input_goes_to_error_with_a_log_and_leaves_no_trace() {
     assert!(env.dossiers().is_empty());
     assert_empty_db(&env.db());
     let summary = r.stdout;
-    assert!(
-        summary.contains(&format!(
+    common::assert_has(
+        &summary,
+        &format!(
             "RCO-LA          0           0          0 {:>8}",
             cases.len()
-        )),
-        "{summary}"
+        ),
     );
 }
 
@@ -403,10 +400,7 @@ fn a_zip_bomb_is_refused_without_inflating_it() {
         vec!["A-2-BOMB-RCO-LA-1.zip", "A-2-BOMB-RCO-LA-1.zip.log"]
     );
     let log = fs::read_to_string(env.error().join("A-2-BOMB-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("uncompressed size 1073741824 bytes is over the limit"),
-        "{log}"
-    );
+    common::assert_has(&log, "uncompressed size 1073741824 bytes is over the limit");
     assert!(env.work_files().is_empty());
 }
 
@@ -703,11 +697,9 @@ fn an_archive_for_a_flow_its_town_does_not_handle_is_rejected() {
     let r = env.run(&[]);
     r.assert_code(1);
     let log = fs::read_to_string(env.error().join("A-2-NOTHERE-AEC-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains(
-            "CodeINSEE 75056 is routed to client Paris, which does not handle flow AEC-LA"
-        ),
-        "{log}"
+    common::assert_has(
+        &log,
+        "CodeINSEE 75056 is routed to client Paris, which does not handle flow AEC-LA",
     );
     assert_eq!(files(&env.done()), ["A-2-HERE-RCO-LA-1.zip"]);
     let tables = common::query_strings(
@@ -1014,7 +1006,7 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
     assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
     assert!(files(&env.input()).is_empty());
     let log = env.last_log();
-    assert!(log.contains("A-2-REC-RCO-LA-1.zip: duplicate"), "{log}");
+    common::assert_has(&log, "A-2-REC-RCO-LA-1.zip: duplicate");
     assert_eq!(env.dossiers().len(), 1);
     // Another message for the same file, with other content: a conflict.
     let mut other = first.clone();
@@ -1031,7 +1023,7 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
         ["A-2-REC-RCO-LA-1.zip", "A-2-REC-RCO-LA-1.zip.log"]
     );
     let why = fs::read_to_string(env.error().join("A-2-REC-RCO-LA-1.zip.log")).unwrap();
-    assert!(why.contains("already imported"), "{why}");
+    common::assert_has(&why, "already imported");
 }
 
 #[test]
@@ -1179,10 +1171,7 @@ fn a_header_file_problem_is_explained_to_the_clerk_in_french() {
     env.deliver(&a);
     assert_eq!(env.run(&[]).code, 1);
     let log = fs::read_to_string(env.error().join("A-2-ENTFR-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("Explication : L'archive contient deux fichiers d'en-tête, A-2-ENTFR-RCO-LA-ent-1.xml et A-2-ENTFR-RCO-LA-ent.xml, alors qu'un seul est attendu.\nDétail : "),
-        "{log}"
-    );
+    common::assert_has(&log, "Explication : L'archive contient deux fichiers d'en-tête, A-2-ENTFR-RCO-LA-ent-1.xml et A-2-ENTFR-RCO-LA-ent.xml, alors qu'un seul est attendu.\nDétail : ");
 }
 
 /// The message.xml of a return archive in output.
@@ -1250,9 +1239,9 @@ fn the_return_answers_the_inbound_message_from_the_town() {
     let second = return_message(&env, "A-2-ANS-RCO-LA-2.zip");
     common::xmllint_message(&second);
     assert!(second.contains("<ns2:MessageId>A-2-ANS-RCO-LA-2</ns2:MessageId>"));
-    assert!(
-        second.contains("<ns2:Siret>21750001600019</ns2:Siret></ns2:Location></ns2:Sender>"),
-        "{second}"
+    common::assert_has(
+        &second,
+        "<ns2:Siret>21750001600019</ns2:Siret></ns2:Location></ns2:Sender>",
     );
-    assert!(second.contains("<ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret>"), "{second}");
+    common::assert_has(&second, "<ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret>");
 }

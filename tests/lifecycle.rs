@@ -515,5 +515,5 @@ fn collection_times_and_list_filters() {
     assert!(d2["returns"][1]["collected_at"].is_null());
     assert!(list(&["--untransmitted"]).is_empty());
     let text = env.msp(&["dossier", "show", "A-2-COL1"]).stdout;
-    assert!(text.contains("collected 20"), "{text}");
+    common::assert_has(&text, "collected 20");
 }

@@ -93,7 +93,7 @@ fn the_progress_bar_is_drawn_on_a_terminal_only() {
     };
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
-    assert!(screen.contains("/60 archives"), "{screen}");
+    common::assert_has(&screen, "/60 archives");
     assert_eq!(files(&env.done()).len(), 60);
     // Piped: no bar, no escape codes.
     for i in 0..60 {
@@ -134,9 +134,9 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     };
     assert_eq!(check(&v, "uncollected_late")["value"], 0.0);
     let text = std::fs::read_to_string(&prom).unwrap();
-    assert!(text.contains("msp_health 0\n"), "{text}");
-    assert!(text.contains("msp_last_run_exit_code 0\n"), "{text}");
-    assert!(text.contains("msp_input_archives 0\n"), "{text}");
+    common::assert_has(&text, "msp_health 0\n");
+    common::assert_has(&text, "msp_last_run_exit_code 0\n");
+    common::assert_has(&text, "msp_input_archives 0\n");
     // Thresholds crossed: a status not transmitted, a return not collected.
     env.write_config(
         "root = \"msp-data\"\n[status]\nuntransmitted_hours = 0\nuncollected_hours = 0\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
@@ -206,9 +206,9 @@ fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     assert_eq!(files(&env.input()), vec!["A-2-LYON-RCO-LA-1.zip"]);
     assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
     let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
-    assert!(
-        ops.contains("errors retry: A-2-LYON-RCO-LA-1.zip put back into input"),
-        "{ops}"
+    common::assert_has(
+        &ops,
+        "errors retry: A-2-LYON-RCO-LA-1.zip put back into input",
     );
     assert!(files(&env.logs())
         .iter()
@@ -400,10 +400,7 @@ fn an_archive_held_back_for_more_than_a_day_is_flagged() {
     assert_eq!(held[0]["archive"], "A-2-STALE-RCO-LA-1.zip");
     assert!(held[0]["hours"].as_u64().unwrap() >= 47);
     let log = env.last_log();
-    assert!(
-        log.contains("WAITING FOR MORE THAN A DAY: A-2-STALE-RCO-LA-1.zip"),
-        "{log}"
-    );
+    common::assert_has(&log, "WAITING FOR MORE THAN A DAY: A-2-STALE-RCO-LA-1.zip");
     let lock = DbLock::take(&env.db());
     let r = env.run(&[]);
     drop(lock);

@@ -73,8 +73,8 @@ fn pull_then_push_moves_every_archive_once() {
     assert_eq!(files(&env.root().join("envoye")), up);
     assert_eq!(collected(&env), vec!["3"]);
     let log = env.last_log();
-    assert!(log.contains("fetched from sftp://"), "{log}");
-    assert!(log.contains("uploaded to sftp://"), "{log}");
+    common::assert_has(&log, "fetched from sftp://");
+    common::assert_has(&log, "uploaded to sftp://");
     // An agent's decision goes up at the next run.
     let numero = names[0].trim_end_matches("-AEC-LA-1.zip");
     assert_eq!(env.msp(&["dossier", "status", numero, "16"]).code, 0);

@@ -230,16 +230,11 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
     ));
     // The log is written, finished line included.
     let log = env.last_log();
-    assert!(
-        log.contains(&format!(
-            "stopped on request after the archives in hand: {left} archive(s) left in input"
-        )),
-        "{log}"
+    common::assert_has(
+        &log,
+        &format!("stopped on request after the archives in hand: {left} archive(s) left in input"),
     );
-    assert!(
-        log.contains(&format!("synchronisation finished: {done} imported")),
-        "{log}"
-    );
+    common::assert_has(&log, &format!("synchronisation finished: {done} imported"));
     // No second run was started: one log.
     assert_eq!(sync_logs(&env).0.len(), 1, "{:?}", files(&env.logs()));
     // Nothing is lost: the next run imports the rest.
@@ -356,7 +351,7 @@ fn empty_runs_leave_one_line_a_day_and_the_console_lists_the_others() {
         2,
         "a header and one run: {table}"
     );
-    assert!(table.contains("<td class=\"num\">1</td>"), "{table}");
+    common::assert_has(table, "<td class=\"num\">1</td>");
 }
 
 #[test]

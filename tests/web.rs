@@ -44,9 +44,9 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     let home = c.get("/");
     assert_eq!(home.status, 200);
     let t = home.text();
-    assert!(t.contains("<html lang=\"fr\">"), "{t}");
+    common::assert_has(&t, "<html lang=\"fr\">");
     assert!(t.contains("Tableau de bord") && t.contains("Synchroniser maintenant"));
-    assert!(t.contains("archive rejetée à traiter"), "{t}");
+    common::assert_has(&t, "archive rejetée à traiter");
     assert!(t.contains("Dernières synchronisations"));
     let cookie = home
         .set_cookie
@@ -70,7 +70,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
     let found = c.get("/dossiers?q=web0002").text();
     assert!(found.contains("A-2-WEB0002") && found.contains("<p role=\"status\">1 dossier<"));
     let none = c.get("/dossiers?statut=16").text();
-    assert!(none.contains("<p role=\"status\">0 dossier<"), "{none}");
+    common::assert_has(&none, "<p role=\"status\">0 dossier<");
     let pending = c.get("/dossiers?non_transmis=1").text();
     assert!(
         pending.contains("<p role=\"status\">0 dossier<"),
@@ -151,7 +151,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
         .contains("A-2-WEB0001-RCO-LA-1-message.xml"));
 
     let rejects = c.get("/rejets").text();
-    assert!(rejects.contains("A-2-LYON001-RCO-LA-1.zip"), "{rejects}");
+    common::assert_has(&rejects, "A-2-LYON001-RCO-LA-1.zip");
     assert!(
         says(&rejects, "adressée à une commune qui n'est pas configurée"),
         "the French log: {rejects}"
@@ -161,10 +161,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
         rejects.contains("<p>La demande est adressée à la commune de code INSEE 69123, qui n"),
         "the explanation on the card: {rejects}"
     );
-    assert!(
-        rejects.contains("la seule commune configurée est 75056."),
-        "{rejects}"
-    );
+    common::assert_has(&rejects, "la seule commune configurée est 75056.");
     assert!(rejects.contains("Remettre en entrée"));
 
     let css = c.get("/static/msp.css");
@@ -174,10 +171,7 @@ fn every_page_answers_in_french_and_downloads_are_the_dossier_s_own() {
 
     // Every request is in the access log, without query strings.
     let log = std::fs::read_to_string(env.logs().join("web-access.log")).unwrap();
-    assert!(
-        log.contains("127.0.0.1 - GET /dossiers/A-2-WEB0001 200"),
-        "{log}"
-    );
+    common::assert_has(&log, "127.0.0.1 - GET /dossiers/A-2-WEB0001 200");
     assert!(log.contains("GET /dossiers 200"));
     assert!(
         !log.contains("web0002"),
@@ -219,18 +213,12 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
     std::fs::write(env.input().join("A-2-SYNCX-DDPACS-LA-1.zip"), b"PK").unwrap();
     std::fs::write(env.input().join("demande.zip"), b"PK").unwrap();
     let home = c.get("/").text();
-    assert!(
-        home.contains("<span class=\"figure\">3</span>archives en attente"),
-        "{home}"
-    );
+    common::assert_has(&home, "<span class=\"figure\">3</span>archives en attente");
     assert!(says(&home, "Fichiers non reconnus dans l'entrée"), "{home}");
-    assert!(
-        home.contains("A-2-SYNCX-DDPACS-LA-1.zip — La démarche DDPACS-LA n'a pas de module dans msp : le fichier est laissé dans l'entrée."),
-        "{home}"
-    );
-    assert!(
-        home.contains("demande.zip — Ce nom n'est pas celui d'une archive du portail"),
-        "{home}"
+    common::assert_has(&home, "A-2-SYNCX-DDPACS-LA-1.zip — La démarche DDPACS-LA n'a pas de module dans msp : le fichier est laissé dans l'entrée.");
+    common::assert_has(
+        &home,
+        "demande.zip — Ce nom n'est pas celui d'une archive du portail",
     );
     let token = csrf_of(&home);
     let r = c.post("/synchroniser", &[("csrf", &token)]);
@@ -238,9 +226,9 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
     assert_eq!(r.location.as_deref(), Some("/synchronisation"));
     let result = c.get("/synchronisation").text();
     assert!(says(&result, "Tout s'est bien passé"), "{result}");
-    assert!(
-        result.contains("<th scope=\"row\">RCO-LA</th><td class=\"num\">3</td>"),
-        "{result}"
+    common::assert_has(
+        &result,
+        "<th scope=\"row\">RCO-LA</th><td class=\"num\">3</td>",
     );
     // What a clerk would check: input holds only what msp does not
     // recognise, three dossiers, three returns.
@@ -252,16 +240,13 @@ fn synchroniser_maintenant_imports_what_waits_and_shows_the_result() {
     assert_eq!(files(&env.output()).len(), 3);
     // The dashboard lists that synchronisation.
     let after = c.get("/").text();
-    assert!(after.contains("<td class=\"num\">3</td>"), "{after}");
+    common::assert_has(&after, "<td class=\"num\">3</td>");
     // A rejection is reported with the clerk's French reason.
     std::fs::write(env.input().join("A-2-NOTZIP01-RCO-LA-1.zip"), b"not a zip").unwrap();
     let r = c.post("/synchroniser", &[("csrf", &token)]);
     assert_eq!(r.status, 303);
     let result = c.get("/synchronisation").text();
-    assert!(
-        result.contains("Des archives ont été rejetées."),
-        "{result}"
-    );
+    common::assert_has(&result, "Des archives ont été rejetées.");
     assert!(
         says(&result, "A-2-NOTZIP01-RCO-LA-1.zip</strong> : Le fichier reçu n'est pas une archive ZIP lisible"),
         "{result}"
@@ -284,10 +269,10 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     let r = post_status(&mut c, page, &token, "", "Pièce reçue <le 3 mars>.");
     assert_eq!(r.status, 422);
     let shown = r.text();
-    assert!(shown.contains("Choisissez un statut."), "{shown}");
-    assert!(
-        shown.contains("maxlength=\"2000\">Pièce reçue &lt;le 3 mars&gt;.</textarea>"),
-        "{shown}"
+    common::assert_has(&shown, "Choisissez un statut.");
+    common::assert_has(
+        &shown,
+        "maxlength=\"2000\">Pièce reçue &lt;le 3 mars&gt;.</textarea>",
     );
     // 14 (transmitted) → 19 is not allowed: the page again, the refusal
     // said in French, the form as it was filled.
@@ -300,7 +285,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     );
     assert_eq!(r.status, 409);
     let shown = r.text().replace("&#39;", "'");
-    assert!(shown.contains("role=\"alert\">Changement refusé. Dossier A-2-WEB0002 : le passage de 14 (dossier importé) à 19 (dossier traité / accepté) n'est pas permis. Le statut 14 ayant été transmis au portail, les statuts possibles sont : 15 (dossier non recevable), 16 (dossier en cours de traitement), 100 (dossier clos).</div>"), "{shown}");
+    common::assert_has(&shown, "role=\"alert\">Changement refusé. Dossier A-2-WEB0002 : le passage de 14 (dossier importé) à 19 (dossier traité / accepté) n'est pas permis. Le statut 14 ayant été transmis au portail, les statuts possibles sont : 15 (dossier non recevable), 16 (dossier en cours de traitement), 100 (dossier clos).</div>");
     assert!(
         shown.contains(">Votre acte vous attend en mairie.</textarea>"),
         "the comment typed is kept: {shown}"
@@ -317,9 +302,9 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     let r = post_status(&mut c, page, &token, "16", "Votre acte est en préparation.");
     assert_eq!(r.status, 303);
     let shown = c.get(page).text();
-    assert!(
-        shown.contains("Nouveau statut enregistré : 16 — dossier en cours de traitement."),
-        "{shown}"
+    common::assert_has(
+        &shown,
+        "Nouveau statut enregistré : 16 — dossier en cours de traitement.",
     );
     let d = env.dossier("A-2-WEB0002");
     assert_eq!(d["status"], 16);
@@ -331,9 +316,9 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     // Cancelling 16 is refused (only 19 or a manual 100), in French.
     c.post(&format!("{page}/annuler"), &[("csrf", &token)]);
     let shown = c.get(page).text();
-    assert!(
-        shown.contains("Dossier A-2-WEB0002 : seul un statut 19 ou une clôture manuelle"),
-        "{shown}"
+    common::assert_has(
+        &shown,
+        "Dossier A-2-WEB0002 : seul un statut 19 ou une clôture manuelle",
     );
     // 16 → 19 while 16 is untransmitted, then cancel 19: back to 16.
     c.post(
@@ -345,10 +330,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     assert!(shown.contains("Annuler le statut 19"));
     // Nothing to choose from: no list of statuses, the reason instead.
     assert!(!shown.contains("<select id=\"code\""), "{shown}");
-    assert!(
-        shown.contains("Possibles maintenant : aucun — le statut 19 peut seulement être annulé tant qu'il n'est pas transmis au portail."),
-        "{shown}"
-    );
+    common::assert_has(&shown, "Possibles maintenant : aucun — le statut 19 peut seulement être annulé tant qu'il n'est pas transmis au portail.");
     c.post(&format!("{page}/annuler"), &[("csrf", &token)]);
     assert!(c.get(page).text().contains("Statut annulé"));
     assert_eq!(env.dossier("A-2-WEB0002")["status"], 16);
@@ -357,10 +339,7 @@ fn status_changes_follow_the_protocol_and_a_refusal_is_said_in_french() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(env.output().join("A-2-WEB0002-AEC-LA-2.zip").is_file());
     let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
-    assert!(
-        ops.contains("web console: dossier A-2-WEB0002: statut 16 (dossier en cours de traitement) posé par un agent"),
-        "{ops}"
-    );
+    common::assert_has(&ops, "web console: dossier A-2-WEB0002: statut 16 (dossier en cours de traitement) posé par un agent");
 }
 
 #[test]
@@ -378,34 +357,25 @@ fn the_clerk_reads_towns_by_name_attachments_and_transmission_in_words() {
 
     // The town by its name, its code beside it.
     let list = c.get("/dossiers").text();
-    assert!(list.contains("<td>Paris (75056)</td>"), "{list}");
+    common::assert_has(&list, "<td>Paris (75056)</td>");
     let p = c.get("/dossiers/A-2-TOWN001").text().replace("&#39;", "'");
-    assert!(
-        p.contains("<dt>Commune (code INSEE)</dt><dd>Paris (75056)</dd>"),
-        "{p}"
-    );
+    common::assert_has(&p, "<dt>Commune (code INSEE)</dt><dd>Paris (75056)</dd>");
     // The attachments' codes explained.
-    assert!(p.contains("(justificatif d'identité, code JI, "), "{p}");
-    assert!(p.contains("(justificatif de domicile, code JD, "), "{p}");
+    common::assert_has(&p, "(justificatif d'identité, code JI, ");
+    common::assert_has(&p, "(justificatif de domicile, code JD, ");
     // The transmission in words, not the indicator's code.
-    assert!(p.contains("<th scope=\"col\">Transmission</th>"), "{p}");
+    common::assert_has(&p, "<th scope=\"col\">Transmission</th>");
     assert!(!p.contains("Indicateur"), "{p}");
-    assert!(
-        p.contains("<td>14 — dossier importé</td><td>transmis au portail</td>"),
-        "{p}"
+    common::assert_has(
+        &p,
+        "<td>14 — dossier importé</td><td>transmis au portail</td>",
     );
     // The archive for a commune not configured: which code, which
     // communes are, by name.
     let rejects = c.get("/rejets").text().replace("&#39;", "'");
-    assert!(
-        rejects.contains("<p>La demande est adressée à la commune de code INSEE 69123, qui n'est pas dans la configuration : la seule commune configurée est Paris (75056).</p>"),
-        "{rejects}"
-    );
+    common::assert_has(&rejects, "<p>La demande est adressée à la commune de code INSEE 69123, qui n'est pas dans la configuration : la seule commune configurée est Paris (75056).</p>");
     let log = std::fs::read_to_string(env.error().join("A-2-LYON002-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("Motif : La demande est adressée à une commune qui n'est pas configurée.\nExplication : La demande est adressée à la commune de code INSEE 69123, "),
-        "{log}"
-    );
+    common::assert_has(&log, "Motif : La demande est adressée à une commune qui n'est pas configurée.\nExplication : La demande est adressée à la commune de code INSEE 69123, ");
 }
 
 #[test]
@@ -444,9 +414,9 @@ fn a_rejected_archive_is_put_back_into_input_once_corrected() {
     let r = c.post("/synchroniser", &[("csrf", &token)]);
     assert_eq!(r.status, 303);
     let result = c.get("/synchronisation").text();
-    assert!(
-        result.contains("<th scope=\"row\">RCO-LA</th><td class=\"num\">1</td>"),
-        "{result}"
+    common::assert_has(
+        &result,
+        "<th scope=\"row\">RCO-LA</th><td class=\"num\">1</td>",
     );
     assert_eq!(env.dossier("A-2-LYON001")["insee"], "69123");
     assert!(files(&env.error()).is_empty());
@@ -583,10 +553,7 @@ fn with_users_nothing_is_served_without_signing_in() {
     let pj = c.get("/dossiers/A-2-AUTH0001/pieces/1");
     assert_eq!(pj.body, TINY_PDF);
     let log = std::fs::read_to_string(env.logs().join("web-access.log")).unwrap();
-    assert!(
-        log.contains("agent GET /dossiers/A-2-AUTH0001/pieces/1 200"),
-        "{log}"
-    );
+    common::assert_has(&log, "agent GET /dossiers/A-2-AUTH0001/pieces/1 200");
     // Signing out ends the session.
     let token = csrf_of(&home.text());
     let out = c.post("/deconnexion", &[("csrf", &token)]);
@@ -737,11 +704,11 @@ fn trouble_is_told_to_the_clerk_in_french_with_the_technical_words_after() {
     let home = c.get("/").text();
     let french = "ne répond pas ou refuse la connexion (serveur arrêté, mot de passe ou nom de base à vérifier). Rien n'est perdu";
     assert!(says(&home, french), "{home}");
-    assert!(
-        home.contains("(Détail technique : database of client Paris: cannot connect to"),
-        "{home}"
+    common::assert_has(
+        &home,
+        "(Détail technique : database of client Paris: cannot connect to",
     );
-    assert!(home.contains("A-2-HELD001-RCO-LA-1.zip"), "{home}");
+    common::assert_has(&home, "A-2-HELD001-RCO-LA-1.zip");
     // The CLI keeps the operator's English.
     assert!(
         run.stderr.contains("cannot connect to") || run.stdout.contains("cannot connect to"),

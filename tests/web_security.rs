@@ -358,14 +358,14 @@ fn bidirectional_controls_are_shown_and_dropped_from_download_names() {
     let r = c.post("/rejets/remettre", &[("csrf", &token), ("nom", rejected)]);
     assert_eq!(r.status, 303);
     let after = c.get("/rejets").text();
-    assert!(after.contains("a été remise en entrée"), "{after}");
+    common::assert_has(&after, "a été remise en entrée");
     assert!(files(&env.input()).contains(&rejected.to_string()));
     // The download's name has no bidirectional control, in either form.
     let pj = c.get("/dossiers/A-2-BIDI0001/pieces/1");
     assert_eq!(pj.status, 200);
     let d = pj.disposition.unwrap();
     assert!(!bidi(&d) && !d.contains("%E2%80%AE"), "{d}");
-    assert!(d.contains("filename*=UTF-8''facturefdp.exe"), "{d}");
+    common::assert_has(&d, "filename*=UTF-8''facturefdp.exe");
 }
 
 #[test]

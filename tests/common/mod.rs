@@ -254,6 +254,12 @@ pub fn texts(array: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts `text` holds `part`, showing `text` when not.
+#[track_caller]
+pub fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
+}
+
 /// File names in a folder, sorted (empty when the folder is missing).
 pub fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = match std::fs::read_dir(dir) {
