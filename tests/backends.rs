@@ -116,12 +116,6 @@ fn clients(database: &str, extra: &str) -> String {
     )
 }
 
-fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
 /// The behaviour suite: import of the three flows, a rejection, a
 /// duplicate, a complement, and a lifecycle with return flows.
 /// Runs SQL in the test database, as a business application would.
@@ -159,18 +153,15 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
         "A-2-MGNZGED-AEC-LA-1.zip",
         "A-2-2CEWXY7-ILE-LA-1.zip",
     ] {
-        std::fs::copy(data(sample), env.input().join(sample)).unwrap();
+        std::fs::copy(common::data(sample), env.input().join(sample)).unwrap();
     }
-    Archive::ile("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::ile("A-2-LYON", 1).routed_to("69123"));
     let mut bad = Archive::rco("A-2-BAD", 1);
     bad.document = bad
         .document
         .replacen("<Sexe>1</Sexe>", "<Sexe>9</Sexe>", 1)
         .replacen("<Sexe>2</Sexe>", "<Sexe>9</Sexe>", 1);
-    bad.write_to(&env.input()).unwrap();
+    env.deliver(&bad);
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{engine}: {}{}", r.stdout, r.stderr);
     assert_eq!(files(&env.done()).len(), 4, "{engine}: {}", r.stdout);
@@ -210,9 +201,10 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
     } else {
         assert_eq!(got.code, 0, "{engine}: {}", got.stderr);
         let name = d["attachments"][0]["file_name"].as_str().unwrap();
-        let mut zip =
-            zip::ZipArchive::new(std::fs::File::open(data("A-2-WK1DEGZ-RCO-LA-1.zip")).unwrap())
-                .unwrap();
+        let mut zip = zip::ZipArchive::new(
+            std::fs::File::open(common::data("A-2-WK1DEGZ-RCO-LA-1.zip")).unwrap(),
+        )
+        .unwrap();
         let mut expected = Vec::new();
         std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut expected).unwrap();
         assert_eq!(
@@ -224,12 +216,12 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
 
     // A duplicate and a complement.
     std::fs::copy(
-        data("A-2-MGNZGED-AEC-LA-1.zip"),
+        common::data("A-2-MGNZGED-AEC-LA-1.zip"),
         env.input().join("A-2-MGNZGED-AEC-LA-1.zip"),
     )
     .unwrap();
     let mut c = Archive::aec("A-2-LYONC", 1).routed_to("69123");
-    c.write_to(&env.input()).unwrap();
+    env.deliver(&c);
     assert_eq!(env.run(&[]).code, 0, "{engine}");
     c.file_number = 2;
     c.document = c.document.replacen(
@@ -237,7 +229,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
         "<NombreExemplaires>4</NombreExemplaires>",
         1,
     );
-    c.write_to(&env.input()).unwrap();
+    env.deliver(&c);
     let r = env.run(&[]);
     assert_eq!(r.code, 0, "{engine}: {}{}", r.stdout, r.stderr);
     assert!(
@@ -349,7 +341,7 @@ fn behaviour(engine: &str, config: &str, exec: Exec<'_>) {
         ] {
             exec(&env.root(), sql);
         }
-        Archive::aec("A-2-MIGV2", 1).write_to(&env.input()).unwrap();
+        env.deliver(&Archive::aec("A-2-MIGV2", 1));
         let r = env.run(&[]);
         assert_eq!(r.code, 0, "{engine}: migration: {}{}", r.stdout, r.stderr);
         assert!(
@@ -529,13 +521,10 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
     admin
         .batch_execute(&format!("ALTER DATABASE {closed} ALLOW_CONNECTIONS false"))
         .unwrap();
-    Archive::rco("A-2-PAR", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-LYO", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PAR", 1));
+    env.deliver(&Archive::rco("A-2-LYO", 1).routed_to("69123"));
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     assert!(
         r.stdout.contains("is not currently accepting connections"),
         "the server's own words: {}",
@@ -548,7 +537,7 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
         .batch_execute(&format!("ALTER DATABASE {closed} ALLOW_CONNECTIONS true"))
         .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.done()),
         ["A-2-LYO-RCO-LA-1.zip", "A-2-PAR-RCO-LA-1.zip"]
@@ -560,25 +549,9 @@ fn a_server_refusing_connections_mid_run_leaves_archives_in_input() {
 /// then a batch with a conflict inside imports the others.
 fn concurrent_first_runs_and_a_batch(engine: &str, config: &str) {
     let env = Env::with_config(config);
-    for i in 0..45 {
-        Archive::of_flow(
-            ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
-            &format!("A-2-C{i:03}"),
-            1,
-        )
-        .write_to(&env.input())
-        .unwrap();
-    }
+    common::write_mixed_flows(&env.input(), 45, |i| format!("A-2-C{i:03}"));
     let children: Vec<_> = (0..3)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_msp"))
-                .arg("run")
-                .current_dir(env.path())
-                .env("LANG", "C.UTF-8")
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("msp runs")
-        })
+        .map(|_| env.spawn_run(&[("LANG", "C.UTF-8")]))
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
@@ -596,16 +569,14 @@ fn concurrent_first_runs_and_a_batch(engine: &str, config: &str) {
     );
     // A batch with a conflict in the middle: only that archive is rejected.
     for i in 45..60 {
-        Archive::ile(&format!("A-2-C{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::ile(&format!("A-2-C{i:03}"), 1));
     }
     // Another message (its own MessageId: the portal's replay of the same
     // message would be a duplicate) for a file already imported.
     let mut conflict = Archive::of_flow("RCO-LA", "A-2-C000", 1);
     conflict.date = "2026-11-02T12:05:00.000+01:00".into();
     conflict.extra.push(("autre.txt".into(), b"x".to_vec()));
-    conflict.write_to(&env.input()).unwrap();
+    env.deliver(&conflict);
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{engine}: {}", r.stdout);
     assert_eq!(

@@ -19,9 +19,6 @@ use common::{files, Env};
 use fantoccini::{Client, ClientBuilder, Locator};
 use portal_sim::Archive;
 
-const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
-const PARIS_AND_LYON: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\", \"69123\"]\ndatabase = \"sqlite://msp.db\"\n";
-
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
     child: Child,
@@ -147,6 +144,27 @@ async fn click_link(c: &Client, label: &str) -> Step {
     click_and_wait(c, Locator::LinkText(label), &format!("link {label}")).await
 }
 
+/// Chooses `value` in the list whose id is `id`.
+async fn select(c: &Client, id: &str, value: &str) -> Step {
+    c.find(Locator::Id(id))
+        .await
+        .map_err(err)?
+        .select_by_value(value)
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Types `keys` into the field whose id is `id`.
+async fn type_into(c: &Client, id: &str, keys: &str) -> Step {
+    c.find(Locator::Id(id))
+        .await
+        .map_err(err)?
+        .send_keys(keys)
+        .await
+        .map_err(err)
+}
+
 fn check(ok: bool, what: impl Into<String>) -> Step {
     if ok {
         Ok(())
@@ -173,14 +191,11 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let env = Env::with_config(PARIS_ONLY);
-    Archive::rco("A-2-LYON0001", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    let env = Env::with_config(common::PARIS_ONLY);
+    env.deliver(&Archive::rco("A-2-LYON0001", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 1, "the Lyon archive is rejected");
     for n in ["A-2-BRW0001", "A-2-BRW0002"] {
-        Archive::rco(n, 1).write_to(&env.input()).unwrap();
+        env.deliver(&Archive::rco(n, 1));
     }
     let console = Console::start(&env);
     let base = console.base.clone();
@@ -237,12 +252,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         .await;
 
         step(&c, "4-refused-status", async {
-            c.find(Locator::Id("code"))
-                .await
-                .map_err(err)?
-                .select_by_value("20")
-                .await
-                .map_err(err)?;
+            select(&c, "code", "20").await?;
             click_button(&c, "Enregistrer le statut").await?;
             let alert = text(&c, "[role=alert]").await?;
             check(
@@ -257,18 +267,8 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
         assert_eq!(env.dossier("A-2-BRW0002")["status"], 14);
 
         step(&c, "5-accepted-status", async {
-            c.find(Locator::Id("code"))
-                .await
-                .map_err(err)?
-                .select_by_value("16")
-                .await
-                .map_err(err)?;
-            c.find(Locator::Id("commentaire"))
-                .await
-                .map_err(err)?
-                .send_keys("Nous préparons votre attestation.")
-                .await
-                .map_err(err)?;
+            select(&c, "code", "16").await?;
+            type_into(&c, "commentaire", "Nous préparons votre attestation.").await?;
             click_button(&c, "Enregistrer le statut").await?;
             let ok = text(&c, "[role=status]").await?;
             check(
@@ -291,7 +291,7 @@ fn a_clerk_synchronises_changes_statuses_and_retries_a_rejected_archive() {
             let page = text(&c, "main").await?;
             check(page.contains("A-2-LYON0001-RCO-LA-1.zip"), page.clone())?;
             check(page.contains("Rejetée le"), page)?;
-            env.write_config(PARIS_AND_LYON);
+            env.write_config(common::PARIS_AND_LYON);
             click_button(&c, "Remettre en entrée").await?;
             let ok = text(&c, "[role=status]").await?;
             check(

@@ -15,38 +15,25 @@ const TWO_TOWNS: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninse
 #[test]
 fn a_user_s_mistake_is_exit_1_with_a_hint() {
     let env = Env::new();
-    Archive::rco("A-2-HERE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-HERE", 1));
     fs::write(env.input().join("A-2-BROKEN-RCO-LA-1.zip"), b"not a zip").unwrap();
     assert_eq!(env.run(&[]).code, 1);
 
     let r = env.msp(&["dossier", "status", "A-2-NOPE", "16"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr
-            .contains("no dossier A-2-NOPE (msp dossier list shows them"),
-        "{}",
-        r.stderr
-    );
+    r.assert_code(1);
+    r.assert_stderr_has("no dossier A-2-NOPE (msp dossier list shows them");
 
     let r = env.msp(&["dossier", "show", "A-2-NOPE"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 
     let r = env.msp(&["dossier", "list", "--flow", "XYZ"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains("unknown flow XYZ (flows: "),
-        "{}",
-        r.stderr
-    );
+    r.assert_code(1);
+    r.assert_stderr_has("unknown flow XYZ (flows: ");
 
     let r = env.msp(&["errors", "retry", "msp-data/erreur/A-2-BROKEN-RCO-LA-1.zip"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains(
-            "give the archive's bare name as `msp errors list` shows it (A-2-BROKEN-RCO-LA-1.zip)"
-        ),
-        "{}",
-        r.stderr
+    r.assert_code(1);
+    r.assert_stderr_has(
+        "give the archive's bare name as `msp errors list` shows it (A-2-BROKEN-RCO-LA-1.zip)",
     );
     let r = env.msp(&["errors", "retry", "A-2-NOTHERE-RCO-LA-1.zip"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -54,12 +41,7 @@ fn a_user_s_mistake_is_exit_1_with_a_hint() {
     // Its bytes alone were refused: put back, it is said to come back.
     let r = env.msp(&["errors", "retry", "A-2-BROKEN-RCO-LA-1.zip"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("its own bytes were refused (not-zip): it will be rejected again"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("its own bytes were refused (not-zip): it will be rejected again");
 
     // The help says what the codes mean.
     for cmd in ["run", "status"] {
@@ -75,13 +57,13 @@ fn a_user_s_mistake_is_exit_1_with_a_hint() {
 #[test]
 fn one_town_not_answering_does_not_hide_the_others() {
     let env = Env::with_config(TWO_TOWNS);
-    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS", 1));
     let run = env.run(&["--client", "Paris"]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run.assert_code(0);
     let r = env.msp(&["dossier", "list"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("A-2-PARIS"), "{}", r.stdout);
-    assert!(r.stderr.contains("warning: not answering"), "{}", r.stderr);
+    r.assert_code(1);
+    r.assert_stdout_has("A-2-PARIS");
+    r.assert_stderr_has("warning: not answering");
     // The client named once.
     assert_eq!(
         r.stderr.matches("client Belfort").count(),
@@ -89,10 +71,10 @@ fn one_town_not_answering_does_not_hide_the_others() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("environment variable MSP_TEST_UNSET_BELFORT (password_env) is not set (a command run by hand"), "{}", r.stderr);
+    r.assert_stderr_has("environment variable MSP_TEST_UNSET_BELFORT (password_env) is not set (a command run by hand");
     // Only Paris asked: no warning, exit 0.
     let r = env.msp(&["dossier", "list", "--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert!(
         r.stdout.contains("A-2-PARIS") && r.stderr.is_empty(),
         "{}{}",
@@ -101,21 +83,12 @@ fn one_town_not_answering_does_not_hide_the_others() {
     );
     let r = env.msp(&["dossier", "list", "--client", "Lyon"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("no client Lyon in the configuration (clients: Paris, Belfort)"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("no client Lyon in the configuration (clients: Paris, Belfort)");
     // A dossier not found where a database did not answer: trouble, it
     // may be there.
     let r = env.msp(&["dossier", "show", "A-2-ELSEWHERE"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("it may be in one that did not"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("it may be in one that did not");
 }
 
 #[test]
@@ -126,11 +99,7 @@ fn errors_retry_all_and_purge_said_in_words() {
     }
     assert_eq!(env.run(&[]).code, 1);
     let r = env.msp(&["errors", "purge", "--older-than", "0", "--dry-run"]);
-    assert!(
-        r.stdout.contains("4 files would be removed"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("4 files would be removed");
     let r = env.msp(&["errors", "retry", "--all"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
@@ -139,7 +108,7 @@ fn errors_retry_all_and_purge_said_in_words() {
     );
     assert!(files(&env.error()).is_empty());
     let r = env.msp(&["errors", "retry", "--all"]);
-    assert!(r.stdout.contains("no rejected archive"), "{}", r.stdout);
+    r.assert_stdout_has("no rejected archive");
 }
 
 #[test]
@@ -147,11 +116,7 @@ fn status_says_an_empty_input_and_names_no_client_after_a_run_of_all() {
     let env = Env::with_config("root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n\n[[client]]\nname = \"Belfort\"\ninsee = [\"90010\"]\ndatabase = \"sqlite://belfort.db\"\n");
     assert_eq!(env.run(&[]).code, 0);
     let r = env.msp(&["status"]);
-    assert!(
-        r.stdout.contains("oldest archive in input: none"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("oldest archive in input: none");
     assert!(
         !r.stdout.contains("oldest archive in input: 0 s"),
         "{}",
@@ -162,7 +127,7 @@ fn status_says_an_empty_input_and_names_no_client_after_a_run_of_all() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(env.run(&["--client", "Paris"]).code, 0);
     let r = env.msp(&["status"]);
-    assert!(r.stdout.contains("of client Belfort"), "{}", r.stdout);
+    r.assert_stdout_has("of client Belfort");
 }
 
 #[test]
@@ -201,7 +166,7 @@ fn config_show_fills_defaults_and_masks_secrets() {
 #[test]
 fn json_times_are_rfc_3339_with_an_offset_everywhere() {
     let env = Env::new();
-    Archive::rco("A-2-TIME", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-TIME", 1));
     fs::write(env.input().join("A-2-BAD-RCO-LA-1.zip"), b"x").unwrap();
     assert_eq!(env.run(&[]).code, 1);
     let stamp = |s: &str| {
@@ -243,7 +208,7 @@ fn collect(v: &serde_json::Value, out: &mut Vec<String>) {
 #[test]
 fn every_status_change_and_refusal_is_traced_with_its_author() {
     let env = Env::new();
-    Archive::rco("A-2-AUDIT", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-AUDIT", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(env.msp(&["dossier", "status", "A-2-AUDIT", "16"]).code, 0);
     let refused = env.msp(&["dossier", "status", "A-2-AUDIT", "14"]);
@@ -258,14 +223,8 @@ fn every_status_change_and_refusal_is_traced_with_its_author() {
     )
     .unwrap();
     let who = format!("cli ({})", account.trim());
-    assert!(
-        ops.contains(&format!("{who}: dossier A-2-AUDIT: statut 16")),
-        "{ops}"
-    );
-    assert!(
-        ops.contains(&format!("{who}: REFUSED: dossier A-2-AUDIT: 16 → 14")),
-        "{ops}"
-    );
+    common::assert_has(&ops, &format!("{who}: dossier A-2-AUDIT: statut 16"));
+    common::assert_has(&ops, &format!("{who}: REFUSED: dossier A-2-AUDIT: 16 → 14"));
 }
 
 #[test]
@@ -308,7 +267,7 @@ fn the_manual_has_what_a_manual_has_and_msp_toml_5_every_key() {
         assert!(toml.contains(key), "{key}");
     }
     let help = env.msp(&["--help"]).stdout;
-    assert!(help.contains("change their status"), "{help}");
+    common::assert_has(&help, "change their status");
 }
 
 #[test]
@@ -340,13 +299,10 @@ fn every_broken_kind_portal_sim_makes_is_rejected_with_its_french_reason() {
         ),
     ];
     for (i, (kind, _, _)) in kinds.iter().enumerate() {
-        Archive::rco(&format!("A-2-BRK{i}"), 1)
-            .broken(*kind)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-BRK{i}"), 1).broken(*kind));
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     for (i, (kind, code, french)) in kinds.iter().enumerate() {
         let log =
             fs::read_to_string(env.error().join(format!("A-2-BRK{i}-RCO-LA-1.zip.log"))).unwrap();
@@ -359,11 +315,11 @@ fn every_broken_kind_portal_sim_makes_is_rejected_with_its_french_reason() {
 #[test]
 fn a_census_for_belfort_lives_near_belfort() {
     let env = Env::with_config("root = \"msp-data\"\n[[client]]\nname = \"Belfort\"\ninsee = [\"90010\"]\ndatabase = \"sqlite://belfort.db\"\n");
-    Archive::rco("A-2-BFT", 1)
-        .routed_to("90010")
-        .living_in("90010")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(
+        &Archive::rco("A-2-BFT", 1)
+            .routed_to("90010")
+            .living_in("90010"),
+    );
     assert_eq!(env.run(&[]).code, 0);
     let shown = env.msp(&["dossier", "show", "A-2-BFT", "--rows"]).stdout;
     assert!(

@@ -41,6 +41,17 @@ fn whole_zip(path: &Path) -> bool {
     })
 }
 
+/// A run to the end, which may reject what a kill left half-written.
+fn run_to_the_end(engine: &str, env: &Env) {
+    let r = env.run(&[]);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "{engine}: {}{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
 fn crash_test(engine: &str, env: &Env) {
     let mut rng = Seq::new(0x2545_f491_4f6c_dd1d);
     let mut originals: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -78,13 +89,7 @@ fn crash_test(engine: &str, env: &Env) {
         // landing all along a run (not only in its start-up).
         if round % 4 == 3 {
             let t = Instant::now();
-            let r = env.run(&[]);
-            assert!(
-                r.code == 0 || r.code == 1,
-                "{engine}: {}{}",
-                r.stdout,
-                r.stderr
-            );
+            run_to_the_end(engine, env);
             span = t.elapsed().as_millis().max(20) as u64;
         }
         drop_archives(round, &mut rng, &mut numeros);
@@ -120,13 +125,7 @@ fn crash_test(engine: &str, env: &Env) {
         };
         *phases.entry(phase).or_insert(0) += 1;
     }
-    let r = env.run(&[]);
-    assert!(
-        r.code == 0 || r.code == 1,
-        "{engine}: {}{}",
-        r.stdout,
-        r.stderr
-    );
+    run_to_the_end(engine, env);
     let r = env.run(&[]);
     assert_eq!(r.code, 0, "{engine}: {}{}", r.stdout, r.stderr);
     let killed = killed_at.iter().filter(|(_, k)| *k).count();
@@ -190,12 +189,7 @@ fn crash_test(engine: &str, env: &Env) {
             .filter(|s| s["status"] == 14)
             .count();
         assert_eq!(fourteen, 1, "{engine}: {n}: {d}");
-        let increments: Vec<u64> = d["returns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["increment"].as_u64().unwrap())
-            .collect();
+        let increments = common::return_increments(&d);
         let expected: Vec<u64> = (1..=increments.len() as u64).collect();
         assert_eq!(increments, expected, "{engine}: {n}: return increments");
         for r in d["returns"].as_array().unwrap() {

@@ -28,15 +28,13 @@ fn run_with_env(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String
 #[test]
 fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
     let env = Env::new();
-    Archive::rco("A-2-FIRST", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-DUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-FIRST", 1));
+    env.deliver(&Archive::aec("A-2-DUP", 1));
     assert_eq!(env.run(&[]).code, 0);
     // One batch: 30 new dossiers, a duplicate, and a conflict (file 1 of
     // A-2-FIRST again with other bytes) in the middle.
     for i in 0..15 {
-        Archive::rco(&format!("A-2-B{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-B{i:03}"), 1));
     }
     // Another message (its own MessageId) for a file already imported.
     let mut conflict = Archive::rco("A-2-FIRST", 1);
@@ -47,12 +45,10 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
     let conflict_bytes = conflict.to_zip();
     std::fs::write(env.input().join("A-2-FIRST-RCO-LA-1.zip"), &conflict_bytes).unwrap();
     for i in 15..30 {
-        Archive::ile(&format!("A-2-B{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::ile(&format!("A-2-B{i:03}"), 1));
     }
     // Sent again, identical: a duplicate.
-    Archive::aec("A-2-DUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-DUP", 1));
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "one rejection: {}", r.stdout);
     assert_eq!(
@@ -65,7 +61,7 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
         "the rejected archive is kept as received"
     );
     let log = std::fs::read_to_string(env.error().join("A-2-FIRST-RCO-LA-1.zip.log")).unwrap();
-    assert!(log.contains("Code : conflict"), "{log}");
+    common::assert_has(&log, "Code : conflict");
     let done = files(&env.done());
     assert_eq!(
         done.len(),
@@ -93,9 +89,7 @@ fn a_rejected_archive_inside_a_batch_leaves_the_others_imported() {
 fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
     let env = Env::new();
     for i in 0..12 {
-        Archive::aec(&format!("A-2-K{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-K{i:03}"), 1));
     }
     let originals: Vec<(String, Vec<u8>)> = files(&env.input())
         .into_iter()
@@ -124,7 +118,7 @@ fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
     );
     // The next run recovers the archives from work: each is a duplicate.
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(env.dossiers().len(), 12, "no dossier twice");
     for (name, bytes) in &originals {
         assert_eq!(
@@ -155,10 +149,8 @@ fn a_kill_between_the_commit_and_the_moves_imports_nothing_twice() {
 #[test]
 fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_on() {
     let env = Env::new();
-    Archive::rco("A-2-GOOD", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-GARBLED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-GOOD", 1));
+    env.deliver(&Archive::rco("A-2-GARBLED", 1));
     assert_eq!(env.run(&[]).code, 0);
     // A business application writes a status code that is not a number for
     // one dossier, and a correct status for the other.
@@ -171,13 +163,7 @@ fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_o
     );
     let r = env.run(&[]);
     assert_eq!(r.code, 2, "trouble, reported: {}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains(
-            "table msp_statut, column status: value \"dix-neuf\" is not an integer (row numero = A-2-GARBLED)"
-        ),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("table msp_statut, column status: value \"dix-neuf\" is not an integer (row numero = A-2-GARBLED)");
     assert!(
         files(&env.output()).contains(&"A-2-GOOD-RCO-LA-2.zip".to_string()),
         "the other dossier's status went out: {:?}",
@@ -198,12 +184,7 @@ fn a_bad_value_written_by_a_business_application_is_reported_and_the_others_go_o
         show.code, 0,
         "its history cannot be shown as if it were right"
     );
-    assert!(
-        show.stderr
-            .contains("column status: value \"dix-neuf\" is not an integer"),
-        "{}",
-        show.stderr
-    );
+    show.assert_stderr_has("column status: value \"dix-neuf\" is not an integer");
     assert!(env.last_log().contains("column status: value \"dix-neuf\""));
 }
 
@@ -213,13 +194,10 @@ fn one_process_per_set_of_towns_with_client() {
         "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n\
          [[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n",
     );
-    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS", 1));
+    env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-PARIS-RCO-LA-1.zip"]);
     assert_eq!(
         files(&env.input()),
@@ -228,7 +206,7 @@ fn one_process_per_set_of_towns_with_client() {
     );
     assert!(env.work_files().is_empty());
     let r = env.run(&["--client", "Lyon"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.done()),
         vec!["A-2-LYON-RCO-LA-1.zip", "A-2-PARIS-RCO-LA-1.zip"]
@@ -236,18 +214,13 @@ fn one_process_per_set_of_towns_with_client() {
     assert_eq!(files(&env.output()).len(), 2);
     let r = env.run(&["--client", "Marseille"]);
     assert_ne!(r.code, 0);
-    assert!(
-        r.stderr
-            .contains("unknown client Marseille (configured: Paris, Lyon)"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("unknown client Marseille (configured: Paris, Lyon)");
 }
 
 #[test]
 fn pending_work_is_found_by_index() {
     let env = Env::new();
-    Archive::ile("A-2-IDX", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::ile("A-2-IDX", 1));
     assert_eq!(env.run(&[]).code, 0);
     let plan = |sql: &str| -> Vec<String> {
         use diesel::{Connection, RunQueryDsl};
@@ -296,7 +269,7 @@ fn pending_work_is_found_by_index() {
 #[test]
 fn rows_the_database_refuses_affect_only_their_archive() {
     let env = Env::new();
-    Archive::rco("A-2-SETUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-SETUP", 1));
     assert_eq!(env.run(&[]).code, 0);
     // The database refuses one dossier's rows (a trigger, as a business
     // application's constraint would).
@@ -306,20 +279,12 @@ fn rows_the_database_refuses_affect_only_their_archive() {
          BEGIN SELECT RAISE(ABORT, 'refused by the town''s rules'); END;",
     );
     for i in 0..10 {
-        Archive::ile(&format!("A-2-R{i:02}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::ile(&format!("A-2-R{i:02}"), 1));
     }
-    Archive::ile("A-2-REFUSED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::ile("A-2-REFUSED", 1));
     let r = env.run(&[]);
     assert_eq!(r.code, 2, "the environment refused: trouble, {}", r.stdout);
-    assert!(
-        r.stdout.contains("refused by the town's rules"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("refused by the town's rules");
     assert_eq!(
         files(&env.input()),
         vec!["A-2-REFUSED-ILE-LA-1.zip"],
@@ -340,10 +305,7 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
     // an INSEE code would otherwise reach the database and be refused there
     // (trouble, retried for ever) instead of being the archive's fault.
     let env = Env::new();
-    Archive::rco("A-2-LONG", 1)
-        .routed_to("750561")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LONG", 1).routed_to("750561"));
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(
@@ -351,32 +313,23 @@ fn a_code_insee_no_column_could_hold_is_bad_input() {
         vec!["A-2-LONG-RCO-LA-1.zip", "A-2-LONG-RCO-LA-1.zip.log"]
     );
     let log = std::fs::read_to_string(env.error().join("A-2-LONG-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("CodeINSEE \"750561\" is not an INSEE code"),
-        "{log}"
-    );
+    common::assert_has(&log, "CodeINSEE \"750561\" is not an INSEE code");
     // Said as what it is: not a commune left out of the configuration.
-    assert!(
-        log.contains("Motif : Le code INSEE de la commune destinataire n'est pas un code valide"),
-        "{log}"
+    common::assert_has(
+        &log,
+        "Motif : Le code INSEE de la commune destinataire n'est pas un code valide",
     );
     assert!(!log.contains("n'est pas configurée"), "{log}");
-    assert!(log.contains("Code : invalid-insee"), "{log}");
+    common::assert_has(&log, "Code : invalid-insee");
 }
 
 #[test]
 fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice() {
     let env = Env::new();
-    Archive::rco("A-2-RACE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-RACE", 1));
     // The first process commits the import, moves the archive to done, then
     // waits 3 s before writing the status-14 return flow.
-    let first = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .env("MSP_FAULT", "pause-before-returns")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("msp runs");
+    let first = env.spawn_run(&[("MSP_FAULT", "pause-before-returns")]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while files(&env.done()).is_empty() {
         assert!(
@@ -388,7 +341,7 @@ fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice(
     // Meanwhile a second process finds that return flow recorded and
     // unwritten, and writes it.
     let second = env.run(&[]);
-    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    second.assert_code(0);
     assert_eq!(files(&env.output()), vec!["A-2-RACE-RCO-LA-1.zip"]);
     let first = first.wait_with_output().unwrap();
     assert_eq!(first.status.code(), Some(0));
@@ -417,7 +370,7 @@ fn a_status_14_return_written_meanwhile_by_another_process_is_not_written_twice(
 fn the_unwritten_returns_of_a_batch_are_those_of_its_dossiers_only() {
     let env = Env::new();
     for n in ["A-2-UW1", "A-2-UW2", "A-2-UW3", "A-2-UW4"] {
-        Archive::ile(n, 1).write_to(&env.input()).unwrap();
+        env.deliver(&Archive::ile(n, 1));
     }
     assert_eq!(env.run(&[]).code, 0);
     // Three of the four status-14 returns unwritten again, one of them of a

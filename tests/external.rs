@@ -39,36 +39,35 @@ fn an_external_plugin_imports_validates_and_returns() {
     ));
     let r = env.msp(&["plugins"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("EXEMPLE-LA Archives"), "{}", r.stdout);
-    assert!(r.stdout.contains("table exemple_demande"), "{}", r.stdout);
+    r.assert_stdout_has("EXEMPLE-LA Archives");
+    r.assert_stdout_has("table exemple_demande");
     let r = env.msp(&["config", "check"]);
-    assert!(
-        r.stdout.contains("ok   plugin EXEMPLE-LA (Archives) from"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("ok   plugin EXEMPLE-LA (Archives) from");
 
-    Archive::with_document("A-2-EXT", "EXEMPLE-LA", 1, "EX-XML", DOC.into())
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::with_document(
+        "A-2-EXT",
+        "EXEMPLE-LA",
+        1,
+        "EX-XML",
+        DOC.into(),
+    ));
     let bad = DOC.replace("<NombreExemplaires>2</", "<NombreExemplaires>9</");
-    Archive::with_document("A-2-EXTBAD", "EXEMPLE-LA", 1, "EX-XML", bad)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-BUILTIN", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::with_document(
+        "A-2-EXTBAD",
+        "EXEMPLE-LA",
+        1,
+        "EX-XML",
+        bad,
+    ));
+    env.deliver(&Archive::rco("A-2-BUILTIN", 1));
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert_eq!(
         files(&env.done()),
         ["A-2-BUILTIN-RCO-LA-1.zip", "A-2-EXT-EXEMPLE-LA-1.zip"]
     );
     let log = std::fs::read_to_string(env.error().join("A-2-EXTBAD-EXEMPLE-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("NombreExemplaires is 9 but must be 1 to 5"),
-        "{log}"
-    );
+    common::assert_has(&log, "NombreExemplaires is 9 but must be 1 to 5");
     // The plugin's French words crossed the JSON boundary (`rule_fr`).
     assert!(
         log.contains("Explication : ")
@@ -94,15 +93,15 @@ fn an_external_plugin_imports_validates_and_returns() {
         &env.output().join("A-2-EXT-EXEMPLE-LA-2.zip"),
         "message.xml",
     );
-    assert!(msg.contains("<ns2:Etat>19</ns2:Etat>"), "{msg}");
-    assert!(
-        msg.contains("Votre copie est prête : vous pouvez la retirer en mairie."),
-        "{msg}"
+    common::assert_has(&msg, "<ns2:Etat>19</ns2:Etat>");
+    common::assert_has(
+        &msg,
+        "Votre copie est prête : vous pouvez la retirer en mairie.",
     );
     // The plugin's return document, through ABI version 2: named in the
     // message, carried in the archive.
-    assert!(msg.contains("A-2-EXT-retrait.txt"), "{msg}");
-    assert!(msg.contains("Avis de retrait"), "{msg}");
+    common::assert_has(&msg, "A-2-EXT-retrait.txt");
+    common::assert_has(&msg, "Avis de retrait");
     let note = common::zip_text(
         &env.output().join("A-2-EXT-EXEMPLE-LA-2.zip"),
         "A-2-EXT-retrait.txt",

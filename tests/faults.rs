@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{files, Env, PgDatabase};
@@ -23,22 +23,13 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
         "root = \"msp-data\"\n[[client]]\nname = \"pg\"\ninsee = [\"*\"]\ndatabase = \"{}\"\n",
         db.url
     ));
-    Archive::rco("A-2-PGSEED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PGSEED", 1));
     assert_eq!(env.run(&[]).code, 0);
     let n = 600;
     for i in 0..n {
-        Archive::aec(&format!("A-2-PGT{i:04}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-PGT{i:04}"), 1));
     }
-    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_run(&[]);
     // The server ends msp's sessions a few times while it imports.
     let mut terminated = 0;
     for _ in 0..40 {
@@ -58,7 +49,7 @@ fn a_postgres_session_terminated_mid_run_leaves_the_archives_for_the_next_run() 
         "exit {code:?}: {stdout}"
     );
     if code == Some(2) {
-        assert!(stdout.contains("trouble:"), "{stdout}");
+        common::assert_has(&stdout, "trouble:");
         // However many ways the server words a session it ended, that is
         // one cause, said once.
         assert!(
@@ -136,9 +127,7 @@ fn a_full_file_system_is_trouble_and_the_work_is_finished_once_there_is_room() {
     std::fs::create_dir_all(env.input()).unwrap();
     let n = 20;
     for i in 0..n {
-        Archive::rco(&format!("A-2-FULL{i:02}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-FULL{i:02}"), 1));
     }
     // Fill what is left.
     let filler = root.join("filler");
@@ -148,7 +137,7 @@ fn a_full_file_system_is_trouble_and_the_work_is_finished_once_there_is_room() {
         while std::io::Write::write_all(&mut f, &block).is_ok() {}
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     assert!(
         r.stdout.contains("No space left on device"),
         "a clear message: {}",
@@ -167,7 +156,7 @@ fn a_full_file_system_is_trouble_and_the_work_is_finished_once_there_is_room() {
     // Room again: the next run finishes, each once.
     std::fs::remove_file(&filler).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), n);
     assert_eq!(env.dossiers().len(), n);
     let out: Vec<String> = files(&env.output());

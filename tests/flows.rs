@@ -4,16 +4,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
 use common::{assert_empty_db, files, query_strings, Env};
 use portal_sim::{Archive, Encoding};
-
-fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
 
 #[test]
 fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
@@ -23,15 +16,17 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
         "A-2-MGNZGED-AEC-LA-1.zip",
         "A-2-2CEWXY7-ILE-LA-1.zip",
     ] {
-        fs::copy(data(sample), env.input().join(sample)).unwrap();
+        fs::copy(common::data(sample), env.input().join(sample)).unwrap();
     }
     for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
-        Archive::of_flow(flow, &format!("A-2-MIX{}", &flow[..3]), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::of_flow(
+            flow,
+            &format!("A-2-MIX{}", &flow[..3]),
+            1,
+        ));
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     for flow in ["AEC-LA", "ILE-LA", "RCO-LA"] {
         assert!(
             r.stdout.contains(&format!("{flow:<8}        2")),
@@ -84,11 +79,11 @@ fn a_mixed_batch_of_the_three_flows_imports_in_one_run() {
 #[test]
 fn flow_selection_restricts_the_run() {
     let env = Env::new();
-    Archive::rco("A-2-SELR", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-SELA", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-SELI", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-SELR", 1));
+    env.deliver(&Archive::aec("A-2-SELA", 1));
+    env.deliver(&Archive::ile("A-2-SELI", 1));
     let r = env.run(&["--flow", "AEC-LA", "--flow", "ILE-LA"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.input()), vec!["A-2-SELR-RCO-LA-1.zip"]);
     assert!(
         !r.stdout.contains("RCO-LA"),
@@ -116,22 +111,46 @@ const EXPLAINED: &[(&str, &str)] = &[
     ("A-2-RULE11", "Personne/DateNaissance vaut 01/01/2020 : la personne a 6 ans à la date de la demande"),
 ];
 
+/// A rule broken: the text of the data document to change (`from`), what
+/// it becomes (`to`: a whole element, or the new value of the first element
+/// `from` names), what the log says.
+type Rule = (&'static str, &'static str, &'static str);
+
+/// The rules of each flow's plugin, in case order.
+const RULES: &[(&str, &[Rule])] = &[
+    ("AEC-LA", &[
+        ("<Code>NAISSANCE</Code>", "<Code>BAPTEME</Code>", "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES."),
+        ("<Code>COPIE-INTEGRALE</Code>", "<Code>EXTRAIT</Code>", "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE."),
+        ("<NombreExemplaires>", "12", "DemandeActe/NombreExemplaires vaut « 12 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10"),
+        ("<DateActe>", "2999-01-01", "DemandeActe/DateActe vaut 01/01/2999, une date dans le futur"),
+        ("<NomNaissance>", "", "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire"),
+        ("<Prenoms>", " ", "DemandeActe/Titulaire/Prenoms est absent ou vide alors qu'il est obligatoire"),
+        ("<CodeINSEE>", "1A234", "DemandeActe/LieuActe/CodeINSEE vaut « 1A234 », qui n'est pas un code INSEE de commune"),
+    ]),
+    ("ILE-LA", &[
+        ("<Nationalite>FR</Nationalite>", "<Nationalite>DE</Nationalite>", "Electeur/Nationalite is DE but TypeListe GENERALE requires FR"),
+        ("<TypeListe>GENERALE</TypeListe>", "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>", "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state"),
+        ("<Motif>PREMIERE_INSCRIPTION</Motif>", "<Motif>CHANGEMENT_COMMUNE</Motif>", "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires the former registration"),
+        ("<DateDemande>2026-11-02</DateDemande>", "<DateDemande>1990-11-02</DateDemande>", "on DateDemande 1990-11-02 but must be at least 17"),
+    ]),
+    ("RCO-LA", &[
+        ("<DateNaissance>", "01/01/2020", "Personne/DateNaissance is 01/01/2020: the person is 6 on the submission date"),
+    ]),
+];
+
 #[test]
 fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
-    let cases = [
-        RuleCase { flow: "AEC-LA", from: "<Code>NAISSANCE</Code>", to: "<Code>BAPTEME</Code>", expect: "DemandeActe/TypeActe/Code vaut « BAPTEME » : le type d'acte doit être NAISSANCE, MARIAGE ou DECES." },
-        RuleCase { flow: "AEC-LA", from: "<Code>COPIE-INTEGRALE</Code>", to: "<Code>EXTRAIT</Code>", expect: "DemandeActe/NatureActe/Code vaut « EXTRAIT » : la nature de l'acte doit être COPIE-INTEGRALE, EXTRAIT-AVEC-FILIATION, EXTRAIT-SANS-FILIATION ou EXTRAIT-PLURILINGUE." },
-        RuleCase { flow: "AEC-LA", from: "<NombreExemplaires>", to: "12", expect: "DemandeActe/NombreExemplaires vaut « 12 » : le nombre d'exemplaires doit être un nombre entier de 1 à 10" },
-        RuleCase { flow: "AEC-LA", from: "<DateActe>", to: "2999-01-01", expect: "DemandeActe/DateActe vaut 01/01/2999, une date dans le futur" },
-        RuleCase { flow: "AEC-LA", from: "<NomNaissance>", to: "", expect: "DemandeActe/Titulaire/NomNaissance est absent ou vide alors qu'il est obligatoire" },
-        RuleCase { flow: "AEC-LA", from: "<Prenoms>", to: " ", expect: "DemandeActe/Titulaire/Prenoms est absent ou vide alors qu'il est obligatoire" },
-        RuleCase { flow: "AEC-LA", from: "<CodeINSEE>", to: "1A234", expect: "DemandeActe/LieuActe/CodeINSEE vaut « 1A234 », qui n'est pas un code INSEE de commune" },
-        RuleCase { flow: "ILE-LA", from: "<Nationalite>FR</Nationalite>", to: "<Nationalite>DE</Nationalite>", expect: "Electeur/Nationalite is DE but TypeListe GENERALE requires FR" },
-        RuleCase { flow: "ILE-LA", from: "<TypeListe>GENERALE</TypeListe>", to: "<TypeListe>COMPLEMENTAIRE_EUROPEENNE</TypeListe>", expect: "Electeur/Nationalite is FR but TypeListe COMPLEMENTAIRE_EUROPEENNE requires the nationality of another European Union member state" },
-        RuleCase { flow: "ILE-LA", from: "<Motif>PREMIERE_INSCRIPTION</Motif>", to: "<Motif>CHANGEMENT_COMMUNE</Motif>", expect: "AncienneInscription is missing but Motif CHANGEMENT_COMMUNE requires the former registration" },
-        RuleCase { flow: "ILE-LA", from: "<DateDemande>2026-11-02</DateDemande>", to: "<DateDemande>1990-11-02</DateDemande>", expect: "on DateDemande 1990-11-02 but must be at least 17" },
-        RuleCase { flow: "RCO-LA", from: "<DateNaissance>", to: "01/01/2020", expect: "Personne/DateNaissance is 01/01/2020: the person is 6 on the submission date" },
-    ];
+    let cases: Vec<RuleCase> = RULES
+        .iter()
+        .flat_map(|&(flow, rules)| {
+            rules.iter().map(move |&(from, to, expect)| RuleCase {
+                flow,
+                from,
+                to,
+                expect,
+            })
+        })
+        .collect();
     let env = Env::new();
     let mut names = Vec::new();
     for (i, c) in cases.iter().enumerate() {
@@ -143,17 +162,17 @@ fn each_plugin_rule_violated_is_rejected_with_the_rule_named() {
             // a new value for the first element named by `from`
             portal_sim::set_element(&a.document, c.from.trim_matches(['<', '>']), c.to)
         };
-        a.write_to(&env.input()).unwrap();
+        env.deliver(&a);
         names.push(a.file_name());
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     for (c, name) in cases.iter().zip(&names) {
         let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
         assert!(log.contains(c.expect), "{}: {log}", c.expect);
-        assert!(
-            log.contains("Les données de la demande ne respectent pas les règles de la démarche."),
-            "{log}"
+        common::assert_has(
+            &log,
+            "Les données de la demande ne respectent pas les règles de la démarche.",
         );
         // Every rule is explained to the clerk in French, before the
         // technical detail.
@@ -183,10 +202,10 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
     for (i, flow) in ["RCO-LA", "AEC-LA", "ILE-LA"].iter().enumerate() {
         let mut latin = Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1);
         latin.encoding = Encoding::Latin1;
-        latin.write_to(&env.input()).unwrap();
+        env.deliver(&latin);
         let mut bom = Archive::of_flow(flow, &format!("A-2-BOM{i}"), 1);
         bom.encoding = Encoding::Utf8Bom;
-        bom.write_to(&env.input()).unwrap();
+        env.deliver(&bom);
         let mut ns = Archive::of_flow(flow, &format!("A-2-NSX{i}"), 1);
         ns.message_namespace = ("m".into(), "urn:another:portal:v3".into());
         ns.business_namespace = "urn:another:metier".into();
@@ -217,18 +236,16 @@ fn latin1_bom_and_foreign_namespace_variants_of_each_flow() {
                 &format!("<d:{root} xmlns:d=\"urn:x:rco\">"),
             )
             .replace(&format!("</{root}>"), &format!("</d:{root}>"));
-        ns.write_to(&env.input()).unwrap();
+        env.deliver(&ns);
         reference.push((flow, i));
     }
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), 9);
     // The same generated person reads the same whatever the encoding.
     let plain = Env::new();
     for (flow, i) in &reference {
-        Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1)
-            .write_to(&plain.input())
-            .unwrap();
+        plain.deliver(&Archive::of_flow(flow, &format!("A-2-LAT{i}"), 1));
     }
     assert_eq!(plain.run(&[]).code, 0);
     for (_, i) in &reference {
@@ -260,15 +277,11 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         file: "A-2-REDO-AEC-LA-pj-autre-3-0.pdf".into(),
         bytes: b"%PDF-1.4 livret".to_vec(),
     });
-    f2.write_to(&env.input()).unwrap();
-    f1.write_to(&env.input()).unwrap();
+    env.deliver(&f2);
+    env.deliver(&f1);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains("AEC-LA          1           1"),
-        "{}",
-        r.stdout
-    );
+    r.assert_code(0);
+    r.assert_stdout_has("AEC-LA          1           1");
     let d = env.dossier("A-2-REDO");
     assert_eq!(d["file_number"], 2);
     assert_eq!(d["status"], 14, "a complement does not change the status");
@@ -287,12 +300,7 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         4,
         "only the new attachment is added (the file 2 names the same files -1-2 where file 1 had -1-1)"
     );
-    let events: Vec<String> = d["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["text"].as_str().unwrap().to_string())
-        .collect();
+    let events = common::texts(&d["events"], "text");
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(events[0].starts_with("fichier 1 intégré"), "{events:?}");
     assert!(
@@ -312,16 +320,16 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
 
     // Run 2: the same file 2 again (duplicate), file 1 with other bytes
     // (conflict), and a file 3 that is fine.
-    f2.write_to(&env.input()).unwrap();
+    env.deliver(&f2);
     let mut f1b = f1.clone();
     f1b.date = "2026-11-02T12:05:00.000+01:00".into(); // another message
     f1b.document = f1b
         .document
         .replacen("Demande de passeport", "Demande de mariage", 1);
-    f1b.write_to(&env.input()).unwrap();
+    env.deliver(&f1b);
     let before = common::row_counts(&env.db());
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert_eq!(
         files(&env.done()),
         vec![
@@ -334,8 +342,8 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         .last_log()
         .contains("A-2-REDO-AEC-LA-2.zip: duplicate of a file already imported, nothing changed"));
     let conflict = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-1.zip.log")).unwrap();
-    assert!(conflict.contains("file 1 of dossier A-2-REDO was already imported (A-2-REDO-AEC-LA-1.zip) with different content"), "{conflict}");
-    assert!(conflict.contains("conflit"), "{conflict}");
+    common::assert_has(&conflict, "file 1 of dossier A-2-REDO was already imported (A-2-REDO-AEC-LA-1.zip) with different content");
+    common::assert_has(&conflict, "conflit");
     assert_eq!(
         common::row_counts(&env.db()),
         before,
@@ -343,16 +351,16 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
     );
 
     // Run 3: a file 4, then the stale file 3 (never imported, lower than 4).
-    Archive::aec("A-2-REDO", 4).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 4));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(env.dossier("A-2-REDO")["file_number"], 4);
-    Archive::aec("A-2-REDO", 3).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 3));
     let r = env.run(&[]);
     assert_eq!(r.code, 1);
     let stale = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-3.zip.log")).unwrap();
-    assert!(
-        stale.contains("file 3 of dossier A-2-REDO is older than file 4 already imported (stale)"),
-        "{stale}"
+    common::assert_has(
+        &stale,
+        "file 3 of dossier A-2-REDO is older than file 4 already imported (stale)",
     );
 
     // Run 4: the dossier is closed (status 100, written by the business
@@ -362,14 +370,14 @@ fn redelivery_complement_duplicate_stale_conflict_and_closed() {
         &env.db(),
         "UPDATE msp_dossier SET status = 100 WHERE numero = 'A-2-REDO'",
     );
-    Archive::aec("A-2-REDO", 5).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 5));
     assert_eq!(env.run(&[]).code, 1);
     let closed = fs::read_to_string(env.error().join("A-2-REDO-AEC-LA-5.zip.log")).unwrap();
-    assert!(
-        closed.contains("dossier A-2-REDO is closed (status 100); file 5 cannot be imported"),
-        "{closed}"
+    common::assert_has(
+        &closed,
+        "dossier A-2-REDO is closed (status 100); file 5 cannot be imported",
     );
-    Archive::aec("A-2-REDO", 5).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-REDO", 5));
     assert_eq!(env.run(&[]).code, 1);
     let err = files(&env.error());
     assert!(

@@ -28,22 +28,15 @@ fn config_check_creates_folders_and_the_database_as_every_command_does() {
     );
     fs::remove_dir_all(env.root()).unwrap();
     let r = env.msp(&["config", "check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let db = env.root().join("paris.db");
     assert_eq!(mode(&env.root()), 0o700, "root");
-    for dir in [
-        env.input(),
-        env.work(),
-        env.output(),
-        env.error(),
-        env.done(),
-        env.logs(),
-    ] {
+    for dir in env.folders() {
         assert_eq!(mode(&dir), 0o700, "{}", dir.display());
     }
     assert_eq!(mode(&db), 0o600, "the SQLite database");
     // A run after it keeps them so.
-    Archive::rco("A-2-MODE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-MODE", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(mode(&db), 0o600);
     assert_eq!(mode(&env.done()), 0o700);
@@ -59,22 +52,20 @@ fn control_characters_in_a_data_document_are_bad_input_said_in_french() {
         "NomFamille",
         "\u{1b}]0;PWNED\u{7}\u{1b}[2K\rFAKE LINE",
     );
-    raw.write_to(&env.input()).unwrap();
+    env.deliver(&raw);
     let mut reference = Archive::rco("A-2-ESC2", 1);
     reference.document =
         portal_sim::set_element(&reference.document, "NomFamille", "DUPONT&#x1b;[2K");
-    reference.write_to(&env.input()).unwrap();
+    env.deliver(&reference);
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert!(env.dossiers().is_empty());
     for (numero, code) in [("A-2-ESC1", "U+001B"), ("A-2-ESC2", "U+001B")] {
         let name = format!("{numero}-RCO-LA-1.zip");
         let log = fs::read_to_string(env.error().join(format!("{name}.log"))).unwrap();
-        assert!(
-            log.contains(&format!(
-                "contient un caractère de contrôle interdit en XML ({code}"
-            )),
-            "{log}"
+        common::assert_has(
+            &log,
+            &format!("contient un caractère de contrôle interdit en XML ({code}"),
         );
         assert!(log.starts_with("Archive : "), "{log}");
         assert!(!log.contains('\u{1b}') && !log.contains('\u{7}'), "{log:?}");
@@ -99,9 +90,9 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
     let mut a = Archive::rco("A-2-BIDI", 1);
     a.document =
         portal_sim::set_element(&a.document, "NomFamille", "MARTIN\u{9b}2K\u{202e}fdp.exe");
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let list = env.msp(&["dossier", "list"]);
     let show = env.msp(&["dossier", "show", "A-2-BIDI", "--rows"]);
     for out in [&list.stdout, &show.stdout, &env.last_log()] {
@@ -109,7 +100,7 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
             !out.contains('\u{9b}') && !out.contains('\u{202e}'),
             "{out:?}"
         );
-        assert!(out.contains("MARTIN\\u{9b}2K\\u{202e}fdp.exe"), "{out}");
+        common::assert_has(out, "MARTIN\\u{9b}2K\\u{202e}fdp.exe");
     }
     // JSON keeps the data as it is (a consumer escapes it).
     assert!(env.dossier("A-2-BIDI")["summary"]
@@ -125,12 +116,8 @@ fn what_xml_allows_but_a_terminal_obeys_is_escaped_in_every_text_output() {
         "--comment",
         "Bien reçu\u{1b}[2K",
     ]);
-    assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
-    assert!(
-        c.stderr.contains("control character U+001B"),
-        "{}",
-        c.stderr
-    );
+    c.assert_code(1);
+    c.assert_stderr_has("control character U+001B");
     assert_eq!(env.dossier("A-2-BIDI")["status"], 14);
 }
 
@@ -148,30 +135,17 @@ fn links_in_msp_s_folders_are_never_followed() {
     let show = env.msp(&["errors", "show", "A-2-LINK-RCO-LA-1.zip"]);
     assert_ne!(show.code, 0);
     assert!(!show.stdout.contains("SECRET-HASH"), "{}", show.stdout);
-    assert!(show.stderr.contains("symbolic link"), "{}", show.stderr);
+    show.assert_stderr_has("symbolic link");
     // Listed as what it is, beside the other rejections, never read.
     fs::write(env.input().join("A-2-OTHER-RCO-LA-1.zip"), b"not a zip").unwrap();
     assert_eq!(env.run(&[]).code, 1);
     let list = env.msp(&["errors", "list"]);
-    assert_eq!(list.code, 0, "{}{}", list.stdout, list.stderr);
+    list.assert_code(0);
     assert!(!list.stdout.contains("SECRET-HASH") && !list.stderr.contains("SECRET-HASH"));
-    assert!(
-        list.stdout
-            .contains("symbolic link (A-2-LINK-RCO-LA-1.zip or its log): not followed"),
-        "{}",
-        list.stdout
-    );
-    assert!(
-        list.stdout.contains("A-2-OTHER-RCO-LA-1.zip"),
-        "{}",
-        list.stdout
-    );
+    list.assert_stdout_has("symbolic link (A-2-LINK-RCO-LA-1.zip or its log): not followed");
+    list.assert_stdout_has("A-2-OTHER-RCO-LA-1.zip");
     let status = env.msp(&["status"]);
-    assert!(
-        status.stdout.contains("2 rejected archive(s)"),
-        "{}",
-        status.stdout
-    );
+    status.assert_stdout_has("2 rejected archive(s)");
     let retry = env.msp(&["errors", "retry", "A-2-LINK-RCO-LA-1.zip"]);
     assert_ne!(retry.code, 0);
     assert!(
@@ -197,13 +171,13 @@ fn a_value_of_megabytes_is_quoted_not_poured() {
         })
         .collect();
     a.document = portal_sim::set_element(&a.document, "DateNaissance", &digits);
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let r = env.run(&[]);
     assert_eq!(r.code, 1, "{}", r.stdout.len());
     let log = fs::read_to_string(env.error().join("A-2-HUGE-RCO-LA-1.zip.log")).unwrap();
     assert!(log.len() < 4_000, "{} bytes", log.len());
-    assert!(log.contains("more characters cut)"), "{log}");
-    assert!(log.contains("caractères coupés)"), "{log}");
+    common::assert_has(&log, "more characters cut)");
+    common::assert_has(&log, "caractères coupés)");
     assert!(
         r.stdout.len() + r.stderr.len() < 4_000,
         "{} bytes",
@@ -217,9 +191,7 @@ fn a_value_of_megabytes_is_quoted_not_poured() {
 #[test]
 fn password_hashes_in_a_configuration_others_can_read_are_flagged() {
     use std::os::unix::fs::PermissionsExt;
-    let env = Env::with_config(
-        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
-    );
+    let env = Env::with_config(common::PARIS_ONLY);
     let config = env.path().join("msp.toml");
     fs::set_permissions(&config, fs::Permissions::from_mode(0o644)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))
@@ -239,9 +211,9 @@ fn password_hashes_in_a_configuration_others_can_read_are_flagged() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("every account of this machine can read it (mode 0644): chmod 600"),
-        "{stderr}"
+    common::assert_has(
+        &stderr,
+        "every account of this machine can read it (mode 0644): chmod 600",
     );
     let check = env.msp(&["config", "check"]);
     assert!(
@@ -287,9 +259,5 @@ fn the_prometheus_file_takes_the_mode_asked_for() {
         "777",
     ]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
-    assert!(
-        bad.stderr.contains("only read and write bits"),
-        "{}",
-        bad.stderr
-    );
+    bad.assert_stderr_has("only read and write bits");
 }

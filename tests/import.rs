@@ -8,22 +8,16 @@ use std::path::Path;
 use common::{assert_empty_db, files, row_counts, zip_text, DbLock, Env};
 use portal_sim::{Archive, Attachment, Encoding, TINY_PDF};
 
-fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
 #[test]
 fn the_spec_sample_imports_with_its_return_flow() {
     let env = Env::new();
     fs::copy(
-        data("A-2-WK1DEGZ-RCO-LA-1.zip"),
+        common::data("A-2-WK1DEGZ-RCO-LA-1.zip"),
         env.input().join("A-2-WK1DEGZ-RCO-LA-1.zip"),
     )
     .unwrap();
     let r = env.run(&["--flow", "RCO-LA"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert!(
         r.stdout.contains("RCO-LA          1"),
         "summary: {}",
@@ -40,11 +34,11 @@ fn the_spec_sample_imports_with_its_return_flow() {
         "message.xml",
     );
     common::xmllint_message(&msg);
-    assert!(msg.contains("<ns2:Etat>14</ns2:Etat>"), "{msg}");
+    common::assert_has(&msg, "<ns2:Etat>14</ns2:Etat>");
     assert!(msg.contains("<ns2:NumeroTeledemarche>A-2-WK1DEGZ</ns2:NumeroTeledemarche>"));
-    assert!(
-        msg.contains("Votre demande a bien été reçue et sera traitée prochainement."),
-        "{msg}"
+    common::assert_has(
+        &msg,
+        "Votre demande a bien été reçue et sera traitée prochainement.",
     );
 
     let d = env.dossier("A-2-WK1DEGZ");
@@ -90,23 +84,19 @@ fn the_spec_sample_imports_with_its_return_flow() {
     );
     assert_eq!(home, vec!["DE L'ÉGLISE LYON"]);
     let log = env.last_log();
-    assert!(
-        log.contains("A-2-WK1DEGZ-RCO-LA-1.zip: imported (DUBOIS Noël"),
-        "{log}"
-    );
-    assert!(log.contains("return flow 1 (status 14) written"), "{log}");
+    common::assert_has(&log, "A-2-WK1DEGZ-RCO-LA-1.zip: imported (DUBOIS Noël");
+    common::assert_has(&log, "return flow 1 (status 14) written");
 }
 
 #[test]
 fn the_portals_published_sample_imports() {
     let env = Env::new();
-    let doc = fs::read_to_string(data("10870-XML.xml")).unwrap();
-    Archive::with_document("A-2-IJO924A", "RCO-LA", 1, "10870-XML", doc)
-        .routed_to("06088")
-        .write_to(&env.input())
-        .unwrap();
+    let doc = fs::read_to_string(common::data("10870-XML.xml")).unwrap();
+    env.deliver(
+        &Archive::with_document("A-2-IJO924A", "RCO-LA", 1, "10870-XML", doc).routed_to("06088"),
+    );
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-IJO924A-RCO-LA-1.zip"]);
     let d = env.dossier("A-2-IJO924A");
     assert_eq!(d["summary"], "BUREAU ALAIN, né le 04/04/2003 à NICE");
@@ -136,12 +126,12 @@ fn other_files_and_other_flows_are_left_alone() {
         fs::write(env.input().join(name), &bytes).unwrap();
     }
     fs::copy(
-        data("A-2-2CEWXY7-ILE-LA-1.zip"),
+        common::data("A-2-2CEWXY7-ILE-LA-1.zip"),
         env.input().join("A-2-2CEWXY7-ILE-LA-1.zip"),
     )
     .unwrap();
     let r = env.run(&["--flow", "RCO-LA"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.input()).len(),
         6,
@@ -163,16 +153,34 @@ fn other_files_and_other_flows_are_left_alone() {
     }
 }
 
-/// A bad-input case: what to do to the archive, the text the log must hold.
+/// A bad-input case: how to make it, the text the log must hold.
 struct Bad {
     name: &'static str,
     expect: &'static str,
-    make: fn(&Path) -> String,
+    make: Make,
 }
 
-fn write(a: Archive, dir: &Path) -> String {
-    a.write_to(dir).unwrap();
-    a.file_name()
+/// How a bad input is made.
+enum Make {
+    /// A file written by hand into the folder; gives its name.
+    File(fn(&Path) -> String),
+    /// File 1 of an RCO-LA dossier of this number, spoiled before written.
+    Rco(&'static str, fn(&mut Archive)),
+}
+
+impl Make {
+    /// Writes the bad input into `dir`; gives its file name.
+    fn write(&self, dir: &Path) -> String {
+        match self {
+            Make::File(write) => write(dir),
+            Make::Rco(numero, spoil) => {
+                let mut a = Archive::rco(numero, 1);
+                spoil(&mut a);
+                a.write_to(dir).unwrap();
+                a.file_name()
+            }
+        }
+    }
 }
 
 fn bad_cases() -> Vec<Bad> {
@@ -180,183 +188,124 @@ fn bad_cases() -> Vec<Bad> {
         Bad {
             name: "not a zip",
             expect: "not a readable ZIP archive",
-            make: |d| {
+            make: Make::File(|d| {
                 fs::write(d.join("A-2-NOTZIP-RCO-LA-1.zip"), b"this is not a zip").unwrap();
                 "A-2-NOTZIP-RCO-LA-1.zip".into()
-            },
+            }),
         },
         Bad {
             name: "truncated",
             expect: "Le fichier reçu n'est pas une archive ZIP lisible",
-            make: |d| {
+            make: Make::File(|d| {
                 let z = Archive::rco("A-2-TRUNC", 1).to_zip();
                 fs::write(d.join("A-2-TRUNC-RCO-LA-1.zip"), &z[..z.len() / 2]).unwrap();
                 "A-2-TRUNC-RCO-LA-1.zip".into()
-            },
+            }),
         },
         Bad {
             name: "zip slip",
             expect: "entry \"../../evil.txt\" goes up with \"..\"",
-            make: |d| {
-                let mut a = Archive::rco("A-2-SLIP", 1);
-                a.extra.push(("../../evil.txt".into(), b"owned".to_vec()));
-                write(a, d)
-            },
+            make: Make::Rco("A-2-SLIP", |a| a.extra.push(("../../evil.txt".into(), b"owned".to_vec()))),
         },
         Bad {
             name: "absolute entry",
             expect: "entry \"/tmp/msp-evil.txt\" is an absolute path",
-            make: |d| {
-                let mut a = Archive::rco("A-2-ABS", 1);
-                a.extra.push(("/tmp/msp-evil.txt".into(), b"owned".to_vec()));
-                write(a, d)
-            },
+            make: Make::Rco("A-2-ABS", |a| a.extra.push(("/tmp/msp-evil.txt".into(), b"owned".to_vec()))),
         },
         Bad {
             name: "missing message.xml",
             expect: "message.xml is missing from the archive",
-            make: |d| {
-                let mut a = Archive::rco("A-2-NOMSG", 1);
-                a.omit.push("message.xml".into());
-                write(a, d)
-            },
+            make: Make::Rco("A-2-NOMSG", |a| a.omit.push("message.xml".into())),
         },
         Bad {
             name: "flow mismatch",
             expect: "message.xml FlowType is ILE-LA but the file name says RCO-LA",
-            make: |d| {
-                let mut a = Archive::rco("A-2-FLOW", 1);
-                a.message_flow = "ILE-LA".into();
-                write(a, d)
-            },
+            make: Make::Rco("A-2-FLOW", |a| a.message_flow = "ILE-LA".into()),
         },
         Bad {
             name: "number mismatch",
             expect: "message.xml NumeroTeledemarche is A-2-OTHER but the file name says A-2-NUM",
-            make: |d| {
-                let mut a = Archive::rco("A-2-NUM", 1);
-                a.message_numero = "A-2-OTHER".into();
-                write(a, d)
-            },
+            make: Make::Rco("A-2-NUM", |a| a.message_numero = "A-2-OTHER".into()),
         },
         Bad {
             name: "unknown CodeINSEE",
             expect: "CodeINSEE 69123 is not routed to any configured client",
-            make: |d| write(Archive::rco("A-2-INSEE", 1).routed_to("69123"), d),
+            make: Make::Rco("A-2-INSEE", |a| *a = a.clone().routed_to("69123")),
         },
         Bad {
             name: "missing attachment",
             expect: "A-2-MISS-RCO-LA-pj-jd justificatif de domicile-2-1.pdf is named in message.xml but is not in the archive",
-            make: |d| {
-                let mut a = Archive::rco("A-2-MISS", 1);
-                a.omit.push("A-2-MISS-RCO-LA-pj-jd justificatif de domicile-2-1.pdf".into());
-                write(a, d)
-            },
+            make: Make::Rco("A-2-MISS", |a| a.omit.push("A-2-MISS-RCO-LA-pj-jd justificatif de domicile-2-1.pdf".into())),
         },
         Bad {
             name: "missing data document",
             expect: "A-2-MISSDOC-RCO-LA-doc-10870-XML-1-1.xml is named in message.xml but is not in the archive",
-            make: |d| {
-                let mut a = Archive::rco("A-2-MISSDOC", 1);
-                a.omit.push(a.document_file.clone());
-                write(a, d)
-            },
+            make: Make::Rco("A-2-MISSDOC", |a| a.omit.push(a.document_file.clone())),
         },
         Bad {
             name: "no Document",
             expect: "message.xml names no Document",
-            make: |d| {
-                let mut a = Archive::rco("A-2-NODOC", 1);
-                a.announce_document = false;
-                write(a, d)
-            },
+            make: Make::Rco("A-2-NODOC", |a| a.announce_document = false),
         },
         Bad {
             name: "missing -ent.xml",
             expect: "A-2-NOENT-RCO-LA-ent-1.xml (or A-2-NOENT-RCO-LA-ent.xml) is missing from the archive",
-            make: |d| {
-                let mut a = Archive::rco("A-2-NOENT", 1);
-                a.omit.push(a.ent_name());
-                write(a, d)
-            },
+            make: Make::Rco("A-2-NOENT", |a| a.omit.push(a.ent_name())),
         },
         Bad {
             name: "two header files",
             expect: "the archive holds two header files, A-2-TWOENT-RCO-LA-ent-1.xml and A-2-TWOENT-RCO-LA-ent.xml: exactly one is expected",
-            make: |d| {
-                let mut a = Archive::rco("A-2-TWOENT", 1);
-                a.extra.push(("A-2-TWOENT-RCO-LA-ent.xml".into(), a.ent_xml().into_bytes()));
-                write(a, d)
-            },
+            make: Make::Rco("A-2-TWOENT", |a| a.extra.push(("A-2-TWOENT-RCO-LA-ent.xml".into(), a.ent_xml().into_bytes()))),
         },
         Bad {
             name: "header file of another FileNumber",
             expect: "A-2-ENT2-RCO-LA-ent-2.xml is the header file of another FileNumber: this archive is number 1, so A-2-ENT2-RCO-LA-ent-1.xml (or A-2-ENT2-RCO-LA-ent.xml) is expected",
-            make: |d| {
-                let mut a = Archive::rco("A-2-ENT2", 1);
+            make: Make::Rco("A-2-ENT2", |a| {
                 a.omit.push(a.ent_name());
                 a.extra.push(("A-2-ENT2-RCO-LA-ent-2.xml".into(), a.ent_xml().into_bytes()));
-                write(a, d)
-            },
+            }),
         },
         Bad {
             name: "only a PDF document",
             expect: "Document : aucun document de données XML dans l'archive (les documents annoncés ne sont pas du XML), alors que la démarche en attend un dont l'élément racine est RecensementCitoyen.",
-            make: |d| {
-                let mut a = Archive::rco("A-2-PDFONLY", 1);
+            make: Make::Rco("A-2-PDFONLY", |a| {
                 // The data document's file holds a PDF under a .pdf name.
                 a.document_file = "A-2-PDFONLY-RCO-LA-doc-10870-PDF-1-1.pdf".into();
                 a.omit.push(a.document_file.clone());
                 a.extra.push((a.document_file.clone(), TINY_PDF.to_vec()));
-                write(a, d)
-            },
+            }),
         },
         Bad {
             name: "ent.xml disagreeing",
             expect: "A-2-ENT-RCO-LA-ent-1.xml disagrees with message.xml: CodeINSEE is 75001 there but 75056 in message.xml",
-            make: |d| {
-                let mut a = Archive::rco("A-2-ENT", 1);
-                a.ent_insee = "75001".into();
-                write(a, d)
-            },
+            make: Make::Rco("A-2-ENT", |a| a.ent_insee = "75001".into()),
         },
         Bad {
             name: "malformed XML",
             expect: "A-2-BADXML-RCO-LA-doc-10870-XML-1-1.xml: malformed XML",
-            make: |d| {
-                let mut a = Archive::rco("A-2-BADXML", 1);
-                a.document = "<RecensementCitoyen><Formalite></RecensementCitoyen>".into();
-                write(a, d)
-            },
+            make: Make::Rco("A-2-BADXML", |a| a.document = "<RecensementCitoyen><Formalite></RecensementCitoyen>".into()),
         },
         Bad {
             name: "DOCTYPE and entities",
             expect: "message.xml: the document contains a DOCTYPE declaration",
-            make: |d| {
-                let mut a = Archive::rco("A-2-DTD", 1);
+            make: Make::Rco("A-2-DTD", |a| {
                 let msg = a.message_xml().replacen(
                     "?>",
                     "?><!DOCTYPE m [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>",
                     1,
                 );
                 a.message_override = Some(msg.into_bytes());
-                write(a, d)
-            },
+            }),
         },
         Bad {
             name: "rule violation",
             expect: "Personne/Sexe is \"3\" but must be 1 (male) or 2 (female)",
-            make: |d| {
-                let mut a = Archive::rco("A-2-RULE", 1);
-                a.document = a.document.replacen("<Sexe>1</Sexe>", "<Sexe>3</Sexe>", 1).replacen("<Sexe>2</Sexe>", "<Sexe>3</Sexe>", 1);
-                write(a, d)
-            },
+            make: Make::Rco("A-2-RULE", |a| a.document = a.document.replacen("<Sexe>1</Sexe>", "<Sexe>3</Sexe>", 1).replacen("<Sexe>2</Sexe>", "<Sexe>3</Sexe>", 1)),
         },
         Bad {
             name: "attachment name with ../",
             expect: "attachment name \"../A-2-PJ.pdf\" is not a plain file name",
-            make: |d| {
-                let mut a = Archive::rco("A-2-PJ", 1);
+            make: Make::Rco("A-2-PJ", |a| {
                 a.attachments[0] = Attachment {
                     code: "JI".into(),
                     label: "x".into(),
@@ -365,8 +314,7 @@ fn bad_cases() -> Vec<Bad> {
                 };
                 a.omit.push("../A-2-PJ.pdf".into());
                 a.extra.push(("A-2-PJ.pdf".into(), TINY_PDF.to_vec()));
-                write(a, d)
-            },
+            }),
         },
     ]
 }
@@ -379,7 +327,7 @@ fn every_bad_input_goes_to_error_with_a_log_and_leaves_no_trace() {
     let cases = bad_cases();
     let mut names = Vec::new();
     for c in &cases {
-        names.push((c, (c.make)(&env.input())));
+        names.push((c, c.make.write(&env.input())));
     }
     let r = env.run(&[]);
     assert_eq!(
@@ -413,8 +361,8 @@ fn every_bad_input_goes_to_error_with_a_log_and_leaves_no_trace() {
         let text = fs::read_to_string(env.error().join(format!("{name}.log")))
             .unwrap_or_else(|_| panic!("{}: no log beside {name}", c.name));
         assert!(text.contains(c.expect), "{}: log says:\n{text}", c.name);
-        assert!(text.contains(&format!("Archive : {name}")), "{text}");
-        assert!(text.contains("REJETÉE"), "{text}");
+        common::assert_has(&text, &format!("Archive : {name}"));
+        common::assert_has(&text, "REJETÉE");
         assert!(
             log.contains(&format!("{name}: REJECTED")),
             "{}: sync log:\n{log}",
@@ -427,12 +375,12 @@ fn every_bad_input_goes_to_error_with_a_log_and_leaves_no_trace() {
     assert!(env.dossiers().is_empty());
     assert_empty_db(&env.db());
     let summary = r.stdout;
-    assert!(
-        summary.contains(&format!(
+    common::assert_has(
+        &summary,
+        &format!(
             "RCO-LA          0           0          0 {:>8}",
             cases.len()
-        )),
-        "{summary}"
+        ),
     );
 }
 
@@ -446,16 +394,13 @@ fn a_zip_bomb_is_refused_without_inflating_it() {
         "the bomb is small on disk"
     );
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     assert_eq!(
         files(&env.error()),
         vec!["A-2-BOMB-RCO-LA-1.zip", "A-2-BOMB-RCO-LA-1.zip.log"]
     );
     let log = fs::read_to_string(env.error().join("A-2-BOMB-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("uncompressed size 1073741824 bytes is over the limit"),
-        "{log}"
-    );
+    common::assert_has(&log, "uncompressed size 1073741824 bytes is over the limit");
     assert!(env.work_files().is_empty());
 }
 
@@ -464,18 +409,18 @@ fn encodings_and_foreign_namespaces_are_tolerated() {
     let env = Env::new();
     let mut latin = Archive::rco("A-2-LATIN", 1);
     latin.encoding = Encoding::Latin1;
-    latin.write_to(&env.input()).unwrap();
+    env.deliver(&latin);
     let mut bom = Archive::rco("A-2-BOM", 1);
     bom.encoding = Encoding::Utf8Bom;
-    bom.write_to(&env.input()).unwrap();
+    env.deliver(&bom);
     let mut ns = Archive::rco("A-2-NS", 1);
     ns.message_namespace = ("pec".into(), "http://example.org/another/version".into());
     ns.business_namespace = "http://example.org/metier/v2".into();
     ns.extra
         .push(("notes.txt".into(), b"unknown extra file".to_vec()));
-    ns.write_to(&env.input()).unwrap();
+    env.deliver(&ns);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), 3);
     let latin_name = env.dossier("A-2-LATIN")["summary"]
         .as_str()
@@ -483,7 +428,7 @@ fn encodings_and_foreign_namespaces_are_tolerated() {
         .to_string();
     let utf8_name = {
         let e2 = Env::new();
-        Archive::rco("A-2-LATIN", 1).write_to(&e2.input()).unwrap();
+        e2.deliver(&Archive::rco("A-2-LATIN", 1));
         assert_eq!(e2.run(&[]).code, 0);
         e2.dossier("A-2-LATIN")["summary"]
             .as_str()
@@ -505,7 +450,7 @@ fn attachments_can_be_stored_in_the_attachments_folder() {
     let env = Env::with_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nattachments = \"directory\"\n",
     );
-    Archive::rco("A-2-DIR", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-DIR", 1));
     assert_eq!(env.run(&[]).code, 0);
     let stored = files(&env.attachments().join("A-2-DIR"));
     assert_eq!(
@@ -545,15 +490,9 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
         )
     };
     let env = Env::with_config(&cfg("sqlite:///nonexistent-msp-dir/lyon.db"));
-    Archive::rco("A-2-PARIS", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
-    Archive::aec("A-2-LYON2", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS", 1));
+    env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
+    env.deliver(&Archive::aec("A-2-LYON2", 1).routed_to("69123"));
     let r = env.run(&[]);
     assert_eq!(
         r.code, 2,
@@ -586,7 +525,7 @@ fn an_unreachable_database_leaves_the_archive_in_input_for_the_next_run() {
         .contains("A-2-LYON-RCO-LA-1.zip: TROUBLE, back in input for the next run"));
     env.write_config(&cfg("sqlite://lyon.db"));
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.done()),
         vec![
@@ -603,17 +542,15 @@ fn a_locked_database_mid_run_is_trouble_not_rejection() {
     let env = Env::with_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
-    Archive::rco("A-2-FIRST", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-FIRST", 1));
     assert_eq!(env.run(&[]).code, 0);
-    Archive::rco("A-2-LOCKED", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LOCKED", 1));
     let before = row_counts(&env.db());
     {
         let _lock = DbLock::take(&env.db());
         let r = env.run(&[]);
-        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-        assert!(r.stdout.contains("locked"), "{}", r.stdout);
+        r.assert_code(2);
+        r.assert_stdout_has("locked");
     }
     assert_eq!(files(&env.input()), vec!["A-2-LOCKED-RCO-LA-1.zip"]);
     assert!(files(&env.error()).is_empty());
@@ -628,7 +565,7 @@ fn a_locked_database_mid_run_is_trouble_not_rejection() {
 #[test]
 fn an_interrupted_run_is_recovered_and_nothing_is_imported_twice() {
     let env = Env::new();
-    Archive::rco("A-2-CRASH", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-CRASH", 1));
     assert_eq!(env.run(&[]).code, 0);
     // A killed run left an archive (and half an extraction) in work.
     fs::create_dir_all(env.work()).unwrap();
@@ -646,13 +583,8 @@ fn an_interrupted_run_is_recovered_and_nothing_is_imported_twice() {
     )
     .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("recovered from an interrupted run: A-2-LEFT-RCO-LA-1.zip"),
-        "{}",
-        r.stdout
-    );
+    r.assert_code(0);
+    r.assert_stdout_has("recovered from an interrupted run: A-2-LEFT-RCO-LA-1.zip");
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
     assert_eq!(
         files(&env.done()),
@@ -684,15 +616,11 @@ fn each_run_writes_one_log_and_db_init_is_idempotent() {
     let env = Env::new();
     let r = env.msp(&["db", "init"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout.contains("MSP tables created (version 1)"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("RCO-LA tables created (version 1): avenir_recensement, avenir_personne, avenir_adresse, avenir_contact"), "{}", r.stdout);
+    r.assert_stdout_has("MSP tables created (version 1)");
+    r.assert_stdout_has("RCO-LA tables created (version 1): avenir_recensement, avenir_personne, avenir_adresse, avenir_contact");
     let r = env.msp(&["db", "init"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("is up to date"), "{}", r.stdout);
+    r.assert_stdout_has("is up to date");
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(env.run(&[]).code, 0);
     // Two runs with nothing to do: one line each in the day's file.
@@ -701,47 +629,23 @@ fn each_run_writes_one_log_and_db_init_is_idempotent() {
     assert!(logs[0].starts_with("empty-"), "{logs:?}");
     let day = std::fs::read_to_string(env.logs().join(&logs[0])).unwrap();
     assert_eq!(day.lines().count(), 2, "{day}");
-    for dir in [
-        env.input(),
-        env.work(),
-        env.output(),
-        env.error(),
-        env.done(),
-        env.logs(),
-        env.attachments(),
-    ] {
+    for dir in env.folders().into_iter().chain([env.attachments()]) {
         assert!(dir.is_dir(), "{} created", dir.display());
     }
     let r = env.msp(&["plugins"]);
-    assert!(r.stdout.contains("RCO-LA   Avenir"), "{}", r.stdout);
+    r.assert_stdout_has("RCO-LA   Avenir");
     let r = env.msp(&["dossier", "show", "A-2-NONE"]);
     assert_eq!(r.code, 1, "the user's mistake, not trouble");
-    assert!(r.stderr.contains("no dossier A-2-NONE"), "{}", r.stderr);
+    r.assert_stderr_has("no dossier A-2-NONE");
 }
 
 #[test]
 fn two_runs_at_once_neither_import_twice_nor_lose_an_archive() {
     let env = Env::new();
-    for i in 0..30 {
-        Archive::of_flow(
-            ["RCO-LA", "AEC-LA", "ILE-LA"][i % 3],
-            &format!("A-2-CONC{i:02}"),
-            1,
-        )
-        .write_to(&env.input())
-        .unwrap();
-    }
+    common::write_mixed_flows(&env.input(), 30, |i| format!("A-2-CONC{i:02}"));
     // Create the database first so both runs find it.
     assert_eq!(env.msp(&["db", "init"]).code, 0);
-    let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
-            .arg("run")
-            .current_dir(env.path())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
+    let (a, b) = (env.spawn_run(&[]), env.spawn_run(&[]));
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(a.status.success() && b.status.success(), "{:?} {:?}", a, b);
     assert!(files(&env.input()).is_empty());
@@ -767,34 +671,20 @@ fn config_check_says_exactly_what_is_wrong() {
          [[client]]\nname = \"Nice\"\ninsee = [\"06088\"]\ndatabase = \"oracle://x\"\n",
     );
     let r = env.msp(&["config", "check"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("ok   folders under"), "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("FAIL client Paris: flow XYZ-LA is not registered"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("ok   client Paris (75056): connected to sqlite://"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("FAIL client Lyon: cannot open database sqlite:///nonexistent-msp-dir/lyon.db: folder /nonexistent-msp-dir does not exist"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains(
-            "FAIL client Nice: unknown database scheme \"oracle\" (known: sqlite, postgres"
-        ),
-        "{}",
-        r.stdout
+    r.assert_code(2);
+    r.assert_stdout_has("ok   folders under");
+    r.assert_stdout_has("FAIL client Paris: flow XYZ-LA is not registered");
+    r.assert_stdout_has("ok   client Paris (75056): connected to sqlite://");
+    r.assert_stdout_has("FAIL client Lyon: cannot open database sqlite:///nonexistent-msp-dir/lyon.db: folder /nonexistent-msp-dir does not exist");
+    r.assert_stdout_has(
+        "FAIL client Nice: unknown database scheme \"oracle\" (known: sqlite, postgres",
     );
     env.write_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"750\"]\ndatabase = \"sqlite://msp.db\"\n",
     );
     let r = env.msp(&["config", "check"]);
     assert_eq!(r.code, 2);
-    assert!(r.stdout.contains("FAIL configuration: configuration msp.toml: client Paris: \"750\" is not an INSEE commune code"), "{}", r.stdout);
+    r.assert_stdout_has("FAIL configuration: configuration msp.toml: client Paris: \"750\" is not an INSEE commune code");
 }
 
 #[test]
@@ -802,18 +692,14 @@ fn an_archive_for_a_flow_its_town_does_not_handle_is_rejected() {
     let env = Env::with_config(
         "[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nflows = [\"RCO-LA\"]\n",
     );
-    Archive::aec("A-2-NOTHERE", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-HERE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-NOTHERE", 1));
+    env.deliver(&Archive::rco("A-2-HERE", 1));
     let r = env.run(&[]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     let log = fs::read_to_string(env.error().join("A-2-NOTHERE-AEC-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains(
-            "CodeINSEE 75056 is routed to client Paris, which does not handle flow AEC-LA"
-        ),
-        "{log}"
+    common::assert_has(
+        &log,
+        "CodeINSEE 75056 is routed to client Paris, which does not handle flow AEC-LA",
     );
     assert_eq!(files(&env.done()), ["A-2-HERE-RCO-LA-1.zip"]);
     let tables = common::query_strings(
@@ -831,7 +717,7 @@ fn archives_still_being_written_wait_for_settle_seconds() {
     let env = Env::with_config(
         "settle_seconds = 3600\n[[client]]\nname = \"Paris\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
     );
-    Archive::rco("A-2-FRESH", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-FRESH", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(
         files(&env.input()),
@@ -853,7 +739,7 @@ fn continuous_mode_imports_what_arrives_until_stopped() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    Archive::rco("A-2-LATER", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-LATER", 1));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while files(&env.done()).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -878,9 +764,9 @@ fn a_large_attachment_is_stored_in_parts_that_reassemble_to_its_bytes() {
         file: "A-2-BIG-RCO-LA-pj-scan-3-0.pdf".into(),
         bytes: big.clone(),
     });
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let seq = common::query_strings(
         &env.db(),
         "SELECT CAST(seq AS TEXT) AS v FROM msp_piece_jointe WHERE numero = 'A-2-BIG' AND content IS NULL",
@@ -952,14 +838,12 @@ fn the_portal_password_is_in_no_output_of_a_run() {
     let env = Env::new();
     let ok = Archive::rco("A-2-PWD", 1);
     assert!(ok.message_xml().contains(portal_sim::PORTAL_PASSWORD));
-    ok.write_to(&env.input()).unwrap();
-    Archive::aec("A-2-PWDAEC", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&ok);
+    env.deliver(&Archive::aec("A-2-PWDAEC", 1));
     // A rejected one: its French log and the sync log name the archive.
     let mut bad = Archive::rco("A-2-PWDBAD", 1);
     bad.ent_insee = "75001".into();
-    bad.write_to(&env.input()).unwrap();
+    env.deliver(&bad);
     let mut outputs = vec![env.run(&[])];
     assert_eq!(
         outputs[0].code, 1,
@@ -1052,25 +936,15 @@ fn the_portal_password_is_in_no_output_of_a_run() {
     );
     // Masked where it is shown, given on demand.
     let shown = env.msp(&["dossier", "show", "A-2-PWD"]);
-    assert!(
-        shown
-            .stdout
-            .contains("follow-up password ******** (--password shows it)"),
-        "{}",
-        shown.stdout
-    );
+    shown.assert_stdout_has("follow-up password ******** (--password shows it)");
     let json = env.msp(&["dossier", "show", "--json", "A-2-PWD"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["archives"][0]["message"]["password"], "********");
     let asked = env.msp(&["dossier", "show", "--password", "A-2-PWD"]);
-    assert!(
-        asked.stdout.contains(&format!(
-            "follow-up password {}",
-            portal_sim::PORTAL_PASSWORD
-        )),
-        "{}",
-        asked.stdout
-    );
+    asked.assert_stdout_has(&format!(
+        "follow-up password {}",
+        portal_sim::PORTAL_PASSWORD
+    ));
     let asked = env.msp(&["dossier", "show", "--json", "--password", "A-2-PWD"]);
     let v: serde_json::Value = serde_json::from_str(&asked.stdout).unwrap();
     assert_eq!(
@@ -1097,7 +971,7 @@ fn rezipped(a: &Archive) -> Vec<u8> {
 fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_duplicate() {
     let env = Env::new();
     let first = Archive::rco("A-2-REC", 1);
-    first.write_to(&env.input()).unwrap();
+    env.deliver(&first);
     assert_eq!(env.run(&[]).code, 0);
     let row = common::query_strings(
         &env.db(),
@@ -1128,11 +1002,11 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
     assert_ne!(bytes_first, bytes_again, "re-zipped: other bytes");
     fs::write(env.input().join("A-2-REC-RCO-LA-1.zip"), &bytes_again).unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
     assert!(files(&env.input()).is_empty());
     let log = env.last_log();
-    assert!(log.contains("A-2-REC-RCO-LA-1.zip: duplicate"), "{log}");
+    common::assert_has(&log, "A-2-REC-RCO-LA-1.zip: duplicate");
     assert_eq!(env.dossiers().len(), 1);
     // Another message for the same file, with other content: a conflict.
     let mut other = first.clone();
@@ -1142,20 +1016,20 @@ fn what_the_inbound_message_says_of_itself_is_recorded_and_its_replay_is_a_dupli
         .replace(&id, "A-2-REC 5808999 Principal 2019-04-03T17:00:00");
     assert_ne!(message, first.message_xml());
     other.message_override = Some(message.into_bytes());
-    other.write_to(&env.input()).unwrap();
+    env.deliver(&other);
     assert_eq!(env.run(&[]).code, 1);
     assert_eq!(
         files(&env.error()),
         ["A-2-REC-RCO-LA-1.zip", "A-2-REC-RCO-LA-1.zip.log"]
     );
     let why = fs::read_to_string(env.error().join("A-2-REC-RCO-LA-1.zip.log")).unwrap();
-    assert!(why.contains("already imported"), "{why}");
+    common::assert_has(&why, "already imported");
 }
 
 #[test]
 fn an_aec_database_of_version_1_gets_the_published_documents_columns() {
     let env = Env::new();
-    Archive::aec("A-2-MIG1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-MIG1", 1));
     assert_eq!(env.run(&[]).code, 0);
     // Make it the database an earlier msp left: tables of version 1.
     let conn = |sql: &str| {
@@ -1167,9 +1041,9 @@ fn an_aec_database_of_version_1_gets_the_published_documents_columns() {
     conn("ALTER TABLE siecle_demande DROP COLUMN lieu_evenement_code_postal");
     conn("ALTER TABLE siecle_personne DROP COLUMN civilite");
     conn("UPDATE msp_schema_version SET version = 1 WHERE component = 'plugin:AEC-LA'");
-    Archive::aec("A-2-MIG2", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-MIG2", 1));
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         common::query_strings(
             &env.db(),
@@ -1216,7 +1090,7 @@ fn files_msp_does_not_recognise_are_reported_and_the_transport_wrapper_is_read()
     fs::write(env.input().join("demande.zip"), b"PK").unwrap();
     fs::write(env.input().join("A-2-UP-RCO-LA-1.zip.part"), b"PK").unwrap();
     let r = env.run(&["--json"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), [wrapped]);
     assert_eq!(env.dossier("A-2-WRAP")["flow"], "RCO-LA");
     assert_eq!(
@@ -1265,12 +1139,7 @@ fn files_msp_does_not_recognise_are_reported_and_the_transport_wrapper_is_read()
     assert!(!log.contains(".zip.part"), "{log}");
     // The text summary says it too.
     let r = env.run(&[]);
-    assert!(
-        r.stdout
-            .contains("not recognised, left in input: demande.zip (the name is not"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("not recognised, left in input: demande.zip (the name is not");
     // `msp status`: counted apart from the archives waiting; a warning once
     // one is older than settle_seconds and a minute.
     let s = env.msp(&["status", "--json"]);
@@ -1289,13 +1158,8 @@ fn files_msp_does_not_recognise_are_reported_and_the_transport_wrapper_is_read()
     assert_eq!(check("input_archives")["value"], 0.0, "{status}");
     common::backdate(&env.input().join("demande.zip"), "2 minutes ago");
     let s = env.msp(&["status"]);
-    assert_eq!(s.code, 1, "{}{}", s.stdout, s.stderr);
-    assert!(
-        s.stdout
-            .contains("2 file(s) in input msp does not recognise"),
-        "{}",
-        s.stdout
-    );
+    s.assert_code(1);
+    s.assert_stdout_has("2 file(s) in input msp does not recognise");
 }
 
 #[test]
@@ -1304,13 +1168,10 @@ fn a_header_file_problem_is_explained_to_the_clerk_in_french() {
     let mut a = Archive::rco("A-2-ENTFR", 1);
     a.extra
         .push(("A-2-ENTFR-RCO-LA-ent.xml".into(), a.ent_xml().into_bytes()));
-    a.write_to(&env.input()).unwrap();
+    env.deliver(&a);
     assert_eq!(env.run(&[]).code, 1);
     let log = fs::read_to_string(env.error().join("A-2-ENTFR-RCO-LA-1.zip.log")).unwrap();
-    assert!(
-        log.contains("Explication : L'archive contient deux fichiers d'en-tête, A-2-ENTFR-RCO-LA-ent-1.xml et A-2-ENTFR-RCO-LA-ent.xml, alors qu'un seul est attendu.\nDétail : "),
-        "{log}"
-    );
+    common::assert_has(&log, "Explication : L'archive contient deux fichiers d'en-tête, A-2-ENTFR-RCO-LA-ent-1.xml et A-2-ENTFR-RCO-LA-ent.xml, alors qu'un seul est attendu.\nDétail : ");
 }
 
 /// The message.xml of a return archive in output.
@@ -1325,12 +1186,12 @@ fn the_return_answers_the_inbound_message_from_the_town() {
     );
     // A real-shaped message (its Sender the portal's service), to a town
     // with a SIRET; a seed-shaped one (no Sender) to a town with a name.
-    Archive::rco("A-2-ANS", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-ANS", 1));
     let mut seed = Archive::rco("A-2-SEED", 1);
     seed.set_style(portal_sim::Style::Seed);
-    seed.routed_to("90010").write_to(&env.input()).unwrap();
+    env.deliver(&seed.routed_to("90010"));
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
 
     let answer = return_message(&env, "A-2-ANS-RCO-LA-1.zip");
     common::xmllint_message(&answer);
@@ -1372,15 +1233,15 @@ fn the_return_answers_the_inbound_message_from_the_town() {
         "--comment",
         "Pièce à fournir",
     ]);
-    assert_eq!(s.code, 0, "{}{}", s.stdout, s.stderr);
+    s.assert_code(0);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let second = return_message(&env, "A-2-ANS-RCO-LA-2.zip");
     common::xmllint_message(&second);
     assert!(second.contains("<ns2:MessageId>A-2-ANS-RCO-LA-2</ns2:MessageId>"));
-    assert!(
-        second.contains("<ns2:Siret>21750001600019</ns2:Siret></ns2:Location></ns2:Sender>"),
-        "{second}"
+    common::assert_has(
+        &second,
+        "<ns2:Siret>21750001600019</ns2:Siret></ns2:Location></ns2:Sender>",
     );
-    assert!(second.contains("<ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret>"), "{second}");
+    common::assert_has(&second, "<ns2:Recipients><ns2:Location xsi:type=\"ns2:Siret\"><ns2:Siret>13002526500013</ns2:Siret>");
 }

@@ -37,7 +37,7 @@ fn status(env: &Env, numero: &str, code: &str, comment: Option<&str>) {
 
 fn run_ok(env: &Env) {
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
 }
 
 fn history(d: &Value) -> Vec<(u64, u64, bool, bool)> {
@@ -78,9 +78,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
     for flow in ["RCO-LA", "AEC-LA", "ILE-LA"] {
         let env = Env::new();
         let numero = format!("A-2-LIFE{}", &flow[..3]);
-        Archive::of_flow(flow, &numero, 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::of_flow(flow, &numero, 1));
         run_ok(&env);
         status(
             &env,
@@ -93,7 +91,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
         run_ok(&env);
         status(&env, &numero, "19", None);
         let r = env.run(&[]);
-        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        r.assert_code(0);
         assert!(
             r.stdout.contains(&format!(
                 "{flow:<8}        0           0          0        0       2"
@@ -141,30 +139,15 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
                 (100, 2, true, false)
             ]
         );
-        let incs: Vec<u64> = d["returns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["increment"].as_u64().unwrap())
-            .collect();
+        let incs = common::return_increments(&d);
         assert_eq!(incs, [1, 2, 3, 4, 5]);
         // An automatic closure cannot be cancelled, and 100 is final.
         let r = env.msp(&["dossier", "cancel", &numero]);
         assert_eq!(r.code, 1);
-        assert!(
-            r.stderr
-                .contains("cancel is only allowed while the current status is not transmitted"),
-            "{}",
-            r.stderr
-        );
+        r.assert_stderr_has("cancel is only allowed while the current status is not transmitted");
         let r = env.msp(&["dossier", "status", &numero, "16"]);
         assert_eq!(r.code, 1);
-        assert!(
-            r.stderr
-                .contains("100 → 16 is refused: the dossier is closed (100 is final)"),
-            "{}",
-            r.stderr
-        );
+        r.assert_stderr_has("100 → 16 is refused: the dossier is closed (100 is final)");
         // Nothing more to send.
         run_ok(&env);
         assert_eq!(files(&env.output()).len(), 5);
@@ -174,7 +157,7 @@ fn each_flow_goes_14_16_17_19_then_automatic_100() {
 #[test]
 fn return_archives_are_dated_when_written() {
     let env = Env::new();
-    Archive::rco("A-2-DATE", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-DATE", 1));
     run_ok(&env);
     status(&env, "A-2-DATE", "16", None);
     run_ok(&env);
@@ -212,7 +195,7 @@ fn return_archives_are_dated_when_written() {
 /// 75056) as `edit` rewrites its XML entries.
 fn census_archive(edit: impl Fn(&str, String) -> String) -> Vec<u8> {
     use std::io::{Read, Write};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/A-2-WK1DEGZ-RCO-LA-1.zip");
+    let path = common::data("A-2-WK1DEGZ-RCO-LA-1.zip");
     let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..z.len() {
@@ -366,8 +349,8 @@ fn without_a_commune_the_census_attestation_names_the_insee_code() {
 #[test]
 fn fifteen_then_automatic_closure_and_superseding_before_transmission() {
     let env = Env::new();
-    Archive::aec("A-2-NR", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-SUP", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::aec("A-2-NR", 1));
+    env.deliver(&Archive::ile("A-2-SUP", 1));
     run_ok(&env);
     // 14 → 15 → automatic 100.
     status(&env, "A-2-NR", "15", Some("Pièce d'identité illisible."));
@@ -404,19 +387,14 @@ fn fifteen_then_automatic_closure_and_superseding_before_transmission() {
 #[test]
 fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
     let env = Env::new();
-    Archive::rco("A-2-CAN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-CAN", 1));
     run_ok(&env);
     status(&env, "A-2-CAN", "16", None);
     run_ok(&env);
     status(&env, "A-2-CAN", "19", None);
     let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("statut 19 annulé par un agent, retour au statut 16"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("statut 19 annulé par un agent, retour au statut 16");
     let d = env.dossier("A-2-CAN");
     assert_eq!(
         (d["status"].as_u64(), d["indicator"].as_u64()),
@@ -438,19 +416,11 @@ fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
     // Refusals name the rule.
     let r = env.msp(&["dossier", "status", "A-2-CAN", "19"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("17 → 19 is only allowed once 17 has been transmitted"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("17 → 19 is only allowed once 17 has been transmitted");
     let r = env.msp(&["dossier", "cancel", "A-2-CAN"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("cancel is only allowed for an untransmitted 19 or a manual 100, not for 17"),
-        "{}",
-        r.stderr
+    r.assert_stderr_has(
+        "cancel is only allowed for an untransmitted 19 or a manual 100, not for 17",
     );
     run_ok(&env);
     // 14, 16, 17: the cancelled 19 and 100 were never sent.
@@ -464,8 +434,8 @@ fn cancel_of_19_and_of_a_manual_100_restore_the_previous_status() {
 #[test]
 fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run() {
     let env = Env::new();
-    Archive::ile("A-2-APP", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-BAD", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::ile("A-2-APP", 1));
+    env.deliver(&Archive::ile("A-2-BAD", 1));
     run_ok(&env);
     let db = env.db();
     // The integration contract documented in the README.
@@ -484,12 +454,7 @@ fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run()
         "a refused status change needs attention: {}{}",
         r.stdout, r.stderr
     );
-    assert!(
-        r.stdout
-            .contains("refused status change: dossier A-2-BAD: 14 → 19 is not an allowed change"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("refused status change: dossier A-2-BAD: 14 → 19 is not an allowed change");
     let (etat, comment, _) = return_message(&env.output().join("A-2-APP-ILE-LA-2.zip"));
     assert_eq!(
         (etat.as_str(), comment.as_str()),
@@ -516,8 +481,8 @@ fn a_status_written_by_the_business_application_is_transmitted_by_the_next_run()
 #[test]
 fn collection_times_and_list_filters() {
     let env = Env::new();
-    Archive::rco("A-2-COL1", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-COL2", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-COL1", 1));
+    env.deliver(&Archive::aec("A-2-COL2", 1));
     run_ok(&env);
     // The portal collects the first return archive.
     std::fs::remove_file(env.output().join("A-2-COL1-RCO-LA-1.zip")).unwrap();
@@ -528,11 +493,7 @@ fn collection_times_and_list_filters() {
         let r = env.msp(&a);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["numero"].as_str().unwrap().to_string())
-            .collect()
+        common::texts(&v, "numero")
     };
     assert_eq!(list(&["--untransmitted"]), ["A-2-COL2"]);
     assert_eq!(list(&["--status", "14"]), ["A-2-COL1"]);
@@ -542,12 +503,7 @@ fn collection_times_and_list_filters() {
         Vec::<String>::new()
     );
     let r = env.run(&[]);
-    assert!(
-        r.stdout
-            .contains("return archives collected by the portal since the last run: 1"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("return archives collected by the portal since the last run: 1");
     let d = env.dossier("A-2-COL1");
     assert!(d["returns"][0]["written_at"].is_string());
     assert!(
@@ -559,5 +515,5 @@ fn collection_times_and_list_filters() {
     assert!(d2["returns"][1]["collected_at"].is_null());
     assert!(list(&["--untransmitted"]).is_empty());
     let text = env.msp(&["dossier", "show", "A-2-COL1"]).stdout;
-    assert!(text.contains("collected 20"), "{text}");
+    common::assert_has(&text, "collected 20");
 }

@@ -18,17 +18,12 @@ fn json(text: &str) -> Value {
 
 #[test]
 fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
-    let env = Env::with_config(
-        "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n",
-    );
-    Archive::rco("A-2-J1", 1).write_to(&env.input()).unwrap();
-    Archive::aec("A-2-J2", 1).write_to(&env.input()).unwrap();
-    Archive::ile("A-2-J3", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    let env = Env::with_config(common::PARIS_ONLY);
+    env.deliver(&Archive::rco("A-2-J1", 1));
+    env.deliver(&Archive::aec("A-2-J2", 1));
+    env.deliver(&Archive::ile("A-2-J3", 1).routed_to("69123"));
     let r = env.msp(&["run", "--json"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.assert_code(1);
     let v = json(&r.stdout);
     assert_eq!(v["exit_code"], 1);
     assert!(v["exit_meaning"].as_str().unwrap().contains("rejected"));
@@ -46,15 +41,15 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
         .is_file());
 
     // Trouble: the database is locked; the cause once, with its archives.
-    Archive::rco("A-2-J4", 1).write_to(&env.input()).unwrap();
-    Archive::rco("A-2-J5", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-J4", 1));
+    env.deliver(&Archive::rco("A-2-J5", 1));
     let lock = DbLock::take(&env.path().join("msp-data/msp.db"));
     env.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
     let r = env.msp(&["run", "--json"]);
     drop(lock);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     let v = json(&r.stdout);
     assert_eq!(v["exit_code"], 2);
     let troubles = v["troubles"].as_array().unwrap();
@@ -66,7 +61,7 @@ fn run_json_gives_counts_per_flow_and_client_and_the_exit_meaning() {
 #[test]
 fn quiet_prints_nothing_when_all_goes_well_and_the_rejections_on_stderr() {
     let env = Env::new();
-    Archive::rco("A-2-Q1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-Q1", 1));
     let r = env.msp(&["-q", "run"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout, "");
@@ -75,20 +70,14 @@ fn quiet_prints_nothing_when_all_goes_well_and_the_rejections_on_stderr() {
     let r = env.msp(&["-q", "run"]);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "");
-    assert!(
-        r.stderr.contains("rejected A-2-Q2-RCO-LA-1.zip"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("rejected A-2-Q2-RCO-LA-1.zip");
 }
 
 #[test]
 fn the_progress_bar_is_drawn_on_a_terminal_only() {
     let env = Env::new();
     for i in 0..60 {
-        Archive::aec(&format!("A-2-P{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-P{i:03}"), 1));
     }
     // Under a pseudo-terminal (util-linux `script`).
     let out = Command::new("script")
@@ -104,13 +93,11 @@ fn the_progress_bar_is_drawn_on_a_terminal_only() {
     };
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
-    assert!(screen.contains("/60 archives"), "{screen}");
+    common::assert_has(&screen, "/60 archives");
     assert_eq!(files(&env.done()).len(), 60);
     // Piped: no bar, no escape codes.
     for i in 0..60 {
-        Archive::aec(&format!("A-2-R{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::aec(&format!("A-2-R{i:03}"), 1));
     }
     let r = env.msp(&["-v", "run"]);
     assert_eq!(r.code, 0);
@@ -127,7 +114,7 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("no synchronisation recorded yet"));
     // A good run: OK, and the figures in JSON and Prometheus format.
-    Archive::rco("A-2-S1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-S1", 1));
     assert_eq!(env.run(&[]).code, 0);
     let prom = env.path().join("msp.prom");
     let r = env.msp(&["status", "--json", "--prometheus", prom.to_str().unwrap()]);
@@ -147,15 +134,15 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     };
     assert_eq!(check(&v, "uncollected_late")["value"], 0.0);
     let text = std::fs::read_to_string(&prom).unwrap();
-    assert!(text.contains("msp_health 0\n"), "{text}");
-    assert!(text.contains("msp_last_run_exit_code 0\n"), "{text}");
-    assert!(text.contains("msp_input_archives 0\n"), "{text}");
+    common::assert_has(&text, "msp_health 0\n");
+    common::assert_has(&text, "msp_last_run_exit_code 0\n");
+    common::assert_has(&text, "msp_input_archives 0\n");
     // Thresholds crossed: a status not transmitted, a return not collected.
     env.write_config(
         "root = \"msp-data\"\n[status]\nuntransmitted_hours = 0\nuncollected_hours = 0\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n",
     );
     let r = env.msp(&["dossier", "status", "A-2-S1", "16"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = env.msp(&["status", "--json"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
@@ -169,16 +156,12 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     assert_eq!(env2.run(&[]).code, 1);
     let r = env2.msp(&["status"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        r.stdout.contains("1 rejected archive(s) to handle"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("1 rejected archive(s) to handle");
     // The last run met trouble: critical.
     let env3 = Env::new();
-    Archive::rco("A-2-S3", 1).write_to(&env3.input()).unwrap();
+    env3.deliver(&Archive::rco("A-2-S3", 1));
     assert_eq!(env3.run(&[]).code, 0);
-    Archive::rco("A-2-S4", 1).write_to(&env3.input()).unwrap();
+    env3.deliver(&Archive::rco("A-2-S4", 1));
     env3.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
@@ -188,21 +171,14 @@ fn status_says_ok_warning_or_critical_as_monitoring_expects() {
     let r = env3.msp(&["status"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stdout.starts_with("msp CRITICAL"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("1 archive(s) waiting in input"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("1 archive(s) waiting in input");
 }
 
 #[test]
 fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
-    let paris = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
+    let paris = common::PARIS_ONLY;
     let env = Env::with_config(paris);
-    Archive::rco("A-2-LYON", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYON", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 1);
     let r = env.msp(&["errors", "list", "--json"]);
     assert_eq!(r.code, 0);
@@ -211,32 +187,28 @@ fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     assert!(!v[0]["reason"].as_str().unwrap().is_empty(), "{v}");
     let r = env.msp(&["errors", "show", "A-2-LYON-RCO-LA-1.zip"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("Motif : "), "{}", r.stdout);
-    assert!(r.stdout.contains("69123"), "{}", r.stdout);
+    r.assert_stdout_has("Motif : ");
+    r.assert_stdout_has("69123");
     // A path or an unknown name is refused.
     // (the user's mistake: exit 1, with the hint)
     let r = env.msp(&["errors", "show", "../msp.toml"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("is a path: give the archive's bare name"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has("is a path: give the archive's bare name");
     let r = env.msp(&["errors", "retry", "A-2-NONE-RCO-LA-1.zip"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("no archive"), "{}", r.stderr);
+    r.assert_stderr_has("no archive");
     // The cause fixed (Lyon configured), the archive goes back and in.
     env.write_config(&format!(
         "{paris}[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n"
     ));
     let r = env.msp(&["errors", "retry", "A-2-LYON-RCO-LA-1.zip"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.input()), vec!["A-2-LYON-RCO-LA-1.zip"]);
     assert!(files(&env.error()).is_empty(), "{:?}", files(&env.error()));
     let ops = std::fs::read_to_string(env.logs().join("operations.log")).unwrap();
-    assert!(
-        ops.contains("errors retry: A-2-LYON-RCO-LA-1.zip put back into input"),
-        "{ops}"
+    common::assert_has(
+        &ops,
+        "errors retry: A-2-LYON-RCO-LA-1.zip put back into input",
     );
     assert!(files(&env.logs())
         .iter()
@@ -244,7 +216,7 @@ fn a_rejected_archive_is_listed_shown_retried_once_fixed_and_imported() {
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(files(&env.done()), vec!["A-2-LYON-RCO-LA-1.zip"]);
     let r = env.msp(&["errors", "list"]);
-    assert!(r.stdout.contains("no rejected archive"), "{}", r.stdout);
+    r.assert_stdout_has("no rejected archive");
 }
 
 #[test]
@@ -257,10 +229,10 @@ fn errors_purge_removes_only_what_is_older_than_asked() {
     backdate(&env.error().join("A-2-OLD-RCO-LA-1.zip.log"), "10 days ago");
     let r = env.msp(&["errors", "purge", "--older-than", "7", "--dry-run"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("would remove"), "{}", r.stdout);
+    r.assert_stdout_has("would remove");
     assert_eq!(files(&env.error()).len(), 4);
     let r = env.msp(&["errors", "purge", "--older-than", "7"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&env.error()),
         vec!["A-2-NEW-RCO-LA-1.zip", "A-2-NEW-RCO-LA-1.zip.log"]
@@ -271,14 +243,12 @@ fn errors_purge_removes_only_what_is_older_than_asked() {
 fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive() {
     let config = "root = \"msp-data\"\n[retention]\ndone_days = 30\nlogs_days = 30\nerror_days = 30\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n";
     let env = Env::with_config(config);
-    Archive::rco("A-2-CLOSED", 1)
-        .write_to(&env.input())
-        .unwrap();
-    Archive::rco("A-2-OPEN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-CLOSED", 1));
+    env.deliver(&Archive::rco("A-2-OPEN", 1));
     assert_eq!(env.run(&[]).code, 0);
     // One dossier closed (100, transmitted by the next run), one still open.
     let r = env.msp(&["dossier", "status", "A-2-CLOSED", "100"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(env.run(&[]).code, 0);
     for f in files(&env.done()) {
         backdate(&env.done().join(f), "40 days ago");
@@ -288,14 +258,9 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
         backdate(&env.logs().join(f), "40 days ago");
     }
     let r = env.msp(&["purge", "--dry-run", "--json"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let v = json(&r.stdout);
-    let removed: Vec<String> = v["removed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["path"].as_str().unwrap().to_string())
-        .collect();
+    let removed = common::texts(&v["removed"], "path");
     assert!(removed
         .iter()
         .any(|p| p.ends_with("termine/A-2-CLOSED-RCO-LA-1.zip")));
@@ -306,7 +271,7 @@ fn retention_removes_what_is_past_its_time_but_never_an_open_dossier_s_archive()
         .ends_with("A-2-OPEN-RCO-LA-1.zip"));
     assert_eq!(files(&env.done()).len(), 2, "a dry run removes nothing");
     let r = env.msp(&["purge"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-OPEN-RCO-LA-1.zip"]);
     let logs = files(&env.logs());
     for f in &old_logs {
@@ -358,7 +323,7 @@ fn modes(dir: &Path) -> Vec<(String, u32, bool)> {
 #[test]
 fn nothing_msp_creates_is_readable_by_others() {
     let env = Env::new();
-    Archive::rco("A-2-M1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-M1", 1));
     std::fs::write(env.input().join("A-2-M2-RCO-LA-1.zip"), b"garbage").unwrap();
     assert_eq!(env.run(&[]).code, 1);
     let all = modes(&env.root());
@@ -389,7 +354,7 @@ fn with_a_group_folders_are_2750_and_files_0640() {
     let env = Env::with_config(&format!(
         "root = \"msp-data\"\ngroup = \"{my_gid}\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\n"
     ));
-    Archive::rco("A-2-G1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-G1", 1));
     assert_eq!(env.run(&[]).code, 0);
     for (path, mode, is_dir) in modes(&env.root()) {
         if path.ends_with("entree") {
@@ -411,66 +376,55 @@ fn with_a_group_folders_are_2750_and_files_0640() {
     );
     let r = env.run(&[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no-such-group-msp"), "{}", r.stderr);
+    r.assert_stderr_has("no-such-group-msp");
 }
 
 #[test]
 fn an_archive_held_back_for_more_than_a_day_is_flagged() {
     let env = Env::new();
-    Archive::rco("A-2-SEED", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-SEED", 1));
     assert_eq!(env.run(&[]).code, 0);
     let old = Archive::rco("A-2-STALE", 1).write_to(&env.input()).unwrap();
     backdate(&old, "2 days ago");
-    Archive::rco("A-2-YOUNG", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-YOUNG", 1));
     env.write_config(
         "root = \"msp-data\"\n[[client]]\nname = \"default\"\ninsee = [\"*\"]\ndatabase = \"sqlite://msp.db\"\nbusy_timeout_ms = 200\n",
     );
     let lock = DbLock::take(&env.db());
     let r = env.msp(&["run", "--json"]);
     drop(lock);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     let v = json(&r.stdout);
     let held = v["held_back_over_a_day"].as_array().unwrap();
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0]["archive"], "A-2-STALE-RCO-LA-1.zip");
     assert!(held[0]["hours"].as_u64().unwrap() >= 47);
     let log = env.last_log();
-    assert!(
-        log.contains("WAITING FOR MORE THAN A DAY: A-2-STALE-RCO-LA-1.zip"),
-        "{log}"
-    );
+    common::assert_has(&log, "WAITING FOR MORE THAN A DAY: A-2-STALE-RCO-LA-1.zip");
     let lock = DbLock::take(&env.db());
     let r = env.run(&[]);
     drop(lock);
-    assert!(
-        r.stdout
-            .contains("waiting for more than a day: 1 archive(s) held back by trouble, the oldest A-2-STALE-RCO-LA-1.zip"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("waiting for more than a day: 1 archive(s) held back by trouble, the oldest A-2-STALE-RCO-LA-1.zip");
 }
 
 #[test]
 fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others() {
     let two = "root = \"msp-data\"\n[retention]\ndone_days = 30\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n";
     let env = Env::with_config(two);
-    Archive::rco("A-2-LYONOPEN", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYONOPEN", 1).routed_to("69123"));
     assert_eq!(env.run(&[]).code, 0);
     backdate(&env.done().join("A-2-LYONOPEN-RCO-LA-1.zip"), "40 days ago");
     backdate(&env.work().join(".msp-retention"), "1 days ago");
     // A run serving Paris only still asks Lyon's database: the dossier is
     // open, its archive stays.
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-LYONOPEN-RCO-LA-1.zip"]);
     // Lyon's database unreachable: no purge at all this time, said in the log.
     backdate(&env.work().join(".msp-retention"), "1 days ago");
     env.write_config(&two.replace("sqlite://lyon.db", "sqlite:///nonexistent-dir/lyon.db"));
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()), vec!["A-2-LYONOPEN-RCO-LA-1.zip"]);
     assert!(
         env.last_log()
@@ -484,37 +438,27 @@ fn the_retention_of_a_run_for_one_client_spares_the_open_dossiers_of_the_others(
 fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
     let two = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://paris.db\"\n[[client]]\nname = \"Lyon\"\ninsee = [\"69123\"]\ndatabase = \"sqlite://lyon.db\"\n";
     let env = Env::with_config(two);
-    Archive::rco("A-2-PARIS1", 1)
-        .routed_to("75056")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-PARIS1", 1).routed_to("75056"));
     // Lyon's process meets trouble (its database cannot be opened)...
     env.write_config(&two.replace("sqlite://lyon.db", "sqlite:///nonexistent-dir/lyon.db"));
-    Archive::rco("A-2-LYON1", 1)
-        .routed_to("69123")
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LYON1", 1).routed_to("69123"));
     let r = env.run(&["--client", "Lyon"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_code(2);
     // ... then Paris's process, afterwards, goes well: it must not hide
     // Lyon's trouble.
     let r = env.run(&["--client", "Paris"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let r = env.msp(&["status", "--json"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     let v = json(&r.stdout);
     assert_eq!(v["last_run"]["exit_code"], 2);
     assert_eq!(v["last_run"]["clients"][0], "Lyon");
     let r = env.msp(&["status"]);
-    assert!(
-        r.stdout.contains("last synchronisation of client Lyon"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("last synchronisation of client Lyon");
     // A run serving every client supersedes both records.
     env.write_config(two);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let r = env.msp(&["status", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     let records: Vec<String> = files(&env.work())
@@ -527,19 +471,14 @@ fn each_client_s_last_synchronisation_counts_and_status_reports_the_worst() {
     assert_eq!(env.run(&["--client", "Paris"]).code, 0);
     let r = env.msp(&["status"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("no synchronisation of client Lyon recorded yet"),
-        "{}",
-        r.stdout
-    );
+    r.assert_stdout_has("no synchronisation of client Lyon recorded yet");
 }
 
 #[test]
 fn folders_made_before_a_group_was_configured_are_given_to_it() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let env = Env::new();
-    Archive::rco("A-2-G0", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-G0", 1));
     assert_eq!(env.run(&[]).code, 0);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&env.done()), 0o700);

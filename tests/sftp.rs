@@ -31,6 +31,12 @@ fn env_for(s: &Sshd, key: &str, known_hosts: &Path) -> Env {
     ))
 }
 
+/// An installation that knows the server's host key and signs in with the
+/// key the server knows.
+fn trusted_env(s: &Sshd) -> Env {
+    env_for(s, "user_key", &s.dir.path().join("known_hosts"))
+}
+
 fn collected(env: &Env) -> Vec<String> {
     query_strings(
         &env.db(),
@@ -41,10 +47,10 @@ fn collected(env: &Env) -> Vec<String> {
 #[test]
 fn pull_then_push_moves_every_archive_once() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let r = env.msp(&["config", "check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("authenticated"), "{}", r.stdout);
+    r.assert_code(0);
+    r.assert_stdout_has("authenticated");
     let names = drop_remote(&s, "PULL", 3);
     // Not taken: a temporary name, and an archive still being written.
     std::fs::write(s.remote("demandes").join("A-2-TMP-AEC-LA-1.zip.part"), b"x").unwrap();
@@ -52,7 +58,7 @@ fn pull_then_push_moves_every_archive_once() {
         .write_to(&s.remote("demandes"))
         .unwrap();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(
         files(&s.remote("demandes")),
         vec!["A-2-FRESH-AEC-LA-1.zip", "A-2-TMP-AEC-LA-1.zip.part"]
@@ -67,13 +73,13 @@ fn pull_then_push_moves_every_archive_once() {
     assert_eq!(files(&env.root().join("envoye")), up);
     assert_eq!(collected(&env), vec!["3"]);
     let log = env.last_log();
-    assert!(log.contains("fetched from sftp://"), "{log}");
-    assert!(log.contains("uploaded to sftp://"), "{log}");
+    common::assert_has(&log, "fetched from sftp://");
+    common::assert_has(&log, "uploaded to sftp://");
     // An agent's decision goes up at the next run.
     let numero = names[0].trim_end_matches("-AEC-LA-1.zip");
     assert_eq!(env.msp(&["dossier", "status", numero, "16"]).code, 0);
     let r = env.run(&["--json"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["uploaded"], 1);
     assert_eq!(files(&s.remote("retours")).len(), 4);
@@ -89,9 +95,9 @@ fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
     s.write_known_hosts(&changed, "other_key.pub");
     let env = env_for(&s, "user_key", &changed);
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("CHANGED"), "{}", r.stdout);
-    assert!(r.stdout.contains("SHA256:"), "{}", r.stdout);
+    r.assert_code(2);
+    r.assert_stdout_has("CHANGED");
+    r.assert_stdout_has("SHA256:");
     assert_eq!(files(&s.remote("demandes")).len(), 1, "nothing taken");
     let r = env.msp(&["config", "check"]);
     assert_eq!(r.code, 2);
@@ -102,8 +108,8 @@ fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
     let env = env_for(&s, "user_key", &empty);
     let r = env.run(&[]);
     assert_eq!(r.code, 2);
-    assert!(r.stdout.contains("is not in"), "{}", r.stdout);
-    assert!(r.stdout.contains("SHA256:"), "{}", r.stdout);
+    r.assert_stdout_has("is not in");
+    r.assert_stdout_has("SHA256:");
     // Trouble once per cause, not once per archive or per direction.
     assert_eq!(r.stdout.matches("trouble:").count(), 1, "{}", r.stdout);
 }
@@ -112,10 +118,10 @@ fn an_unknown_or_changed_host_key_is_refused_with_its_fingerprint() {
 fn a_key_the_server_does_not_know_is_refused() {
     let Some(s) = Sshd::start() else { return };
     let env = env_for(&s, "other_key", &s.dir.path().join("known_hosts"));
-    Archive::rco("A-2-LOCAL", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-LOCAL", 1));
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("authentication refused"), "{}", r.stdout);
+    r.assert_code(2);
+    r.assert_stdout_has("authentication refused");
     // The local import went on; the return waits in output, not collected.
     assert_eq!(files(&env.done()).len(), 1);
     assert_eq!(files(&env.output()).len(), 1);
@@ -125,17 +131,11 @@ fn a_key_the_server_does_not_know_is_refused() {
 #[test]
 fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
     let Some(mut s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let names = drop_remote(&s, "MID", 3);
     // The run pulls and imports, then waits 3 s before pushing: the server
     // goes down in that window, with the run's connection.
-    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .arg("run")
-        .current_dir(env.path())
-        .env("MSP_FAULT", "pause-before-push")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_run(&[("MSP_FAULT", "pause-before-push")]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while files(&env.output()).len() < 3 {
         assert!(
@@ -159,7 +159,7 @@ fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
     assert_eq!(collected(&env), vec!["0"]);
     s.restart();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&s.remote("retours")).len(), 3);
     assert!(files(&env.output()).is_empty());
     assert_eq!(collected(&env), vec!["3"]);
@@ -168,20 +168,18 @@ fn the_server_stopped_mid_run_leaves_the_returns_for_the_next_run() {
 #[test]
 fn a_stopped_server_leaves_everything_for_the_next_run() {
     let Some(mut s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let names = drop_remote(&s, "DOWN", 2);
-    Archive::rco("A-2-LOCALDOWN", 1)
-        .write_to(&env.input())
-        .unwrap();
+    env.deliver(&Archive::rco("A-2-LOCALDOWN", 1));
     s.stop();
     let r = env.run(&[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("cannot connect"), "{}", r.stdout);
+    r.assert_code(2);
+    r.assert_stdout_has("cannot connect");
     assert_eq!(files(&env.output()).len(), 1, "the return waits in output");
     assert_eq!(files(&s.remote("demandes")), names);
     s.restart();
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), 3);
     assert_eq!(files(&s.remote("retours")).len(), 3);
     assert!(files(&s.remote("demandes")).is_empty());
@@ -198,7 +196,7 @@ const PER_ROUND: usize = 25;
 #[test]
 fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let kills: usize = std::env::var("MSP_SFTP_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -264,9 +262,9 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
     }
     eprintln!("kills by phase (a run takes {span} ms): {phases:?}");
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     all.sort();
     let done: Vec<String> = files(&env.done())
         .into_iter()
@@ -298,10 +296,10 @@ fn kill_9_during_pull_and_push_moves_everything_exactly_once() {
 #[test]
 fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     // Killed after the journal, before the rename: the upload sits under
     // its temporary name; the next run renames it.
-    Archive::rco("A-2-JRN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-JRN", 1));
     assert_ne!(env.run_with(&[("MSP_FAULT", "after-journal")]), 0);
     assert_eq!(
         files(&s.remote("retours")),
@@ -313,7 +311,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
     assert_eq!(collected(&env), vec!["1"]);
     // Killed after the rename, and the portal collected the archive before
     // the next run: the journal says delivered, nothing is uploaded again.
-    Archive::rco("A-2-TAKEN", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-TAKEN", 1));
     assert_ne!(env.run_with(&[("MSP_FAULT", "after-rename")]), 0);
     std::fs::remove_file(s.remote("retours").join("A-2-TAKEN-RCO-LA-1.zip")).unwrap();
     assert_eq!(env.run(&[]).code, 0);
@@ -327,7 +325,7 @@ fn a_push_killed_before_or_after_its_rename_is_completed_never_repeated() {
 #[test]
 fn two_runs_at_once_move_every_archive_exactly_once() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
+    let env = trusted_env(&s);
     let mut all = Vec::new();
     for round in 0..3 {
         all.extend(drop_remote(&s, &format!("TWO{round}X"), 15));
@@ -378,8 +376,8 @@ fn two_runs_at_once_move_every_archive_exactly_once() {
 #[test]
 fn a_link_in_output_is_neither_uploaded_nor_moved() {
     let Some(s) = Sshd::start() else { return };
-    let env = env_for(&s, "user_key", &s.dir.path().join("known_hosts"));
-    Archive::aec("A-2-LNK", 1).write_to(&env.input()).unwrap();
+    let env = trusted_env(&s);
+    env.deliver(&Archive::aec("A-2-LNK", 1));
     assert_eq!(env.run(&[]).code, 0);
     let file = "A-2-LNK-AEC-LA-1.zip";
     assert_eq!(files(&s.remote("retours")), [file]);

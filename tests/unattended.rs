@@ -45,15 +45,9 @@ fn kill(pid: u32, signal: &str) {
     assert!(ok, "kill -{signal} {pid}");
 }
 
-struct Ended {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Waits at most `timeout` for `child` to end (killing it and failing
 /// the test otherwise).
-fn ended(mut child: Child, timeout: Duration) -> Ended {
+fn ended(mut child: Child, timeout: Duration) -> common::Run {
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -84,7 +78,7 @@ fn ended(mut child: Child, timeout: Duration) -> Ended {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    Ended {
+    common::Run {
         code: status.code().unwrap_or(-1),
         stdout,
         stderr,
@@ -152,24 +146,15 @@ fn sigterm_wakes_the_every_sleep_and_exits_0() {
     let asked = Instant::now();
     kill(pid, "TERM");
     let end = ended(child, Duration::from_secs(10));
-    assert_eq!(end.code, 0, "{}{}", end.stdout, end.stderr);
+    end.assert_code(0);
     // Woken from its 60-second sleep at once.
     assert!(
         asked.elapsed() < Duration::from_secs(5),
         "{:?}",
         asked.elapsed()
     );
-    assert!(
-        end.stderr
-            .contains("msp: SIGTERM: stopping after the archives in hand"),
-        "{}",
-        end.stderr
-    );
-    assert!(
-        end.stderr.contains("msp: stopped on SIGTERM"),
-        "{}",
-        end.stderr
-    );
+    end.assert_stderr_has("msp: SIGTERM: stopping after the archives in hand");
+    end.assert_stderr_has("msp: stopped on SIGTERM");
 }
 
 #[test]
@@ -207,12 +192,8 @@ fn sigint_inherited_ignored_by_a_background_job_still_stops_it() {
     assert_eq!(mask("SigCgt:") & 2, 2, "SIGINT not caught: {status}");
     kill(pid, "INT");
     let end = ended(child, Duration::from_secs(10));
-    assert_eq!(end.code, 0, "{}{}", end.stdout, end.stderr);
-    assert!(
-        end.stderr.contains("msp: stopped on SIGINT"),
-        "{}",
-        end.stderr
-    );
+    end.assert_code(0);
+    end.assert_stderr_has("msp: stopped on SIGINT");
 }
 
 #[test]
@@ -222,9 +203,7 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
     // pauses 3 s (test hook) while the others wait prepared.
     let total = 130;
     for i in 0..total {
-        Archive::rco(&format!("A-2-B{i:03}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-B{i:03}"), 1));
     }
     let child = start(
         &env,
@@ -237,7 +216,7 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
     });
     kill(pid, "TERM");
     let end = ended(child, Duration::from_secs(15));
-    assert_eq!(end.code, 0, "{}{}", end.stdout, end.stderr);
+    end.assert_code(0);
     // The batch in hand finished: its archives in done, nothing in work;
     // the others are back in input, untouched, for the next run.
     let done = files(&env.done()).len();
@@ -246,30 +225,21 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
     let left = files(&env.input()).len();
     assert_eq!(left, total - done);
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
-    assert!(
-        end.stderr.contains(&format!(
-            "msp: stopped on SIGTERM after the archives in hand: {left} archive(s) left in input"
-        )),
-        "{}",
-        end.stderr
-    );
+    end.assert_stderr_has(&format!(
+        "msp: stopped on SIGTERM after the archives in hand: {left} archive(s) left in input"
+    ));
     // The log is written, finished line included.
     let log = env.last_log();
-    assert!(
-        log.contains(&format!(
-            "stopped on request after the archives in hand: {left} archive(s) left in input"
-        )),
-        "{log}"
+    common::assert_has(
+        &log,
+        &format!("stopped on request after the archives in hand: {left} archive(s) left in input"),
     );
-    assert!(
-        log.contains(&format!("synchronisation finished: {done} imported")),
-        "{log}"
-    );
+    common::assert_has(&log, &format!("synchronisation finished: {done} imported"));
     // No second run was started: one log.
     assert_eq!(sync_logs(&env).0.len(), 1, "{:?}", files(&env.logs()));
     // Nothing is lost: the next run imports the rest.
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     assert_eq!(files(&env.done()).len(), total);
     assert_eq!(committed(&env), total as i64);
 }
@@ -278,9 +248,7 @@ fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
 fn a_second_signal_stops_at_once_and_the_next_run_recovers() {
     let env = Env::new();
     for i in 0..3 {
-        Archive::rco(&format!("A-2-K{i}"), 1)
-            .write_to(&env.input())
-            .unwrap();
+        env.deliver(&Archive::rco(&format!("A-2-K{i}"), 1));
     }
     let child = start(&env, &["run"], &[("MSP_FAULT", "pause-after-commit")]);
     let pid = child.id();
@@ -292,27 +260,19 @@ fn a_second_signal_stops_at_once_and_the_next_run_recovers() {
     std::thread::sleep(Duration::from_millis(200));
     kill(pid, "TERM");
     let end = ended(child, Duration::from_secs(10));
-    assert_eq!(end.code, 143, "{}{}", end.stdout, end.stderr);
+    end.assert_code(143);
     // Before the 3-second pause was over.
     assert!(
         asked.elapsed() < Duration::from_millis(2500),
         "{:?}",
         asked.elapsed()
     );
-    assert!(
-        end.stderr.contains("msp: second signal: stopped at once"),
-        "{}",
-        end.stderr
-    );
+    end.assert_stderr_has("msp: second signal: stopped at once");
     assert!(files(&env.done()).is_empty());
     // What was in hand is in work; the next run recovers it.
     let r = env.run(&[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains("recovered from an interrupted run"),
-        "{}",
-        r.stdout
-    );
+    r.assert_code(0);
+    r.assert_stdout_has("recovered from an interrupted run");
     assert_eq!(files(&env.done()).len(), 3);
     assert_eq!(committed(&env), 3);
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
@@ -340,7 +300,7 @@ fn empty_runs_leave_one_line_a_day_and_the_console_lists_the_others() {
     });
     kill(pid, "TERM");
     let end = ended(child, Duration::from_secs(10));
-    assert_eq!(end.code, 0, "{}{}", end.stdout, end.stderr);
+    end.assert_code(0);
     // No log of their own: one line each in the day's file.
     let (logs, days) = sync_logs(&env);
     assert!(logs.is_empty(), "{logs:?}");
@@ -352,17 +312,13 @@ fn empty_runs_leave_one_line_a_day_and_the_console_lists_the_others() {
         "{day}"
     );
     // One line on stdout each, not a table.
-    assert!(
-        end.stdout.contains("nothing to do (log: "),
-        "{}",
-        end.stdout
-    );
+    end.assert_stdout_has("nothing to do (log: ");
     assert!(!end.stdout.contains("imported"), "{}", end.stdout);
     // msp status reads the last run all the same.
     let r = env.msp(&["status"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     // A run that imports writes its log.
-    Archive::rco("A-2-E1", 1).write_to(&env.input()).unwrap();
+    env.deliver(&Archive::rco("A-2-E1", 1));
     assert_eq!(env.run(&[]).code, 0);
     assert_eq!(sync_logs(&env).0.len(), 1);
     // Two empty ones after it: --json says so and names the day's file.
@@ -395,7 +351,7 @@ fn empty_runs_leave_one_line_a_day_and_the_console_lists_the_others() {
         2,
         "a header and one run: {table}"
     );
-    assert!(table.contains("<td class=\"num\">1</td>"), "{table}");
+    common::assert_has(table, "<td class=\"num\">1</td>");
 }
 
 #[test]

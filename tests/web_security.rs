@@ -14,19 +14,17 @@ use common::web::{csrf_of, msp_with_stdin, Client, Console};
 use common::{files, Env};
 use portal_sim::Archive;
 
-const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
-
 const PASSWORD: &str = "correct horse battery";
 
 /// An installation with the user `agent` (password [`PASSWORD`]).
 fn with_user() -> Env {
-    let env = Env::with_config(PARIS_ONLY);
+    let env = Env::with_config(common::PARIS_ONLY);
     let r = msp_with_stdin(
         &env,
         &["user", "add", "agent", "--password-stdin"],
         &format!("{PASSWORD}\n"),
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     env
 }
 
@@ -95,7 +93,7 @@ fn a_new_password_signs_the_user_out() {
         &["user", "add", "agent", "--password-stdin"],
         "another long password\n",
     );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.assert_code(0);
     // The old session leads to the sign-in page, and stays dead.
     for path in ["/", "/dossiers", "/rejets", "/"] {
         let mut old = Client::new(&console);
@@ -312,10 +310,8 @@ fn one_address_cannot_hold_every_connection() {
 
 #[test]
 fn bidirectional_controls_are_shown_and_dropped_from_download_names() {
-    let env = Env::with_config(PARIS_ONLY);
-    Archive::rco("A-2-BIDI0001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    let env = Env::with_config(common::PARIS_ONLY);
+    env.deliver(&Archive::rco("A-2-BIDI0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     // Names as the trial wrote them: U+202E in the request's title and an
     // attachment's name (`facture\u{202E}fdp.exe` reads `facturexe.pdf`).
@@ -362,14 +358,14 @@ fn bidirectional_controls_are_shown_and_dropped_from_download_names() {
     let r = c.post("/rejets/remettre", &[("csrf", &token), ("nom", rejected)]);
     assert_eq!(r.status, 303);
     let after = c.get("/rejets").text();
-    assert!(after.contains("a été remise en entrée"), "{after}");
+    common::assert_has(&after, "a été remise en entrée");
     assert!(files(&env.input()).contains(&rejected.to_string()));
     // The download's name has no bidirectional control, in either form.
     let pj = c.get("/dossiers/A-2-BIDI0001/pieces/1");
     assert_eq!(pj.status, 200);
     let d = pj.disposition.unwrap();
     assert!(!bidi(&d) && !d.contains("%E2%80%AE"), "{d}");
-    assert!(d.contains("filename*=UTF-8''facturefdp.exe"), "{d}");
+    common::assert_has(&d, "filename*=UTF-8''facturefdp.exe");
 }
 
 #[test]
@@ -400,10 +396,11 @@ fn a_locked_out_name_is_told_when_to_come_back() {
 
 #[test]
 fn symbolic_links_in_the_folders_are_neither_shown_nor_served() {
-    let env = Env::with_config(&format!("{PARIS_ONLY}attachments = \"directory\"\n"));
-    Archive::rco("A-2-LINK0001", 1)
-        .write_to(&env.input())
-        .unwrap();
+    let env = Env::with_config(&format!(
+        "{}attachments = \"directory\"\n",
+        common::PARIS_ONLY
+    ));
+    env.deliver(&Archive::rco("A-2-LINK0001", 1));
     assert_eq!(env.run(&[]).code, 0);
     let secret = env.path().join("secret.txt");
     std::fs::write(&secret, "root:SECRET-SHADOW-LINE:19000:0:99999:7:::\n").unwrap();

@@ -13,16 +13,43 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{sql_query, Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use serde_json::Value;
 
+/// A configuration of one town, Paris (75056), on `msp.db`.
+pub const PARIS_ONLY: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\"]\ndatabase = \"sqlite://msp.db\"\n";
+/// A configuration of one town answering for Paris (75056) and Lyon
+/// (69123), on `msp.db`.
+pub const PARIS_AND_LYON: &str = "root = \"msp-data\"\n[[client]]\nname = \"Paris\"\ninsee = [\"75056\", \"69123\"]\ndatabase = \"sqlite://msp.db\"\n";
+
 /// A temporary installation: its folder is the working directory of `msp`,
 /// so without a configuration file the embedded default applies.
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+/// What a finished `msp` said: its exit code and both outputs.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing both outputs when it differs.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(self.code, code, "{}{}", self.stdout, self.stderr);
+    }
+
+    /// Asserts the standard output holds `text`, showing it when not.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, text: &str) {
+        assert!(self.stdout.contains(text), "{}", self.stdout);
+    }
+
+    /// Asserts the standard error holds `text`, showing it when not.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, text: &str) {
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+    }
 }
 
 impl Env {
@@ -67,6 +94,18 @@ impl Env {
     pub fn done(&self) -> PathBuf {
         self.root().join("termine")
     }
+    /// The folders an archive goes through, and the logs (not the
+    /// attachments).
+    pub fn folders(&self) -> [PathBuf; 6] {
+        [
+            self.input(),
+            self.work(),
+            self.output(),
+            self.error(),
+            self.done(),
+            self.logs(),
+        ]
+    }
     /// What work holds besides msp's own state: the returns and transfer
     /// locks, the records of the last runs, the retention's time stamp.
     pub fn work_files(&self) -> Vec<String> {
@@ -88,6 +127,12 @@ impl Env {
     }
     pub fn db(&self) -> PathBuf {
         self.root().join("msp.db")
+    }
+
+    /// Puts `archive` in input, as the portal's transport does; gives its
+    /// path.
+    pub fn deliver(&self, archive: &portal_sim::Archive) -> PathBuf {
+        archive.write_to(&self.input()).unwrap()
     }
 
     /// Runs the real binary with `args` in this installation.
@@ -125,6 +170,18 @@ impl Env {
         cmd.output().expect("msp runs").status.code().unwrap_or(-1)
     }
 
+    /// `msp run` started in the background with extra environment
+    /// variables, its standard output piped.
+    pub fn spawn_run(&self, vars: &[(&str, &str)]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_msp"))
+            .arg("run")
+            .current_dir(self.path())
+            .envs(vars.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("msp runs")
+    }
+
     /// `msp dossier list --json`.
     pub fn dossiers(&self) -> Vec<Value> {
         let r = self.msp(&["dossier", "list", "--json"]);
@@ -157,6 +214,50 @@ impl Env {
             .expect("a sync log");
         std::fs::read_to_string(self.logs().join(last)).unwrap()
     }
+}
+
+/// A sample file of tests/data.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Writes `count` archives into `dir`, of the three flows in turn (RCO-LA,
+/// AEC-LA, ILE-LA), the i-th numbered `numero(i)`.
+pub fn write_mixed_flows(dir: &Path, count: usize, numero: impl Fn(usize) -> String) {
+    for i in 0..count {
+        portal_sim::Archive::of_flow(["RCO-LA", "AEC-LA", "ILE-LA"][i % 3], &numero(i), 1)
+            .write_to(dir)
+            .unwrap();
+    }
+}
+
+/// The increments of a dossier's return flows (`msp dossier show --json`),
+/// in order.
+pub fn return_increments(dossier: &Value) -> Vec<u64> {
+    dossier["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["increment"].as_u64().unwrap())
+        .collect()
+}
+
+/// The text `key` of every element of a JSON array, in order.
+pub fn texts(array: &Value, key: &str) -> Vec<String> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts `text` holds `part`, showing `text` when not.
+#[track_caller]
+pub fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
 }
 
 /// File names in a folder, sorted (empty when the folder is missing).

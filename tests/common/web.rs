@@ -258,6 +258,12 @@ impl Client {
     }
 }
 
+/// Whether `html` says `text`, its apostrophe written as it is or as
+/// `&#39;` (how the console's templates escape it).
+pub fn says(html: &str, text: &str) -> bool {
+    html.contains(text) || html.contains(&text.replace('\'', "&#39;"))
+}
+
 /// The CSRF token in a page's forms.
 pub fn csrf_of(html: &str) -> String {
     let at = html
