@@ -41,6 +41,7 @@
 pub mod backend;
 pub mod checks;
 pub mod config;
+pub mod databases;
 mod digest;
 pub mod display;
 pub mod envelope;

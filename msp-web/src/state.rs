@@ -1,6 +1,5 @@
 //! The console's state (`App`) and what a handler knows of its visitor.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -51,7 +50,7 @@ pub(crate) struct App {
     pub(crate) body_timeout: Duration,
     pub(crate) syncing: Mutex<()>,
     pub(crate) last_sync: Mutex<Option<SyncOutcome>>,
-    pub(crate) backends: Mutex<HashMap<String, Arc<dyn Backend>>>,
+    pub(crate) databases: msp_core::databases::Databases,
     pub(crate) access: Mutex<Option<std::fs::File>>,
 }
 
@@ -97,7 +96,7 @@ impl App {
             body_timeout: server::timeouts().1,
             syncing: Mutex::new(()),
             last_sync: Mutex::new(None),
-            backends: Mutex::new(HashMap::new()),
+            databases: msp_core::databases::Databases::new(),
             access: Mutex::new(Some(access)),
         }
     }
@@ -145,26 +144,15 @@ impl App {
     /// Every client database (once each: towns may share one), opened on
     /// first use and kept; those that cannot be opened, with the cause.
     pub(crate) fn backends(&self, config: &Config) -> (Vec<Arc<dyn Backend>>, Vec<String>) {
-        let mut open = Vec::new();
-        let mut failed = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for client in &config.clients {
-            if !seen.insert(client.database.clone()) {
-                continue;
-            }
-            if let Some(b) = lock(&self.backends).get(&client.database) {
-                open.push(b.clone());
-                continue;
-            }
-            match self.connector.connect(client, &config.root) {
-                Ok(b) => {
-                    lock(&self.backends).insert(client.database.clone(), b.clone());
-                    open.push(b);
-                }
-                Err(e) => failed.push(format!("client {} : {e}", client.name)),
-            }
-        }
-        (open, failed)
+        let opened = self
+            .databases
+            .of(&*self.connector, &config.root, &config.clients);
+        let failed = opened
+            .unreachable
+            .iter()
+            .map(|(name, e)| format!("client {name} : {e}"))
+            .collect();
+        (opened.open, failed)
     }
 
     /// The database holding dossier `numero`, and the dossier.

@@ -15,7 +15,7 @@ pub mod user;
 
 use std::sync::Arc;
 
-use msp_core::backend::{Backend, Connector};
+use msp_core::backend::Backend;
 use msp_core::checks::of_client;
 use msp_core::config::ClientConfig;
 use msp_core::Config;
@@ -121,18 +121,14 @@ impl Databases {
         clients: impl IntoIterator<Item = &'a ClientConfig>,
     ) -> Databases {
         let connector = db_backends::AutoInit::new(registry);
-        let mut seen = std::collections::HashSet::new();
-        let mut open = Vec::new();
-        let mut unreachable = Vec::new();
-        for client in clients {
-            if !seen.insert(client.database.clone()) {
-                continue;
-            }
-            match connector.connect(client, &config.root) {
-                Ok(b) => open.push(b),
-                Err(e) => unreachable.push(of_client(&client.name, &e)),
-            }
+        let opened = msp_core::databases::Databases::new().of(&connector, &config.root, clients);
+        Databases {
+            open: opened.open,
+            unreachable: opened
+                .unreachable
+                .iter()
+                .map(|(name, e)| of_client(name, e))
+                .collect(),
         }
-        Databases { open, unreachable }
     }
 }
