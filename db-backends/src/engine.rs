@@ -42,6 +42,19 @@ impl Param {
 /// One row read back, every column as text (NULL is `None`).
 pub type TextRow = Vec<Option<String>>;
 
+/// A row offered to [`Session::defer_insert`].
+pub struct RowToInsert<'a> {
+    /// Its table.
+    pub table: &'static str,
+    /// The columns it sets.
+    pub columns: &'a [&'static str],
+    /// Their values, in the same order.
+    pub params: Vec<Param>,
+}
+
+/// What takes each row of [`Session::query_each`] as it is read.
+pub type RowSink<'a> = &'a mut dyn FnMut(TextRow) -> Result<()>;
+
 /// A connection in use.
 pub trait Session {
     /// Executes a statement; returns the number of rows affected.
@@ -50,12 +63,7 @@ pub trait Session {
     fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<TextRow>>;
     /// Runs a query and hands each row to `f` as it is read (a long result
     /// is never held whole in memory).
-    fn query_each(
-        &mut self,
-        sql: &str,
-        params: &[Param],
-        f: &mut dyn FnMut(TextRow) -> Result<()>,
-    ) -> Result<()> {
+    fn query_each(&mut self, sql: &str, params: &[Param], f: RowSink<'_>) -> Result<()> {
         for row in self.query(sql, params)? {
             f(row)?;
         }
@@ -69,14 +77,8 @@ pub trait Session {
     /// Offers a row to insert for later, grouped with others into
     /// multi-row statements; returns the parameters back when the row must
     /// be inserted now (the default).
-    fn defer_insert(
-        &mut self,
-        table: &'static str,
-        columns: &[&'static str],
-        params: Vec<Param>,
-    ) -> Option<Vec<Param>> {
-        let _ = (table, columns);
-        Some(params)
+    fn defer_insert(&mut self, row: RowToInsert<'_>) -> Option<Vec<Param>> {
+        Some(row.params)
     }
 }
 
@@ -402,7 +404,7 @@ macro_rules! diesel_engine {
                 &mut self,
                 sql: &str,
                 params: &[$crate::engine::Param],
-                f: &mut dyn FnMut($crate::engine::TextRow) -> msp_core::Result<()>,
+                f: $crate::engine::RowSink<'_>,
             ) -> msp_core::Result<()> {
                 use diesel::RunQueryDsl;
                 let label = self.label;

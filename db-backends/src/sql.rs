@@ -14,75 +14,93 @@ use msp_plugins::ColumnType;
 
 use crate::schema::Table;
 
-/// What differs between engines in the SQL msp writes.
+mod syntax;
+
+pub use syntax::{Access, Mysql, Oracle, Postgres, SqlServer, Sqlite, Syntax, TypeNames};
+
+/// What differs between engines in the SQL msp writes. Every method but
+/// [`Dialect::name`] reads the engine's [`Syntax`] (the standard one unless
+/// [`Dialect::syntax`] says otherwise).
 pub trait Dialect: Send + Sync {
     /// Name used in configuration (`dialect = "..."`) and messages.
     fn name(&self) -> &'static str;
+    /// The engine's SQL as data.
+    fn syntax(&self) -> &'static Syntax {
+        &Syntax::STANDARD
+    }
     /// Quotes an identifier.
     fn quote(&self, ident: &str) -> String {
-        format!("\"{ident}\"")
+        let (open, close) = self.syntax().quotes;
+        format!("{open}{ident}{close}")
     }
     /// The marker of the `n`-th (1-based) parameter.
-    fn placeholder(&self, _n: usize) -> String {
-        "?".into()
+    fn placeholder(&self, n: usize) -> String {
+        if self.syntax().numbered_markers {
+            format!("${n}")
+        } else {
+            "?".into()
+        }
     }
     /// The column type in DDL.
-    fn column_type(&self, ty: ColumnType) -> String;
+    fn column_type(&self, ty: ColumnType) -> String {
+        self.syntax().types.of(ty)
+    }
     /// An expression reading `expr` as text.
     fn cast_text(&self, expr: &str) -> String {
-        format!("CAST({expr} AS VARCHAR(4000))")
+        fill(self.syntax().cast_text, expr)
     }
     /// An expression reading the blob `expr` as hexadecimal text, when the
     /// engine has one that reads a whole blob (not Oracle, not Access:
     /// their blobs read back as NULL).
-    fn blob_hex(&self, _expr: &str) -> Option<String> {
-        None
+    fn blob_hex(&self, expr: &str) -> Option<String> {
+        self.syntax().blob_hex.map(|t| fill(t, expr))
     }
     /// Text after `CREATE TABLE (...)` (engine, charset).
     fn table_options(&self) -> &'static str {
-        ""
+        self.syntax().table_options
     }
     /// Longest identifier the engine accepts.
     fn max_identifier(&self) -> usize {
-        128
+        self.syntax().max_identifier
     }
     /// Whether one call may carry several statements separated by `;`.
     fn multi_statement(&self) -> bool {
-        false
+        self.syntax().multi_statement
     }
     /// Literal for a boolean in SQL text.
     fn bool_literal(&self, b: bool) -> &'static str {
+        let [yes, no] = self.syntax().bool_literals;
         if b {
-            "1"
+            yes
         } else {
-            "0"
+            no
         }
     }
     /// An expression reading a date or timestamp column as
     /// `YYYY-MM-DD HH:MM:SS` text whatever the session's settings (NLS,
     /// DateStyle, language).
     fn cast_timestamp(&self, expr: &str) -> String {
-        self.cast_text(expr)
+        match self.syntax().cast_timestamp {
+            Some(t) => fill(t, expr),
+            None => self.cast_text(expr),
+        }
     }
     /// The statements around one archive inside a batch: open a savepoint,
     /// release it, roll back to it. `None` when the engine has no
     /// savepoints (then a batch holds one archive).
     fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
-        Some([
-            Some("SAVEPOINT msp_archive"),
-            Some("RELEASE SAVEPOINT msp_archive"),
-            Some("ROLLBACK TO SAVEPOINT msp_archive"),
-        ])
+        self.syntax().savepoints
     }
     /// Whether `CREATE` statements roll back with their transaction.
     fn transactional_ddl(&self) -> bool {
-        true
+        self.syntax().transactional_ddl
     }
     /// How many rows of `columns` columns one `INSERT ... VALUES (...),
     /// (...)` may carry (1: the engine has no multi-row insert).
     fn max_insert_rows(&self, columns: usize) -> usize {
-        let _ = columns;
-        1
+        self.syntax()
+            .max_params
+            .map_or(1, |max| rows_for(max, columns))
     }
 }
 
@@ -91,251 +109,9 @@ fn rows_for(max_params: usize, columns: usize) -> usize {
     (max_params / columns.max(1)).clamp(1, 256)
 }
 
-/// SQLite.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Sqlite;
-
-impl Dialect for Sqlite {
-    fn name(&self) -> &'static str {
-        "sqlite"
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Text(n) => format!("VARCHAR({n})"),
-            ColumnType::Integer => "INTEGER".into(),
-            ColumnType::Boolean => "BOOLEAN".into(),
-            ColumnType::Date => "DATE".into(),
-            ColumnType::Timestamp => "TIMESTAMP".into(),
-            ColumnType::Blob => "BLOB".into(),
-        }
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        format!("CAST({expr} AS TEXT)")
-    }
-    fn blob_hex(&self, expr: &str) -> Option<String> {
-        Some(format!("hex({expr})"))
-    }
-    fn multi_statement(&self) -> bool {
-        true
-    }
-    fn max_insert_rows(&self, columns: usize) -> usize {
-        rows_for(32766, columns)
-    }
-}
-
-/// PostgreSQL.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Postgres;
-
-impl Dialect for Postgres {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-    fn placeholder(&self, n: usize) -> String {
-        format!("${n}")
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Text(n) => format!("VARCHAR({n})"),
-            ColumnType::Integer => "BIGINT".into(),
-            ColumnType::Boolean => "BOOLEAN".into(),
-            ColumnType::Date => "DATE".into(),
-            ColumnType::Timestamp => "TIMESTAMP".into(),
-            ColumnType::Blob => "BYTEA".into(),
-        }
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        format!("CAST({expr} AS TEXT)")
-    }
-    fn blob_hex(&self, expr: &str) -> Option<String> {
-        Some(format!("encode({expr}, 'hex')"))
-    }
-    fn cast_timestamp(&self, expr: &str) -> String {
-        format!("to_char({expr}, 'YYYY-MM-DD HH24:MI:SS')")
-    }
-    fn max_identifier(&self) -> usize {
-        63
-    }
-    fn max_insert_rows(&self, columns: usize) -> usize {
-        rows_for(65535, columns)
-    }
-    fn multi_statement(&self) -> bool {
-        true
-    }
-    fn bool_literal(&self, b: bool) -> &'static str {
-        if b {
-            "TRUE"
-        } else {
-            "FALSE"
-        }
-    }
-}
-
-/// MySQL and MariaDB.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Mysql;
-
-impl Dialect for Mysql {
-    fn name(&self) -> &'static str {
-        "mysql"
-    }
-    fn quote(&self, ident: &str) -> String {
-        format!("`{ident}`")
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Text(n) => format!("VARCHAR({n})"),
-            ColumnType::Integer => "BIGINT".into(),
-            ColumnType::Boolean => "BOOLEAN".into(),
-            ColumnType::Date => "DATE".into(),
-            ColumnType::Timestamp => "DATETIME".into(),
-            ColumnType::Blob => "LONGBLOB".into(),
-        }
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        format!("CAST({expr} AS CHAR)")
-    }
-    fn blob_hex(&self, expr: &str) -> Option<String> {
-        Some(format!("HEX({expr})"))
-    }
-    fn cast_timestamp(&self, expr: &str) -> String {
-        format!("DATE_FORMAT({expr}, '%Y-%m-%d %H:%i:%s')")
-    }
-    fn table_options(&self) -> &'static str {
-        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-    }
-    fn transactional_ddl(&self) -> bool {
-        false
-    }
-    fn max_insert_rows(&self, columns: usize) -> usize {
-        rows_for(65535, columns)
-    }
-    fn max_identifier(&self) -> usize {
-        64
-    }
-}
-
-/// Oracle (through ODBC).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Oracle;
-
-impl Dialect for Oracle {
-    fn name(&self) -> &'static str {
-        "oracle"
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Text(n) if n <= 4000 => format!("VARCHAR2({n} CHAR)"),
-            ColumnType::Text(_) => "CLOB".into(),
-            ColumnType::Integer => "NUMBER(19)".into(),
-            ColumnType::Boolean => "NUMBER(1)".into(),
-            ColumnType::Date => "DATE".into(),
-            ColumnType::Timestamp => "TIMESTAMP".into(),
-            ColumnType::Blob => "BLOB".into(),
-        }
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        format!("TO_CHAR({expr})")
-    }
-    fn cast_timestamp(&self, expr: &str) -> String {
-        format!("TO_CHAR({expr}, 'YYYY-MM-DD HH24:MI:SS')")
-    }
-    fn transactional_ddl(&self) -> bool {
-        false
-    }
-    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
-        Some([
-            Some("SAVEPOINT msp_archive"),
-            None,
-            Some("ROLLBACK TO SAVEPOINT msp_archive"),
-        ])
-    }
-    fn max_identifier(&self) -> usize {
-        30
-    }
-}
-
-/// Microsoft SQL Server (through ODBC).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SqlServer;
-
-impl Dialect for SqlServer {
-    fn name(&self) -> &'static str {
-        "sqlserver"
-    }
-    fn quote(&self, ident: &str) -> String {
-        format!("[{ident}]")
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Text(n) if n <= 4000 => format!("NVARCHAR({n})"),
-            ColumnType::Text(_) => "NVARCHAR(MAX)".into(),
-            ColumnType::Integer => "BIGINT".into(),
-            ColumnType::Boolean => "BIT".into(),
-            ColumnType::Date => "DATE".into(),
-            ColumnType::Timestamp => "DATETIME2(0)".into(),
-            ColumnType::Blob => "VARBINARY(MAX)".into(),
-        }
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        format!("CONVERT(NVARCHAR(4000), {expr}, 120)")
-    }
-    fn blob_hex(&self, expr: &str) -> Option<String> {
-        Some(format!("CONVERT(VARCHAR(MAX), {expr}, 2)"))
-    }
-    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
-        Some([
-            Some("SAVE TRANSACTION msp_archive"),
-            None,
-            Some("ROLLBACK TRANSACTION msp_archive"),
-        ])
-    }
-    fn max_insert_rows(&self, columns: usize) -> usize {
-        rows_for(2000, columns)
-    }
-}
-
-/// Microsoft Access (through ODBC): one statement per call, 255-character
-/// TEXT, MEMO beyond, 32-bit LONG integers.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Access;
-
-impl Dialect for Access {
-    fn name(&self) -> &'static str {
-        "access"
-    }
-    fn quote(&self, ident: &str) -> String {
-        format!("[{ident}]")
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        match ty {
-            ColumnType::Text(n) if n <= 255 => format!("TEXT({n})"),
-            ColumnType::Text(_) => "MEMO".into(),
-            ColumnType::Integer => "LONG".into(),
-            ColumnType::Boolean => "YESNO".into(),
-            ColumnType::Date | ColumnType::Timestamp => "DATETIME".into(),
-            ColumnType::Blob => "LONGBINARY".into(),
-        }
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        format!("CSTR({expr})")
-    }
-    fn cast_timestamp(&self, expr: &str) -> String {
-        format!("FORMAT({expr}, 'yyyy-mm-dd hh:nn:ss')")
-    }
-    fn savepoints(&self) -> Option<[Option<&'static str>; 3]> {
-        None
-    }
-    fn max_identifier(&self) -> usize {
-        64
-    }
-    fn bool_literal(&self, b: bool) -> &'static str {
-        if b {
-            "TRUE"
-        } else {
-            "FALSE"
-        }
-    }
+/// `template` with its `{}` replaced by `expr`.
+fn fill(template: &str, expr: &str) -> String {
+    template.replacen("{}", expr, 1)
 }
 
 /// The dialect named in configuration.
@@ -500,29 +276,19 @@ pub fn markers(d: &dyn Dialect, sql: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '{' => {
-                let mut n = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    n.push(c);
-                }
+                let n = read_until(&mut chars, '}');
                 out.push_str(&d.placeholder(n.parse().unwrap_or(1)));
             }
-            '`' => {
-                let mut ident = String::new();
-                for c in chars.by_ref() {
-                    if c == '`' {
-                        break;
-                    }
-                    ident.push(c);
-                }
-                out.push_str(&d.quote(&ident));
-            }
+            '`' => out.push_str(&d.quote(&read_until(&mut chars, '`'))),
             c => out.push(c),
         }
     }
     out
+}
+
+/// The characters up to `end` (consumed, not returned) or the end.
+fn read_until(chars: &mut impl Iterator<Item = char>, end: char) -> String {
+    chars.take_while(|&c| c != end).collect()
 }
 
 #[cfg(test)]

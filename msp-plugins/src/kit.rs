@@ -150,25 +150,38 @@ pub fn check_refusals(plugin: &dyn FlowPlugin, cases: &[(&str, &str, &str)]) {
     let sample = plugin
         .sample()
         .unwrap_or_else(|| panic!("{flow}: no sample document (FlowPlugin::sample)"));
-    for (from, to, expected) in cases {
+    for &(from, to, expected) in cases {
+        let e = refusal(plugin, sample.xml, (from, to, expected));
+        // The clerk reads the refusal in French (the rejection log's
+        // Explication line): every rule gives its words.
         assert!(
-            sample.xml.contains(from),
-            "{flow}: the sample does not contain {from:?}"
+            e.french().is_some_and(|f| f.chars().count() > e.element.chars().count() + 5),
+            "{flow}: {to:?} instead of {from:?}: refused with {e:?}, which has no French words for the clerk (PluginError::fr)"
         );
-        match parse(plugin, &sample.xml.replacen(from, to, 1)) {
-            Ok(_) => panic!("{flow}: {to:?} instead of {from:?} was accepted, expected a refusal saying {expected:?}"),
-            Err(e) => {
-                assert!(
-                    e.to_string().contains(expected),
-                    "{flow}: {to:?} instead of {from:?}: refused with {e:?}, expected it to say {expected:?}"
-                );
-                // The clerk reads the refusal in French (the rejection
-                // log's Explication line): every rule gives its words.
-                assert!(
-                    e.french().is_some_and(|f| f.chars().count() > e.element.chars().count() + 5),
-                    "{flow}: {to:?} instead of {from:?}: refused with {e:?}, which has no French words for the clerk (PluginError::fr)"
-                );
-            }
+    }
+}
+
+/// The refusal of one counter-example: `document` (a sample) with `from`
+/// replaced (once) by `to` must be refused with a message containing
+/// `expected`.
+pub fn refusal(
+    plugin: &dyn FlowPlugin,
+    document: &str,
+    (from, to, expected): (&str, &str, &str),
+) -> PluginError {
+    let flow = plugin.flow_code();
+    assert!(
+        document.contains(from),
+        "{flow}: the sample does not contain {from:?}"
+    );
+    match parse(plugin, &document.replacen(from, to, 1)) {
+        Ok(_) => panic!("{flow}: {to:?} instead of {from:?} was accepted, expected a refusal saying {expected:?}"),
+        Err(e) => {
+            assert!(
+                e.to_string().contains(expected),
+                "{flow}: {to:?} instead of {from:?}: refused with {e:?}, expected it to say {expected:?}"
+            );
+            e
         }
     }
 }

@@ -97,28 +97,12 @@ fn comment(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use msp_plugins::xml;
-    use msp_plugins::FlowPlugin;
 
     const SAMPLE: &str = include_str!("../tests/data/aec.xml");
     const PUBLISHED: &str = include_str!("../tests/data/ActeEtatCivil-XML.xml");
 
     fn parse(text: &str) -> Result<Records, PluginError> {
-        let root = xml::parse(text.as_bytes()).unwrap().root;
-        let ctx = ParseContext {
-            numero: "A-1".into(),
-            file_number: 1,
-            insee: "31555".into(),
-            submitted_at: None,
-        };
-        Siecle.parse(
-            &ctx,
-            &[DataDocument {
-                code: "10872-XML".into(),
-                file_name: "doc.xml".into(),
-                root,
-            }],
-        )
+        msp_plugins::kit::parse(&Siecle, text)
     }
 
     #[test]
@@ -253,10 +237,8 @@ mod tests {
             ("<CodeINSEE>31555</CodeINSEE>", "<CodeINSEE>3155</CodeINSEE>", "Titulaire/LieuEvenement/CodeINSEE is \"3155\""),
             ("<DateNaissance>1923-09-03</DateNaissance>", "<DateNaissance>03/09/1923</DateNaissance>", "Titulaire/Pere/DateNaissance is \"03/09/1923\", not a date"),
         ];
-        for (from, to, expected) in cases {
-            assert!(SAMPLE.contains(from), "{from}");
-            let e = parse(&SAMPLE.replacen(from, to, 1)).unwrap_err();
-            assert!(e.to_string().contains(expected), "{to}: {e}");
+        for case in cases {
+            msp_plugins::kit::refusal(&Siecle, SAMPLE, case);
         }
     }
 }

@@ -42,37 +42,38 @@ pub fn check(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
             r.capacity
         )));
     }
-    if r.holder.event_date > today {
-        return Err(PluginError::new(
-            "Titulaire/DateEvenement",
-            format!(
-                "is {} which is in the future",
-                r.holder.event_date.format("%Y-%m-%d")
-            ),
+    not_in_future(r, today, "Titulaire/DateEvenement", |date| {
+        (
+            format!("is {} which is in the future", date.format("%Y-%m-%d")),
+            format!("vaut {}, une date dans le futur.", date.format("%d/%m/%Y")),
         )
-        .fr(format!(
-            "vaut {}, une date dans le futur.",
-            r.holder.event_date.format("%d/%m/%Y")
-        )));
-    }
-    Ok(())
+    })
 }
 
 /// The published document's rule left once it is read: `DateActe` is not
 /// in the future (a French sentence for the clerk).
 pub fn check_published(r: &Request, today: NaiveDate) -> Result<(), PluginError> {
-    if r.holder.event_date > today {
-        return Err(PluginError::new(
-            "DemandeActe/DateActe",
-            format!(
-                "vaut {}, une date dans le futur : l'acte demandé ne peut pas encore exister",
-                r.holder.event_date.format("%d/%m/%Y")
-            ),
-        )
-        .fr(format!(
-            "vaut {}, une date dans le futur : l'acte demandé ne peut pas encore exister.",
-            r.holder.event_date.format("%d/%m/%Y")
-        )));
+    not_in_future(r, today, "DemandeActe/DateActe", |date| {
+        let words = format!(
+            "vaut {}, une date dans le futur : l'acte demandé ne peut pas encore exister",
+            date.format("%d/%m/%Y")
+        );
+        (words.clone(), format!("{words}."))
+    })
+}
+
+/// The holder's event date, read at `element`, is not after `today`;
+/// `words` gives the rule broken and its French words for a date that is.
+fn not_in_future(
+    r: &Request,
+    today: NaiveDate,
+    element: &str,
+    words: impl FnOnce(NaiveDate) -> (String, String),
+) -> Result<(), PluginError> {
+    let date = r.holder.event_date;
+    if date > today {
+        let (rule, fr) = words(date);
+        return Err(PluginError::new(element, rule).fr(fr));
     }
     Ok(())
 }

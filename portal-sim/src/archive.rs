@@ -117,12 +117,7 @@ pub struct Archive {
 impl Archive {
     /// A valid RCO-LA archive with a generated citizen (seeded by the number).
     pub fn rco(numero: &str, file_number: u32) -> Self {
-        let mut seq = Seq::new(
-            numero
-                .bytes()
-                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
-        );
-        let citizen = Citizen::generate(&mut seq);
+        let citizen = Citizen::generate(&mut Self::seq_for(numero));
         let document = rco_document(&citizen, "2026-11-02T11:42:48");
         Self::with_document(numero, "RCO-LA", file_number, "10870-XML", document)
     }
@@ -161,6 +156,7 @@ impl Archive {
         }
     }
 
+    /// The generator of a dossier's citizen, seeded by its number.
     fn seq_for(numero: &str) -> Seq {
         Seq::new(
             numero
@@ -169,21 +165,9 @@ impl Archive {
         )
     }
 
-    /// A valid archive of `flow` around a given data document.
+    /// A valid archive of `flow` around a given data document, as the
+    /// portal shapes it (`.styled(Style::Seed)`: as the 2013 seed does).
     pub fn with_document(
-        numero: &str,
-        flow: &str,
-        file_number: u32,
-        code: &str,
-        document: String,
-    ) -> Self {
-        let mut a = Self::seed_shaped(numero, flow, file_number, code, document);
-        a.set_style(Style::Portal);
-        a
-    }
-
-    /// The same archive as the 2013 seed shapes it.
-    pub fn seed_shaped(
         numero: &str,
         flow: &str,
         file_number: u32,
@@ -196,6 +180,7 @@ impl Archive {
             file: format!("{numero}-{flow}-pj-{}-{n}-0.pdf", code.to_ascii_lowercase()),
             bytes: TINY_PDF.to_vec(),
         };
+        // Built in the seed's shape, then given the portal's.
         Archive {
             numero: numero.to_string(),
             flow: flow.to_string(),
@@ -223,6 +208,7 @@ impl Archive {
             pdf_documents: Vec::new(),
             not_zip: false,
         }
+        .styled(Style::Portal)
     }
 
     /// Gives the archive the shape of `style`: file names, the header

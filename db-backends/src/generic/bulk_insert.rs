@@ -4,7 +4,7 @@
 use msp_core::Result;
 
 use super::statements::{cached_sql, SqlKey};
-use crate::engine::{Param, Session, TextRow};
+use crate::engine::{Param, RowSink, RowToInsert, Session, TextRow};
 use crate::sql::{self, Dialect};
 
 /// Rows waiting to be inserted, grouped by table and columns; flushed with
@@ -112,12 +112,7 @@ impl Session for Deferring<'_> {
         self.flush()?;
         self.inner.query(sql, params)
     }
-    fn query_each(
-        &mut self,
-        sql: &str,
-        params: &[Param],
-        f: &mut dyn FnMut(TextRow) -> Result<()>,
-    ) -> Result<()> {
+    fn query_each(&mut self, sql: &str, params: &[Param], f: RowSink<'_>) -> Result<()> {
         self.flush()?;
         self.inner.query_each(sql, params, f)
     }
@@ -125,12 +120,12 @@ impl Session for Deferring<'_> {
         self.flush()?;
         self.inner.batch(sql)
     }
-    fn defer_insert(
-        &mut self,
-        table: &'static str,
-        columns: &[&'static str],
-        params: Vec<Param>,
-    ) -> Option<Vec<Param>> {
+    fn defer_insert(&mut self, row: RowToInsert<'_>) -> Option<Vec<Param>> {
+        let RowToInsert {
+            table,
+            columns,
+            params,
+        } = row;
         if !self.on {
             return Some(params);
         }

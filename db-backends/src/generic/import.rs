@@ -14,7 +14,7 @@ use super::mapping::message_values;
 use super::reads::{by_numero, next_seq};
 use super::statements::{col_type, exec, exec_dynamic, insert, insert_sql, msp_table};
 use super::writes::{add_event, insert_return, insert_status, truncate};
-use crate::engine::{Param, Session};
+use crate::engine::{Param, RowToInsert, Session};
 use crate::schema;
 use crate::sql::Dialect;
 
@@ -140,7 +140,11 @@ fn insert_plugin_row(
             ty,
         });
     }
-    if let Some(params) = s.defer_insert(def.name, &names, params) {
+    if let Some(params) = s.defer_insert(RowToInsert {
+        table: def.name,
+        columns: &names,
+        params,
+    }) {
         s.execute(&insert_sql(d, def.name, names), &params)?;
     }
     Ok(())

@@ -94,34 +94,28 @@ impl Versions<'_> {
             .map(|(_, v)| *v as u32)
     }
 
-    /// Records a component's first version.
+    /// Records a component's version: its first one (a new row) when
+    /// `first`, else a new one (its row updated).
     fn record(
         &self,
         s: &mut dyn Session,
         d: &dyn Dialect,
         component: &str,
         version: u32,
+        first: bool,
     ) -> Result<()> {
-        insert(
-            s,
-            d,
-            self.table,
-            vec![
-                ("component", component.into()),
-                ("version", i64::from(version).into()),
-                ("applied_at", self.now.into()),
-            ],
-        )
-    }
-
-    /// Records a component's new version.
-    fn update(
-        &self,
-        s: &mut dyn Session,
-        d: &dyn Dialect,
-        component: &str,
-        version: u32,
-    ) -> Result<()> {
+        if first {
+            return insert(
+                s,
+                d,
+                self.table,
+                vec![
+                    ("component", component.into()),
+                    ("version", i64::from(version).into()),
+                    ("applied_at", self.now.into()),
+                ],
+            );
+        }
         exec(
             s,
             d,
@@ -170,10 +164,8 @@ fn upgrade_msp_tables(
         }
         done.push(format!("{} (version {})", m.description, m.version));
     }
-    if at == 0 {
-        v.record(s, d, MSP_COMPONENT, MSP_VERSION)?;
-    } else if at < MSP_VERSION {
-        v.update(s, d, MSP_COMPONENT, MSP_VERSION)?;
+    if at < MSP_VERSION {
+        v.record(s, d, MSP_COMPONENT, MSP_VERSION, at == 0)?;
     }
     Ok(done)
 }
@@ -195,7 +187,7 @@ fn upgrade_plugin(
                     .map_err(|m| Error::config(format!("{label}: {} table {}: {m}", p.flow, t.name)))?;
                 create(s, d, &ddl)?;
             }
-            v.record(s, d, &component, p.version)?;
+            v.record(s, d, &component, p.version, true)?;
             Ok(vec![format!(
                 "{} tables created (version {}): {}",
                 p.flow,
@@ -214,7 +206,7 @@ fn upgrade_plugin(
             for to in at + 1..=p.version {
                 done.push(migrate_plugin_to(s, d, label, p, at, to)?);
             }
-            v.update(s, d, &component, p.version)?;
+            v.record(s, d, &component, p.version, false)?;
             Ok(done)
         }
         Some(_) => Ok(Vec::new()),

@@ -9,7 +9,7 @@ use msp_core::Result;
 use msp_plugins::{ColumnType, Value};
 
 use super::decode::RowReader;
-use crate::engine::{Param, Session};
+use crate::engine::{Param, RowToInsert, Session};
 use crate::schema::{self, Table};
 use crate::sql::{self, Dialect};
 
@@ -63,7 +63,11 @@ pub(super) fn insert(
             value: v,
         })
         .collect();
-    if let Some(params) = s.defer_insert(t.name, &names, params) {
+    if let Some(params) = s.defer_insert(RowToInsert {
+        table: t.name,
+        columns: &names,
+        params,
+    }) {
         let sql = insert_sql(d, t.name, names);
         s.execute(&sql, &params)?;
     }

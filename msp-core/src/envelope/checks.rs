@@ -59,25 +59,19 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
 
 /// The message's flow and number are the archive name's.
 fn check_names(message: &Message, name: &ArchiveName) -> Result<()> {
-    if message.flow_type != name.flow {
-        return Err(Error::bad_input(
-            Reason::NameMismatch,
-            format!(
-                "message.xml FlowType is {} but the file name says {}",
-                message.flow_type, name.flow
-            ),
-        ));
+    said_by_name("FlowType", &message.flow_type, &name.flow)?;
+    said_by_name("NumeroTeledemarche", &message.envelope.numero, &name.numero)
+}
+
+/// message.xml's `element` holds `value`, what the file name says.
+fn said_by_name(element: &str, value: &str, named: &str) -> Result<()> {
+    if value == named {
+        return Ok(());
     }
-    if message.envelope.numero != name.numero {
-        return Err(Error::bad_input(
-            Reason::NameMismatch,
-            format!(
-                "message.xml NumeroTeledemarche is {} but the file name says {}",
-                message.envelope.numero, name.numero
-            ),
-        ));
-    }
-    Ok(())
+    Err(Error::bad_input(
+        Reason::NameMismatch,
+        format!("message.xml {element} is {value} but the file name says {named}"),
+    ))
 }
 
 /// The client the envelope's CodeINSEE is routed to, which must handle the

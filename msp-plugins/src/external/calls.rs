@@ -11,14 +11,6 @@ use super::protocol::{
 use crate::plugin::{DataDocument, FlowPlugin, ParseContext, PluginError, Records};
 use crate::record::TableDef;
 
-/// A refusal as an external plugin sent it (its French words optional).
-fn refused(element: String, rule: String, rule_fr: Option<String>) -> PluginError {
-    PluginError {
-        rule_fr,
-        ..PluginError::new(element, rule)
-    }
-}
-
 /// Takes a string returned by the library and frees it there.
 pub(super) fn call(vtable: &PluginV1, ptr: *mut c_char) -> String {
     if ptr.is_null() {
@@ -85,11 +77,7 @@ impl FlowPlugin for ExternalPlugin {
                 rows: rows_of(&self.tables, rows).map_err(PluginError::fault)?,
                 summary,
             }),
-            Ok(ParseOutput::Refused {
-                element,
-                rule,
-                rule_fr,
-            }) => Err(refused(element, rule, rule_fr)),
+            Ok(ParseOutput::Refused(r)) => Err(r.into()),
             Ok(ParseOutput::Failed { message }) => Err(PluginError::fault(message)),
             Err(e) => Err(PluginError::fault(format!(
                 "it answered something unreadable: {e}"
@@ -131,11 +119,7 @@ impl FlowPlugin for ExternalPlugin {
             Ok(AttachmentOutput::Some { label, file, bytes }) => {
                 Ok(Some(crate::ReturnAttachment { label, file, bytes }))
             }
-            Ok(AttachmentOutput::Refused {
-                element,
-                rule,
-                rule_fr,
-            }) => Err(refused(element, rule, rule_fr)),
+            Ok(AttachmentOutput::Refused(r)) => Err(r.into()),
             Ok(AttachmentOutput::Failed { message }) => Err(PluginError::fault(message)),
             Err(e) => Err(PluginError::fault(format!(
                 "it answered something unreadable: {e}"

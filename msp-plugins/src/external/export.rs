@@ -101,11 +101,7 @@ pub fn parse_with_plugin(p: &dyn FlowPlugin, input: &str) -> ParseOutput {
             summary: r.summary,
         },
         Err(e) if e.fault => ParseOutput::Failed { message: e.rule },
-        Err(e) => ParseOutput::Refused {
-            element: e.element,
-            rule: e.rule,
-            rule_fr: e.rule_fr,
-        },
+        Err(e) => ParseOutput::Refused(e.into()),
     }
 }
 
@@ -149,11 +145,7 @@ pub fn return_attachment_with_plugin(p: &dyn FlowPlugin, input: &str) -> Attachm
             bytes: a.bytes,
         },
         Err(e) if e.fault => AttachmentOutput::Failed { message: e.rule },
-        Err(e) => AttachmentOutput::Refused {
-            element: e.element,
-            rule: e.rule,
-            rule_fr: e.rule_fr,
-        },
+        Err(e) => AttachmentOutput::Refused(e.into()),
     }
 }
 

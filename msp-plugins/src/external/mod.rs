@@ -34,6 +34,6 @@ pub use export::{
 pub use load::ExternalPlugin;
 pub use protocol::{
     AttachmentNameInput, AttachmentOutput, ColumnDesc, Description, DocumentDesc, DossierDesc,
-    MigrationDesc, ParseInput, ParseOutput, PluginV1, PluginV2, RowDesc, StepDesc, TableDesc,
-    ABI_VERSION,
+    MigrationDesc, ParseInput, ParseOutput, PluginV1, PluginV2, Refusal, RowDesc, StepDesc,
+    TableDesc, ABI_VERSION,
 };

@@ -8,6 +8,7 @@ use std::ffi::c_char;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::plugin::PluginError;
 use crate::record::{ColumnType, Row, TableDef, Value};
 use crate::xml::Element;
 
@@ -95,21 +96,46 @@ pub enum AttachmentOutput {
         bytes: Vec<u8>,
     },
     /// The dossier's data does not allow it.
-    Refused {
-        /// Element.
-        element: String,
-        /// Rule.
-        rule: String,
-        /// The rule in French, for the clerk (absent from plugins built
-        /// before it existed).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        rule_fr: Option<String>,
-    },
+    Refused(Refusal),
     /// The plugin failed.
     Failed {
         /// What happened.
         message: String,
     },
+}
+
+/// A refusal, as exchanged (`{"element": ..., "rule": ..., "rule_fr": ...}`
+/// inside `Refused`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Refusal {
+    /// Element.
+    pub element: String,
+    /// Rule.
+    pub rule: String,
+    /// The rule in French, for the clerk (absent from plugins built before
+    /// it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_fr: Option<String>,
+}
+
+impl From<PluginError> for Refusal {
+    fn from(e: PluginError) -> Self {
+        Refusal {
+            element: e.element,
+            rule: e.rule,
+            rule_fr: e.rule_fr,
+        }
+    }
+}
+
+impl From<Refusal> for PluginError {
+    /// A refusal as an external plugin sent it (its French words optional).
+    fn from(r: Refusal) -> Self {
+        PluginError {
+            rule_fr: r.rule_fr,
+            ..PluginError::new(r.element, r.rule)
+        }
+    }
 }
 
 /// A column, as exchanged.
@@ -237,16 +263,7 @@ pub enum ParseOutput {
         summary: String,
     },
     /// A refusal.
-    Refused {
-        /// Element.
-        element: String,
-        /// Rule.
-        rule: String,
-        /// The rule in French, for the clerk (absent from plugins built
-        /// before it existed).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        rule_fr: Option<String>,
-    },
+    Refused(Refusal),
     /// The plugin failed (a panic, a bug): not the document's fault.
     Failed {
         /// What happened.

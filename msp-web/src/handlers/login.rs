@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::CsrfForm;
+use super::csrf::CsrfChecked;
 use crate::auth::{self, COOKIE};
 use crate::middleware::session::session_cookie;
 use crate::pages;
@@ -112,14 +112,7 @@ pub(crate) async fn login(
 }
 
 /// Signing out: the session ends, its cookie is cleared.
-pub(crate) async fn logout(
-    State(app): State<Arc<App>>,
-    Extension(v): Extension<Visitor>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if !app.csrf_ok(&v, &f.csrf) {
-        return csrf_refused(&app, &v);
-    }
+pub(crate) async fn logout(State(app): State<Arc<App>>, CsrfChecked(v): CsrfChecked) -> Response {
     lock(&app.sessions).remove(&v.token);
     let mut r = Redirect::to(if app.auth { "/connexion" } else { "/" }).into_response();
     if let Ok(h) = HeaderValue::from_str(&format!(

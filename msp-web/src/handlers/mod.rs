@@ -12,6 +12,7 @@ use crate::pages;
 use crate::respond::{page, plain};
 use crate::state::{App, Visitor};
 
+mod csrf;
 pub(crate) mod dashboard;
 pub(crate) mod dossiers;
 pub(crate) mod downloads;

@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use msp_core::{lifecycle, ops, Config, Result, RunReport, Synchronizer};
 
+use super::csrf::CsrfChecked;
 use super::rejects::linked_rejection;
-use super::CsrfForm;
 use crate::pages::{self, SyncOutcome};
-use crate::respond::{csrf_refused, error_page, page};
+use crate::respond::{error_page, page};
 use crate::safe;
 use crate::shutdown::STOPPING;
 use crate::state::{blocking, lock, App, Visitor};
@@ -47,12 +47,8 @@ pub(crate) fn french_reasons(
 /// from the console is running), then shows its result.
 pub(crate) async fn synchronise(
     State(app): State<Arc<App>>,
-    Extension(v): Extension<Visitor>,
-    Form(f): Form<CsrfForm>,
+    CsrfChecked(v): CsrfChecked,
 ) -> Response {
-    if !app.csrf_ok(&v, &f.csrf) {
-        return csrf_refused(&app, &v);
-    }
     let a = app.clone();
     let config = v.config.clone();
     let ran = blocking(move || run(&a, &config)).await;

@@ -4,6 +4,7 @@ use maud::{html, Markup};
 use msp_core::ops::RecentRun;
 
 use super::sync::count_headers;
+use super::table::{headers, listing};
 use super::words::stamp;
 use super::{age, csrf, layout, plural, Frame, Section};
 
@@ -136,27 +137,23 @@ fn runs(d: &Dashboard) -> Markup {
         @if d.runs.is_empty() {
             @if d.empty_runs.0 == 0 { p { "Aucune synchronisation n'a encore eu lieu." } }
         } @else {
-            div class="table-wrap" {
-                table {
-                    caption class="skip" { "Dernières synchronisations" }
-                    thead { tr {
-                        th scope="col" { "Début" }
-                        th scope="col" { "Fin" }
-                        (count_headers())
-                        th scope="col" { "Incidents" }
-                    } }
-                    tbody {
-                        @for r in &d.runs {
-                            tr {
-                                td { (stamp(&r.started)) }
-                                td { @match &r.finished { Some(f) => (stamp(f)), None => "en cours ou interrompue" } }
-                                @for c in r.counts { td class="num" { (c) } }
-                                td { @if r.troubles.is_empty() { "aucun" } @else { (r.troubles.join(" ; ")) } }
-                            }
-                        }
-                    }
-                }
-            }
+            (runs_table(&d.runs))
         }
     }
+}
+
+/// The synchronisations that did something, one row each.
+fn runs_table(runs: &[RecentRun]) -> Markup {
+    let head = html! { (headers(&["Début", "Fin"])) (count_headers()) (headers(&["Incidents"])) };
+    let rows = html! {
+        @for r in runs {
+            tr {
+                td { (stamp(&r.started)) }
+                td { @match &r.finished { Some(f) => (stamp(f)), None => "en cours ou interrompue" } }
+                @for c in r.counts { td class="num" { (c) } }
+                td { @if r.troubles.is_empty() { "aucun" } @else { (r.troubles.join(" ; ")) } }
+            }
+        }
+    };
+    listing("Dernières synchronisations", head, rows)
 }

@@ -3,6 +3,7 @@
 use maud::{html, Markup};
 use msp_core::backend::Dossier;
 
+use super::table::{headers, listing};
 use super::{layout, plural, status_text, when, Frame, Section, Towns};
 
 /// The filters of the dossier list, as the form sends them.
@@ -131,33 +132,27 @@ fn filters(flows: &[&str], f: &DossierFilter) -> Markup {
 
 /// This page's dossiers, one row each.
 fn table(shown: &[Dossier], towns: &Towns) -> Markup {
-    html! {
-            div class="table-wrap" {
-                table {
-                    caption class="skip" { "Dossiers" }
-                    thead { tr {
-                        th scope="col" { "Numéro" }
-                        th scope="col" { "Démarche" }
-                        th scope="col" { "Commune" }
-                        th scope="col" { "Demande" }
-                        th scope="col" { "Statut" }
-                        th scope="col" { "Transmis" }
-                        th scope="col" { "Mis à jour" }
-                    } }
-                    tbody {
-                        @for d in shown {
-                            tr {
-                                td { a href=(dossier_href(&d.numero)) { (d.numero) } }
-                                td { (d.flow) }
-                                td { (towns.show(&d.insee)) }
-                                td { (d.summary) }
-                                td { (status_text(d.status)) }
-                                td { @if d.indicator == 0 { "non" } @else { "oui" } }
-                                td { (when(&d.updated_at)) }
-                            }
-                        }
-                    }
-                }
+    let head = headers(&[
+        "Numéro",
+        "Démarche",
+        "Commune",
+        "Demande",
+        "Statut",
+        "Transmis",
+        "Mis à jour",
+    ]);
+    let rows = html! {
+        @for d in shown {
+            tr {
+                td { a href=(dossier_href(&d.numero)) { (d.numero) } }
+                td { (d.flow) }
+                td { (towns.show(&d.insee)) }
+                td { (d.summary) }
+                td { (status_text(d.status)) }
+                td { @if d.indicator == 0 { "non" } @else { "oui" } }
+                td { (when(&d.updated_at)) }
             }
-    }
+        }
+    };
+    listing("Dossiers", head, rows)
 }

@@ -10,6 +10,7 @@ mod layout;
 mod login;
 mod rejects;
 mod sync;
+mod table;
 mod words;
 
 pub use dashboard::{dashboard, Dashboard};
