@@ -262,6 +262,15 @@ fn delivered(
     Ok(())
 }
 
+/// What one client's push works with.
+#[derive(Clone, Copy)]
+struct PushTo<'a> {
+    config: &'a Config,
+    client: &'a ClientConfig,
+    sftp: &'a SftpConfig,
+    backend: &'a Arc<dyn Backend>,
+}
+
 /// Pushes the client's return archives that wait in output.
 pub fn push(
     config: &Config,
@@ -270,8 +279,14 @@ pub fn push(
     backend: &Arc<dyn Backend>,
     remote: &mut dyn Remote,
 ) -> Result<Moved> {
+    let to = PushTo {
+        config,
+        client,
+        sftp,
+        backend,
+    };
     // Journals of an interrupted push first.
-    let mut moved = complete_interrupted(config, client, sftp, backend, remote)?;
+    let mut moved = complete_interrupted(&to, remote)?;
     // This client's return archives in output, not collected yet.
     let shared = config
         .clients
@@ -293,7 +308,7 @@ pub fn push(
         }
         // On failure it is left untransmitted in output, pushed next run;
         // the others still are.
-        if let Err(err) = push_one(config, client, sftp, backend, remote, &r, &mut moved) {
+        if let Err(err) = push_one(&to, remote, &r, &mut moved) {
             if moved.fail(err, remote, &sftp.push_dir) {
                 break;
             }
@@ -304,16 +319,10 @@ pub fn push(
 
 /// Completes the pushes an interrupted run left journals of (the upload
 /// renamed to its final name if need be, then [`delivered`]).
-fn complete_interrupted(
-    config: &Config,
-    client: &ClientConfig,
-    sftp: &SftpConfig,
-    backend: &Arc<dyn Backend>,
-    remote: &mut dyn Remote,
-) -> Result<Moved> {
-    let work = &config.folders.work;
+fn complete_interrupted(to: &PushTo, remote: &mut dyn Remote) -> Result<Moved> {
+    let work = &to.config.folders.work;
     let mut moved = Moved::default();
-    let prefix = journal_path(work, &client.name, "")
+    let prefix = journal_path(work, &to.client.name, "")
         .file_name()
         .map(|n| n.to_string_lossy().trim_end_matches(".json").to_string())
         .unwrap_or_default();
@@ -336,13 +345,13 @@ fn complete_interrupted(
             if remote.stat(&final_path)?.is_none() && remote.stat(&tmp)?.is_some() {
                 remote.rename(&tmp, &final_path)?;
             }
-            delivered(config, sftp, backend.as_ref(), &j, &e.path())?;
+            delivered(to.config, to.sftp, to.backend.as_ref(), &j, &e.path())?;
             moved.count += 1;
             moved.lines.push(format!(
                 "{}: return flow {} delivered to {} (interrupted push completed)",
                 j.numero,
                 j.increment,
-                sftp.label()
+                to.sftp.label()
             ));
         }
     }
@@ -371,22 +380,19 @@ fn is_mine(
 
 /// Uploads one return archive (see [`push`]).
 fn push_one(
-    config: &Config,
-    client: &ClientConfig,
-    sftp: &SftpConfig,
-    backend: &Arc<dyn Backend>,
+    to: &PushTo,
     remote: &mut dyn Remote,
     r: &crate::backend::ReturnFlow,
     moved: &mut Moved,
 ) -> Result<()> {
-    let work = &config.folders.work;
-    let dir = sftp.push_dir.as_str();
-    let local = config.folders.output.join(&r.file);
+    let work = &to.config.folders.work;
+    let dir = to.sftp.push_dir.as_str();
+    let local = to.config.folders.output.join(&r.file);
     let final_path = join(dir, &r.file);
     let tmp = join(dir, &push_temp(&r.file));
-    let journal = journal_path(work, &client.name, &r.file);
+    let journal = journal_path(work, &to.client.name, &r.file);
     let j = Journal {
-        client: client.name.clone(),
+        client: to.client.name.clone(),
         numero: r.numero.clone(),
         increment: r.increment,
         file: r.file.clone(),
@@ -395,12 +401,12 @@ fn push_one(
     if remote.stat(&final_path)?.is_some() {
         // Already there (uploaded by a run whose journal was lost):
         // never a second time under the final name.
-        delivered(config, sftp, backend.as_ref(), &j, &journal)?;
+        delivered(to.config, to.sftp, to.backend.as_ref(), &j, &journal)?;
         moved.lines.push(format!(
             "{}: return flow {} already on {}, recorded delivered",
             r.numero,
             r.increment,
-            sftp.label()
+            to.sftp.label()
         ));
         return Ok(());
     }
@@ -418,7 +424,7 @@ fn push_one(
         other => {
             return Err(Error::trouble(format!(
                 "{}: upload of {} incomplete ({} of {size} bytes)",
-                sftp.label(),
+                to.sftp.label(),
                 r.file,
                 other.map_or(0, |e| e.size)
             )))
@@ -428,14 +434,14 @@ fn push_one(
     crate::fault_point("after-journal");
     remote.rename(&tmp, &final_path)?;
     crate::fault_point("after-rename");
-    delivered(config, sftp, backend.as_ref(), &j, &journal)?;
+    delivered(to.config, to.sftp, to.backend.as_ref(), &j, &journal)?;
     moved.count += 1;
     moved.lines.push(format!(
         "{}: return flow {} ({}) uploaded to {}",
         r.numero,
         r.increment,
         r.file,
-        sftp.label()
+        to.sftp.label()
     ));
     Ok(())
 }
