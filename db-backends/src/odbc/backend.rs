@@ -16,7 +16,7 @@ use super::config::OdbcConfig;
 use super::error::map;
 use crate::engine::{Engine, Param, Session, TextRow};
 use crate::generic::SqlBackend;
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Syntax};
 
 fn environment() -> Result<&'static Environment> {
     static ENV: OnceLock<Environment> = OnceLock::new();
@@ -189,53 +189,35 @@ impl Engine for OdbcEngine {
     }
 }
 
-/// The database's dialect with ODBC's own parameter marker (`?`, whatever
-/// the engine behind the driver uses natively).
-struct OdbcMarkers(&'static dyn Dialect);
+/// The database's dialect as ODBC sends it ([`Syntax::through_odbc`]): its
+/// own types, casts, savepoints and DDL rules, with ODBC's `?` markers.
+struct ThroughOdbc {
+    name: &'static str,
+    syntax: &'static Syntax,
+}
 
-impl Dialect for OdbcMarkers {
+impl Dialect for ThroughOdbc {
     fn name(&self) -> &'static str {
-        self.0.name()
+        self.name
     }
-    fn quote(&self, ident: &str) -> String {
-        self.0.quote(ident)
-    }
-    fn placeholder(&self, _n: usize) -> String {
-        "?".into()
-    }
-    fn column_type(&self, ty: ColumnType) -> String {
-        self.0.column_type(ty)
-    }
-    fn cast_text(&self, expr: &str) -> String {
-        self.0.cast_text(expr)
-    }
-    fn blob_hex(&self, expr: &str) -> Option<String> {
-        self.0.blob_hex(expr)
-    }
-    fn table_options(&self) -> &'static str {
-        self.0.table_options()
-    }
-    fn max_identifier(&self) -> usize {
-        self.0.max_identifier()
-    }
-    fn multi_statement(&self) -> bool {
-        false
-    }
-    fn bool_literal(&self, b: bool) -> &'static str {
-        self.0.bool_literal(b)
+    fn syntax(&self) -> &'static Syntax {
+        self.syntax
     }
 }
 
 fn odbc_dialect(d: &'static dyn Dialect) -> &'static dyn Dialect {
     use std::collections::HashMap;
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static OdbcMarkers>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static ThroughOdbc>>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    *cache
-        .entry(d.name())
-        .or_insert_with(|| Box::leak(Box::new(OdbcMarkers(d))))
+    *cache.entry(d.name()).or_insert_with(|| {
+        Box::leak(Box::new(ThroughOdbc {
+            name: d.name(),
+            syntax: Box::leak(Box::new(d.syntax().through_odbc())),
+        }))
+    })
 }
 
 /// Opens an ODBC data source (connecting now, so a wrong connection string

@@ -61,6 +61,19 @@ impl Syntax {
         transactional_ddl: true,
         max_params: None,
     };
+
+    /// This syntax as sent through ODBC: `?` markers whatever the engine's
+    /// own, one statement per call, and one row per insert (the drivers'
+    /// parameter limits are their own); the rest (types, casts, savepoints,
+    /// DDL in transactions) is the engine's.
+    pub const fn through_odbc(&self) -> Syntax {
+        Syntax {
+            numbered_markers: false,
+            multi_statement: false,
+            max_params: None,
+            ..*self
+        }
+    }
 }
 
 /// An engine's column types in DDL.

@@ -138,3 +138,35 @@ fn every_table_fits_every_dialect() {
         }
     }
 }
+
+#[test]
+fn through_odbc_an_engine_keeps_its_own_sql_with_question_marks() {
+    // Oracle, SQL Server and Access are reached through ODBC only: their
+    // savepoints, casts and DDL rules must survive the wrapping.
+    let oracle = Oracle.syntax().through_odbc();
+    assert_eq!(oracle.savepoints, Oracle.syntax().savepoints);
+    assert_eq!(
+        oracle.savepoints.unwrap()[1],
+        None,
+        "Oracle has no RELEASE SAVEPOINT"
+    );
+    assert_eq!(
+        oracle.cast_timestamp,
+        Some("TO_CHAR({}, 'YYYY-MM-DD HH24:MI:SS')")
+    );
+    assert!(!oracle.transactional_ddl);
+    let sql_server = SqlServer.syntax().through_odbc();
+    assert_eq!(
+        sql_server.savepoints.unwrap()[0],
+        Some("SAVE TRANSACTION msp_archive")
+    );
+    assert_eq!(
+        sql_server.max_params, None,
+        "one row per insert through ODBC"
+    );
+    assert!(Access.syntax().through_odbc().savepoints.is_none());
+    // ODBC's markers are `?` whatever the engine's own.
+    assert!(Postgres.syntax().numbered_markers);
+    let pg = Postgres.syntax().through_odbc();
+    assert!(!pg.numbered_markers && !pg.multi_statement);
+}
