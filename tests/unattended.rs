@@ -199,9 +199,10 @@ fn sigint_inherited_ignored_by_a_background_job_still_stops_it() {
 #[test]
 fn a_signal_during_a_batch_finishes_it_puts_the_rest_back_and_logs() {
     let env = Env::new();
-    // More than one batch (128): the first is committed, then the writer
-    // pauses 3 s (test hook) while the others wait prepared.
-    let total = 130;
+    // Several batches of 128: after each commit the writer pauses 3 s
+    // (test hook) while the others wait prepared, so a signal sent however
+    // late on a loaded machine still finds archives not yet in hand.
+    let total = 400;
     for i in 0..total {
         env.deliver(&Archive::rco(&format!("A-2-B{i:03}"), 1));
     }
