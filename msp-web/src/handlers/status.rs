@@ -10,8 +10,8 @@ use msp_core::status::Action;
 use msp_core::{lifecycle, ErrorKind, Result};
 use serde::Deserialize;
 
+use super::csrf::CsrfChecked;
 use super::dossiers::dossier_view;
-use super::CsrfForm;
 use crate::auth::Flash;
 use crate::pages;
 use crate::respond::{csrf_refused, error_page, page};
@@ -141,12 +141,8 @@ pub(crate) async fn set_status(
 /// Annuler le statut (not yet transmitted).
 pub(crate) async fn cancel_status(
     State(app): State<Arc<App>>,
-    Extension(v): Extension<Visitor>,
     Path(numero): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CsrfChecked(v): CsrfChecked,
 ) -> Response {
-    if !app.csrf_ok(&v, &f.csrf) {
-        return csrf_refused(&app, &v);
-    }
     change_status(app, v, numero, Action::Cancel, None).await
 }
