@@ -93,7 +93,7 @@ const TOML_SECTIONS: &[Section] = &[
             ("root = \"PATH\"", "The folder of msp's folders (entree, travail, sortie, erreur, termine, logs, pieces, envoye) and of relative SQLite databases. Default msp-data, relative to the file's folder."),
             ("plugins = [\"PATH\", ...]", "Shared libraries of démarches built outside msp. Default none."),
             ("settle_seconds = N", "Leave archives modified less than N seconds ago for the next run (transports that write under the final name). Default 0."),
-            ("group = \"NAME\"", "Folders given to this group (2750) and files 0640, so that a transport or a backup of that group can read them. Default none: 0700 and 0600."),
+            ("group = \"NAME\"", "Folders given to this group (2750) and files 0640, so that a transport or a backup of that group can read them. Default none: 0700 and 0600. Unix only: on Windows the folders keep the NTFS permissions they inherit (give them with icacls), and a group is refused."),
         ],
     },
     Section {

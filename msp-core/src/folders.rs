@@ -97,19 +97,41 @@ fn extraction_dir(archive_in_work: &Path) -> PathBuf {
 
 /// Renames `src` to `dst` atomically, failing with `AlreadyExists` when
 /// `dst` exists (never overwrites). Linux: one `renameat2(RENAME_NOREPLACE)`;
-/// elsewhere, or on file systems without it: link, then unlink.
+/// Windows: one `MoveFileExW` without `MOVEFILE_REPLACE_EXISTING`, retried
+/// while an antivirus or the indexer holds the file (`win_fs`); elsewhere,
+/// or on file systems without it: link, then unlink.
 pub fn rename_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
+    #[cfg(windows)]
     {
-        use rustix::fs::{renameat_with, RenameFlags, CWD};
-        match renameat_with(CWD, src, CWD, dst, RenameFlags::NOREPLACE) {
-            Ok(()) => return Ok(()),
-            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
-            Err(e) => return Err(e.into()),
-        }
+        crate::win_fs::move_noreplace(src, dst)
     }
-    fs::hard_link(src, dst)?;
-    fs::remove_file(src)
+    #[cfg(not(windows))]
+    {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{renameat_with, RenameFlags, CWD};
+            match renameat_with(CWD, src, CWD, dst, RenameFlags::NOREPLACE) {
+                Ok(()) => return Ok(()),
+                Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        fs::hard_link(src, dst)?;
+        fs::remove_file(src)
+    }
+}
+
+/// Removes a file of msp's folders. On Windows, retried while an antivirus
+/// or the indexer holds it open (a sharing violation), as moves are.
+pub fn remove_file(path: &Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        crate::win_fs::retry_while_held(|| fs::remove_file(path))
+    }
+    #[cfg(not(windows))]
+    {
+        fs::remove_file(path)
+    }
 }
 
 /// Claims `input/name` into work. `Ok(None)` when another process took it first.
@@ -274,7 +296,7 @@ pub fn move_into(src: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
             Ok(()) => return Ok(dst),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 if same_file(src, &dst) {
-                    fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
+                    remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
                     return Ok(dst);
                 }
                 continue;
@@ -301,7 +323,7 @@ fn copy_across(src: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io("cannot sync", &tmp, e))?;
     let dst = move_into(&tmp, dir, name)?;
-    fs::remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
+    remove_file(src).map_err(|e| Error::io("cannot remove", src, e))?;
     Ok(dst)
 }
 

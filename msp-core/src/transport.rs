@@ -254,7 +254,7 @@ fn delivered(
                 folders::move_into(&local, &config.sent, &j.file)?;
             }
             AfterPush::Remove => {
-                fs::remove_file(&local).map_err(|e| Error::io("cannot remove", &local, e))?
+                folders::remove_file(&local).map_err(|e| Error::io("cannot remove", &local, e))?
             }
         }
     }

@@ -7,11 +7,18 @@ use msp_plugins::Registry;
 use portal_sim::{Archive, Broken, Style};
 
 /// Writes inbound archives the way the portal drops them.
+/// msp's input folder under the default root, in the system's own spelling.
+const DEFAULT_OUT: &str = if cfg!(windows) {
+    r"msp-data\entree"
+} else {
+    "msp-data/entree"
+};
+
 #[derive(Parser, Debug)]
 #[command(name = "portal-sim", version, about)]
 struct Args {
     /// Folder to write into (the msp input folder), created if missing.
-    #[arg(long, default_value = "msp-data/entree")]
+    #[arg(long, default_value = DEFAULT_OUT)]
     out: PathBuf,
     /// How many dossiers.
     #[arg(long, default_value_t = 5)]

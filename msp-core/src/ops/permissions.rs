@@ -1,5 +1,6 @@
 //! The Unix modes and group of what msp creates.
 
+#[cfg(unix)]
 use std::fs;
 
 use crate::error::{Error, Result};
@@ -23,6 +24,12 @@ pub fn set_umask(config: &crate::Config) {
 /// belongs to it too. Creates the folders.
 pub fn apply_permissions(config: &crate::Config) -> Result<()> {
     set_umask(config);
+    #[cfg(not(unix))]
+    if let Some(group) = &config.group {
+        return Err(Error::config(format!(
+            "group = \"{group}\" is a Unix setting (the folders' group and modes); on Windows the folders' rights are NTFS permissions, given with icacls (see the README's Windows section)"
+        )));
+    }
     config.folders.ensure()?;
     #[cfg(unix)]
     if let Some(group) = &config.group {

@@ -59,7 +59,7 @@ pub fn purge_rejected(folders: &Folders, days: u32, dry_run: bool) -> Result<Pur
 
 fn remove(path: &Path, rule: &'static str, dry_run: bool, purged: &mut Purged) -> Result<()> {
     if !dry_run {
-        match fs::remove_file(path) {
+        match crate::folders::remove_file(path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::io("cannot remove", path, e)),

@@ -4,6 +4,13 @@
 //! one ends the process at once (exit 143 or 130: what was in hand is in
 //! work, recovered by the next run). Handlers are installed even where
 //! SIGINT was inherited ignored (a shell script's background job).
+//!
+//! On Windows the same promise holds for the console's Ctrl-C and
+//! Ctrl-Break: the first asks to stop after the archives in hand, a second
+//! ends the process at once (exit 130). Closing the console window, or a
+//! task ended by the Task Scheduler, ends the process outright (Windows
+//! gives no time to finish): the next run recovers what it held, as after
+//! a kill -9.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
@@ -12,8 +19,8 @@ use std::time::Duration;
 /// archives and batches (`Synchronizer::with_stop`).
 pub static REQUESTED: AtomicBool = AtomicBool::new(false);
 
-/// The first signal received (0: none).
-#[cfg_attr(not(unix), allow(dead_code))]
+/// The first signal received (0: none; on Windows the console event + 1).
+#[cfg_attr(not(any(unix, windows)), allow(dead_code))]
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 /// Whether the first signal is acknowledged on stderr (not with -q).
@@ -40,6 +47,10 @@ pub fn signal_name() -> &'static str {
         libc::SIGINT => return "SIGINT",
         _ => {}
     }
+    #[cfg(windows)]
+    if let Some(name) = console::name(SIGNAL.load(Ordering::SeqCst)) {
+        return name;
+    }
     "a signal"
 }
 
@@ -63,11 +74,66 @@ pub fn install(quiet: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Without Unix signals: Ctrl-C ends the process as before.
-#[cfg(not(unix))]
+/// Installs the console handler (Ctrl-C, Ctrl-Break).
+#[cfg(windows)]
+pub fn install(quiet: bool) -> std::io::Result<()> {
+    QUIET.store(quiet, Ordering::SeqCst);
+    console::install()
+}
+
+/// Neither Unix nor Windows: Ctrl-C ends the process as before.
+#[cfg(not(any(unix, windows)))]
 pub fn install(quiet: bool) -> std::io::Result<()> {
     QUIET.store(quiet, Ordering::SeqCst);
     Ok(())
+}
+
+/// The Windows console's events, as the Unix signals above.
+#[cfg(windows)]
+mod console {
+    use super::{Ordering, QUIET, REQUESTED, SIGNAL};
+    use windows_sys::Win32::System::Console::{
+        SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_C_EVENT,
+    };
+
+    /// The event's name for `SIGNAL`'s value (event + 1).
+    pub(super) fn name(stored: i32) -> Option<&'static str> {
+        match u32::try_from(stored - 1).ok()? {
+            CTRL_C_EVENT => Some("Ctrl-C"),
+            CTRL_BREAK_EVENT => Some("Ctrl-Break"),
+            _ => None,
+        }
+    }
+
+    pub(super) fn install() -> std::io::Result<()> {
+        // SAFETY: a handler with the signature Windows expects, for the
+        // life of the process.
+        if unsafe { SetConsoleCtrlHandler(Some(on_event), 1) } == 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Runs on a thread Windows creates: ordinary code is allowed.
+    unsafe extern "system" fn on_event(event: u32) -> i32 {
+        let Some(name) = name(event as i32 + 1) else {
+            return 0;
+        };
+        if SIGNAL
+            .compare_exchange(0, event as i32 + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            eprintln!("msp: second {name}: stopped at once (the archives in hand are in work; the next run recovers them)");
+            std::process::exit(130);
+        }
+        REQUESTED.store(true, Ordering::SeqCst);
+        if !QUIET.load(Ordering::SeqCst) {
+            eprintln!(
+                "msp: {name}: stopping after the archives in hand (a second Ctrl-C stops at once)"
+            );
+        }
+        1
+    }
 }
 
 /// The handler: async-signal-safe calls only.
