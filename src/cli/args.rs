@@ -110,6 +110,12 @@ pub(crate) enum Command {
     },
     /// List the registered plugins (flows).
     Plugins,
+    /// The Windows Task Scheduler task that runs `msp run` every few
+    /// minutes: its XML, its registration (schtasks), its removal.
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
     /// Configuration checks.
     Config {
         #[command(subcommand)]
@@ -182,6 +188,44 @@ pub(crate) enum UserCommand {
     },
     /// List the users.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ScheduleCommand {
+    /// Print the task's XML (Task Scheduler schema 1.2), on any system.
+    Xml {
+        #[command(flatten)]
+        task: TaskArgs,
+    },
+    /// Windows: write the task's XML beside msp's folders and register it
+    /// with `schtasks /create /xml` (replacing a task of that name), then
+    /// read it back with `schtasks /query /xml`.
+    Install {
+        #[command(flatten)]
+        task: TaskArgs,
+    },
+    /// Windows: remove the task (`schtasks /delete`).
+    Remove {
+        /// The task's name.
+        #[arg(long, default_value = "msp")]
+        name: String,
+    },
+}
+
+/// What the scheduled task runs, how often and as whom.
+#[derive(clap::Args, Debug)]
+pub(crate) struct TaskArgs {
+    /// The task's name in the Task Scheduler.
+    #[arg(long, default_value = "msp")]
+    pub(crate) name: String,
+    /// Minutes between two runs (1 to 1440).
+    #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub(crate) every: u32,
+    /// The account the task runs as (`DOMAIN\msp`, `.\msp`): schtasks
+    /// asks for its password. Default: the SYSTEM account (no password, but
+    /// no access to network shares: a UNC input folder needs an account).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub(crate) account: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -10,7 +10,8 @@ use clap::Parser;
 
 pub use args::Cli;
 pub(crate) use args::{
-    Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, UserCommand,
+    Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, ScheduleCommand, TaskArgs,
+    UserCommand,
 };
 
 /// How msp ends, decided in one place (README, `msp --help`, msp(1)).

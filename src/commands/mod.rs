@@ -9,6 +9,7 @@ pub mod errors;
 pub mod plugins;
 pub mod purge;
 pub mod run;
+pub mod schedule;
 pub mod serve;
 pub mod status;
 pub mod user;
@@ -44,6 +45,7 @@ fn with_config(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Man { dir } => docs::manual(dir.as_deref()),
         Command::Config { command } => config::run(path, command),
         Command::User { command } => user::run(path, command),
+        Command::Schedule { command } => schedule::run(path, command),
         command => {
             let config = crate::load::config(path)?;
             let registry = crate::load::registry(&config)?;
@@ -66,6 +68,7 @@ fn dispatch(
         Command::Plugins => plugins::run(&registry),
         Command::Config { .. }
         | Command::User { .. }
+        | Command::Schedule { .. }
         | Command::Completions { .. }
         | Command::Man { .. } => {
             unreachable!("handled above")
