@@ -64,16 +64,12 @@ impl Win {
     }
 
     fn exe(&self, exe: &str, dir: &Path, args: &[&str]) -> Run {
-        let out = self
-            .command(exe, dir)
-            .args(args)
-            .output()
-            .expect("wine runs");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(
+            self.command(exe, dir)
+                .args(args)
+                .output()
+                .expect("wine runs"),
+        )
     }
 
     fn msp(&self, env: &Env, args: &[&str]) -> Run {
@@ -392,15 +388,22 @@ fn hold(win: &Win, env: &Env, file: &Path, seconds: u32) -> Child {
     child
 }
 
+/// One archive delivered and held by hold.exe for `seconds`, then
+/// `msp.exe run`: the installation, the holder and the run.
+fn run_on_a_held_archive(win: &Win, number: &str, seconds: u32) -> (Env, Child, Run) {
+    let env = Env::new();
+    let archive = env.deliver(&Archive::rco(number, 1));
+    let holder = hold(win, &env, &archive, seconds);
+    let run = win.msp(&env, &["run"]);
+    (env, holder, run)
+}
+
 #[test]
 fn an_archive_held_for_a_moment_is_claimed_once_released() {
     let Some(win) = windows("an archive held for a moment") else {
         return;
     };
-    let env = Env::new();
-    let archive = env.deliver(&Archive::rco("WINHELD", 1));
-    let mut holder = hold(&win, &env, &archive, 2);
-    let run = win.msp(&env, &["run"]);
+    let (env, mut holder, run) = run_on_a_held_archive(&win, "WINHELD", 2);
     run.assert_code(0);
     assert_eq!(
         files(&env.done()),
@@ -417,10 +420,7 @@ fn an_archive_held_too_long_is_trouble_naming_it_and_stays() {
     let Some(win) = windows("an archive held too long") else {
         return;
     };
-    let env = Env::new();
-    let archive = env.deliver(&Archive::rco("WINLOCKED", 1));
-    let mut holder = hold(&win, &env, &archive, 60);
-    let run = win.msp(&env, &["run"]);
+    let (env, mut holder, run) = run_on_a_held_archive(&win, "WINLOCKED", 60);
     let _ = holder.kill();
     let _ = holder.wait();
     run.assert_code(2);
@@ -438,6 +438,18 @@ fn an_archive_held_too_long_is_trouble_naming_it_and_stays() {
     // Released: the next run imports it.
     win.msp(&env, &["run"]).assert_code(0);
     assert_eq!(files(&env.done()), ["WINLOCKED-RCO-LA-1.zip"]);
+}
+
+/// The task XML msp kept beside its folders: UTF-16 LE with its mark, as
+/// schtasks reads it.
+fn kept_task_xml(file: &Path) -> String {
+    let kept = std::fs::read(file).unwrap();
+    assert_eq!(&kept[..2], [0xFF, 0xFE], "UTF-16 LE with its mark");
+    let units: Vec<u16> = kept[2..]
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).unwrap()
 }
 
 #[test]
@@ -459,13 +471,7 @@ fn the_task_scheduler_task_is_registered_and_removed() {
     r.assert_code(0);
     r.assert_stdout_has(&format!("the task {name} is registered"));
     // What msp wrote and registered, kept beside its folders (UTF-16).
-    let kept = std::fs::read(env.root().join(format!("{name}-task.xml"))).unwrap();
-    assert_eq!(&kept[..2], [0xFF, 0xFE], "UTF-16 LE with its mark");
-    let units: Vec<u16> = kept[2..]
-        .chunks(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    let xml = String::from_utf16(&units).unwrap();
+    let xml = kept_task_xml(&env.root().join(format!("{name}-task.xml")));
     assert!(xml.contains("<Interval>PT7M</Interval>"), "{xml}");
     assert!(xml.contains("msp.exe</Command>"), "{xml}");
     assert!(xml.contains("<Arguments>run --quiet</Arguments>"), "{xml}");
@@ -549,12 +555,7 @@ fn the_readme_windows_section_as_written() {
     ]);
     task.assert_code(0);
     task.assert_stdout_has(r"C:\msp\data\msp-readme-task.xml");
-    let kept = std::fs::read(c_msp.join("data/msp-readme-task.xml")).unwrap();
-    let units: Vec<u16> = kept[2..]
-        .chunks(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    let xml = String::from_utf16(&units).unwrap();
+    let xml = kept_task_xml(&c_msp.join("data/msp-readme-task.xml"));
     assert!(
         xml.contains(r"<Arguments>run --quiet --config &quot;C:\msp\msp.toml&quot;</Arguments>"),
         "{xml}"

@@ -121,9 +121,23 @@ pub fn rename_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
     }
 }
 
+/// Renames `src` over `dst` (replacing it: a temporary file put in place).
+/// On Windows, retried while an antivirus or the indexer holds either file.
+pub fn rename_replacing(src: &Path, dst: &Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        crate::win_fs::retry_while_held(|| fs::rename(src, dst))
+    }
+    #[cfg(not(windows))]
+    {
+        fs::rename(src, dst)
+    }
+}
+
 /// Removes a file of msp's folders. On Windows, retried while an antivirus
 /// or the indexer holds it open (a sharing violation), as moves are.
-pub fn remove_file(path: &Path) -> io::Result<()> {
+pub fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref();
     #[cfg(windows)]
     {
         crate::win_fs::retry_while_held(|| fs::remove_file(path))

@@ -252,7 +252,7 @@ pub fn stage(work: &Path, output: &Path, m: &ReturnMessage<'_>) -> Result<Staged
             final_path,
         }),
         Err(e) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = crate::folders::remove_file(&tmp);
             Err(Error::io("cannot write the return archive", &tmp, e))
         }
     }
@@ -295,7 +295,7 @@ pub fn publish(staged: Vec<Staged>, output: &Path) -> Result<Vec<PathBuf>> {
     }
     let cleanup = |staged: &[Staged]| {
         for s in staged {
-            let _ = fs::remove_file(&s.tmp);
+            let _ = crate::folders::remove_file(&s.tmp);
         }
     };
     if let Err(e) = sync_files(&staged) {
@@ -308,7 +308,7 @@ pub fn publish(staged: Vec<Staged>, output: &Path) -> Result<Vec<PathBuf>> {
     }
     let mut out = Vec::with_capacity(staged.len());
     for (i, s) in staged.iter().enumerate() {
-        if let Err(e) = fs::rename(&s.tmp, &s.final_path) {
+        if let Err(e) = crate::folders::rename_replacing(&s.tmp, &s.final_path) {
             cleanup(&staged[i..]);
             return Err(Error::io("cannot rename into output", &s.final_path, e));
         }
@@ -380,7 +380,7 @@ pub(crate) fn remove_abandoned(dir: &Path, pid_of: impl Fn(&str) -> Option<u32>)
         let Some(pid) = pid_of(&name) else { continue };
         if pid != self::pid()
             && !process_alive(pid, &entry.path())
-            && fs::remove_file(entry.path()).is_ok()
+            && crate::folders::remove_file(entry.path()).is_ok()
         {
             removed.push(name);
         }

@@ -109,7 +109,7 @@ impl SyncLog {
     pub fn finish_empty(self, text: &str) -> Result<PathBuf> {
         let SyncLog { path, out, .. } = self;
         drop(out);
-        let _ = fs::remove_file(&path);
+        let _ = crate::folders::remove_file(&path);
         let dir = path.parent().unwrap_or(Path::new("."));
         let now = Local::now();
         let daily = empty_log_path(dir, now.date_naive());

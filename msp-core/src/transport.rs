@@ -173,18 +173,18 @@ fn pull_one(
     let size = match (got, synced) {
         (Ok(n), Ok(())) => n,
         (Err(err), _) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = crate::folders::remove_file(&tmp);
             return Err(err);
         }
         (_, Err(err)) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = crate::folders::remove_file(&tmp);
             return Err(Error::io("cannot write", &tmp, err));
         }
     };
     // Changed while it was read: still growing, next run.
     let now_there = remote.stat(&remote_path);
     if !matches!(&now_there, Ok(Some(n)) if n == e) || size != e.size {
-        let _ = fs::remove_file(&tmp);
+        let _ = crate::folders::remove_file(&tmp);
         return now_there.map(|_| ());
     }
     match folders::rename_noreplace(&tmp, &local) {
@@ -197,7 +197,7 @@ fn pull_one(
         }
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
             let same = fs::read(&local).ok() == fs::read(&tmp).ok();
-            let _ = fs::remove_file(&tmp);
+            let _ = crate::folders::remove_file(&tmp);
             if !same {
                 // Another archive under that name waits in input: this
                 // one is fetched once that one is imported.
@@ -210,7 +210,7 @@ fn pull_one(
             }
         }
         Err(err) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = crate::folders::remove_file(&tmp);
             return Err(Error::io("cannot rename into input", &local, err));
         }
     }
@@ -258,7 +258,7 @@ fn delivered(
             }
         }
     }
-    let _ = fs::remove_file(journal);
+    let _ = crate::folders::remove_file(journal);
     Ok(())
 }
 
@@ -337,7 +337,7 @@ fn complete_interrupted(to: &PushTo, remote: &mut dyn Remote) -> Result<Moved> {
                 .and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
                 .ok_or(())
             else {
-                let _ = fs::remove_file(e.path());
+                let _ = crate::folders::remove_file(e.path());
                 continue;
             };
             let final_path = join(&j.dir, &j.file);

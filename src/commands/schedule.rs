@@ -17,7 +17,8 @@ const SYSTEM: &str = "S-1-5-18";
 pub fn run(config_path: Option<&Path>, command: ScheduleCommand) -> Result<ExitStatus> {
     match command {
         ScheduleCommand::Xml { task } => {
-            print!("{}", task_xml(&Task::of(&task, config_path)?));
+            let (task, _) = Task::of(&task, config_path)?;
+            print!("{}", task_xml(&task));
             Ok(ExitStatus::Success)
         }
         ScheduleCommand::Install { task } => install(&task, config_path),
@@ -48,28 +49,30 @@ pub struct Task {
 }
 
 impl Task {
-    fn of(args: &TaskArgs, config_path: Option<&Path>) -> Result<Task> {
+    /// The task for these arguments, with the configuration it will run
+    /// on, loaded once here so that a task is never registered on a
+    /// configuration msp refuses.
+    fn of(args: &TaskArgs, config_path: Option<&Path>) -> Result<(Task, Config)> {
         let folder = std::env::current_dir().context("the current folder")?;
         let mut arguments = String::from("run --quiet");
-        let config = match config_path {
+        let file = match config_path {
             Some(p) => Some(p.to_path_buf()),
             None => Some(PathBuf::from("msp.toml")).filter(|p| p.is_file()),
         };
-        if let Some(config) = config {
-            // Loaded now, so that a task is never registered on a
-            // configuration msp refuses.
-            Config::load(&config)?;
-            let absolute = std::path::absolute(&config).context("the configuration's path")?;
+        let config = crate::load::config(file.as_deref())?;
+        if let Some(file) = file {
+            let absolute = std::path::absolute(&file).context("the configuration's path")?;
             arguments.push_str(&format!(" --config \"{}\"", absolute.display()));
         }
-        Ok(Task {
+        let task = Task {
             name: args.name.clone(),
             every: args.every,
             account: args.account.clone(),
             program: std::env::current_exe().context("msp's own path")?,
             arguments,
             folder,
-        })
+        };
+        Ok((task, config))
     }
 }
 
@@ -138,8 +141,7 @@ fn install(args: &TaskArgs, config_path: Option<&Path>) -> Result<ExitStatus> {
     if !cfg!(windows) {
         bail!("the Task Scheduler is Windows's: on Linux the Debian package's systemd timer runs msp (msp-run.timer); `msp schedule xml` prints the task for a Windows machine");
     }
-    let task = Task::of(args, config_path)?;
-    let config = crate::load::config(config_path)?;
+    let (task, config) = Task::of(args, config_path)?;
     let file = config.root.join(format!("{}-task.xml", task.name));
     let xml = task_xml(&task);
     let mut bytes = vec![0xFF, 0xFE];

@@ -65,12 +65,12 @@ pub fn record_last_run(folders: &Folders, last: &LastRun) -> Result<()> {
         .join(format!(".msp-last-run.{}.tmp", std::process::id()));
     let text = serde_json::to_vec_pretty(last).unwrap_or_default();
     fs::write(&tmp, text)
-        .and_then(|_| fs::rename(&tmp, &path))
+        .and_then(|_| crate::folders::rename_replacing(&tmp, &path))
         .map_err(|e| Error::io("cannot record the last synchronisation", &path, e))?;
     if last.clients.is_empty() {
         for old in last_runs(folders) {
             if !old.clients.is_empty() && old.finished_at <= last.finished_at {
-                let _ = fs::remove_file(last_run_path(folders, &old.clients));
+                let _ = crate::folders::remove_file(last_run_path(folders, &old.clients));
             }
         }
     }

@@ -14,7 +14,7 @@
 //! written.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -359,7 +359,7 @@ fn reject(error_dir: &Path, archive: &Path, name: &str, e: &Error) -> Result<Pat
                 return folders::move_into(archive, error_dir, &final_name);
             }
             Err(err) => {
-                let _ = fs::remove_file(&log);
+                let _ = crate::folders::remove_file(&log);
                 return Err(Error::io("cannot move", archive, err)
                     .context(format!("into {}", error_dir.display())));
             }

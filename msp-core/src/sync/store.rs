@@ -89,7 +89,7 @@ impl Writer {
             let result = backend.batch(&mut |tx| attempt.write(tx));
             if result.is_err() && attempt.retry_carefully && !attempt.careful {
                 for f in attempt.files_written.drain(..) {
-                    let _ = fs::remove_file(f);
+                    let _ = crate::folders::remove_file(f);
                 }
                 attempt.careful = true;
                 continue;
@@ -103,7 +103,7 @@ impl Writer {
         } = attempt;
         if let Err(e) = result {
             for f in &files_written {
-                let _ = fs::remove_file(f);
+                let _ = crate::folders::remove_file(f);
             }
             for item in items {
                 let (name, flow) = (item.claim.name.clone(), item.name.flow.clone());
@@ -254,7 +254,7 @@ fn store_one(
         write_attachment_files(&plan, files_written).and_then(|()| tx.import(&plan.write(item)));
     if let Err(error) = result {
         for f in files_written.drain(mark..) {
-            let _ = fs::remove_file(f);
+            let _ = crate::folders::remove_file(f);
         }
         return Err(Failure { error, wrote: true });
     }
