@@ -35,6 +35,33 @@ fn windows(test: &str) -> Option<Win> {
 /// that register a task take turns.
 static SCHTASKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The Task Scheduler's turn, its service started: Wine leaves it stopped
+/// on a new prefix (schtasks then fails with SCHED_E_SERVICE_NOT_RUNNING,
+/// 0x80041315, and a later call can hang), where Windows always runs it.
+fn task_scheduler() -> std::sync::MutexGuard<'static, ()> {
+    let turn = SCHTASKS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut start = loader()
+        .args(["net", "start", "schedule"])
+        .env("WINEDEBUG", "-all")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wine runs");
+    wait_at_most(&mut start, 60);
+    turn
+}
+
+/// Wine's loader (the process itself: a kill reaches it).
+fn loader() -> Command {
+    Command::new(std::env::var("MSP_WINE").unwrap_or_else(|_| {
+        if Path::new("/usr/lib/wine/wine64").exists() {
+            "/usr/lib/wine/wine64".into()
+        } else {
+            "wine".into()
+        }
+    }))
+}
+
 /// Wine's drive Z: for a host path: `/tmp/x` is `Z:\tmp\x`.
 fn win_path(path: &Path) -> String {
     format!("Z:{}", path.display()).replace('/', "\\")
@@ -46,16 +73,9 @@ struct Win {
 }
 
 impl Win {
-    /// `exe` under Wine's loader (the process itself: a kill reaches it).
+    /// `exe` under Wine's loader.
     fn command(&self, exe: &str, dir: &Path) -> Command {
-        let loader = std::env::var("MSP_WINE").unwrap_or_else(|_| {
-            if Path::new("/usr/lib/wine/wine64").exists() {
-                "/usr/lib/wine/wine64".into()
-            } else {
-                "wine".into()
-            }
-        });
-        let mut cmd = Command::new(loader);
+        let mut cmd = loader();
         cmd.arg(self.bin.join(exe))
             .current_dir(dir)
             .env("WINEDEBUG", "-all")
@@ -461,7 +481,7 @@ fn the_task_scheduler_task_is_registered_and_removed() {
         eprintln!("SKIPPED the Task Scheduler task: WINEPREFIX is not set (the registered task is read from the prefix)");
         return;
     };
-    let _turn = SCHTASKS.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = task_scheduler();
     let env = Env::new();
     let name = format!("msp-test-{}", std::process::id());
     let r = win.msp(
@@ -506,6 +526,7 @@ fn the_readme_windows_section_as_written() {
         eprintln!("SKIPPED the README's Windows section: WINEPREFIX is not set (C:\\msp is read in the prefix)");
         return;
     };
+    let _turn = task_scheduler();
     // C:\msp as the README sets it up: the shipped configuration as is.
     let c_msp = PathBuf::from(prefix).join("drive_c/msp");
     let _ = std::fs::remove_dir_all(&c_msp);

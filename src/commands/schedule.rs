@@ -142,7 +142,8 @@ fn install(args: &TaskArgs, config_path: Option<&Path>) -> Result<ExitStatus> {
         bail!("the Task Scheduler is Windows's: on Linux the Debian package's systemd timer runs msp (msp-run.timer); `msp schedule xml` prints the task for a Windows machine");
     }
     let (task, config) = Task::of(args, config_path)?;
-    let file = config.root.join(format!("{}-task.xml", task.name));
+    let file = std::path::absolute(config.root.join(format!("{}-task.xml", task.name)))
+        .context("the task file's path")?;
     let xml = task_xml(&task);
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(xml.encode_utf16().flat_map(u16::to_le_bytes));
