@@ -20,9 +20,38 @@ pub(crate) fn key(text: &str, bytes: usize) -> String {
     hex(&Sha256::digest(text.as_bytes())[..bytes])
 }
 
+/// The SHA-256 of `bytes` in standard base64 with padding, as HubEE's
+/// `digest` header gives it.
+pub fn base64_sha256(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(44);
+    for chunk in digest.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_digest_is_standard() {
+        // echo -n abc | sha256sum | xxd -r -p | base64
+        assert_eq!(
+            base64_sha256(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+    }
 
     #[test]
     fn hex_is_lower_case() {

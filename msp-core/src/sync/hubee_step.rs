@@ -1,0 +1,85 @@
+//! The run's HubEE exchanges, for the clients with `[[client.hubee]]`:
+//! received before the import (step 0, beside the SFTP pull), sent after
+//! the return flows (step 8, beside the SFTP push). One process at a time
+//! exchanges for a client (a lock in work); one subscription's failure
+//! never stops another's, and is said once.
+
+use crate::config::ClientConfig;
+use crate::hubee::{self, Hub};
+use crate::synclog::SyncLog;
+
+use super::{RunReport, Synchronizer};
+
+impl Synchronizer<'_> {
+    /// Receives (`receive`) or sends for every served client with HubEE
+    /// subscriptions.
+    pub(super) fn hubee(&mut self, receive: bool, report: &mut RunReport, log: &mut SyncLog) {
+        let (Some(connector), Some(hubee)) = (self.hub, self.config.hubee.as_ref()) else {
+            return;
+        };
+        let clients: Vec<ClientConfig> = self
+            .config
+            .clients
+            .iter()
+            .filter(|c| !c.hubee.is_empty() && self.serves(c))
+            .cloned()
+            .collect();
+        for client in &clients {
+            let what = if receive { "receiving from" } else { "sending to" };
+            let lock_name = format!("hubee {}", client.name);
+            let _lock = match crate::locks::sftp(&self.config.folders.work, &lock_name) {
+                Ok(Some(lock)) => lock,
+                Ok(None) => {
+                    log.line(&format!(
+                        "{what} HubEE for {}: another msp process is exchanging for this client; left to it",
+                        client.name
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    log.line(&format!("TROUBLE {what} HubEE for {}: {e}", client.name));
+                    report.trouble(&e, None);
+                    continue;
+                }
+            };
+            let backend = self.backend(client);
+            for sub in &client.hubee {
+                let mut hub: Box<dyn Hub> = match connector.connect(hubee, sub) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        log.line(&format!("TROUBLE {what} {}: {e}", sub.label()));
+                        report.trouble(&e, None);
+                        continue;
+                    }
+                };
+                let (lines, failed, count) = if receive {
+                    match hubee::receive(self.config, &client.name, sub, hub.as_mut(), backend.as_ref().ok()) {
+                        Ok(r) => (r.lines, r.failed, r.bundles),
+                        Err(e) => (Vec::new(), vec![e], 0),
+                    }
+                } else {
+                    let sent = match &backend {
+                        Ok(b) => hubee::send(self.config, client, sub, hub.as_mut(), b),
+                        Err(e) => Err(e.clone()),
+                    };
+                    match sent {
+                        Ok(s) => (s.lines, s.failed, s.posted),
+                        Err(e) => (Vec::new(), vec![e], 0),
+                    }
+                };
+                for line in lines {
+                    log.line(&line);
+                }
+                for e in &failed {
+                    log.line(&format!("TROUBLE {what} {} (retried next run): {e}", sub.label()));
+                    report.trouble(e, None);
+                }
+                if receive {
+                    report.fetched += count;
+                } else {
+                    report.uploaded += count;
+                }
+            }
+        }
+    }
+}
