@@ -20,13 +20,11 @@ pub(crate) fn key(text: &str, bytes: usize) -> String {
     hex(&Sha256::digest(text.as_bytes())[..bytes])
 }
 
-/// The SHA-256 of `bytes` in standard base64 with padding, as HubEE's
-/// `digest` header gives it.
-pub fn base64_sha256(bytes: &[u8]) -> String {
+/// Standard base64 with padding (HTTP Basic, HubEE's `digest` header).
+pub fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(44);
-    for chunk in digest.chunks(3) {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
@@ -38,6 +36,11 @@ pub fn base64_sha256(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The SHA-256 of `bytes` in base64, as HubEE's `digest` header gives it.
+pub fn base64_sha256(bytes: &[u8]) -> String {
+    base64(&Sha256::digest(bytes))
 }
 
 #[cfg(test)]

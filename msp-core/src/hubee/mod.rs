@@ -30,6 +30,7 @@ mod send;
 use crate::config::{HubeeConfig, HubeeSubscription};
 use crate::error::Result;
 
+pub use crate::digest::{base64, base64_sha256};
 pub use journal::{CaseRecord, Journal};
 pub use receive::{receive, Received};
 pub use send::{send, Sent};
