@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-pub use server::{serve, Options};
+pub use server::{serve, start, Options};
 
 /// A subscription the token endpoint knows: its secret and process code.
 #[derive(Debug, Clone)]
@@ -154,6 +154,8 @@ pub struct Faults {
     pub drop: u32,
     /// The next N attachment downloads carry a wrong digest.
     pub wrong_digest: u32,
+    /// After N more API calls, every token expires (0: not armed).
+    pub expire_after: u32,
 }
 
 /// The hub's whole state.

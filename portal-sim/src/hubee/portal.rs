@@ -201,7 +201,8 @@ pub async fn act(
     }
 }
 
-/// `POST /sim/faults` `{"fail500": n, "drop": n, "wrongDigest": n, "expireTokens": true}`.
+/// `POST /sim/faults` `{"fail500": n, "drop": n, "wrongDigest": n,
+/// "expireTokens": true, "expireAfter": n}`.
 pub async fn faults(State(s): State<Shared>, body: Bytes) -> Response {
     let v = body_json(&body);
     let mut hub = lock(&s);
@@ -220,6 +221,9 @@ impl Hub {
         self.faults.fail500 += n("fail500");
         self.faults.drop += n("drop");
         self.faults.wrong_digest += n("wrongDigest");
+        if n("expireAfter") > 0 {
+            self.faults.expire_after = n("expireAfter");
+        }
         if v["expireTokens"].as_bool() == Some(true) {
             self.tokens.clear();
         }
@@ -228,6 +232,12 @@ impl Hub {
     /// The fault the next API call meets, consumed: `Some(true)` a 500,
     /// `Some(false)` a dropped connection.
     pub fn next_fault(&mut self) -> Option<bool> {
+        if self.faults.expire_after > 0 {
+            self.faults.expire_after -= 1;
+            if self.faults.expire_after == 0 {
+                self.tokens.clear();
+            }
+        }
         if self.faults.fail500 > 0 {
             self.faults.fail500 -= 1;
             return Some(true);

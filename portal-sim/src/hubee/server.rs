@@ -69,6 +69,31 @@ async fn faults(State(s): State<Shared>, req: Request, next: Next) -> Response {
     }
 }
 
+/// Starts the simulator on a thread of its own, on a free port of
+/// 127.0.0.1 (for tests); gives its address. It serves until the process
+/// ends.
+pub fn start(subscribers: Vec<Subscriber>) -> std::io::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let hub = Hub {
+                subscribers,
+                ..Hub::default()
+            };
+            if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                let _ = axum::serve(listener, router(Arc::new(Mutex::new(hub)))).await;
+            }
+        })
+    });
+    Ok(addr)
+}
+
 /// Serves until killed; prints `listening on ADDR` once bound.
 pub fn serve(options: Options) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -76,3 +76,14 @@ fn base64_is_standard() {
     assert_eq!(base64(b"foo"), "Zm9v");
     assert_eq!(base64(b"foobar"), "Zm9vYmFy");
 }
+
+#[test]
+fn tokens_expire_after_the_calls_armed() {
+    let mut hub = Hub::default();
+    hub.tokens.insert("t1".into(), "EtatCivil".into());
+    hub.arm(&json!({"expireAfter": 2}));
+    assert_eq!(hub.next_fault(), None);
+    assert_eq!(hub.tokens.len(), 1);
+    assert_eq!(hub.next_fault(), None);
+    assert!(hub.tokens.is_empty());
+}
