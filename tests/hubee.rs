@@ -7,7 +7,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::{files, Env};
 use portal_sim::hubee::Subscriber;
@@ -150,4 +149,129 @@ fn new_cases_of_both_demarches_are_imported_and_answered_once() {
     assert_eq!(h.state()["notifications"], json!([]));
     assert_eq!(h.numeros().len(), 3);
     assert_eq!(files(&h.env.done()).len(), 3);
+}
+
+fn status(h: &Hub, numero: &str, code: &str, comment: Option<&str>) {
+    let mut args = vec!["dossier", "status", numero, code];
+    if let Some(c) = comment {
+        args.extend(["--comment", c]);
+    }
+    let r = h.env.msp(&args);
+    assert_eq!(r.code, 0, "status {code}: {}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn statuses_go_back_as_events_with_their_messages_and_the_attestation() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-0100");
+    h.case("recensementCitoyen", "RCO-2026-0101");
+    h.case("EtatCivil", "AEC-2026-0100");
+    h.run_ok();
+    status(&h, "RCO-2026-0100", "16", Some("Nous examinons votre demande."));
+    status(&h, "RCO-2026-0101", "16", None);
+    status(&h, "AEC-2026-0100", "15", Some("Aucun acte ne correspond à cette personne."));
+    h.run_ok();
+    status(&h, "RCO-2026-0100", "17", Some("Merci d'envoyer votre pièce d'identité."));
+    status(&h, "RCO-2026-0101", "17", None);
+    h.run_ok();
+    status(&h, "RCO-2026-0100", "19", None);
+    status(&h, "RCO-2026-0101", "20", Some("Vous n'êtes pas domicilié à Belfort."));
+    let log = h.run_ok();
+    common::assert_has(&log, "posted to HubEE as DONE");
+    let rco = h.posted("RCO-2026-0100");
+    assert_eq!(statuses(&rco), ["SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "DONE", "ATTACH_DEPOSIT"]);
+    assert_eq!(rco[1].1, "Nous examinons votre demande.");
+    assert_eq!(rco[2].1, "Merci d'envoyer votre pièce d'identité.");
+    let refused = h.posted("RCO-2026-0101");
+    assert_eq!(statuses(&refused), ["SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "REFUSED"]);
+    assert_eq!(refused[3].1, "Vous n'êtes pas domicilié à Belfort.");
+    let aec = h.posted("AEC-2026-0100");
+    assert_eq!(statuses(&aec), ["SI_RECEIVED", "REFUSED"]);
+    assert_eq!(aec[1].1, "Aucun acte ne correspond à cette personne.");
+    assert_eq!(h.hub_case("AEC-2026-0100")["status"], "REFUSED");
+    // The attestation: uploaded whole, its declared size its byte count,
+    // sent; the same bytes as the return archive kept in envoye.
+    let case = h.hub_case("RCO-2026-0100");
+    let deposit = case["events"].as_array().unwrap().iter().find(|e| e["actionType"] == "ATTACH_DEPOSIT").unwrap();
+    let file = &deposit["attachments"][0];
+    assert_eq!(deposit["status"], "SENT", "{deposit}");
+    assert_eq!(file["status"], "RECEIVED");
+    assert_eq!(file["size"], file["stored"]);
+    assert!(file["size"].as_u64().unwrap() > 1000, "{file}");
+    let sent = h.env.root().join("envoye");
+    let kept = files(&sent);
+    let archive = kept.iter().find(|f| f.starts_with("RCO-2026-0100")
+        && zip_names(&sent.join(f)).iter().any(|n| n.ends_with(".pdf"))).expect("the attestation's return");
+    let pdf = zip_names(&sent.join(archive)).into_iter().find(|n| n.ends_with(".pdf")).unwrap();
+    assert_eq!(file["fileName"], pdf.as_str());
+    assert!(files(&h.env.output()).is_empty(), "{:?}", files(&h.env.output()));
+    // The automatic closures (100) are not sent; nothing is sent twice.
+    h.run_ok();
+    assert_eq!(h.posted("RCO-2026-0100").len(), 5);
+    assert_eq!(h.posted("RCO-2026-0101").len(), 4);
+    assert_eq!(h.posted("AEC-2026-0100").len(), 2);
+}
+
+#[test]
+fn a_bad_case_is_answered_si_intg_error_with_its_french_reason() {
+    let h = Hub::start();
+    h.post(
+        "/sim/cases",
+        json!({"process": "recensementCitoyen", "externalId": "RCO-2026-0BAD", "insee": "90010",
+               "document": "<pas-du-xml", "documentType": "10870-XML"}),
+    );
+    let r = h.env.run(&[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&h.env.error()), ["RCO-2026-0BAD-RCO-LA-1.zip", "RCO-2026-0BAD-RCO-LA-1.zip.log"]);
+    let posted = h.posted("RCO-2026-0BAD");
+    assert_eq!(statuses(&posted), ["SI_INTG_ERROR"]);
+    assert!(posted[0].1.starts_with("La demande n'a pas pu être intégrée par la mairie : "), "{}", posted[0].1);
+    assert_eq!(h.hub_case("RCO-2026-0BAD")["status"], "SI_INTG_ERROR");
+    assert!(h.numeros().is_empty());
+    h.env.run(&[]);
+    assert_eq!(h.posted("RCO-2026-0BAD").len(), 1);
+}
+
+#[test]
+fn the_portal_events_are_applied_and_acknowledged() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-0200");
+    h.case("EtatCivil", "AEC-2026-0200");
+    h.run_ok();
+    status(&h, "RCO-2026-0200", "16", None);
+    status(&h, "RCO-2026-0200", "17", Some("Envoyez le livret de famille."));
+    h.run_ok();
+    // The citizen deposits the complement; the portal sends a message on
+    // the other case, then closes it.
+    h.post("/sim/cases/RCO-2026-0200/complement", json!({"fileName": "Livret de famille.pdf"}));
+    h.post("/sim/cases/AEC-2026-0200/message", json!({"message": "Je serai absent en août."}));
+    h.post("/sim/cases/AEC-2026-0200/close", json!({}));
+    let log = h.run_ok();
+    common::assert_has(&log, "complement received from HubEE");
+    assert!(files(&h.env.done()).contains(&"RCO-2026-0200-RCO-LA-2.zip".to_string()), "{:?}", files(&h.env.done()));
+    let d = h.env.dossier("RCO-2026-0200");
+    assert!(d.to_string().contains("Livret de famille.pdf"), "{d}");
+    let c = h.env.dossier("AEC-2026-0200");
+    assert_eq!(c["status"], 100, "{c}");
+    let ops = std::fs::read_to_string(h.env.logs().join("operations.log")).unwrap();
+    assert!(ops.contains("dossier AEC-2026-0200: message du portail : Je serai absent en août."), "{ops}");
+    // Each acknowledged, nothing left waiting, nothing applied twice.
+    for ext in ["RCO-2026-0200", "AEC-2026-0200"] {
+        for e in h.hub_case(ext)["events"].as_array().unwrap() {
+            if e["fromSI"] == false {
+                assert_eq!(e["status"], "RECEIVED", "{e}");
+            }
+        }
+    }
+    h.run_ok();
+    assert_eq!(h.state()["notifications"], json!([]));
+    assert!(!files(&h.env.done()).contains(&"RCO-2026-0200-RCO-LA-3.zip".to_string()));
+    // Closed on the portal: nothing is posted for the closure.
+    assert_eq!(statuses(&h.posted("AEC-2026-0200")), ["SI_RECEIVED"]);
+}
+
+/// The entry names of a ZIP file.
+fn zip_names(path: &std::path::Path) -> Vec<String> {
+    let z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    z.file_names().map(|n| n.unwrap().to_string()).collect()
 }
