@@ -7,6 +7,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use common::{files, Env};
 use portal_sim::hubee::Subscriber;
@@ -274,4 +275,104 @@ fn the_portal_events_are_applied_and_acknowledged() {
 fn zip_names(path: &std::path::Path) -> Vec<String> {
     let z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     z.file_names().map(|n| n.unwrap().to_string()).collect()
+}
+
+/// The run's TROUBLE lines (each cause once in the summary).
+fn troubles(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains("TROUBLE")).collect()
+}
+
+#[test]
+fn the_token_expiring_mid_run_is_renewed() {
+    let h = Hub::start();
+    for i in 0..4 {
+        h.case("recensementCitoyen", &format!("RCO-2026-T{i:03}"));
+    }
+    // The hub forgets every token after the sixth call of the run.
+    h.faults(json!({"expireAfter": 6}));
+    let log = h.run_ok();
+    assert!(troubles(&log).is_empty(), "{log}");
+    assert_eq!(h.numeros().len(), 4);
+    assert!(h.state()["tokensIssued"].as_u64().unwrap() >= 3, "{}", h.state()["tokensIssued"]);
+    for i in 0..4 {
+        assert_eq!(statuses(&h.posted(&format!("RCO-2026-T{i:03}"))), ["SI_RECEIVED"]);
+    }
+}
+
+#[test]
+fn a_500_storm_waits_said_once_then_everything_goes_through() {
+    let h = Hub::start();
+    // A short storm: the backoff rides it out.
+    h.case("EtatCivil", "AEC-2026-S000");
+    h.faults(json!({"fail500": 3}));
+    let log = h.run_ok();
+    assert!(troubles(&log).is_empty(), "{log}");
+    assert_eq!(h.numeros(), ["AEC-2026-S000"]);
+    // A long one: trouble, once per subscription and direction, never
+    // once per case; nothing lost.
+    for i in 1..=6 {
+        h.case("EtatCivil", &format!("AEC-2026-S{i:03}"));
+    }
+    h.faults(json!({"fail500": 10_000}));
+    let t = std::time::Instant::now();
+    let r = h.env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    let log = h.env.last_log();
+    let said: Vec<&str> = troubles(&log).into_iter().filter(|l| l.contains("HTTP 500")).collect();
+    assert!(!said.is_empty() && said.len() <= 4, "{said:#?}");
+    assert_eq!(h.numeros().len(), 1);
+    h.faults(json!({"clear": true}));
+    h.run_ok();
+    assert_eq!(h.numeros().len(), 7);
+    for i in 0..=6 {
+        assert_eq!(statuses(&h.posted(&format!("AEC-2026-S{i:03}"))), ["SI_RECEIVED"]);
+    }
+}
+
+#[test]
+fn dropped_connections_are_tried_again() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-D001");
+    h.case("EtatCivil", "AEC-2026-D001");
+    h.faults(json!({"drop": 3}));
+    let log = h.run_ok();
+    assert!(troubles(&log).is_empty(), "{log}");
+    assert_eq!(h.numeros(), ["AEC-2026-D001", "RCO-2026-D001"]);
+    assert_eq!(statuses(&h.posted("RCO-2026-D001")), ["SI_RECEIVED"]);
+}
+
+#[test]
+fn a_wrong_digest_is_tried_again_and_never_imported() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-W001");
+    // Wrong for as many downloads as msp tries: not received.
+    h.faults(json!({"wrongDigest": 4}));
+    let r = h.env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let log = h.env.last_log();
+    common::assert_has(&log, "hubee case RCO-2026-W001");
+    common::assert_has(&log, "its digest is not the one announced");
+    assert!(h.numeros().is_empty());
+    assert!(files(&h.env.input()).is_empty() && files(&h.env.done()).is_empty());
+    assert_eq!(h.state()["notifications"].as_array().unwrap().len(), 1);
+    // Wrong once: downloaded again, right, imported.
+    h.faults(json!({"wrongDigest": 1}));
+    let log = h.run_ok();
+    assert!(troubles(&log).is_empty(), "{log}");
+    assert_eq!(h.numeros(), ["RCO-2026-W001"]);
+}
+
+#[test]
+fn a_purged_attachment_is_trouble_naming_the_case_and_the_others_go_on() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-P001");
+    h.case("recensementCitoyen", "RCO-2026-P002");
+    h.post("/sim/cases/RCO-2026-P001/purge", json!({}));
+    let r = h.env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let log = h.env.last_log();
+    common::assert_has(&log, "hubee case RCO-2026-P001");
+    common::assert_has(&log, "was purged by the hub");
+    assert_eq!(h.numeros(), ["RCO-2026-P002"]);
 }

@@ -59,6 +59,7 @@ pub fn receive(
         .as_ref()
         .ok_or_else(|| Error::config("[hubee] is not configured"))?;
     let journal = Journal::open(&config.folders.work, client);
+    remove_leftovers(&config.folders.input);
     let r = Receiver { config, hubee, sub, journal: &journal, backend };
     let mut out = Received::default();
     let mut failed: HashSet<String> = HashSet::new();
@@ -278,6 +279,27 @@ fn purged(case: &HubCase, f: &HubFile) -> Error {
         "Le dossier {} transmis par HubEE ne peut pas être reçu : sa pièce « {} » a été purgée par HubEE. Demandez au portail de le renvoyer.",
         case.external_id, f.file_name
     ))
+}
+
+/// Removes the bundles a killed process left half written in input
+/// (`.<name>.<pid>.msp-hubee`, the process gone).
+fn remove_leftovers(input: &Path) {
+    let Ok(rd) = fs::read_dir(input) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_suffix(".msp-hubee")
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Writes a bundle into input durably: a dot name (the scan ignores it),

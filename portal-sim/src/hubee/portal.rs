@@ -202,7 +202,7 @@ pub async fn act(
 }
 
 /// `POST /sim/faults` `{"fail500": n, "drop": n, "wrongDigest": n,
-/// "expireTokens": true, "expireAfter": n}`.
+/// "expireTokens": true, "expireAfter": n, "clear": true}`.
 pub async fn faults(State(s): State<Shared>, body: Bytes) -> Response {
     let v = body_json(&body);
     let mut hub = lock(&s);
@@ -218,6 +218,9 @@ impl Hub {
     /// every token issued).
     pub fn arm(&mut self, v: &Value) {
         let n = |k: &str| v[k].as_u64().unwrap_or(0) as u32;
+        if v["clear"].as_bool() == Some(true) {
+            self.faults = super::Faults::default();
+        }
         self.faults.fail500 += n("fail500");
         self.faults.drop += n("drop");
         self.faults.wrong_digest += n("wrongDigest");
