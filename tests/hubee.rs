@@ -22,14 +22,17 @@ struct Hub {
 
 impl Hub {
     fn start() -> Hub {
-        let subscribers = [("belfort-rco", "recensementCitoyen"), ("belfort-aec", "EtatCivil")]
-            .iter()
-            .map(|(id, process)| Subscriber {
-                client_id: id.to_string(),
-                secret: format!("secret-{id}"),
-                process: process.to_string(),
-            })
-            .collect();
+        let subscribers = [
+            ("belfort-rco", "recensementCitoyen"),
+            ("belfort-aec", "EtatCivil"),
+        ]
+        .iter()
+        .map(|(id, process)| Subscriber {
+            client_id: id.to_string(),
+            secret: format!("secret-{id}"),
+            process: process.to_string(),
+        })
+        .collect();
         let addr = portal_sim::hubee::start(subscribers).unwrap();
         let env = Env::with_config(&format!(
             "root = \"msp-data\"\n\
@@ -63,7 +66,9 @@ impl Hub {
     }
 
     fn state(&self) -> Value {
-        let mut r = ureq::get(&format!("http://{}/sim/state", self.addr)).call().unwrap();
+        let mut r = ureq::get(&format!("http://{}/sim/state", self.addr))
+            .call()
+            .unwrap();
         serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap()
     }
 
@@ -80,23 +85,19 @@ impl Hub {
 
     /// The events msp posted on case `ext`: (new status or action, message).
     fn posted(&self, ext: &str) -> Vec<(String, String)> {
-        self.hub_case(ext)["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["fromSI"] == true)
-            .map(|e| {
-                (
-                    e["caseNewStatus"].as_str().unwrap_or(e["actionType"].as_str().unwrap()).to_string(),
-                    e["message"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect()
+        posted_on(&self.hub_case(ext))
     }
 
     fn run_ok(&self) -> String {
         let r = self.env.run(&[]);
-        assert_eq!(r.code, 0, "{}{}\n{}", r.stdout, r.stderr, self.env.last_log());
+        assert_eq!(
+            r.code,
+            0,
+            "{}{}\n{}",
+            r.stdout,
+            r.stderr,
+            self.env.last_log()
+        );
         self.env.last_log()
     }
 
@@ -110,6 +111,26 @@ impl Hub {
         n.sort();
         n
     }
+}
+
+/// The events msp posted on a case as the hub holds it: (new status or
+/// action, message).
+fn posted_on(case: &Value) -> Vec<(String, String)> {
+    case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["fromSI"] == true)
+        .map(|e| {
+            (
+                e["caseNewStatus"]
+                    .as_str()
+                    .unwrap_or(e["actionType"].as_str().unwrap())
+                    .to_string(),
+                e["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }
 
 fn statuses(posted: &[(String, String)]) -> Vec<&str> {
@@ -126,13 +147,22 @@ fn new_cases_of_both_demarches_are_imported_and_answered_once() {
     h.case("EtatCivil", "AEC-2026-0001");
     let r = h.env.msp(&["config", "check"]);
     r.assert_stdout_has("hubee recensementCitoyen (belfort-rco) authenticated (flow RCO-LA), 2 notification(s) waiting");
-    r.assert_stdout_has("hubee EtatCivil (belfort-aec) authenticated (flow AEC-LA), 1 notification(s) waiting");
+    r.assert_stdout_has(
+        "hubee EtatCivil (belfort-aec) authenticated (flow AEC-LA), 1 notification(s) waiting",
+    );
     let log = h.run_ok();
     common::assert_has(&log, "received from HubEE");
-    assert_eq!(h.numeros(), ["AEC-2026-0001", "RCO-2026-0001", "RCO-2026-0002"]);
+    assert_eq!(
+        h.numeros(),
+        ["AEC-2026-0001", "RCO-2026-0001", "RCO-2026-0002"]
+    );
     assert_eq!(
         files(&h.env.done()),
-        ["AEC-2026-0001-AEC-LA-1.zip", "RCO-2026-0001-RCO-LA-1.zip", "RCO-2026-0002-RCO-LA-1.zip"]
+        [
+            "AEC-2026-0001-AEC-LA-1.zip",
+            "RCO-2026-0001-RCO-LA-1.zip",
+            "RCO-2026-0002-RCO-LA-1.zip"
+        ]
     );
     assert!(files(&h.env.input()).is_empty());
     // The data document's rows, and the piece kept with the dossier.
@@ -168,23 +198,55 @@ fn statuses_go_back_as_events_with_their_messages_and_the_attestation() {
     h.case("recensementCitoyen", "RCO-2026-0101");
     h.case("EtatCivil", "AEC-2026-0100");
     h.run_ok();
-    status(&h, "RCO-2026-0100", "16", Some("Nous examinons votre demande."));
+    status(
+        &h,
+        "RCO-2026-0100",
+        "16",
+        Some("Nous examinons votre demande."),
+    );
     status(&h, "RCO-2026-0101", "16", None);
-    status(&h, "AEC-2026-0100", "15", Some("Aucun acte ne correspond à cette personne."));
+    status(
+        &h,
+        "AEC-2026-0100",
+        "15",
+        Some("Aucun acte ne correspond à cette personne."),
+    );
     h.run_ok();
-    status(&h, "RCO-2026-0100", "17", Some("Merci d'envoyer votre pièce d'identité."));
+    status(
+        &h,
+        "RCO-2026-0100",
+        "17",
+        Some("Merci d'envoyer votre pièce d'identité."),
+    );
     status(&h, "RCO-2026-0101", "17", None);
     h.run_ok();
     status(&h, "RCO-2026-0100", "19", None);
-    status(&h, "RCO-2026-0101", "20", Some("Vous n'êtes pas domicilié à Belfort."));
+    status(
+        &h,
+        "RCO-2026-0101",
+        "20",
+        Some("Vous n'êtes pas domicilié à Belfort."),
+    );
     let log = h.run_ok();
     common::assert_has(&log, "posted to HubEE as DONE");
     let rco = h.posted("RCO-2026-0100");
-    assert_eq!(statuses(&rco), ["SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "DONE", "ATTACH_DEPOSIT"]);
+    assert_eq!(
+        statuses(&rco),
+        [
+            "SI_RECEIVED",
+            "IN_PROGRESS",
+            "ADD_AWAITING",
+            "DONE",
+            "ATTACH_DEPOSIT"
+        ]
+    );
     assert_eq!(rco[1].1, "Nous examinons votre demande.");
     assert_eq!(rco[2].1, "Merci d'envoyer votre pièce d'identité.");
     let refused = h.posted("RCO-2026-0101");
-    assert_eq!(statuses(&refused), ["SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "REFUSED"]);
+    assert_eq!(
+        statuses(&refused),
+        ["SI_RECEIVED", "IN_PROGRESS", "ADD_AWAITING", "REFUSED"]
+    );
     assert_eq!(refused[3].1, "Vous n'êtes pas domicilié à Belfort.");
     let aec = h.posted("AEC-2026-0100");
     assert_eq!(statuses(&aec), ["SI_RECEIVED", "REFUSED"]);
@@ -193,7 +255,12 @@ fn statuses_go_back_as_events_with_their_messages_and_the_attestation() {
     // The attestation: uploaded whole, its declared size its byte count,
     // sent; the same bytes as the return archive kept in envoye.
     let case = h.hub_case("RCO-2026-0100");
-    let deposit = case["events"].as_array().unwrap().iter().find(|e| e["actionType"] == "ATTACH_DEPOSIT").unwrap();
+    let deposit = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["actionType"] == "ATTACH_DEPOSIT")
+        .unwrap();
     let file = &deposit["attachments"][0];
     assert_eq!(deposit["status"], "SENT", "{deposit}");
     assert_eq!(file["status"], "RECEIVED");
@@ -201,11 +268,23 @@ fn statuses_go_back_as_events_with_their_messages_and_the_attestation() {
     assert!(file["size"].as_u64().unwrap() > 1000, "{file}");
     let sent = h.env.root().join("envoye");
     let kept = files(&sent);
-    let archive = kept.iter().find(|f| f.starts_with("RCO-2026-0100")
-        && zip_names(&sent.join(f)).iter().any(|n| n.ends_with(".pdf"))).expect("the attestation's return");
-    let pdf = zip_names(&sent.join(archive)).into_iter().find(|n| n.ends_with(".pdf")).unwrap();
+    let archive = kept
+        .iter()
+        .find(|f| {
+            f.starts_with("RCO-2026-0100")
+                && zip_names(&sent.join(f)).iter().any(|n| n.ends_with(".pdf"))
+        })
+        .expect("the attestation's return");
+    let pdf = zip_names(&sent.join(archive))
+        .into_iter()
+        .find(|n| n.ends_with(".pdf"))
+        .unwrap();
     assert_eq!(file["fileName"], pdf.as_str());
-    assert!(files(&h.env.output()).is_empty(), "{:?}", files(&h.env.output()));
+    assert!(
+        files(&h.env.output()).is_empty(),
+        "{:?}",
+        files(&h.env.output())
+    );
     // The automatic closures (100) are not sent; nothing is sent twice.
     h.run_ok();
     assert_eq!(h.posted("RCO-2026-0100").len(), 5);
@@ -223,10 +302,22 @@ fn a_bad_case_is_answered_si_intg_error_with_its_french_reason() {
     );
     let r = h.env.run(&[]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert_eq!(files(&h.env.error()), ["RCO-2026-0BAD-RCO-LA-1.zip", "RCO-2026-0BAD-RCO-LA-1.zip.log"]);
+    assert_eq!(
+        files(&h.env.error()),
+        [
+            "RCO-2026-0BAD-RCO-LA-1.zip",
+            "RCO-2026-0BAD-RCO-LA-1.zip.log"
+        ]
+    );
     let posted = h.posted("RCO-2026-0BAD");
     assert_eq!(statuses(&posted), ["SI_INTG_ERROR"]);
-    assert!(posted[0].1.starts_with("La demande n'a pas pu être intégrée par la mairie : "), "{}", posted[0].1);
+    assert!(
+        posted[0]
+            .1
+            .starts_with("La demande n'a pas pu être intégrée par la mairie : "),
+        "{}",
+        posted[0].1
+    );
     assert_eq!(h.hub_case("RCO-2026-0BAD")["status"], "SI_INTG_ERROR");
     assert!(h.numeros().is_empty());
     h.env.run(&[]);
@@ -240,22 +331,40 @@ fn the_portal_events_are_applied_and_acknowledged() {
     h.case("EtatCivil", "AEC-2026-0200");
     h.run_ok();
     status(&h, "RCO-2026-0200", "16", None);
-    status(&h, "RCO-2026-0200", "17", Some("Envoyez le livret de famille."));
+    status(
+        &h,
+        "RCO-2026-0200",
+        "17",
+        Some("Envoyez le livret de famille."),
+    );
     h.run_ok();
     // The citizen deposits the complement; the portal sends a message on
     // the other case, then closes it.
-    h.post("/sim/cases/RCO-2026-0200/complement", json!({"fileName": "Livret de famille.pdf"}));
-    h.post("/sim/cases/AEC-2026-0200/message", json!({"message": "Je serai absent en août."}));
+    h.post(
+        "/sim/cases/RCO-2026-0200/complement",
+        json!({"fileName": "Livret de famille.pdf"}),
+    );
+    h.post(
+        "/sim/cases/AEC-2026-0200/message",
+        json!({"message": "Je serai absent en août."}),
+    );
     h.post("/sim/cases/AEC-2026-0200/close", json!({}));
     let log = h.run_ok();
     common::assert_has(&log, "complement received from HubEE");
-    assert!(files(&h.env.done()).contains(&"RCO-2026-0200-RCO-LA-2.zip".to_string()), "{:?}", files(&h.env.done()));
+    assert!(
+        files(&h.env.done()).contains(&"RCO-2026-0200-RCO-LA-2.zip".to_string()),
+        "{:?}",
+        files(&h.env.done())
+    );
     let d = h.env.dossier("RCO-2026-0200");
     assert!(d.to_string().contains("Livret de famille.pdf"), "{d}");
     let c = h.env.dossier("AEC-2026-0200");
     assert_eq!(c["status"], 100, "{c}");
     let ops = std::fs::read_to_string(h.env.logs().join("operations.log")).unwrap();
-    assert!(ops.contains("dossier AEC-2026-0200: message du portail : Je serai absent en août."), "{ops}");
+    assert!(
+        ops.contains("dossier AEC-2026-0200: message du portail : Je serai absent en août."),
+        "{ops}"
+    );
     // Each acknowledged, nothing left waiting, nothing applied twice.
     for ext in ["RCO-2026-0200", "AEC-2026-0200"] {
         for e in h.hub_case(ext)["events"].as_array().unwrap() {
@@ -293,9 +402,16 @@ fn the_token_expiring_mid_run_is_renewed() {
     let log = h.run_ok();
     assert!(troubles(&log).is_empty(), "{log}");
     assert_eq!(h.numeros().len(), 4);
-    assert!(h.state()["tokensIssued"].as_u64().unwrap() >= 3, "{}", h.state()["tokensIssued"]);
+    assert!(
+        h.state()["tokensIssued"].as_u64().unwrap() >= 3,
+        "{}",
+        h.state()["tokensIssued"]
+    );
     for i in 0..4 {
-        assert_eq!(statuses(&h.posted(&format!("RCO-2026-T{i:03}"))), ["SI_RECEIVED"]);
+        assert_eq!(
+            statuses(&h.posted(&format!("RCO-2026-T{i:03}"))),
+            ["SI_RECEIVED"]
+        );
     }
 }
 
@@ -319,14 +435,20 @@ fn a_500_storm_waits_said_once_then_everything_goes_through() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
     let log = h.env.last_log();
-    let said: Vec<&str> = troubles(&log).into_iter().filter(|l| l.contains("HTTP 500")).collect();
+    let said: Vec<&str> = troubles(&log)
+        .into_iter()
+        .filter(|l| l.contains("HTTP 500"))
+        .collect();
     assert!(!said.is_empty() && said.len() <= 4, "{said:#?}");
     assert_eq!(h.numeros().len(), 1);
     h.faults(json!({"clear": true}));
     h.run_ok();
     assert_eq!(h.numeros().len(), 7);
     for i in 0..=6 {
-        assert_eq!(statuses(&h.posted(&format!("AEC-2026-S{i:03}"))), ["SI_RECEIVED"]);
+        assert_eq!(
+            statuses(&h.posted(&format!("AEC-2026-S{i:03}"))),
+            ["SI_RECEIVED"]
+        );
     }
 }
 
@@ -375,4 +497,130 @@ fn a_purged_attachment_is_trouble_naming_the_case_and_the_others_go_on() {
     common::assert_has(&log, "hubee case RCO-2026-P001");
     common::assert_has(&log, "was purged by the hub");
     assert_eq!(h.numeros(), ["RCO-2026-P002"]);
+}
+
+/// Cases the portal sends between two kills.
+const PER_ROUND: usize = 6;
+
+/// New cases of both démarches for round `tag`.
+fn send_cases(h: &Hub, tag: &str, all: &mut Vec<String>) {
+    for i in 0..PER_ROUND {
+        let (process, prefix) = if i % 2 == 0 {
+            ("recensementCitoyen", "RCO")
+        } else {
+            ("EtatCivil", "AEC")
+        };
+        let ext = format!("{prefix}-{tag}-{i:02}");
+        h.case(process, &ext);
+        all.push(ext);
+    }
+}
+
+/// The dossiers at status 14 move to 16, those at 16 (recensement) to 17:
+/// statuses to send in the next run, recorded in `expected`.
+fn decide(h: &Hub, expected: &mut std::collections::BTreeMap<String, Vec<&'static str>>) {
+    for d in h.env.dossiers() {
+        let numero = d["numero"].as_str().unwrap().to_string();
+        // Only from a status written for the portal: one changed before
+        // is superseded, never sent.
+        if d["indicator"] != 2 {
+            continue;
+        }
+        let (code, hub) = match (d["status"].as_u64(), numero.starts_with("RCO")) {
+            (Some(14), _) => ("16", "IN_PROGRESS"),
+            (Some(16), true) => ("17", "ADD_AWAITING"),
+            _ => continue,
+        };
+        let r = h.env.msp(&["dossier", "status", &numero, code]);
+        if r.code == 0 {
+            expected.entry(numero).or_default().push(hub);
+        }
+    }
+}
+
+/// kill -9 at random moments of runs that receive and send, then runs to
+/// the end: every case imported once, every status posted once, every
+/// notification consumed, nothing left half done. `MSP_HUBEE_KILLS` sets
+/// the number of kills (default 5).
+#[test]
+fn kill_9_during_receive_and_send_moves_everything_exactly_once() {
+    let h = Hub::start();
+    let kills: usize = std::env::var("MSP_HUBEE_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mut all = Vec::new();
+    let mut expected = std::collections::BTreeMap::new();
+    send_cases(&h, "KFIRST", &mut all);
+    let t = std::time::Instant::now();
+    h.run_ok();
+    let span = t.elapsed().as_millis().max(50) as u64;
+    let mut rng = portal_sim::Seq::new(0x9e37_79b9);
+    let mut killed = 0;
+    for round in 0..kills {
+        if round % 4 == 3 {
+            h.run_ok();
+        }
+        send_cases(&h, &format!("K{round:03}X"), &mut all);
+        decide(&h, &mut expected);
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
+            .arg("run")
+            .current_dir(h.env.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.range(0, span)));
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &child.id().to_string()])
+            .status();
+        let out = child.wait_with_output().unwrap();
+        killed += usize::from(out.status.code().is_none());
+    }
+    h.run_ok();
+    h.run_ok();
+    eprintln!(
+        "{kills} kills ({killed} before the run ended), {} cases, {} status changes",
+        all.len(),
+        expected.values().map(Vec::len).sum::<usize>()
+    );
+    all.sort();
+    assert_eq!(h.numeros(), all);
+    let state = h.state();
+    assert_eq!(state["notifications"], json!([]));
+    let cases: std::collections::BTreeMap<&str, &Value> = state["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["externalId"].as_str().unwrap(), c))
+        .collect();
+    for ext in &all {
+        let posted = posted_on(cases[ext.as_str()]);
+        let mut want = vec!["SI_RECEIVED"];
+        want.extend(expected.get(ext).into_iter().flatten().copied());
+        assert_eq!(statuses(&posted), want, "{ext}");
+        let received = common::query_strings(
+            &h.env.db(),
+            &format!("SELECT CAST(COUNT(*) AS TEXT) AS v FROM msp_archive_recue WHERE numero = '{ext}' AND message_id IS NOT NULL"),
+        );
+        assert_eq!(received, ["1"], "{ext}");
+    }
+    assert!(
+        files(&h.env.input()).is_empty(),
+        "{:?}",
+        files(&h.env.input())
+    );
+    assert!(
+        files(&h.env.output()).is_empty(),
+        "{:?}",
+        files(&h.env.output())
+    );
+    for client in files(&h.env.work().join(".hubee")) {
+        let sending = h.env.work().join(".hubee").join(client).join("sending");
+        let left: Vec<String> = files(&sending)
+            .into_iter()
+            .filter(|f| !f.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "intents left: {left:?}");
+    }
 }

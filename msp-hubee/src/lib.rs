@@ -55,12 +55,19 @@ impl Answer {
         if ok.contains(&self.status) {
             return Ok(self);
         }
-        let text: String = String::from_utf8_lossy(&self.bytes).chars().take(300).collect();
-        Err(Error::trouble(format!("{what}: HTTP {}: {text}", self.status)))
+        let text: String = String::from_utf8_lossy(&self.bytes)
+            .chars()
+            .take(300)
+            .collect();
+        Err(Error::trouble(format!(
+            "{what}: HTTP {}: {text}",
+            self.status
+        )))
     }
 
     fn json(&self, what: &str) -> Result<Value> {
-        serde_json::from_slice(&self.bytes).map_err(|e| Error::trouble(format!("{what}: not JSON: {e}")))
+        serde_json::from_slice(&self.bytes)
+            .map_err(|e| Error::trouble(format!("{what}: not JSON: {e}")))
     }
 }
 
@@ -79,7 +86,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("api", &self.api).field("client_id", &self.client_id).finish()
+        f.debug_struct("Client")
+            .field("api", &self.api)
+            .field("client_id", &self.client_id)
+            .finish()
     }
 }
 
@@ -106,7 +116,11 @@ impl Client {
     }
 
     /// `attempt` tried until it answers below 500, with backoff.
-    fn retrying(&self, what: &str, mut attempt: impl FnMut() -> std::result::Result<Answer, ureq::Error>) -> Result<Answer> {
+    fn retrying(
+        &self,
+        what: &str,
+        mut attempt: impl FnMut() -> std::result::Result<Answer, ureq::Error>,
+    ) -> Result<Answer> {
         let mut wait = self.backoff;
         let mut last = String::new();
         for n in 1..=self.retries {
@@ -153,7 +167,12 @@ impl Client {
             .json("token")?["access_token"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| Error::trouble(format!("{}: the token answer has no access_token", self.label)))?;
+            .ok_or_else(|| {
+                Error::trouble(format!(
+                    "{}: the token answer has no access_token",
+                    self.label
+                ))
+            })?;
         self.token = Some(token.clone());
         Ok(token)
     }
@@ -178,7 +197,13 @@ impl Client {
 }
 
 /// One request sent and its answer read.
-fn send(agent: &Agent, method: &str, url: &str, token: &str, body: &Body) -> std::result::Result<Answer, ureq::Error> {
+fn send(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    token: &str,
+    body: &Body,
+) -> std::result::Result<Answer, ureq::Error> {
     let auth = format!("Bearer {token}");
     let headers = [
         ("Authorization", auth.as_str()),
@@ -203,14 +228,22 @@ fn send(agent: &Agent, method: &str, url: &str, token: &str, body: &Body) -> std
     let response = match (method, json) {
         ("GET", _) => with_headers!(agent.get(url)).call()?,
         ("DELETE", _) => with_headers!(agent.delete(url)).call()?,
-        (m, Some(j)) => with_headers!(builder(agent, m, url)).header("Content-Type", "application/json").send(&j[..])?,
-        (m, None) => with_headers!(builder(agent, m, url)).header("Content-Type", "application/octet-stream").send(bytes)?,
+        (m, Some(j)) => with_headers!(builder(agent, m, url))
+            .header("Content-Type", "application/json")
+            .send(&j[..])?,
+        (m, None) => with_headers!(builder(agent, m, url))
+            .header("Content-Type", "application/octet-stream")
+            .send(bytes)?,
     };
     read(response)
 }
 
 /// A request with a body.
-fn builder(agent: &Agent, method: &str, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+fn builder(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
     match method {
         "PUT" => agent.put(url),
         "PATCH" => agent.patch(url),
@@ -220,18 +253,32 @@ fn builder(agent: &Agent, method: &str, url: &str) -> ureq::RequestBuilder<ureq:
 
 fn read(mut r: ureq::http::Response<ureq::Body>) -> std::result::Result<Answer, ureq::Error> {
     let status = r.status().as_u16();
-    let digest = r.headers().get("digest").and_then(|v| v.to_str().ok()).map(|d| {
-        // `sha-256=...` as RFC 3230 writes it, or the bare value.
-        d.strip_prefix("sha-256=").or_else(|| d.strip_prefix("SHA-256=")).unwrap_or(d).to_string()
-    });
+    let digest = r
+        .headers()
+        .get("digest")
+        .and_then(|v| v.to_str().ok())
+        .map(|d| {
+            // `sha-256=...` as RFC 3230 writes it, or the bare value.
+            d.strip_prefix("sha-256=")
+                .or_else(|| d.strip_prefix("SHA-256="))
+                .unwrap_or(d)
+                .to_string()
+        });
     let bytes = r.body_mut().with_config().limit(MAX_BODY).read_to_vec()?;
-    Ok(Answer { status, digest, bytes })
+    Ok(Answer {
+        status,
+        digest,
+        bytes,
+    })
 }
 
 impl Hub for Client {
     fn notifications(&mut self) -> Result<Vec<Notification>> {
         let path = "/notifications?eventDetails=true&maxResult=25";
-        let v = self.call("GET", path, Body::Empty)?.expect(&self.label, &[200])?.json(path)?;
+        let v = self
+            .call("GET", path, Body::Empty)?
+            .expect(&self.label, &[200])?
+            .json(path)?;
         let text = |n: &Value, k: &str| n[k].as_str().map(str::to_string);
         Ok(v.as_array()
             .into_iter()
@@ -249,12 +296,17 @@ impl Hub for Client {
 
     fn delete_notification(&mut self, id: &str) -> Result<()> {
         let path = format!("/notifications/{id}");
-        self.call("DELETE", &path, Body::Empty)?.expect(&path, &[200, 204, 404]).map(drop)
+        self.call("DELETE", &path, Body::Empty)?
+            .expect(&path, &[200, 204, 404])
+            .map(drop)
     }
 
     fn case(&mut self, case: &str) -> Result<Vec<u8>> {
         let path = format!("/cases/{case}");
-        Ok(self.call("GET", &path, Body::Empty)?.expect(&path, &[200])?.bytes)
+        Ok(self
+            .call("GET", &path, Body::Empty)?
+            .expect(&path, &[200])?
+            .bytes)
     }
 
     fn attachment(&mut self, case: &str, id: &str) -> Result<Option<Download>> {
@@ -263,7 +315,10 @@ impl Hub for Client {
 
     fn event(&mut self, case: &str, event: &str) -> Result<Vec<u8>> {
         let path = format!("/cases/{case}/events/{event}");
-        Ok(self.call("GET", &path, Body::Empty)?.expect(&path, &[200])?.bytes)
+        Ok(self
+            .call("GET", &path, Body::Empty)?
+            .expect(&path, &[200])?
+            .bytes)
     }
 
     fn event_attachment(&mut self, case: &str, event: &str, id: &str) -> Result<Option<Download>> {
@@ -272,23 +327,37 @@ impl Hub for Client {
 
     fn post_event(&mut self, case: &str, body: &Value) -> Result<Value> {
         let path = format!("/cases/{case}/events");
-        self.call("POST", &path, Body::Json(body))?.expect(&path, &[200, 201])?.json(&path)
+        self.call("POST", &path, Body::Json(body))?
+            .expect(&path, &[200, 201])?
+            .json(&path)
     }
 
     fn patch_event(&mut self, case: &str, event: &str, status: &str) -> Result<()> {
         let path = format!("/cases/{case}/events/{event}");
         let body = serde_json::json!({ "status": status });
-        self.call("PATCH", &path, Body::Json(&body))?.expect(&path, &[200, 204]).map(drop)
+        self.call("PATCH", &path, Body::Json(&body))?
+            .expect(&path, &[200, 204])
+            .map(drop)
     }
 
     fn delete_event(&mut self, case: &str, event: &str) -> Result<()> {
         let path = format!("/cases/{case}/events/{event}");
-        self.call("DELETE", &path, Body::Empty)?.expect(&path, &[200, 204, 404]).map(drop)
+        self.call("DELETE", &path, Body::Empty)?
+            .expect(&path, &[200, 204, 404])
+            .map(drop)
     }
 
-    fn put_event_attachment(&mut self, case: &str, event: &str, id: &str, bytes: &[u8]) -> Result<()> {
+    fn put_event_attachment(
+        &mut self,
+        case: &str,
+        event: &str,
+        id: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
         let path = format!("/cases/{case}/events/{event}/attachments/{id}");
-        self.call("PUT", &path, Body::Bytes(bytes))?.expect(&path, &[200, 204]).map(drop)
+        self.call("PUT", &path, Body::Bytes(bytes))?
+            .expect(&path, &[200, 204])
+            .map(drop)
     }
 }
 
@@ -300,6 +369,9 @@ impl Client {
             return Ok(None);
         }
         let a = a.expect(&path, &[200])?;
-        Ok(Some(Download { bytes: a.bytes, digest: a.digest }))
+        Ok(Some(Download {
+            bytes: a.bytes,
+            digest: a.digest,
+        }))
     }
 }

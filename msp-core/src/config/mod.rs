@@ -22,14 +22,14 @@ use crate::folders::Folders;
 
 mod check;
 mod client;
-mod operations;
 mod hubee;
+mod operations;
 mod sftp;
 mod web;
 
 pub use client::{odbc_pairs, percent_encode, redact_url, AttachmentMode, ClientConfig};
-pub use operations::{Retention, Thresholds};
 pub use hubee::{HubeeConfig, HubeeSubscription};
+pub use operations::{Retention, Thresholds};
 pub use sftp::{AfterPush, SftpConfig};
 pub use web::{WebConfig, WebUser, DEFAULT_LISTEN, DEFAULT_SESSION_MINUTES};
 

@@ -113,10 +113,20 @@ pub struct HubEvent {
 pub fn bundle_entry(from: char, index: usize, file_name: &str) -> String {
     let plain: String = file_name
         .chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':' | '\0') || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':' | '\0') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let plain = plain.trim_start_matches('.');
-    format!("{from}{}-{}", index + 1, if plain.is_empty() { "fichier" } else { plain })
+    format!(
+        "{from}{}-{}",
+        index + 1,
+        if plain.is_empty() { "fichier" } else { plain }
+    )
 }
 
 fn bad(file: &str, what: impl std::fmt::Display) -> Error {
@@ -133,7 +143,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(extracted: &Extracted, file: &str) ->
         .content
         .bytes()
         .map_err(|e| Error::trouble(format!("cannot read the extracted {file}: {e}")))?;
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| bad(file, e))
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| bad(file, e))
 }
 
 /// Whether the extraction is a HubEE bundle.
@@ -145,13 +157,16 @@ pub fn is_bundle(extracted: &Extracted) -> bool {
 /// routed by its recipient's INSEE code, its files present, the data
 /// documents sorted for the plugin.
 pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> Result<Validated> {
-    let case: HubCase = read_json(extracted, CASE_FILE)?
-        .ok_or_else(|| bad(CASE_FILE, "missing"))?;
+    let case: HubCase =
+        read_json(extracted, CASE_FILE)?.ok_or_else(|| bad(CASE_FILE, "missing"))?;
     let event: Option<HubEvent> = read_json(extracted, EVENT_FILE)?;
     if case.external_id != name.numero {
         return Err(Error::bad_input(
             Reason::NameMismatch,
-            format!("{CASE_FILE} externalId is {} but the file name says {}", case.external_id, name.numero),
+            format!(
+                "{CASE_FILE} externalId is {} but the file name says {}",
+                case.external_id, name.numero
+            ),
         ));
     }
     let received = |f: &&HubFile| f.status == "RECEIVED";
@@ -165,7 +180,11 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
     };
     let documents = entries('c', &case.attachments, true)
         .into_iter()
-        .map(|(file, f)| DocumentRef { code: f.kind, name: f.file_name, file })
+        .map(|(file, f)| DocumentRef {
+            code: f.kind,
+            name: f.file_name,
+            file,
+        })
         .collect();
     let pieces = match &event {
         Some(e) => entries('e', &e.attachments, false),
@@ -173,7 +192,11 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
     };
     let attachments = pieces
         .into_iter()
-        .map(|(file, f)| AttachmentRef { label: f.file_name, code: f.kind.to_ascii_uppercase(), file })
+        .map(|(file, f)| AttachmentRef {
+            label: f.file_name,
+            code: f.kind.to_ascii_uppercase(),
+            file,
+        })
         .collect();
     let message_id = format!("hubee:{}", event.as_ref().map_or(&case.id, |e| &e.id));
     let envelope = BusinessEnvelope {
@@ -193,15 +216,27 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
             message_id: Some(message_id),
             numero_demarche: Some(super::clip(&case.process_code, super::widths::SHORT)),
             recipient: Party {
-                siret: case.recipient.company_register.as_deref().map(|s| super::clip(s, super::widths::SHORT)),
+                siret: case
+                    .recipient
+                    .company_register
+                    .as_deref()
+                    .map(|s| super::clip(s, super::widths::SHORT)),
                 ..Party::default()
             },
-            email: case.applicant.email.as_deref().map(|s| super::clip(s, super::widths::TEXT)),
+            email: case
+                .applicant
+                .email
+                .as_deref()
+                .map(|s| super::clip(s, super::widths::TEXT)),
             ..InboundMessage::default()
         },
     };
     let client = route(config, &message.envelope, name)?;
     check_files(&message.envelope, extracted)?;
     let documents = sort_documents(&mut message.envelope, extracted)?;
-    Ok(Validated { client, message, documents })
+    Ok(Validated {
+        client,
+        message,
+        documents,
+    })
 }

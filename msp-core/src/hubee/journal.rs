@@ -46,7 +46,13 @@ fn file_key(text: &str) -> String {
     let safe: String = text
         .chars()
         .take(60)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{safe}-{}", crate::digest::key(text, 6))
 }
@@ -56,7 +62,10 @@ fn file_key(text: &str) -> String {
 pub(crate) fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.msp-tmp", std::process::id()));
     (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
@@ -81,7 +90,9 @@ impl Journal {
     }
 
     fn case_path(&self, case_id: &str) -> PathBuf {
-        self.dir.join("cases").join(format!("{}.json", file_key(case_id)))
+        self.dir
+            .join("cases")
+            .join(format!("{}.json", file_key(case_id)))
     }
 
     /// The record of a case received, if any.
@@ -116,7 +127,10 @@ impl Journal {
 
     /// Records the portal's event applied (durably).
     pub fn mark_event(&self, event_id: &str) -> Result<()> {
-        write_durable(&self.dir.join("events").join(file_key(event_id)), event_id.as_bytes())
+        write_durable(
+            &self.dir.join("events").join(file_key(event_id)),
+            event_id.as_bytes(),
+        )
     }
 
     fn intent_path(&self, tag: &str) -> PathBuf {

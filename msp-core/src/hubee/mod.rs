@@ -80,7 +80,13 @@ pub trait Hub {
     /// Cancels an event still `IN_PROGRESS`.
     fn delete_event(&mut self, case: &str, event: &str) -> Result<()>;
     /// Uploads the bytes of an event's file.
-    fn put_event_attachment(&mut self, case: &str, event: &str, id: &str, bytes: &[u8]) -> Result<()>;
+    fn put_event_attachment(
+        &mut self,
+        case: &str,
+        event: &str,
+        id: &str,
+        bytes: &[u8],
+    ) -> Result<()>;
 }
 
 /// Opens [`Hub`]s.

@@ -60,7 +60,13 @@ pub fn receive(
         .ok_or_else(|| Error::config("[hubee] is not configured"))?;
     let journal = Journal::open(&config.folders.work, client);
     remove_leftovers(&config.folders.input);
-    let r = Receiver { config, hubee, sub, journal: &journal, backend };
+    let r = Receiver {
+        config,
+        hubee,
+        sub,
+        journal: &journal,
+        backend,
+    };
     let mut out = Received::default();
     let mut failed: HashSet<String> = HashSet::new();
     loop {
@@ -71,7 +77,9 @@ pub fn receive(
             if failed.contains(&n.id) {
                 continue;
             }
-            let done = r.handle(hub, n, &mut out).and_then(|()| hub.delete_notification(&n.id));
+            let done = r
+                .handle(hub, n, &mut out)
+                .and_then(|()| hub.delete_notification(&n.id));
             match done {
                 Ok(()) => progressed = true,
                 Err(e) => {
@@ -103,8 +111,9 @@ impl Receiver<'_> {
             return Ok(());
         }
         let bytes = hub.case(case_id)?;
-        let case: HubCase = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::trouble(format!("case {case_id}: the hub's JSON is not a case: {e}")))?;
+        let case: HubCase = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::trouble(format!("case {case_id}: the hub's JSON is not a case: {e}"))
+        })?;
         let mut record = CaseRecord {
             case_id: case_id.to_string(),
             external_id: case.external_id.clone(),
@@ -122,7 +131,9 @@ impl Receiver<'_> {
             );
             super::send::answer_rejection(hub, self.journal, &mut record, 1, &reason)?;
             self.journal.save_case(&record)?;
-            out.lines.push(format!("hubee case {case_id}: unusable number, answered SI_INTG_ERROR"));
+            out.lines.push(format!(
+                "hubee case {case_id}: unusable number, answered SI_INTG_ERROR"
+            ));
             return Ok(());
         }
         let mut entries = vec![(CASE_FILE.to_string(), bytes)];
@@ -131,7 +142,9 @@ impl Receiver<'_> {
         write_bundle(&self.config.folders.input, &name, &entries)?;
         self.journal.save_case(&record)?;
         out.bundles += 1;
-        out.lines.push(format!("{name}: received from HubEE (case {case_id}), written into input"));
+        out.lines.push(format!(
+            "{name}: received from HubEE (case {case_id}), written into input"
+        ));
         Ok(())
     }
 
@@ -177,7 +190,11 @@ impl Receiver<'_> {
             };
             if d.bytes.len() as u64 != f.size {
                 problem = format!("{} bytes received, {} announced", d.bytes.len(), f.size);
-            } else if d.digest.as_deref().is_some_and(|g| g != base64_sha256(&d.bytes)) {
+            } else if d
+                .digest
+                .as_deref()
+                .is_some_and(|g| g != base64_sha256(&d.bytes))
+            {
                 problem = "its digest is not the one announced".into();
             } else {
                 return Ok(d.bytes);
@@ -194,9 +211,17 @@ impl Receiver<'_> {
     }
 
     /// An event of the portal: applied, acknowledged, recorded.
-    fn apply_event(&self, hub: &mut dyn Hub, case_id: &str, event_id: &str, out: &mut Received) -> Result<()> {
+    fn apply_event(
+        &self,
+        hub: &mut dyn Hub,
+        case_id: &str,
+        event_id: &str,
+        out: &mut Received,
+    ) -> Result<()> {
         let mut record = self.journal.case(case_id).ok_or_else(|| {
-            Error::trouble(format!("hubee event {event_id}: its case {case_id} was never received by msp"))
+            Error::trouble(format!(
+                "hubee event {event_id}: its case {case_id} was never received by msp"
+            ))
         })?;
         let bytes = hub.event(case_id, event_id)?;
         let event: HubEvent = serde_json::from_slice(&bytes)
@@ -213,9 +238,13 @@ impl Receiver<'_> {
             "ATTACH_DEPOSIT" => {
                 let name = self.complement(hub, &mut record, &event, bytes)?;
                 out.bundles += 1;
-                out.lines.push(format!("{name}: complement received from HubEE (event {event_id}), written into input"));
+                out.lines.push(format!(
+                    "{name}: complement received from HubEE (event {event_id}), written into input"
+                ));
             }
-            other => out.lines.push(format!("hubee: dossier {numero}: event {other} ignored")),
+            other => out
+                .lines
+                .push(format!("hubee: dossier {numero}: event {other} ignored")),
         }
         hub.patch_event(case_id, event_id, "RECEIVED")?;
         self.journal.mark_event(event_id)
@@ -226,24 +255,42 @@ impl Receiver<'_> {
     fn status_update(&self, numero: &str, event: &HubEvent) -> Result<String> {
         let new = event.case_new_status.as_deref().unwrap_or("?");
         if new != "CLOSED" {
-            return Ok(format!("hubee: dossier {numero}: the portal set the case {new}"));
+            return Ok(format!(
+                "hubee: dossier {numero}: the portal set the case {new}"
+            ));
         }
-        let backend = self
-            .backend
-            .ok_or_else(|| Error::trouble(format!("hubee: dossier {numero}: closed on the portal, its database is unreachable")))?;
+        let backend = self.backend.ok_or_else(|| {
+            Error::trouble(format!(
+                "hubee: dossier {numero}: closed on the portal, its database is unreachable"
+            ))
+        })?;
         let comment = Some("Démarche clôturée sur le portail (HubEE)".to_string());
-        match crate::lifecycle::change(backend.as_ref(), numero, Action::Set(crate::status::CLOSED), comment) {
-            Ok(line) => Ok(format!("hubee: dossier {numero}: closed on the portal: {line}")),
-            Err(e) if e.kind == crate::error::ErrorKind::Refused => {
-                Ok(format!("hubee: dossier {numero}: closed on the portal; not recorded: {}", e.message))
-            }
+        match crate::lifecycle::change(
+            backend.as_ref(),
+            numero,
+            Action::Set(crate::status::CLOSED),
+            comment,
+        ) {
+            Ok(line) => Ok(format!(
+                "hubee: dossier {numero}: closed on the portal: {line}"
+            )),
+            Err(e) if e.kind == crate::error::ErrorKind::Refused => Ok(format!(
+                "hubee: dossier {numero}: closed on the portal; not recorded: {}",
+                e.message
+            )),
             Err(e) => Err(e),
         }
     }
 
     /// A complement: a bundle with the next file number (the same one
     /// again after a crash), holding the case, the event and their files.
-    fn complement(&self, hub: &mut dyn Hub, record: &mut CaseRecord, event: &HubEvent, event_bytes: Vec<u8>) -> Result<String> {
+    fn complement(
+        &self,
+        hub: &mut dyn Hub,
+        record: &mut CaseRecord,
+        event: &HubEvent,
+        event_bytes: Vec<u8>,
+    ) -> Result<String> {
         let number = match record.complements.get(&event.id) {
             Some(n) => *n,
             None => record.file_number + 1,
@@ -252,13 +299,21 @@ impl Receiver<'_> {
         let bytes = hub.case(&record.case_id)?;
         let case: HubCase = serde_json::from_slice(&bytes)
             .map_err(|e| Error::trouble(format!("case {}: not a case: {e}", record.case_id)))?;
-        let mut entries = vec![(CASE_FILE.to_string(), bytes), (EVENT_FILE.to_string(), event_bytes)];
+        let mut entries = vec![
+            (CASE_FILE.to_string(), bytes),
+            (EVENT_FILE.to_string(), event_bytes),
+        ];
         self.case_files(hub, &case, &case.attachments, false, &mut entries)?;
         for (i, f) in event.attachments.iter().enumerate() {
             if f.status == "DELETED" {
                 return Err(purged(&case, f));
             }
-            let bytes = self.checked(&case, f, |h| h.event_attachment(&case.id, &event.id, &f.id), hub)?;
+            let bytes = self.checked(
+                &case,
+                f,
+                |h| h.event_attachment(&case.id, &event.id, &f.id),
+                hub,
+            )?;
             entries.push((bundle_entry('e', i, &f.file_name), bytes));
         }
         write_bundle(&self.config.folders.input, &name, &entries)?;
@@ -314,7 +369,8 @@ fn write_bundle(input: &Path, name: &str, entries: &[(String, Vec<u8>)]) -> Resu
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         for (entry, bytes) in entries {
-            zip.start_file(entry.as_str(), options).map_err(std::io::Error::other)?;
+            zip.start_file(entry.as_str(), options)
+                .map_err(std::io::Error::other)?;
             zip.write_all(bytes)?;
         }
         zip.finish().map_err(std::io::Error::other)?.sync_all()

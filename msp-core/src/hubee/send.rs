@@ -66,7 +66,10 @@ pub fn send(
             };
             let mut r = record.clone();
             let outcome = answer_rejection(hub, &journal, &mut r, n, &reason).map(|()| {
-                Some(format!("hubee: dossier {}: rejection of bundle {n} answered SI_INTG_ERROR", r.external_id))
+                Some(format!(
+                    "hubee: dossier {}: rejection of bundle {n} answered SI_INTG_ERROR",
+                    r.external_id
+                ))
             });
             if tell(outcome, &mut sent) {
                 return Ok(sent);
@@ -75,7 +78,10 @@ pub fn send(
     }
     let mut pending = Vec::new();
     backend.each_uncollected_return(&mut |r| {
-        if r.written_at.is_some() && records.contains_key(&r.numero) && config.folders.output.join(&r.file).is_file() {
+        if r.written_at.is_some()
+            && records.contains_key(&r.numero)
+            && config.folders.output.join(&r.file).is_file()
+        {
             pending.push(r);
         }
         Ok(())
@@ -111,12 +117,21 @@ fn tell(outcome: Result<Option<String>>, sent: &mut Sent) -> bool {
 /// The French reason of a rejected bundle, from its log in the error
 /// folder (`Motif`, `Explication`), if bundle `n` of the case was rejected.
 fn rejection(error_dir: &Path, record: &CaseRecord, n: u32) -> Option<String> {
-    let log = error_dir.join(format!("{}-{}-{n}.zip.log", record.external_id, record.flow));
+    let log = error_dir.join(format!(
+        "{}-{}-{n}.zip.log",
+        record.external_id, record.flow
+    ));
     let text = fs::read_to_string(log).ok()?;
-    let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(str::trim);
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+    };
     let mut reason = format!(
         "La demande n'a pas pu être intégrée par la mairie : {}.",
-        field("Motif :").unwrap_or("demande illisible").trim_end_matches('.')
+        field("Motif :")
+            .unwrap_or("demande illisible")
+            .trim_end_matches('.')
     );
     if let Some(e) = field("Explication :") {
         reason.push(' ');
@@ -161,7 +176,11 @@ fn send_return(
     let piece_tag = format!("{tag}/piece");
     let what = match hub_status(r.status) {
         Some(status) => {
-            let message = if r.comment.trim().is_empty() { default_message(r.status) } else { r.comment.clone() };
+            let message = if r.comment.trim().is_empty() {
+                default_message(r.status)
+            } else {
+                r.comment.clone()
+            };
             let body = json!({
                 "actionType": "STATUS_UPDATE", "caseNewStatus": status,
                 "message": clip_chars(&message, 1000), "comment": format!("msp: statut {}", r.status),
@@ -173,9 +192,15 @@ fn send_return(
                 let bytes = return_attachment(&config.folders.output.join(&r.file), file)?;
                 deposit_once(hub, journal, &record.case_id, &piece_tag, file, &bytes)?;
             }
-            format!("{}: status {} posted to HubEE as {status}", r.file, r.status)
+            format!(
+                "{}: status {} posted to HubEE as {status}",
+                r.file, r.status
+            )
         }
-        None => format!("{}: status {} has no HubEE event (nothing sent)", r.file, r.status),
+        None => format!(
+            "{}: status {} has no HubEE event (nothing sent)",
+            r.file, r.status
+        ),
     };
     backend.mark_returns_collected(&[(r.numero.clone(), r.increment)], now())?;
     let local = config.folders.output.join(&r.file);
@@ -201,7 +226,8 @@ fn default_message(status: u16) -> String {
 /// The bytes of the return archive's document.
 fn return_attachment(archive: &Path, file: &str) -> Result<Vec<u8>> {
     let read = || -> std::io::Result<Vec<u8>> {
-        let mut zip = zip::ZipArchive::new(fs::File::open(archive)?).map_err(std::io::Error::other)?;
+        let mut zip =
+            zip::ZipArchive::new(fs::File::open(archive)?).map_err(std::io::Error::other)?;
         let mut entry = zip.by_name(file).map_err(std::io::Error::other)?;
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes)?;
@@ -215,14 +241,22 @@ fn tagged(hub: &mut dyn Hub, case_id: &str, tag: &str) -> Result<Option<HubEvent
     let case: HubCase = serde_json::from_slice(&hub.case(case_id)?)
         .map_err(|e| Error::trouble(format!("case {case_id}: not a case: {e}")))?;
     Ok(case.events.into_iter().find(|e| {
-        e.partner_attributes.as_deref().is_some_and(|a| a.split(';').any(|p| p == tag))
+        e.partner_attributes
+            .as_deref()
+            .is_some_and(|a| a.split(';').any(|p| p == tag))
     }))
 }
 
 /// Posts `body` unless an interrupted run did: with an intent left, the
 /// case's events are read back first (an event left `IN_PROGRESS` is
 /// cancelled and posted again). `None` when it was already posted.
-fn post_once(hub: &mut dyn Hub, journal: &Journal, case_id: &str, tag: &str, body: &Value) -> Result<Option<Value>> {
+fn post_once(
+    hub: &mut dyn Hub,
+    journal: &Journal,
+    case_id: &str,
+    tag: &str,
+    body: &Value,
+) -> Result<Option<Value>> {
     if journal.intent(tag) {
         if let Some(e) = tagged(hub, case_id, tag)? {
             if e.status != "IN_PROGRESS" {
@@ -237,8 +271,19 @@ fn post_once(hub: &mut dyn Hub, journal: &Journal, case_id: &str, tag: &str, bod
 
 /// The document of a status as an `ATTACH_DEPOSIT` (declared with its
 /// exact size, uploaded, then sent), once.
-fn deposit_once(hub: &mut dyn Hub, journal: &Journal, case_id: &str, tag: &str, file: &str, bytes: &[u8]) -> Result<()> {
-    let mime = if file.to_ascii_lowercase().ends_with(".pdf") { "application/pdf" } else { "application/octet-stream" };
+fn deposit_once(
+    hub: &mut dyn Hub,
+    journal: &Journal,
+    case_id: &str,
+    tag: &str,
+    file: &str,
+    bytes: &[u8],
+) -> Result<()> {
+    let mime = if file.to_ascii_lowercase().ends_with(".pdf") {
+        "application/pdf"
+    } else {
+        "application/octet-stream"
+    };
     let body = json!({
         "actionType": "ATTACH_DEPOSIT", "author": AUTHOR, "notification": true,
         "message": "Document délivré par la mairie", "partnerAttributes": tag,
@@ -249,7 +294,9 @@ fn deposit_once(hub: &mut dyn Hub, journal: &Journal, case_id: &str, tag: &str, 
     };
     let id = |v: &Value| v["id"].as_str().map(str::to_string);
     let (Some(event_id), Some(file_id)) = (id(&event), id(&event["attachments"][0])) else {
-        return Err(Error::trouble(format!("case {case_id}: the hub's answer to a deposit has no ids")));
+        return Err(Error::trouble(format!(
+            "case {case_id}: the hub's answer to a deposit has no ids"
+        )));
     };
     hub.put_event_attachment(case_id, &event_id, &file_id, bytes)?;
     hub.patch_event(case_id, &event_id, "SENT")

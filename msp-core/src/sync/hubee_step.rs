@@ -25,7 +25,11 @@ impl Synchronizer<'_> {
             .cloned()
             .collect();
         for client in &clients {
-            let what = if receive { "receiving from" } else { "sending to" };
+            let what = if receive {
+                "receiving from"
+            } else {
+                "sending to"
+            };
             let lock_name = format!("hubee {}", client.name);
             let _lock = match crate::locks::sftp(&self.config.folders.work, &lock_name) {
                 Ok(Some(lock)) => lock,
@@ -53,7 +57,13 @@ impl Synchronizer<'_> {
                     }
                 };
                 let (lines, failed, count) = if receive {
-                    match hubee::receive(self.config, &client.name, sub, hub.as_mut(), backend.as_ref().ok()) {
+                    match hubee::receive(
+                        self.config,
+                        &client.name,
+                        sub,
+                        hub.as_mut(),
+                        backend.as_ref().ok(),
+                    ) {
                         Ok(r) => (r.lines, r.failed, r.bundles),
                         Err(e) => (Vec::new(), vec![e], 0),
                     }
@@ -71,7 +81,10 @@ impl Synchronizer<'_> {
                     log.line(&line);
                 }
                 for e in &failed {
-                    log.line(&format!("TROUBLE {what} {} (retried next run): {e}", sub.label()));
+                    log.line(&format!(
+                        "TROUBLE {what} {} (retried next run): {e}",
+                        sub.label()
+                    ));
                     report.trouble(e, None);
                 }
                 if receive {
