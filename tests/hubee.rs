@@ -605,11 +605,21 @@ fn kill_9_during_receive_and_send_moves_everything_exactly_once() {
         );
         assert_eq!(received, ["1"], "{ext}");
     }
-    assert!(
-        files(&h.env.input()).is_empty(),
-        "{:?}",
-        files(&h.env.input())
-    );
+    let left = files(&h.env.input());
+    if !left.is_empty() {
+        let mut why = String::new();
+        for f in &left {
+            why.push_str(&format!("{f}: {:?}\n", zip_names(&h.env.input().join(f))));
+            for l in files(&h.env.logs()) {
+                let text = std::fs::read_to_string(h.env.logs().join(&l)).unwrap_or_default();
+                let stem = f.trim_end_matches(".zip");
+                for line in text.lines().filter(|line| line.contains(stem)) {
+                    why.push_str(&format!("  {l}: {line}\n"));
+                }
+            }
+        }
+        panic!("left in input:\n{why}");
+    }
     assert!(
         files(&h.env.output()).is_empty(),
         "{:?}",

@@ -198,7 +198,29 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
             file,
         })
         .collect();
-    let message_id = format!("hubee:{}", event.as_ref().map_or(&case.id, |e| &e.id));
+    let mut message = message_of(&case, event.as_ref(), name, documents, attachments);
+    let client = route(config, &message.envelope, name)?;
+    check_files(&message.envelope, extracted)?;
+    let documents = sort_documents(&mut message.envelope, extracted)?;
+    Ok(Validated {
+        client,
+        message,
+        documents,
+    })
+}
+
+/// The message a bundle stands for: the case's number, routing and
+/// applicant, its id (the event's for a complement) as the message id that
+/// tells a re-delivery.
+fn message_of(
+    case: &HubCase,
+    event: Option<&HubEvent>,
+    name: &ArchiveName,
+    documents: Vec<DocumentRef>,
+    attachments: Vec<AttachmentRef>,
+) -> Message {
+    use super::{clip, widths};
+    let message_id = format!("hubee:{}", event.map_or(&case.id, |e| &e.id));
     let envelope = BusinessEnvelope {
         numero: case.external_id.clone(),
         date: case.creation_date.clone(),
@@ -208,35 +230,27 @@ pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> R
         documents,
         namespace: None,
     };
-    let mut message = Message {
+    Message {
         message_id: Some(message_id.clone()),
         flow_type: name.flow.clone(),
         envelope,
         recorded: InboundMessage {
             message_id: Some(message_id),
-            numero_demarche: Some(super::clip(&case.process_code, super::widths::SHORT)),
+            numero_demarche: Some(clip(&case.process_code, widths::SHORT)),
             recipient: Party {
                 siret: case
                     .recipient
                     .company_register
                     .as_deref()
-                    .map(|s| super::clip(s, super::widths::SHORT)),
+                    .map(|s| clip(s, widths::SHORT)),
                 ..Party::default()
             },
             email: case
                 .applicant
                 .email
                 .as_deref()
-                .map(|s| super::clip(s, super::widths::TEXT)),
+                .map(|s| clip(s, widths::TEXT)),
             ..InboundMessage::default()
         },
-    };
-    let client = route(config, &message.envelope, name)?;
-    check_files(&message.envelope, extracted)?;
-    let documents = sort_documents(&mut message.envelope, extracted)?;
-    Ok(Validated {
-        client,
-        message,
-        documents,
-    })
+    }
 }

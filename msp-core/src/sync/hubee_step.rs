@@ -4,7 +4,11 @@
 //! exchanges for a client (a lock in work); one subscription's failure
 //! never stops another's, and is said once.
 
-use crate::config::ClientConfig;
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::config::{ClientConfig, HubeeSubscription};
+use crate::error::{Error, Result};
 use crate::hubee::{self, Hub};
 use crate::synclog::SyncLog;
 
@@ -56,27 +60,8 @@ impl Synchronizer<'_> {
                         continue;
                     }
                 };
-                let (lines, failed, count) = if receive {
-                    match hubee::receive(
-                        self.config,
-                        &client.name,
-                        sub,
-                        hub.as_mut(),
-                        backend.as_ref().ok(),
-                    ) {
-                        Ok(r) => (r.lines, r.failed, r.bundles),
-                        Err(e) => (Vec::new(), vec![e], 0),
-                    }
-                } else {
-                    let sent = match &backend {
-                        Ok(b) => hubee::send(self.config, client, sub, hub.as_mut(), b),
-                        Err(e) => Err(e.clone()),
-                    };
-                    match sent {
-                        Ok(s) => (s.lines, s.failed, s.posted),
-                        Err(e) => (Vec::new(), vec![e], 0),
-                    }
-                };
+                let (lines, failed, count) =
+                    self.exchange(client, sub, hub.as_mut(), &backend, receive);
                 for line in lines {
                     log.line(&line);
                 }
@@ -93,6 +78,33 @@ impl Synchronizer<'_> {
                     report.uploaded += count;
                 }
             }
+        }
+    }
+
+    /// One subscription's receive or send: its lines, its failures, and
+    /// what it moved (bundles written, events posted).
+    fn exchange(
+        &self,
+        client: &ClientConfig,
+        sub: &HubeeSubscription,
+        hub: &mut dyn Hub,
+        backend: &Result<Arc<dyn Backend>>,
+        receive: bool,
+    ) -> (Vec<String>, Vec<Error>, u32) {
+        if receive {
+            return match hubee::receive(self.config, &client.name, sub, hub, backend.as_ref().ok())
+            {
+                Ok(r) => (r.lines, r.failed, r.bundles),
+                Err(e) => (Vec::new(), vec![e], 0),
+            };
+        }
+        let sent = match backend {
+            Ok(b) => hubee::send(self.config, client, sub, hub, b),
+            Err(e) => Err(e.clone()),
+        };
+        match sent {
+            Ok(s) => (s.lines, s.failed, s.posted),
+            Err(e) => (Vec::new(), vec![e], 0),
         }
     }
 }
