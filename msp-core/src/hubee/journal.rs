@@ -147,6 +147,17 @@ impl Journal {
         write_durable(&self.intent_path(tag), tag.as_bytes())
     }
 
+    /// The tags of the intents left.
+    pub fn intents(&self) -> Vec<String> {
+        let Ok(rd) = fs::read_dir(self.dir.join("sending")) else {
+            return Vec::new();
+        };
+        rd.flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(|e| fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+
     /// Removes the intent once what was posted is recorded elsewhere.
     pub fn clear_intent(&self, tag: &str) {
         let _ = fs::remove_file(self.intent_path(tag));

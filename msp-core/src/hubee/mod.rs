@@ -26,6 +26,8 @@
 mod journal;
 mod receive;
 mod send;
+#[cfg(test)]
+mod tests;
 
 use crate::config::{HubeeConfig, HubeeSubscription};
 use crate::error::Result;

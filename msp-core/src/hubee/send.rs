@@ -56,6 +56,7 @@ pub fn send(
     if records.is_empty() {
         return Ok(sent);
     }
+    remove_stale_intents(config, &journal, &records);
     for record in records.values() {
         for n in 1..=record.file_number {
             let Some(reason) = (!record.rejections_answered.contains(&n))
@@ -94,6 +95,34 @@ pub fn send(
         }
     }
     Ok(sent)
+}
+
+/// Removes the intents a killed run left after its post was recorded (the
+/// return out of output, the rejection recorded answered): nothing to
+/// read back for them any more.
+fn remove_stale_intents(config: &Config, journal: &Journal, records: &HashMap<String, CaseRecord>) {
+    for tag in journal.intents() {
+        let Some(rest) = tag.strip_prefix("msp=") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let Some(record) = parts.first().and_then(|n| records.get(*n)) else {
+            continue;
+        };
+        let stale = match parts[1..] {
+            ["rejet", n] => n
+                .parse()
+                .is_ok_and(|n| record.rejections_answered.contains(&n)),
+            [inc] | [inc, "piece"] => {
+                let file = format!("{}-{}-{inc}.zip", record.external_id, record.flow);
+                !config.folders.output.join(file).exists()
+            }
+            _ => false,
+        };
+        if stale {
+            journal.clear_intent(&tag);
+        }
+    }
 }
 
 /// Counts what was posted; `true` when the rest must wait (the hub is
@@ -202,12 +231,14 @@ fn send_return(
             r.file, r.status
         ),
     };
-    backend.mark_returns_collected(&[(r.numero.clone(), r.increment)], now())?;
+    // Out of output first: a return that left output is recorded
+    // collected by the next run's return step if this one is killed.
     let local = config.folders.output.join(&r.file);
     fs::create_dir_all(&config.sent).map_err(|e| Error::io("cannot create", &config.sent, e))?;
     folders::move_into(&local, &config.sent, &r.file)?;
     journal.clear_intent(&tag);
     journal.clear_intent(&piece_tag);
+    backend.mark_returns_collected(&[(r.numero.clone(), r.increment)], now())?;
     Ok(Some(what))
 }
 
