@@ -15,6 +15,16 @@ use sha2::{Digest, Sha256};
 
 use super::{base64, Event, File, Hub};
 
+/// The value of a `Result<_, Response>`, or its response answered.
+macro_rules! or_answer {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
 /// The shared state.
 pub type Shared = Arc<Mutex<Hub>>;
 
@@ -128,10 +138,7 @@ pub async fn notifications(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "GET notifications") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "GET notifications"));
     let max = match q.get("maxResult").map(|m| m.parse::<usize>()) {
         None => 25,
         Some(Ok(m)) => m.min(25),
@@ -163,10 +170,7 @@ pub async fn delete_notification(
     Path(id): Path<String>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "DELETE notification") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "DELETE notification"));
     match hub
         .notifications
         .iter()
@@ -187,10 +191,7 @@ pub async fn get_case(
     Path(c): Path<String>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "GET case") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "GET case"));
     match owned(&mut hub, &process, &c) {
         Ok(case) => json_ok(StatusCode::OK, case.json()),
         Err(r) => r,
@@ -205,10 +206,7 @@ pub async fn patch_case(
     body: Bytes,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "PATCH case") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "PATCH case"));
     let Some(status) = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v["status"].as_str().map(str::to_string))
@@ -249,15 +247,9 @@ pub async fn get_attachment(
     Path((c, a)): Path<(String, String)>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "GET attachment") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "GET attachment"));
     let wrong = hub.faults.wrong_digest > 0;
-    let case = match owned(&mut hub, &process, &c) {
-        Ok(case) => case,
-        Err(r) => return r,
-    };
+    let case = or_answer!(owned(&mut hub, &process, &c));
     let Some(f) = case.files.iter().find(|f| f.id == a) else {
         return not_found("attachment");
     };
@@ -276,10 +268,7 @@ pub async fn post_event(
     body: Bytes,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "POST event") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "POST event"));
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, 400, "not JSON");
     };
@@ -329,10 +318,7 @@ pub async fn post_event(
         from_si: true,
         files,
     };
-    let case = match owned(&mut hub, &process, &c) {
-        Ok(case) => case,
-        Err(r) => return r,
-    };
+    let case = or_answer!(owned(&mut hub, &process, &c));
     if let (true, Some(s)) = (status_update, &event.new_status) {
         case.status = s.clone();
     }
@@ -365,10 +351,7 @@ pub async fn get_event(
     Path((c, e)): Path<(String, String)>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "GET event") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "GET event"));
     match event_of(&mut hub, &process, &c, &e) {
         Ok(ev) => json_ok(StatusCode::OK, ev.json()),
         Err(r) => r,
@@ -383,17 +366,11 @@ pub async fn patch_event(
     body: Bytes,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "PATCH event") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "PATCH event"));
     let status = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v["status"].as_str().map(str::to_string));
-    let ev = match event_of(&mut hub, &process, &c, &e) {
-        Ok(ev) => ev,
-        Err(r) => return r,
-    };
+    let ev = or_answer!(event_of(&mut hub, &process, &c, &e));
     match status.as_deref() {
         Some("SENT") if ev.from_si && ev.status == "IN_PROGRESS" => {
             if ev.files.iter().any(|f| f.status != "RECEIVED") {
@@ -423,14 +400,8 @@ pub async fn delete_event(
     Path((c, e)): Path<(String, String)>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "DELETE event") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let case = match owned(&mut hub, &process, &c) {
-        Ok(case) => case,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "DELETE event"));
+    let case = or_answer!(owned(&mut hub, &process, &c));
     match case.events.iter().position(|x| x.id == e) {
         Some(i) if case.events[i].status == "IN_PROGRESS" && case.events[i].from_si => {
             case.events.remove(i);
@@ -450,14 +421,8 @@ pub async fn put_event_file(
     body: Bytes,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "PUT event attachment") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let ev = match event_of(&mut hub, &process, &c, &e) {
-        Ok(ev) => ev,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "PUT event attachment"));
+    let ev = or_answer!(event_of(&mut hub, &process, &c, &e));
     let Some(f) = ev.files.iter_mut().find(|f| f.id == a) else {
         return not_found("attachment");
     };
@@ -481,15 +446,9 @@ pub async fn get_event_file(
     Path((c, e, a)): Path<(String, String, String)>,
 ) -> Response {
     let mut hub = lock(&s);
-    let process = match auth(&mut hub, &headers, "GET event attachment") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let process = or_answer!(auth(&mut hub, &headers, "GET event attachment"));
     let wrong = hub.faults.wrong_digest > 0;
-    let ev = match event_of(&mut hub, &process, &c, &e) {
-        Ok(ev) => ev,
-        Err(r) => return r,
-    };
+    let ev = or_answer!(event_of(&mut hub, &process, &c, &e));
     let Some(f) = ev.files.iter().find(|f| f.id == a) else {
         return not_found("attachment");
     };
