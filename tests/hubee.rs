@@ -538,6 +538,34 @@ fn decide(h: &Hub, expected: &mut std::collections::BTreeMap<String, Vec<&'stati
     }
 }
 
+/// The notifications of new cases waiting on the hub.
+fn new_cases_waiting(h: &Hub) -> usize {
+    h.state()["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["eventId"].is_null())
+        .count()
+}
+
+/// Where a kill landed, from what it left: new cases not all received,
+/// bundles not imported, returns not posted, or nothing.
+fn phase(h: &Hub, waiting_before: usize) -> &'static str {
+    let waiting = new_cases_waiting(h);
+    let zips = |dir: &std::path::Path| files(dir).iter().filter(|f| f.ends_with(".zip")).count();
+    if waiting == waiting_before {
+        "before receiving"
+    } else if waiting > 0 {
+        "receiving"
+    } else if zips(&h.env.input()) + zips(&h.env.work()) > 0 {
+        "importing"
+    } else if zips(&h.env.output()) > 0 {
+        "sending"
+    } else {
+        "after"
+    }
+}
+
 /// kill -9 at random moments of runs that receive and send, then runs to
 /// the end: every case imported once, every status posted once, every
 /// notification consumed, nothing left half done. `MSP_HUBEE_KILLS` sets
@@ -557,12 +585,14 @@ fn kill_9_during_receive_and_send_moves_everything_exactly_once() {
     let span = t.elapsed().as_millis().max(50) as u64;
     let mut rng = portal_sim::Seq::new(0x9e37_79b9);
     let mut killed = 0;
+    let mut phases: std::collections::BTreeMap<&str, u32> = Default::default();
     for round in 0..kills {
         if round % 4 == 3 {
             h.run_ok();
         }
         send_cases(&h, &format!("K{round:03}X"), &mut all);
         decide(&h, &mut expected);
+        let waiting = new_cases_waiting(&h);
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_msp"))
             .arg("run")
             .current_dir(h.env.path())
@@ -576,11 +606,12 @@ fn kill_9_during_receive_and_send_moves_everything_exactly_once() {
             .status();
         let out = child.wait_with_output().unwrap();
         killed += usize::from(out.status.code().is_none());
+        *phases.entry(phase(&h, waiting)).or_default() += 1;
     }
     h.run_ok();
     h.run_ok();
     eprintln!(
-        "{kills} kills ({killed} before the run ended), {} cases, {} status changes",
+        "{kills} kills ({killed} before the run ended; by what was left: {phases:?}), {} cases, {} status changes",
         all.len(),
         expected.values().map(Vec::len).sum::<usize>()
     );
