@@ -128,6 +128,8 @@ pub struct Subjects<'a> {
     pub databases: &'a dyn Connector,
     /// Connects to a client's SFTP server.
     pub remotes: &'a dyn RemoteConnector,
+    /// Opens the hub for a client's HubEE subscriptions.
+    pub hub: &'a dyn crate::hubee::HubConnector,
 }
 
 /// Every check, in the order `msp config check` prints them.
@@ -301,6 +303,38 @@ fn client_checks(subjects: &Subjects<'_>, client: &ClientConfig, each: &mut dyn 
                 format!("client {}: {p}", client.name),
             ));
         }
+    }
+    check_hubee(subjects, client, each);
+}
+
+/// Each HubEE subscription of a client: a token obtained and the
+/// notifications waiting counted (read, never consumed).
+fn check_hubee(subjects: &Subjects<'_>, client: &ClientConfig, each: &mut dyn FnMut(Check)) {
+    let Some(hubee) = &subjects.config.hubee else {
+        return;
+    };
+    for sub in &client.hubee {
+        let counted = subjects
+            .hub
+            .connect(hubee, sub)
+            .and_then(|mut hub| hub.notifications());
+        each(match counted {
+            Ok(n) => Check::ok(
+                Subject::Client(client.name.clone()),
+                format!(
+                    "client {}: {} authenticated (flow {}), {}{} notification(s) waiting",
+                    client.name,
+                    sub.label(),
+                    sub.flow,
+                    n.len(),
+                    if n.len() >= 25 { " or more" } else { "" }
+                ),
+            ),
+            Err(e) => Check::fail(
+                Subject::Client(client.name.clone()),
+                format!("client {}: {}: {e}", client.name, sub.label()),
+            ),
+        });
     }
 }
 

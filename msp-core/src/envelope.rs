@@ -6,6 +6,7 @@
 //! (`envelope/checks.rs`).
 
 mod checks;
+pub mod hubee;
 #[cfg(test)]
 mod tests;
 

@@ -51,6 +51,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod folders;
+pub mod hubee;
 pub mod lifecycle;
 mod locks;
 pub mod naming;

@@ -60,6 +60,9 @@ pub struct Options {
     pub connector: Arc<dyn Connector>,
     /// Opens SFTP connections for the synchronisations it runs.
     pub remotes: Arc<dyn RemoteConnector + Send>,
+    /// Opens the hub for the HubEE subscriptions of the synchronisations
+    /// it runs.
+    pub hub: Arc<dyn msp_core::hubee::HubConnector + Send>,
     /// Overrides `[web] listen`.
     pub listen: Option<String>,
 }

@@ -37,6 +37,7 @@ pub(crate) struct App {
     pub(crate) registry: Registry,
     pub(crate) connector: Arc<dyn Connector>,
     pub(crate) remotes: Arc<dyn RemoteConnector + Send>,
+    pub(crate) hub: Arc<dyn msp_core::hubee::HubConnector + Send>,
     /// Sign-in required.
     pub(crate) auth: bool,
     pub(crate) secure: bool,
@@ -90,6 +91,7 @@ impl App {
             registry: o.registry,
             connector: o.connector,
             remotes: o.remotes,
+            hub: o.hub,
             sessions: Mutex::new(Sessions::new(idle)),
             limiter: Mutex::new(Limiter::default()),
             verifying: tokio::sync::Semaphore::new(2),

@@ -22,13 +22,15 @@
 //! The rooms: `seq` the seeded generator, `documents` the citizens and the
 //! data documents of the three flows, `archive` an archive and the options
 //! that shape or break it, `envelopes` the texts of message.xml and the
-//! header file, `packing` the ZIP and its writing.
+//! header file, `packing` the ZIP and its writing, `hubee` the HubEE
+//! simulator (`portal-sim hubee`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod archive;
 mod documents;
 mod envelopes;
+pub mod hubee;
 mod packing;
 mod seq;
 

@@ -65,8 +65,52 @@ enum StyleArg {
 /// Generated with varied data by portal-sim itself.
 const GENERATED: &[&str] = &["RCO-LA", "AEC-LA", "ILE-LA"];
 
+/// `portal-sim hubee`: the HubEE simulator.
+#[derive(Parser, Debug)]
+#[command(
+    name = "portal-sim hubee",
+    version,
+    about = "Serves a simulated HubEE (token endpoint, /teledossiers/v1, the portal's side under /sim/)"
+)]
+struct HubeeArgs {
+    /// Address to listen on (port 0: any free port, printed).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: std::net::SocketAddr,
+    /// A subscription the token endpoint knows, `ID:SECRET:PROCESS`
+    /// (repeatable), e.g. `belfort-rco:s3cret:recensementCitoyen`.
+    #[arg(long = "client", value_name = "ID:SECRET:PROCESS")]
+    clients: Vec<String>,
+}
+
+fn hubee(args: HubeeArgs) -> Result<(), String> {
+    let mut subscribers = Vec::new();
+    for c in &args.clients {
+        let mut parts = c.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(secret), Some(process)) => {
+                subscribers.push(portal_sim::hubee::Subscriber {
+                    client_id: id.into(),
+                    secret: secret.into(),
+                    process: process.into(),
+                })
+            }
+            _ => return Err(format!("--client {c}: expected ID:SECRET:PROCESS")),
+        }
+    }
+    portal_sim::hubee::serve(portal_sim::hubee::Options {
+        listen: args.listen,
+        subscribers,
+    })
+    .map_err(|e| format!("{}: {e}", args.listen))
+}
+
 fn main() -> std::process::ExitCode {
-    match run(Args::parse()) {
+    let result = if std::env::args().nth(1).as_deref() == Some("hubee") {
+        hubee(HubeeArgs::parse_from(std::env::args().skip(1)))
+    } else {
+        run(Args::parse())
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("portal-sim: {e}");

@@ -69,6 +69,7 @@ fn check(path: Option<&Path>) -> ExitStatus {
         registry: &registry,
         databases: &AsItIs,
         remotes: &msp_sftp::SftpConnector,
+        hub: &msp_hubee::Connector,
     };
     let mut failed = false;
     checks::run_each(&subjects, &mut |check| {

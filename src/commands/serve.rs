@@ -14,6 +14,7 @@ pub fn run(config: Config, registry: Registry, listen: Option<String>) -> Result
     msp_web::serve(msp_web::Options {
         connector: Arc::new(db_backends::AutoInit::new(&registry)),
         remotes: Arc::new(msp_sftp::SftpConnector),
+        hub: Arc::new(msp_hubee::Connector),
         config,
         registry,
         listen,

@@ -20,10 +20,40 @@ impl Config {
         for c in &self.clients {
             check_client(c).map_err(bad)?;
             check_routing(c, &mut seen).map_err(bad)?;
+            check_hubee(self, c).map_err(bad)?;
         }
         check_users(&self.web.users).map_err(bad)?;
         check_limits(&self.limits).map_err(bad)
     }
+}
+
+/// A client's HubEE subscriptions: `[hubee]` present, a secret each, one
+/// subscription per process.
+fn check_hubee(config: &super::Config, c: &ClientConfig) -> Problem {
+    if c.hubee.is_empty() {
+        return Ok(());
+    }
+    if config.hubee.is_none() {
+        return Err(format!(
+            "client {}: [[client.hubee]] needs [hubee] (token_url, api_url)",
+            c.name
+        ));
+    }
+    for (i, h) in c.hubee.iter().enumerate() {
+        if h.secret_env.is_none() && h.secret_file.is_none() {
+            return Err(format!(
+                "client {}: [[client.hubee]] {} needs secret_env or secret_file",
+                c.name, h.process
+            ));
+        }
+        if c.hubee[..i].iter().any(|o| o.process == h.process) {
+            return Err(format!(
+                "client {}: two [[client.hubee]] for process {}",
+                c.name, h.process
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One client's own settings: name, codes, SFTP, database, SIRET, names.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::SftpConfig;
+use super::{HubeeSubscription, SftpConfig};
 use crate::error::{Error, Result};
 
 /// Where attachments are stored.
@@ -55,6 +55,9 @@ pub struct ClientConfig {
     /// archives itself.
     #[serde(default)]
     pub sftp: Option<SftpConfig>,
+    /// Its subscriptions to HubEE démarches (`[[client.hubee]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hubee: Vec<HubeeSubscription>,
     /// The town hall's SIRET (14 digits): the `Sender` of its return
     /// messages (PROTOCOL §7).
     #[serde(default)]
@@ -233,6 +236,7 @@ impl fmt::Debug for ClientConfig {
             .field("dialect", &self.dialect)
             .field("flows", &self.flows)
             .field("sftp", &self.sftp)
+            .field("hubee", &self.hubee)
             .field("siret", &self.siret)
             .field("commune", &self.commune)
             .field("departement", &self.departement)

@@ -22,11 +22,13 @@ use crate::folders::Folders;
 
 mod check;
 mod client;
+mod hubee;
 mod operations;
 mod sftp;
 mod web;
 
 pub use client::{odbc_pairs, percent_encode, redact_url, AttachmentMode, ClientConfig};
+pub use hubee::{HubeeConfig, HubeeSubscription};
 pub use operations::{Retention, Thresholds};
 pub use sftp::{AfterPush, SftpConfig};
 pub use web::{WebConfig, WebUser, DEFAULT_LISTEN, DEFAULT_SESSION_MINUTES};
@@ -67,6 +69,8 @@ struct Shown<'a> {
     retention: &'a Retention,
     status: &'a Thresholds,
     web: &'a WebConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hubee: &'a Option<HubeeConfig>,
     client: &'a [ClientConfig],
 }
 
@@ -103,6 +107,7 @@ struct RawConfig {
     group: Option<String>,
     #[serde(default)]
     web: WebConfig,
+    hubee: Option<HubeeConfig>,
 }
 
 /// The loaded, checked configuration.
@@ -134,6 +139,8 @@ pub struct Config {
     pub sent: PathBuf,
     /// The web console (`[web]`).
     pub web: WebConfig,
+    /// The hub's addresses (`[hubee]`), for clients with subscriptions.
+    pub hubee: Option<HubeeConfig>,
 }
 
 impl Config {
@@ -165,6 +172,7 @@ impl Config {
             retention: &self.retention,
             status: &self.status,
             web: &web,
+            hubee: &self.hubee,
             client: &self.clients,
         };
         toml::to_string_pretty(&shown)
@@ -221,6 +229,9 @@ impl Config {
                 s.key_file = s.key_file.as_ref().map(|k| base.join(k));
                 s.password_file = s.password_file.as_ref().map(|k| base.join(k));
             }
+            for h in &mut c.hubee {
+                h.secret_file = h.secret_file.as_ref().map(|k| base.join(k));
+            }
         }
         let config = Config {
             root,
@@ -235,6 +246,7 @@ impl Config {
             group: raw.group,
             sent,
             web: raw.web,
+            hubee: raw.hubee,
         };
         config.check()?;
         Ok(config)

@@ -36,6 +36,9 @@ pub struct Validated {
 /// found and agreeing, and the documents sorted into XML data documents and
 /// files kept with the dossier. Every failure is bad input naming the file.
 pub fn validate(config: &Config, name: &ArchiveName, extracted: &Extracted) -> Result<Validated> {
+    if super::hubee::is_bundle(extracted) {
+        return super::hubee::validate(config, name, extracted);
+    }
     let message_doc = read_xml(extracted, "message.xml", Reason::Envelope)?.ok_or_else(|| {
         Error::bad_input(Reason::Envelope, "message.xml is missing from the archive")
     })?;
@@ -77,7 +80,7 @@ fn said_by_name(element: &str, value: &str, named: &str) -> Result<()> {
 /// The client the envelope's CodeINSEE is routed to, which must handle the
 /// flow. The code is checked here, from the archive's bytes: a value the
 /// database column would refuse must be the archive's fault, never trouble.
-fn route(config: &Config, env: &BusinessEnvelope, name: &ArchiveName) -> Result<usize> {
+pub(super) fn route(config: &Config, env: &BusinessEnvelope, name: &ArchiveName) -> Result<usize> {
     let insee = env.insee.as_deref().ok_or_else(|| {
         Error::bad_input(
             Reason::Envelope,
@@ -153,7 +156,7 @@ fn unrouted_fr(config: &Config, insee: &str) -> String {
 
 /// The files the envelope names: at least one document, every name plain,
 /// every file in the archive.
-fn check_files(env: &BusinessEnvelope, extracted: &Extracted) -> Result<()> {
+pub(super) fn check_files(env: &BusinessEnvelope, extracted: &Extracted) -> Result<()> {
     if env.documents.is_empty() {
         return Err(Error::bad_input(
             Reason::Envelope,

@@ -25,12 +25,15 @@
 //! 7. [`returns_step`] then writes every other pending return flow.
 //! 8. [`transfer`] pushes the return archives.
 //!
+//! [`hubee_step`] receives from HubEE beside step 0 and sends beside step 8.
+//!
 //! [`pipeline`] runs steps 2 to 6 (the threads, the run's order, the
 //! batches); [`report`] is what the run did, [`crate::summary`] its JSON.
 //! Bad input goes to the error folder with a French log; trouble puts the
 //! archive back into input and is reported once per cause.
 
 mod finish;
+mod hubee_step;
 mod parse;
 mod pipeline;
 mod plan;
@@ -88,6 +91,8 @@ pub struct Synchronizer<'a> {
     progress: Option<&'a dyn Progress>,
     /// Opens the SFTP servers of the clients that have one.
     remotes: Option<&'a dyn crate::transport::RemoteConnector>,
+    /// Opens the hub for the clients with HubEE subscriptions.
+    hub: Option<&'a dyn crate::hubee::HubConnector>,
     /// Set when the run is to stop after the archives in hand.
     stop: Option<&'a AtomicBool>,
 }
@@ -109,6 +114,7 @@ impl<'a> Synchronizer<'a> {
             unreachable: HashMap::new(),
             progress: None,
             remotes: None,
+            hub: None,
             stop: None,
         }
     }
@@ -133,6 +139,13 @@ impl<'a> Synchronizer<'a> {
     /// `connector`: pulls before the import, pushes after the return flows.
     pub fn with_remotes(mut self, connector: &'a dyn crate::transport::RemoteConnector) -> Self {
         self.remotes = Some(connector);
+        self
+    }
+
+    /// Exchanges with HubEE through `connector` for the clients with
+    /// HubEE subscriptions (without it, they are left alone).
+    pub fn with_hub(mut self, connector: &'a dyn crate::hubee::HubConnector) -> Self {
+        self.hub = Some(connector);
         self
     }
 
@@ -197,6 +210,7 @@ impl<'a> Synchronizer<'a> {
         let mut remotes = transfer::Remotes::new();
         if !self.stopping() {
             self.transport(&mut remotes, true, &mut report, &mut log);
+            self.hubee(true, &mut report, &mut log);
         }
         let left = self.import(&mut report, &mut log)?;
         if !self.stopping() {
@@ -205,6 +219,7 @@ impl<'a> Synchronizer<'a> {
         crate::fault_point("before-push");
         if !self.stopping() {
             self.transport(&mut remotes, false, &mut report, &mut log);
+            self.hubee(false, &mut report, &mut log);
         }
         self.conclude(left, &mut report, &mut log);
         if !self.stopping() {

@@ -78,6 +78,7 @@ fn run(a: &App, config: &Config) -> bool {
     let started = Instant::now();
     let ran = Synchronizer::new(config, &a.registry, a.connector.as_ref())
         .with_remotes(a.remotes.as_ref())
+        .with_hub(a.hub.as_ref())
         .with_stop(&STOPPING)
         .run_once();
     let outcome = outcome(config, ran);

@@ -108,6 +108,7 @@ impl Round<'_> {
         let sync = Synchronizer::new(self.config, &self.selected, &self.connector)
             .only_clients(self.clients.to_vec())
             .with_remotes(&msp_sftp::SftpConnector)
+            .with_hub(&msp_hubee::Connector)
             .with_stop(&stop::REQUESTED);
         if self.quiet {
             sync.run_once()
