@@ -4,7 +4,7 @@
 //! with its French log, the lifecycle with its return archives, ODBC
 //! through Wine's `odbc32` to PostgreSQL and MariaDB, kill -9 mid-run,
 //! two runs at once, an archive held by another program (as an antivirus
-//! does), and the Task Scheduler task.
+//! does), the console (`msp.exe serve`) and the Task Scheduler task.
 //!
 //! Run by `.ci/wine`, which cross-builds the executables into a folder and
 //! sets `MSP_WINDOWS_BIN` to it; without it every test says SKIPPED.
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::web::{Client, Console};
 use common::{files, zip_text, Env, Run};
 use portal_sim::{Archive, Broken};
 use serde_json::Value;
@@ -247,6 +248,44 @@ fn the_lifecycle_sends_its_return_archives() {
     shown.assert_code(0);
     let dossier: Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(dossier["status"], 100, "{dossier}");
+}
+
+#[test]
+fn the_console_serves_and_records_a_status_under_wine() {
+    let Some(win) = windows("the console under Wine") else {
+        return;
+    };
+    let env = Env::new();
+    env.deliver(&Archive::rco("WINWEB", 1));
+    win.msp(&env, &["run"]).assert_code(0);
+    let console = Console::spawn(win.command("msp.exe", env.path()));
+    let mut c = Client::new(&console);
+    let home = c.get("/");
+    assert_eq!(home.status, 200);
+    common::assert_has(&home.text(), "Tableau de bord");
+    common::assert_has(&c.get("/dossiers").text(), "WINWEB");
+    // A clerk's status change through the form, recorded in the database
+    // msp.exe writes on Windows paths.
+    let page = "/dossiers/WINWEB";
+    let token = c.csrf(page);
+    let r = c.post(
+        &format!("{page}/statut"),
+        &[
+            ("csrf", token.as_str()),
+            ("code", "16"),
+            ("commentaire", "Votre demande est en cours d'instruction."),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    common::assert_has(
+        &c.get(page).text(),
+        "Nouveau statut enregistré : 16 — dossier en cours de traitement.",
+    );
+    drop(console);
+    let shown = win.msp(&env, &["dossier", "show", "WINWEB", "--json"]);
+    shown.assert_code(0);
+    let dossier: Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(dossier["status"], 16, "{dossier}");
 }
 
 /// Imports three dossiers through Wine's ODBC into `database` and reads

@@ -395,7 +395,14 @@ pub(crate) fn process_alive(pid: u32, _file: &Path) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Windows: whether the process is running (a kill -9 of msp.exe leaves
+/// its temporary files to the next run at once).
+#[cfg(windows)]
+pub(crate) fn process_alive(pid: u32, _file: &Path) -> bool {
+    crate::win_fs::process_alive(pid)
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) fn process_alive(_pid: u32, file: &Path) -> bool {
     // Without /proc: a temporary file older than an hour is abandoned.
     fs::metadata(file)

@@ -58,3 +58,28 @@ pub(crate) fn move_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
         }
     })
 }
+
+/// Whether the process `pid` is running: one that cannot be opened for lack
+/// of rights is taken as running, one that has exited (or a pid no process
+/// holds) as gone.
+pub(crate) fn process_alive(pid: u32) -> bool {
+    use windows_sys::Win32::Foundation::{
+        CloseHandle, GetLastError, ERROR_ACCESS_DENIED, STILL_ACTIVE,
+    };
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    // SAFETY: a handle checked before use and closed once; `code` outlives
+    // the call that writes it.
+    #[allow(unsafe_code)]
+    unsafe {
+        let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if handle.is_null() {
+            return GetLastError() == ERROR_ACCESS_DENIED;
+        }
+        let mut code = 0u32;
+        let ok = GetExitCodeProcess(handle, &mut code);
+        CloseHandle(handle);
+        ok == 0 || code == STILL_ACTIVE as u32
+    }
+}

@@ -24,11 +24,18 @@ impl Console {
     /// [`Console::start`] with extra environment variables (test hooks
     /// such as `MSP_WEB_TIMEOUT_MS`).
     pub fn start_with(env: &Env, vars: &[(&str, &str)]) -> Console {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(env.path())
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msp"));
+        cmd.current_dir(env.path())
             .env("LANG", "C.UTF-8")
-            .envs(vars.iter().copied())
+            .envs(vars.iter().copied());
+        Console::spawn(cmd)
+    }
+
+    /// `cmd` (an `msp` in its installation's folder: this build's, or
+    /// `msp.exe` under Wine) started as `serve --listen 127.0.0.1:0`.
+    pub fn spawn(mut cmd: Command) -> Console {
+        let mut child = cmd
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
