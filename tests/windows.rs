@@ -399,12 +399,16 @@ fn kill_9_of_msp_exe_mid_run_loses_nothing() {
         .and_then(|k| k.parse().ok())
         .unwrap_or(3);
     let env = Env::new();
-    let count = 60;
-    common::write_mixed_flows(&env.input(), count, |i| format!("WK{i:03}"));
+    // Twenty new archives before each kill, so that every kill falls on a
+    // run with work in hand (claims, imports, return archives).
+    let per_kill = 20;
+    let count = per_kill * kills as usize;
     // The moments vary from one kill to the next (no clock in a test's
     // outcome: wherever the kill falls, nothing may be lost).
     let seed = std::process::id() as u64;
     for k in 0..kills {
+        let first = k as usize * per_kill;
+        common::write_mixed_flows(&env.input(), per_kill, |i| format!("WK{:03}", first + i));
         let mut child = win.spawn_run(&env);
         let wait = 400 + (seed.wrapping_mul(2654435761).wrapping_add(k as u64 * 977) % 2500);
         std::thread::sleep(Duration::from_millis(wait));
