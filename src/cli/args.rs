@@ -116,6 +116,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ScheduleCommand,
     },
+    /// The Windows service that runs `msp run --every` (started with
+    /// Windows, stopped by the Service Control Manager after the archives
+    /// in hand): its installation, its removal.
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
     /// Configuration checks.
     Config {
         #[command(subcommand)]
@@ -210,6 +217,47 @@ pub(crate) enum ScheduleCommand {
         #[arg(long, default_value = "msp")]
         name: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ServiceCommand {
+    /// Windows: register the service (automatic start, restarted after a
+    /// failure) and start it.
+    Install {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Windows: stop the service (after the archives in hand) and remove it.
+    Remove {
+        /// The service's name.
+        #[arg(long, default_value = "msp")]
+        name: String,
+    },
+    /// What the Service Control Manager starts (not for a console).
+    #[command(hide = true)]
+    Run {
+        #[command(flatten)]
+        service: ServiceArgs,
+        /// The folder the service works in (msp.toml, msp-data).
+        #[arg(long, value_name = "FOLDER")]
+        dir: std::path::PathBuf,
+    },
+}
+
+/// The service's name, pace and account.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct ServiceArgs {
+    /// The service's name.
+    #[arg(long, default_value = "msp")]
+    pub(crate) name: String,
+    /// Seconds between two synchronisations (as `msp run --every`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub(crate) every: u64,
+    /// The account the service runs as (`DOMAIN\msp`, `.\msp`; its
+    /// password is asked). Default: LocalSystem (no access to network
+    /// shares: a UNC input folder needs an account).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub(crate) account: Option<String>,
 }
 
 /// What the scheduled task runs, how often and as whom.

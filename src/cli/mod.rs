@@ -10,7 +10,7 @@ use clap::Parser;
 
 pub use args::Cli;
 pub(crate) use args::{
-    Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, ScheduleCommand, TaskArgs,
+    Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, ScheduleCommand, ServiceArgs, ServiceCommand, TaskArgs,
     UserCommand,
 };
 

@@ -11,6 +11,7 @@ pub mod purge;
 pub mod run;
 pub mod schedule;
 pub mod serve;
+pub mod service;
 pub mod status;
 pub mod user;
 
@@ -46,6 +47,7 @@ fn with_config(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Config { command } => config::run(path, command),
         Command::User { command } => user::run(path, command),
         Command::Schedule { command } => schedule::run(path, command),
+        Command::Service { command } => service::run(path, command),
         command => {
             let config = crate::load::config(path)?;
             let registry = crate::load::registry(&config)?;
@@ -69,6 +71,7 @@ fn dispatch(
         Command::Config { .. }
         | Command::User { .. }
         | Command::Schedule { .. }
+        | Command::Service { .. }
         | Command::Completions { .. }
         | Command::Man { .. } => {
             unreachable!("handled above")

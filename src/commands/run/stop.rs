@@ -34,6 +34,13 @@ static WAKE: AtomicI32 = AtomicI32::new(-1);
 #[cfg(unix)]
 static WOKEN: std::sync::OnceLock<std::os::unix::net::UnixStream> = std::sync::OnceLock::new();
 
+/// Asks the synchronisation to stop after the archives in hand, as a first
+/// signal does (the Windows service's Stop and Shutdown controls).
+#[cfg_attr(not(windows), allow(dead_code))]
+pub fn request() {
+    REQUESTED.store(true, Ordering::SeqCst);
+}
+
 /// Whether a stop was requested.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
