@@ -665,3 +665,29 @@ fn kill_9_during_receive_and_send_moves_everything_exactly_once() {
         assert!(left.is_empty(), "intents left: {left:?}");
     }
 }
+
+#[test]
+fn acknowledgements_without_event_status_are_not_taken_for_the_portal() {
+    let h = Hub::start();
+    // Notifications as API 1.2.7 lists them: no `eventStatus`, so msp
+    // reads each event to know what it is.
+    h.faults(json!({"legacy": true}));
+    h.case("recensementCitoyen", "RCO-2026-L001");
+    h.run_ok();
+    status(&h, "RCO-2026-L001", "16", None);
+    h.run_ok();
+    h.post(
+        "/sim/cases/RCO-2026-L001/message",
+        json!({"message": "Merci."}),
+    );
+    h.run_ok();
+    h.run_ok();
+    assert_eq!(h.state()["notifications"], json!([]));
+    assert_eq!(
+        statuses(&h.posted("RCO-2026-L001")),
+        ["SI_RECEIVED", "IN_PROGRESS"]
+    );
+    assert_eq!(h.env.dossier("RCO-2026-L001")["status"], 16);
+    let ops = std::fs::read_to_string(h.env.logs().join("operations.log")).unwrap();
+    assert_eq!(ops.matches("message du portail").count(), 1, "{ops}");
+}

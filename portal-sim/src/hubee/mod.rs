@@ -156,6 +156,8 @@ pub struct Faults {
     pub wrong_digest: u32,
     /// After N more API calls, every token expires (0: not armed).
     pub expire_after: u32,
+    /// Notifications without `eventStatus`, as API 1.2.7 lists them.
+    pub legacy: bool,
 }
 
 /// The hub's whole state.
