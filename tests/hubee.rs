@@ -691,3 +691,46 @@ fn acknowledgements_without_event_status_are_not_taken_for_the_portal() {
     let ops = std::fs::read_to_string(h.env.logs().join("operations.log")).unwrap();
     assert_eq!(ops.matches("message du portail").count(), 1, "{ops}");
 }
+
+#[test]
+fn a_case_made_through_the_portals_own_api_is_imported() {
+    let h = Hub::start();
+    // The data document as the portal's form makes it (portal-sim's own).
+    let document = portal_sim::Archive::aec("AEC-2026-F001", 1)
+        .living_in("90010")
+        .document;
+    let folder = h.post(
+        "/teledossiers/v1/folders",
+        json!({"processCode": "EtatCivil", "externalId": "F-2026-1",
+               "applicant": {"firstName": "Camille", "lastName": "DUBOIS"},
+               "cases": [{"externalId": "AEC-2026-F001",
+                          "recipient": {"type": "SI", "companyRegister": "21900010900019", "branchCode": "90010"}}],
+               "attachments": [{"fileName": "demande.xml", "type": "ActeEtatCivil-XML",
+                                "size": document.len(), "mimeType": "application/xml"}]}),
+    );
+    let (f, a) = (
+        folder["id"].as_str().unwrap(),
+        folder["attachments"][0]["id"].as_str().unwrap(),
+    );
+    // Not notified before the folder is complete.
+    assert_eq!(h.state()["notifications"], json!([]));
+    let put = ureq::put(&format!(
+        "http://{}/teledossiers/v1/folders/{f}/attachments/{a}",
+        h.addr
+    ))
+    .send(document.as_bytes())
+    .unwrap();
+    assert_eq!(put.status(), 204);
+    let mut done = ureq::patch(&format!("http://{}/teledossiers/v1/folders/{f}", h.addr))
+        .send(
+            json!({"globalStatus": "HUBEE_COMPLETED"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let done: Value = serde_json::from_slice(&done.body_mut().read_to_vec().unwrap()).unwrap();
+    assert_eq!(done["globalStatus"], "HUBEE_COMPLETED");
+    h.run_ok();
+    assert_eq!(h.numeros(), ["AEC-2026-F001"]);
+    assert_eq!(statuses(&h.posted("AEC-2026-F001")), ["SI_RECEIVED"]);
+}
