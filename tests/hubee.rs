@@ -458,7 +458,16 @@ fn dropped_connections_are_tried_again() {
     h.case("recensementCitoyen", "RCO-2026-D001");
     h.case("EtatCivil", "AEC-2026-D001");
     h.faults(json!({"drop": 3}));
-    let log = h.run_ok();
+    let r = h.env.run(&["--json"]);
+    r.assert_code(0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    // Two bundles written into input, two SI_RECEIVED posted.
+    assert_eq!(
+        (&v["hubee_received"], &v["hubee_posted"]),
+        (&json!(2), &json!(2)),
+        "{v}"
+    );
+    let log = h.env.last_log();
     assert!(troubles(&log).is_empty(), "{log}");
     assert_eq!(h.numeros(), ["AEC-2026-D001", "RCO-2026-D001"]);
     assert_eq!(statuses(&h.posted("RCO-2026-D001")), ["SI_RECEIVED"]);

@@ -73,9 +73,9 @@ impl Synchronizer<'_> {
                     report.trouble(e, None);
                 }
                 if receive {
-                    report.fetched += count;
+                    report.hubee_received += count;
                 } else {
-                    report.uploaded += count;
+                    report.hubee_posted += count;
                 }
             }
         }
