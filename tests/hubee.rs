@@ -458,7 +458,16 @@ fn dropped_connections_are_tried_again() {
     h.case("recensementCitoyen", "RCO-2026-D001");
     h.case("EtatCivil", "AEC-2026-D001");
     h.faults(json!({"drop": 3}));
-    let log = h.run_ok();
+    let r = h.env.run(&["--json"]);
+    r.assert_code(0);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    // Two bundles written into input, two SI_RECEIVED posted.
+    assert_eq!(
+        (&v["hubee_received"], &v["hubee_posted"]),
+        (&json!(2), &json!(2)),
+        "{v}"
+    );
+    let log = h.env.last_log();
     assert!(troubles(&log).is_empty(), "{log}");
     assert_eq!(h.numeros(), ["AEC-2026-D001", "RCO-2026-D001"]);
     assert_eq!(statuses(&h.posted("RCO-2026-D001")), ["SI_RECEIVED"]);
@@ -664,4 +673,73 @@ fn kill_9_during_receive_and_send_moves_everything_exactly_once() {
             .collect();
         assert!(left.is_empty(), "intents left: {left:?}");
     }
+}
+
+#[test]
+fn acknowledgements_without_event_status_are_not_taken_for_the_portal() {
+    let h = Hub::start();
+    // Notifications as API 1.2.7 lists them: no `eventStatus`, so msp
+    // reads each event to know what it is.
+    h.faults(json!({"legacy": true}));
+    h.case("recensementCitoyen", "RCO-2026-L001");
+    h.run_ok();
+    status(&h, "RCO-2026-L001", "16", None);
+    h.run_ok();
+    h.post(
+        "/sim/cases/RCO-2026-L001/message",
+        json!({"message": "Merci."}),
+    );
+    h.run_ok();
+    h.run_ok();
+    assert_eq!(h.state()["notifications"], json!([]));
+    assert_eq!(
+        statuses(&h.posted("RCO-2026-L001")),
+        ["SI_RECEIVED", "IN_PROGRESS"]
+    );
+    assert_eq!(h.env.dossier("RCO-2026-L001")["status"], 16);
+    let ops = std::fs::read_to_string(h.env.logs().join("operations.log")).unwrap();
+    assert_eq!(ops.matches("message du portail").count(), 1, "{ops}");
+}
+
+#[test]
+fn a_case_made_through_the_portals_own_api_is_imported() {
+    let h = Hub::start();
+    // The data document as the portal's form makes it (portal-sim's own).
+    let document = portal_sim::Archive::aec("AEC-2026-F001", 1)
+        .living_in("90010")
+        .document;
+    let folder = h.post(
+        "/teledossiers/v1/folders",
+        json!({"processCode": "EtatCivil", "externalId": "F-2026-1",
+               "applicant": {"firstName": "Camille", "lastName": "DUBOIS"},
+               "cases": [{"externalId": "AEC-2026-F001",
+                          "recipient": {"type": "SI", "companyRegister": "21900010900019", "branchCode": "90010"}}],
+               "attachments": [{"fileName": "demande.xml", "type": "ActeEtatCivil-XML",
+                                "size": document.len(), "mimeType": "application/xml"}]}),
+    );
+    let (f, a) = (
+        folder["id"].as_str().unwrap(),
+        folder["attachments"][0]["id"].as_str().unwrap(),
+    );
+    // Not notified before the folder is complete.
+    assert_eq!(h.state()["notifications"], json!([]));
+    let put = ureq::put(&format!(
+        "http://{}/teledossiers/v1/folders/{f}/attachments/{a}",
+        h.addr
+    ))
+    .send(document.as_bytes())
+    .unwrap();
+    assert_eq!(put.status(), 204);
+    let mut done = ureq::patch(&format!("http://{}/teledossiers/v1/folders/{f}", h.addr))
+        .send(
+            json!({"globalStatus": "HUBEE_COMPLETED"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let done: Value = serde_json::from_slice(&done.body_mut().read_to_vec().unwrap()).unwrap();
+    assert_eq!(done["globalStatus"], "HUBEE_COMPLETED");
+    h.run_ok();
+    assert_eq!(h.numeros(), ["AEC-2026-F001"]);
+    assert_eq!(statuses(&h.posted("AEC-2026-F001")), ["SI_RECEIVED"]);
 }

@@ -43,6 +43,10 @@ pub struct RunSummary {
     pub fetched: u32,
     /// Return archives uploaded to SFTP servers.
     pub uploaded: u32,
+    /// HubEE cases and complements written into input.
+    pub hubee_received: u32,
+    /// Events posted to HubEE.
+    pub hubee_posted: u32,
     /// How many files `[retention]` removed.
     pub purged: usize,
     /// Archives held back by trouble that arrived more than a day ago.

@@ -56,3 +56,33 @@ fn routes_and_checks() {
     assert!(Config::from_toml(&badcode, Path::new("/"), "t".into()).is_err());
     assert!(Config::from_toml("roots = 1", Path::new("/"), "t".into()).is_err());
 }
+
+#[test]
+fn hubee_subscriptions_need_the_hub_and_a_secret() {
+    let client =
+        "[[client]]\nname = \"Belfort\"\ninsee = [\"90010\"]\ndatabase = \"sqlite://b.db\"\n";
+    let sub = "[[client.hubee]]\nprocess = \"recensementCitoyen\"\nflow = \"RCO-LA\"\nclient_id = \"id\"\nsecret_file = \"s\"\n";
+    let hub = "[hubee]\ntoken_url = \"https://auth/oauth2/token\"\napi_url = \"https://api\"\n";
+    let load = |t: &str| Config::from_toml(t, Path::new("/etc/msp"), "t".into());
+    let c = load(&format!("{hub}{client}{sub}")).unwrap();
+    let h = c.hubee.as_ref().unwrap();
+    assert_eq!((h.timeout_seconds, h.retries, h.backoff_ms), (30, 4, 500));
+    assert_eq!(
+        c.clients[0].hubee[0].secret_file.as_deref(),
+        Some(Path::new("/etc/msp/s"))
+    );
+    assert!(load(&format!("{client}{sub}"))
+        .unwrap_err()
+        .message
+        .contains("needs [hubee]"));
+    let no_secret = sub.replace("secret_file = \"s\"\n", "");
+    assert!(load(&format!("{hub}{client}{no_secret}"))
+        .unwrap_err()
+        .message
+        .contains("secret_env or secret_file"));
+    assert!(load(&format!("{hub}{client}{sub}{sub}"))
+        .unwrap_err()
+        .message
+        .contains("two [[client.hubee]]"));
+    assert!(c.shown().unwrap().contains("[hubee]"));
+}

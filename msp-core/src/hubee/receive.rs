@@ -227,6 +227,15 @@ impl Receiver<'_> {
         let event: HubEvent = serde_json::from_slice(&bytes)
             .map_err(|e| Error::trouble(format!("hubee event {event_id}: not an event: {e}")))?;
         let numero = record.external_id.clone();
+        // One of msp's own events acknowledged (an API without
+        // `eventStatus` in its notifications): nothing to apply.
+        let ours = event
+            .partner_attributes
+            .as_deref()
+            .is_some_and(|a| a.split(';').any(|p| p.starts_with("msp=")));
+        if ours {
+            return Ok(());
+        }
         match event.action_type.as_str() {
             "STATUS_UPDATE" => out.lines.push(self.status_update(&numero, &event)?),
             "SENDING_MESSAGE" => {

@@ -55,7 +55,7 @@ impl Synchronizer<'_> {
                 let mut hub: Box<dyn Hub> = match connector.connect(hubee, sub) {
                     Ok(h) => h,
                     Err(e) => {
-                        log.line(&format!("TROUBLE {what} {}: {e}", sub.label()));
+                        log.line(&format!("TROUBLE {what} HubEE for {}: {e}", client.name));
                         report.trouble(&e, None);
                         continue;
                     }
@@ -67,15 +67,15 @@ impl Synchronizer<'_> {
                 }
                 for e in &failed {
                     log.line(&format!(
-                        "TROUBLE {what} {} (retried next run): {e}",
-                        sub.label()
+                        "TROUBLE {what} HubEE for {} (retried next run): {e}",
+                        client.name
                     ));
                     report.trouble(e, None);
                 }
                 if receive {
-                    report.fetched += count;
+                    report.hubee_received += count;
                 } else {
-                    report.uploaded += count;
+                    report.hubee_posted += count;
                 }
             }
         }

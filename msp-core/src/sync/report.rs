@@ -57,6 +57,10 @@ pub struct RunReport {
     pub fetched: u32,
     /// Return archives uploaded to SFTP servers.
     pub uploaded: u32,
+    /// HubEE cases and complements written into input.
+    pub hubee_received: u32,
+    /// Events posted to HubEE.
+    pub hubee_posted: u32,
     /// Temporary files of killed processes removed.
     pub leftovers_removed: Vec<String>,
     /// The synchronisation log file.
@@ -92,6 +96,7 @@ impl RunReport {
 
     /// Whether the run did nothing at all: nothing imported, found a
     /// duplicate, rejected, returned, collected, fetched, uploaded,
+    /// received from or posted to HubEE,
     /// recovered or purged, no refusal, no trouble, no file in input it
     /// does not recognise, not stopped on request.
     pub fn did_nothing(&self) -> bool {
@@ -104,6 +109,8 @@ impl RunReport {
             && self.collected == 0
             && self.fetched == 0
             && self.uploaded == 0
+            && self.hubee_received == 0
+            && self.hubee_posted == 0
             && self.leftovers_removed.is_empty()
             && self.purged.is_empty()
             && self.held_back_long.is_empty()

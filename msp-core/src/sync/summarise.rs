@@ -40,6 +40,8 @@ pub(crate) fn summary_of(report: &RunReport) -> RunSummary {
         collected: report.collected,
         fetched: report.fetched,
         uploaded: report.uploaded,
+        hubee_received: report.hubee_received,
+        hubee_posted: report.hubee_posted,
         purged: report.purged.len(),
         held_back_over_a_day: held_back(&report.held_back_long),
         stopped: report.stopped.map(|n| Stopped { left_in_input: n }),

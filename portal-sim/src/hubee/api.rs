@@ -144,7 +144,7 @@ pub async fn notifications(
         Some(Ok(m)) => m.min(25),
         Some(Err(_)) => return error(StatusCode::BAD_REQUEST, 400, "maxResult is not a number"),
     };
-    let details = q.get("eventDetails").is_some_and(|d| d == "true");
+    let details = q.get("eventDetails").is_some_and(|d| d == "true") && !hub.faults.legacy;
     let filter = q.get("processCode");
     let list: Vec<Value> = hub
         .notifications

@@ -2,13 +2,15 @@
 //! from HUBEE.md and the OpenAPI file `api_folder_v1.2.7.yaml`: the token
 //! endpoint, the SI's API under `/teledossiers/v1` (notifications, cases,
 //! attachments with digests, events with their attachments), the portal's
-//! side and faults on demand under `/sim/` (no token), state in memory.
+//! own API (`/folders`, no token asked), the portal's actions and faults on
+//! demand under `/sim/` (no token), state in memory.
 //!
 //! The rooms: this file the state and its model, `api` the SI's HTTP API,
-//! `portal` the portal's side and the faults, `server` the routes and the
+//! `folders` the portal's API, `portal` the portal's actions and the faults, `server` the routes and the
 //! listener.
 
 mod api;
+mod folders;
 mod portal;
 mod server;
 #[cfg(test)]
@@ -156,6 +158,8 @@ pub struct Faults {
     pub wrong_digest: u32,
     /// After N more API calls, every token expires (0: not armed).
     pub expire_after: u32,
+    /// Notifications without `eventStatus`, as API 1.2.7 lists them.
+    pub legacy: bool,
 }
 
 /// The hub's whole state.
@@ -169,6 +173,8 @@ pub struct Hub {
     pub tokens_issued: u32,
     /// Cases by id.
     pub cases: BTreeMap<String, Case>,
+    /// The portal's folders by id.
+    pub folders: BTreeMap<String, folders::Folder>,
     /// Notifications waiting, in creation order.
     pub notifications: Vec<Notification>,
     /// Faults armed.

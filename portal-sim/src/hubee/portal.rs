@@ -202,7 +202,7 @@ pub async fn act(
 }
 
 /// `POST /sim/faults` `{"fail500": n, "drop": n, "wrongDigest": n,
-/// "expireTokens": true, "expireAfter": n, "clear": true}`.
+/// "expireTokens": true, "expireAfter": n, "legacy": true, "clear": true}`.
 pub async fn faults(State(s): State<Shared>, body: Bytes) -> Response {
     let v = body_json(&body);
     let mut hub = lock(&s);
@@ -224,6 +224,9 @@ impl Hub {
         self.faults.fail500 += n("fail500");
         self.faults.drop += n("drop");
         self.faults.wrong_digest += n("wrongDigest");
+        if let Some(legacy) = v["legacy"].as_bool() {
+            self.faults.legacy = legacy;
+        }
         if n("expireAfter") > 0 {
             self.faults.expire_after = n("expireAfter");
         }

@@ -11,7 +11,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use super::api::{self, lock, Shared};
-use super::{portal, Hub, Subscriber};
+use super::{folders, portal, Hub, Subscriber};
 
 /// How the simulator runs.
 #[derive(Debug, Clone)]
@@ -43,7 +43,10 @@ pub fn router(hub: Shared) -> Router {
             "/cases/{c}/events/{e}/attachments/{a}",
             put(api::put_event_file).get(api::get_event_file),
         )
-        .route_layer(middleware::from_fn_with_state(hub.clone(), faults));
+        .route_layer(middleware::from_fn_with_state(hub.clone(), faults))
+        .route("/folders", post(folders::create))
+        .route("/folders/{f}", get(folders::get).patch(folders::patch))
+        .route("/folders/{f}/attachments/{a}", put(folders::put_file));
     Router::new()
         .nest("/teledossiers/v1", v1)
         .route("/oauth2/token", post(api::token))
