@@ -328,3 +328,21 @@ fn a_census_for_belfort_lives_near_belfort() {
     );
     assert!(!shown.contains("75004"), "{shown}");
 }
+
+#[test]
+fn windows_only_commands_say_what_runs_msp_on_linux() {
+    let env = Env::new();
+    let schedule = env.msp(&["schedule", "install"]);
+    schedule.assert_code(2);
+    schedule.assert_stderr_has("systemd timer runs msp (msp.timer)");
+    let service = env.msp(&["service", "install", "--every", "60"]);
+    service.assert_code(2);
+    service.assert_stderr_has(
+        "a Windows service is Windows's: on Linux the Debian package's systemd units run msp",
+    );
+    // The task's XML prints anywhere (to import on a Windows machine).
+    let xml = env.msp(&["schedule", "xml", "--every", "10"]);
+    xml.assert_code(0);
+    xml.assert_stdout_has("<Interval>PT10M</Interval>");
+    assert!(files(&env.root()).iter().all(|f| !f.ends_with("-task.xml")));
+}

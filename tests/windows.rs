@@ -4,7 +4,8 @@
 //! with its French log, the lifecycle with its return archives, ODBC
 //! through Wine's `odbc32` to PostgreSQL and MariaDB, kill -9 mid-run,
 //! two runs at once, an archive held by another program (as an antivirus
-//! does), the console (`msp.exe serve`) and the Task Scheduler task.
+//! does), the console (`msp.exe serve`), the Task Scheduler task and the
+//! Windows service.
 //!
 //! Run by `.ci/wine`, which cross-builds the executables into a folder and
 //! sets `MSP_WINDOWS_BIN` to it; without it every test says SKIPPED.
@@ -625,4 +626,63 @@ fn the_readme_windows_section_as_written() {
         "{xml}"
     );
     msp(&["schedule", "remove", "--name", "msp-readme"]).assert_code(0);
+}
+
+/// Waits at most `seconds` for `cond`.
+fn wait_for(what: &str, seconds: u64, cond: impl Fn() -> bool) {
+    for _ in 0..seconds * 10 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what}: not within {seconds} s");
+}
+
+#[test]
+fn the_windows_service_runs_msp_every_few_seconds_and_stops_cleanly() {
+    let Some(win) = windows("the Windows service") else {
+        return;
+    };
+    let env = Env::new();
+    env.deliver(&Archive::rco("WINSVC1", 1));
+    // Wine ends its services (services.exe) a few seconds after the last
+    // program of the session ends, where Windows keeps them for as long as
+    // the machine runs: a program kept open stands for the session.
+    std::fs::write(env.path().join("session"), b"").unwrap();
+    let mut session = hold(&win, &env, &env.path().join("session"), 120);
+    let name = format!("msp-test-{}", std::process::id());
+    let install = win.msp(
+        &env,
+        &["service", "install", "--name", &name, "--every", "1"],
+    );
+    install.assert_code(0);
+    install.assert_stdout_has(&format!(
+        "the service {name} is installed and started: msp run every 1 seconds in {}",
+        win_path(env.path())
+    ));
+    // Started by the Service Control Manager, in the installation's folder:
+    // what arrives is imported without anybody running msp.
+    wait_for("the first archive imported by the service", 60, || {
+        files(&env.done()) == ["WINSVC1-RCO-LA-1.zip"]
+    });
+    env.deliver(&Archive::aec("WINSVC2", 1));
+    wait_for("an archive delivered later", 60, || {
+        files(&env.done()).len() == 2
+    });
+    let remove = win.msp(&env, &["service", "remove", "--name", &name]);
+    remove.assert_code(0);
+    remove.assert_stdout_has(&format!("the service {name} is stopped and removed"));
+    // Stopped for good: a new archive waits for the next run.
+    env.deliver(&Archive::ile("WINSVC3", 1));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(files(&env.input()), ["WINSVC3-ILE-LA-1.zip"]);
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+    assert_eq!(numeros(&win.dossiers(&env)), ["WINSVC1", "WINSVC2"]);
+    // Gone from the Service Control Manager.
+    let again = win.msp(&env, &["service", "remove", "--name", &name]);
+    again.assert_code(2);
+    again.assert_stderr_has(&format!("no service {name}"));
+    let _ = session.kill();
+    let _ = session.wait();
 }

@@ -9,9 +9,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
+#[cfg(windows)]
+pub(crate) use args::ServiceArgs;
 pub(crate) use args::{
-    Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, ScheduleCommand, ServiceArgs, ServiceCommand, TaskArgs,
-    UserCommand,
+    Command, ConfigCommand, DbCommand, DossierCommand, ErrorsCommand, ScheduleCommand,
+    ServiceCommand, TaskArgs, UserCommand,
 };
 
 /// How msp ends, decided in one place (README, `msp --help`, msp(1)).

@@ -139,7 +139,7 @@ pub fn task_xml(task: &Task) -> String {
 /// UTF-16 as schtasks reads it, registers it and reads it back.
 fn install(args: &TaskArgs, config_path: Option<&Path>) -> Result<ExitStatus> {
     if !cfg!(windows) {
-        bail!("the Task Scheduler is Windows's: on Linux the Debian package's systemd timer runs msp (msp-run.timer); `msp schedule xml` prints the task for a Windows machine");
+        bail!("the Task Scheduler is Windows's: on Linux the Debian package's systemd timer runs msp (msp.timer); `msp schedule xml` prints the task for a Windows machine");
     }
     let (task, config) = Task::of(args, config_path)?;
     let file = std::path::absolute(config.root.join(format!("{}-task.xml", task.name)))

@@ -57,8 +57,9 @@ mod windows {
                     .with_context(|| format!("cannot enter {}", dir.display()))?;
                 let name = service.name.clone();
                 let _ = STARTED.set((config_path.map(Path::to_path_buf), service));
-                service_dispatcher::start(name, ffi_service_main)
-                    .context("not started by the Service Control Manager (use `msp service install`)")?;
+                service_dispatcher::start(name, ffi_service_main).context(
+                    "not started by the Service Control Manager (use `msp service install`)",
+                )?;
                 Ok(ExitStatus::Success)
             }
         }
@@ -81,9 +82,18 @@ mod windows {
         let mut arguments: Vec<OsString> = Vec::new();
         if let Some(file) = file {
             arguments.push("--config".into());
-            arguments.push(std::path::absolute(&file).context("the configuration's path")?.into());
+            arguments.push(
+                std::path::absolute(&file)
+                    .context("the configuration's path")?
+                    .into(),
+            );
         }
-        arguments.extend(["service".into(), "run".into(), "--name".into(), args.name.clone().into()]);
+        arguments.extend([
+            "service".into(),
+            "run".into(),
+            "--name".into(),
+            args.name.clone().into(),
+        ]);
         arguments.extend(["--every".into(), args.every.to_string().into()]);
         arguments.extend(["--dir".into(), dir.clone().into()]);
         let password = match &args.account {
@@ -105,7 +115,8 @@ mod windows {
             account_name: args.account.clone().map(OsString::from),
             account_password: password.map(OsString::from),
         };
-        let manager = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
+        let manager =
+            manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
         let service = manager
             .create_service(&info, ServiceAccess::CHANGE_CONFIG | ServiceAccess::START)
             .with_context(|| format!("cannot create the service {}", args.name))?;
@@ -147,7 +158,9 @@ mod windows {
             )
             .with_context(|| format!("no service {name}"))?;
         if service.query_status()?.current_state != ServiceState::Stopped {
-            service.stop().with_context(|| format!("cannot stop the service {name}"))?;
+            service
+                .stop()
+                .with_context(|| format!("cannot stop the service {name}"))?;
             let deadline = Instant::now() + Duration::from_secs(120);
             while service.query_status()?.current_state != ServiceState::Stopped {
                 if Instant::now() >= deadline {
@@ -156,7 +169,9 @@ mod windows {
                 std::thread::sleep(Duration::from_millis(250));
             }
         }
-        service.delete().with_context(|| format!("cannot remove the service {name}"))?;
+        service
+            .delete()
+            .with_context(|| format!("cannot remove the service {name}"))?;
         println!("the service {name} is stopped and removed");
         Ok(ExitStatus::Success)
     }
@@ -169,6 +184,9 @@ mod windows {
         let Some((config_path, args)) = STARTED.get() else {
             return;
         };
+        // A service has no console: what msp says on stdout and stderr
+        // (warnings, trouble, a panic) goes to msp-service.log in its folder.
+        output_to(Path::new("msp-service.log"));
         let handler = |control| match control {
             ServiceControl::Stop | ServiceControl::Shutdown => {
                 crate::commands::run::stop::request();
@@ -195,7 +213,11 @@ mod windows {
                     ServiceExitCode::ServiceSpecific(code)
                 },
                 checkpoint: 0,
-                wait_hint: Duration::from_secs(if state == ServiceState::Running { 0 } else { 60 }),
+                wait_hint: Duration::from_secs(if state == ServiceState::Running {
+                    0
+                } else {
+                    60
+                }),
                 process_id: None,
             });
         };
@@ -203,9 +225,36 @@ mod windows {
         let code = match every(config_path.as_deref(), args.every) {
             Ok(ExitStatus::Success) => 0,
             Ok(ExitStatus::Rejected) => 1,
-            Ok(ExitStatus::Trouble) | Err(_) => 2,
+            Ok(ExitStatus::Trouble) => 2,
+            Err(e) => {
+                eprintln!("msp: error: {e:#}");
+                2
+            }
         };
         report(ServiceState::Stopped, code);
+    }
+
+    /// Points the standard output and error at `file` (appended).
+    fn output_to(file: &Path) {
+        use std::os::windows::io::IntoRawHandle;
+        use windows_sys::Win32::System::Console::{
+            SetStdHandle, STD_ERROR_HANDLE, STD_OUTPUT_HANDLE,
+        };
+        let Ok(log) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        else {
+            return;
+        };
+        let handle = log.into_raw_handle();
+        // SAFETY: a handle just opened, given to the process for good (never
+        // closed), as its standard output and error.
+        #[allow(unsafe_code)]
+        unsafe {
+            SetStdHandle(STD_OUTPUT_HANDLE, handle);
+            SetStdHandle(STD_ERROR_HANDLE, handle);
+        }
     }
 
     /// `msp run --every SECONDS --quiet` on the configuration in use.

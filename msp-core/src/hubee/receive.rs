@@ -346,24 +346,15 @@ fn purged(case: &HubCase, f: &HubFile) -> Error {
 }
 
 /// Removes the bundles a killed process left half written in input
-/// (`.<name>.<pid>.msp-hubee`, the process gone).
+/// (`.<name>.<pid>.msp-hubee`, the process gone: the one rule of
+/// [`crate::returns::remove_abandoned`], which asks Windows too).
 fn remove_leftovers(input: &Path) {
-    let Ok(rd) = fs::read_dir(input) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_suffix(".msp-hubee")
+    crate::returns::remove_abandoned(input, |name| {
+        name.strip_suffix(".msp-hubee")
+            .filter(|_| name.starts_with('.'))
             .and_then(|n| n.rsplit_once('.'))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
-            let _ = fs::remove_file(e.path());
-        }
-    }
+            .and_then(|(_, pid)| pid.parse().ok())
+    });
 }
 
 /// Writes a bundle into input durably: a dot name (the scan ignores it),
