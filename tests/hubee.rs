@@ -453,6 +453,32 @@ fn a_500_storm_waits_said_once_then_everything_goes_through() {
 }
 
 #[test]
+fn an_event_created_but_its_answer_lost_is_not_posted_twice() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-L001");
+    // SI_RECEIVED is created by the hub, its answer lost: msp reads the
+    // case's events back before posting again, and finds it.
+    h.faults(json!({"lostAnswer": 1}));
+    h.run_ok();
+    assert_eq!(statuses(&h.posted("RCO-2026-L001")), ["SI_RECEIVED"]);
+    status(
+        &h,
+        "RCO-2026-L001",
+        "16",
+        Some("Nous examinons votre demande."),
+    );
+    h.faults(json!({"lostAnswer": 1}));
+    h.run_ok();
+    assert_eq!(
+        statuses(&h.posted("RCO-2026-L001")),
+        ["SI_RECEIVED", "IN_PROGRESS"]
+    );
+    // Nothing left to send: another run posts nothing.
+    h.run_ok();
+    assert_eq!(statuses(&h.posted("RCO-2026-L001")).len(), 2);
+}
+
+#[test]
 fn dropped_connections_are_tried_again() {
     let h = Hub::start();
     h.case("recensementCitoyen", "RCO-2026-D001");

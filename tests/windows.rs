@@ -33,23 +33,37 @@ fn windows(test: &str) -> Option<Win> {
     }
 }
 
-/// Wine's task service mixes up two schtasks calls at once: the tests
-/// that register a task take turns.
-static SCHTASKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Wine's service manager serves one caller at a time (two at once:
+/// "Service database locked", or schtasks failing): the tests that
+/// register a task or a service take turns.
+static SCM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// The Task Scheduler's turn, its service started: Wine leaves it stopped
-/// on a new prefix (schtasks then fails with SCHED_E_SERVICE_NOT_RUNNING,
-/// 0x80041315, and a later call can hang), where Windows always runs it.
+/// The service manager's turn.
+fn scm_turn() -> std::sync::MutexGuard<'static, ()> {
+    SCM.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The service manager's turn, the Task Scheduler's service started: Wine
+/// leaves it stopped on a new prefix (schtasks then fails with
+/// SCHED_E_SERVICE_NOT_RUNNING, 0x80041315, and a later call can hang),
+/// where Windows always runs it. `net start` is asked again until it says
+/// started (0) or already running (2): its first try on a new prefix
+/// times out.
 fn task_scheduler() -> std::sync::MutexGuard<'static, ()> {
-    let turn = SCHTASKS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut start = loader()
-        .args(["net", "start", "schedule"])
-        .env("WINEDEBUG", "-all")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wine runs");
-    wait_at_most(&mut start, 60);
+    let turn = scm_turn();
+    for _ in 0..5 {
+        let started = loader()
+            .args(["net", "start", "schedule"])
+            .env("WINEDEBUG", "-all")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("wine runs");
+        if matches!(started.code(), Some(0 | 2)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
     turn
 }
 
@@ -651,6 +665,7 @@ fn the_windows_service_runs_msp_every_few_seconds_and_stops_cleanly() {
     // the machine runs: a program kept open stands for the session.
     std::fs::write(env.path().join("session"), b"").unwrap();
     let mut session = hold(&win, &env, &env.path().join("session"), 120);
+    let _turn = scm_turn();
     let name = format!("msp-test-{}", std::process::id());
     let install = win.msp(
         &env,

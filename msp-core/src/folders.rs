@@ -122,11 +122,12 @@ pub fn rename_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
 }
 
 /// Renames `src` over `dst` (replacing it: a temporary file put in place).
-/// On Windows, retried while an antivirus or the indexer holds either file.
+/// On Windows, one write-through `MoveFileExW`, retried while an antivirus
+/// or the indexer holds either file.
 pub fn rename_replacing(src: &Path, dst: &Path) -> io::Result<()> {
     #[cfg(windows)]
     {
-        crate::win_fs::retry_while_held(|| fs::rename(src, dst))
+        crate::win_fs::move_replacing(src, dst)
     }
     #[cfg(not(windows))]
     {

@@ -25,7 +25,7 @@
 //!   rename is made then. So an increment is never under its final name
 //!   twice, and never partial there.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -294,9 +294,21 @@ pub fn push(
         .filter(|c| c.database == client.database)
         .count()
         > 1;
+    // The dossiers that came by HubEE get their statuses as events
+    // (`hubee::send`), never as archives on this server.
+    let by_hubee: HashSet<String> = config
+        .clients
+        .iter()
+        .filter(|c| c.database == client.database && !c.hubee.is_empty())
+        .flat_map(|c| crate::hubee::Journal::open(&config.folders.work, &c.name).cases())
+        .map(|r| r.external_id)
+        .collect();
     let mut pending = Vec::new();
     backend.each_uncollected_return(&mut |r| {
-        if r.written_at.is_some() && config.folders.output.join(&r.file).is_file() {
+        if r.written_at.is_some()
+            && !by_hubee.contains(&r.numero)
+            && config.folders.output.join(&r.file).is_file()
+        {
             pending.push(r);
         }
         Ok(())

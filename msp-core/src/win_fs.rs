@@ -16,7 +16,9 @@ use std::os::windows::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
-use windows_sys::Win32::Storage::FileSystem::{MoveFileExW, MOVEFILE_WRITE_THROUGH};
+use windows_sys::Win32::Storage::FileSystem::{
+    MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+};
 
 /// `ERROR_SHARING_VIOLATION` and `ERROR_LOCK_VIOLATION`.
 const SHARING: [i32; 2] = [32, 33];
@@ -46,11 +48,21 @@ fn wide(path: &Path) -> Vec<u16> {
 
 /// Moves `src` to `dst` without ever replacing `dst`.
 pub(crate) fn move_noreplace(src: &Path, dst: &Path) -> io::Result<()> {
+    move_file(src, dst, MOVEFILE_WRITE_THROUGH)
+}
+
+/// Moves `src` over `dst` (a temporary file put in place), write-through.
+pub(crate) fn move_replacing(src: &Path, dst: &Path) -> io::Result<()> {
+    move_file(src, dst, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
+}
+
+/// One `MoveFileExW` with `flags`, retried while the file is held.
+fn move_file(src: &Path, dst: &Path, flags: u32) -> io::Result<()> {
     let (from, to) = (wide(src), wide(dst));
     retry_while_held(|| {
         // SAFETY: two NUL-terminated UTF-16 strings that outlive the call.
         #[allow(unsafe_code)]
-        let ok = unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), MOVEFILE_WRITE_THROUGH) };
+        let ok = unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), flags) };
         if ok == 0 {
             Err(io::Error::last_os_error())
         } else {

@@ -119,25 +119,35 @@ impl Client {
     fn retrying(
         &self,
         what: &str,
+        attempt: impl FnMut() -> std::result::Result<Answer, ureq::Error>,
+    ) -> Result<Answer> {
+        self.tried(what, self.retries, attempt)
+    }
+
+    /// `attempt` tried at most `tries` times until it answers below 500.
+    fn tried(
+        &self,
+        what: &str,
+        tries: u32,
         mut attempt: impl FnMut() -> std::result::Result<Answer, ureq::Error>,
     ) -> Result<Answer> {
         let mut wait = self.backoff;
         let mut last = String::new();
-        for n in 1..=self.retries {
+        for n in 1..=tries {
             match attempt() {
                 Ok(a) if a.status < 500 => return Ok(a),
                 Ok(a) => last = format!("HTTP {}", a.status),
                 Err(e) => last = e.to_string(),
             }
             tracing::debug!("{}: {what}: attempt {n}: {last}", self.label);
-            if n < self.retries {
+            if n < tries {
                 std::thread::sleep(wait);
                 wait = wait.saturating_mul(2);
             }
         }
         Err(Error::temporary(format!(
-            "{}: {what}: {last} ({} attempts)",
-            self.label, self.retries
+            "{}: {what}: {last} ({tries} attempts)",
+            self.label
         )))
     }
 
@@ -181,9 +191,14 @@ impl Client {
     fn call(&mut self, method: &str, path: &str, body: Body) -> Result<Answer> {
         let url = format!("{}{path}", self.api);
         let what = format!("{}: {method} {path}", self.label);
+        // A POST creates: sent once, whatever happens to its answer (a
+        // lost answer may hide an event the hub created; the caller reads
+        // the case's events back before posting again). The other calls
+        // are idempotent and retried.
+        let tries = if method == "POST" { 1 } else { self.retries };
         for renewed in [false, true] {
             let token = self.token()?;
-            let answer = self.retrying(&format!("{method} {path}"), || {
+            let answer = self.tried(&format!("{method} {path}"), tries, || {
                 send(&self.agent, method, &url, &token, &body)
             })?;
             if answer.status == 401 && !renewed {

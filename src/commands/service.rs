@@ -136,8 +136,10 @@ mod windows {
                 delay: Duration::from_secs(60),
             }]),
         });
-        service
-            .start::<&str>(&[])
+        // Also when it stops by itself with an error (the configuration or
+        // the database refused at start), not only after a crash.
+        let _ = service.set_failure_actions_on_non_crash_failures(true);
+        start(&service)
             .with_context(|| format!("the service {} is created but did not start", args.name))?;
         println!(
             "the service {} is installed and started: msp run every {} seconds in {}",
@@ -146,6 +148,24 @@ mod windows {
             dir.display()
         );
         Ok(ExitStatus::Success)
+    }
+
+    /// Starts the service, again for a few seconds while the service manager
+    /// is busy with another caller ("Service database locked", 1055).
+    fn start(service: &windows_service::service::Service) -> windows_service::Result<()> {
+        const DATABASE_LOCKED: i32 = 1055;
+        let mut tries = 0;
+        loop {
+            match service.start::<&str>(&[]) {
+                Err(windows_service::Error::Winapi(e))
+                    if e.raw_os_error() == Some(DATABASE_LOCKED) && tries < 20 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Stops the service (it finishes the archives in hand) and removes it.
@@ -222,10 +242,11 @@ mod windows {
             });
         };
         report(ServiceState::Running, 0);
+        // A stop asked for is a success, whatever the last round met (its
+        // rejections and trouble are in the logs); an error that ended the
+        // service by itself is a failure, which Windows restarts.
         let code = match every(config_path.as_deref(), args.every) {
-            Ok(ExitStatus::Success) => 0,
-            Ok(ExitStatus::Rejected) => 1,
-            Ok(ExitStatus::Trouble) => 2,
+            Ok(_) => 0,
             Err(e) => {
                 eprintln!("msp: error: {e:#}");
                 2

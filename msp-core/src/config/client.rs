@@ -74,23 +74,35 @@ pub struct ClientConfig {
 }
 
 /// A password from an environment variable or the first line of a file;
-/// errors name `owner` and the variable or file, never the value.
+/// errors name `owner`, the key (`keys`: the variable's and the file's,
+/// `password_env` and `password_file` by default) and the variable or
+/// file, never the value.
 pub(super) fn read_secret(
     owner: &str,
+    env: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<Option<String>> {
+    read_secret_keyed(owner, ["password_env", "password_file"], env, file)
+}
+
+/// [`read_secret`] with the configuration keys named as the file names them.
+pub(super) fn read_secret_keyed(
+    owner: &str,
+    [env_key, file_key]: [&str; 2],
     env: &Option<String>,
     file: &Option<PathBuf>,
 ) -> Result<Option<String>> {
     if let Some(var) = env {
         return std::env::var(var).map(Some).map_err(|_| {
             Error::config(format!(
-                "{owner}: environment variable {var} (password_env) is not set (a command run by hand does not have the service's environment: `set -a; . /etc/default/msp; set +a` first, as the packaged services read that file; or use password_file)"
+                "{owner}: environment variable {var} ({env_key}) is not set (a command run by hand does not have the service's environment: `set -a; . /etc/default/msp; set +a` first, as the packaged services read that file; or use {file_key})"
             ))
         });
     }
     if let Some(file) = file {
         let text = std::fs::read_to_string(file).map_err(|e| {
             Error::config(format!(
-                "{owner}: cannot read password_file {}: {e}",
+                "{owner}: cannot read {file_key} {}: {e}",
                 file.display()
             ))
         })?;

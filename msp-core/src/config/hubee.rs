@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::client::read_secret;
+use super::client::read_secret_keyed;
 use crate::error::Result;
 
 /// The hub's addresses, shared by every client (`[hubee]`).
@@ -79,7 +79,12 @@ impl HubeeSubscription {
 
     /// The client secret. Never print it.
     pub fn secret(&self) -> Result<String> {
-        match read_secret(&self.label(), &self.secret_env, &self.secret_file)? {
+        match read_secret_keyed(
+            &self.label(),
+            ["secret_env", "secret_file"],
+            &self.secret_env,
+            &self.secret_file,
+        )? {
             Some(s) => Ok(s),
             None => Err(crate::error::Error::config(format!(
                 "{}: no secret_env nor secret_file",

@@ -71,10 +71,10 @@ pub(crate) fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        folders::rename_replacing(&tmp, path)
     })()
     .map_err(|e| {
-        let _ = fs::remove_file(&tmp);
+        let _ = folders::remove_file(&tmp);
         Error::io("cannot write", path, e)
     })?;
     folders::sync_dir(dir);
@@ -160,6 +160,6 @@ impl Journal {
 
     /// Removes the intent once what was posted is recorded elsewhere.
     pub fn clear_intent(&self, tag: &str) {
-        let _ = fs::remove_file(self.intent_path(tag));
+        let _ = crate::folders::remove_file(self.intent_path(tag));
     }
 }

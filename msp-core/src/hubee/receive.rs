@@ -68,13 +68,16 @@ pub fn receive(
         backend,
     };
     let mut out = Received::default();
-    let mut failed: HashSet<String> = HashSet::new();
+    // Each notification handled once a run: one the hub lists again (a
+    // failure, or a delete it answered 404 but kept) is no progress, and
+    // the loop ends when a batch brings nothing new.
+    let mut seen: HashSet<String> = HashSet::new();
     loop {
         let batch = hub.notifications()?;
         let full = batch.len() >= BATCH;
         let mut progressed = false;
         for n in &batch {
-            if failed.contains(&n.id) {
+            if !seen.insert(n.id.clone()) {
                 continue;
             }
             let done = r
@@ -82,10 +85,13 @@ pub fn receive(
                 .and_then(|()| hub.delete_notification(&n.id));
             match done {
                 Ok(()) => progressed = true,
-                Err(e) => {
+                // The hub down (after the client's retries): the rest of
+                // this subscription waits for the next run, said once.
+                Err(e) if e.temporary => {
                     out.failed.push(e);
-                    failed.insert(n.id.clone());
+                    return Ok(out);
                 }
+                Err(e) => out.failed.push(e),
             }
         }
         if !full || !progressed {
@@ -376,17 +382,27 @@ fn write_bundle(input: &Path, name: &str, entries: &[(String, Vec<u8>)]) -> Resu
         zip.finish().map_err(std::io::Error::other)?.sync_all()
     })();
     if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
+        let _ = crate::folders::remove_file(&tmp);
         return Err(Error::io("cannot write", &tmp, e));
     }
     let dest = input.join(name);
     match folders::rename_noreplace(&tmp, &dest) {
         Ok(()) => {}
+        // The same bundle written by an interrupted run: done. Another file
+        // of that name (an archive by SFTP, a case sent again with other
+        // contents) is never taken for it.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let _ = fs::remove_file(&tmp);
+            let same = fs::read(&dest).ok() == fs::read(&tmp).ok();
+            let _ = crate::folders::remove_file(&tmp);
+            if !same {
+                return Err(Error::trouble(format!(
+                    "{} is already in input with other contents: this case is not received until it is imported or moved away",
+                    dest.display()
+                )));
+            }
         }
         Err(e) => {
-            let _ = fs::remove_file(&tmp);
+            let _ = crate::folders::remove_file(&tmp);
             return Err(Error::io("cannot rename", &tmp, e));
         }
     }

@@ -58,14 +58,16 @@ pub fn send(
     }
     remove_stale_intents(config, &journal, &records);
     for record in records.values() {
+        // One record for the case across its bundles: each answer is added
+        // to what the previous ones recorded, never saved over them.
+        let mut r = record.clone();
         for n in 1..=record.file_number {
-            let Some(reason) = (!record.rejections_answered.contains(&n))
-                .then(|| rejection(&config.folders.error, record, n))
+            let Some(reason) = (!r.rejections_answered.contains(&n))
+                .then(|| rejection(&config.folders.error, &r, n))
                 .flatten()
             else {
                 continue;
             };
-            let mut r = record.clone();
             let outcome = answer_rejection(hub, &journal, &mut r, n, &reason).map(|()| {
                 Some(format!(
                     "hubee: dossier {}: rejection of bundle {n} answered SI_INTG_ERROR",
@@ -297,8 +299,30 @@ fn post_once(
         }
     }
     journal.write_intent(tag)?;
-    hub.post_event(case_id, body).map(Some)
+    // A post is sent once by the hub's client: when it fails for want of
+    // an answer, the event may exist all the same, so it is looked for
+    // before posting again (a few times; then the intent waits for the
+    // next run, which does the same).
+    let mut tries = 1;
+    loop {
+        match hub.post_event(case_id, body) {
+            Ok(created) => return Ok(Some(created)),
+            Err(e) if e.temporary && tries < POST_TRIES => {
+                tries += 1;
+                if let Some(e) = tagged(hub, case_id, tag)? {
+                    if e.status != "IN_PROGRESS" {
+                        return Ok(None);
+                    }
+                    hub.delete_event(case_id, &e.id)?;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
+
+/// How many times an event is posted in one run when its answer is lost.
+const POST_TRIES: u32 = 3;
 
 /// The document of a status as an `ATTACH_DEPOSIT` (declared with its
 /// exact size, uploaded, then sent), once.

@@ -160,6 +160,9 @@ pub struct Faults {
     pub expire_after: u32,
     /// Notifications without `eventStatus`, as API 1.2.7 lists them.
     pub legacy: bool,
+    /// The next N events posted are created, then answered 500 (the
+    /// answer lost on the way back).
+    pub lost_answer: u32,
 }
 
 /// The hub's whole state.

@@ -202,7 +202,8 @@ pub async fn act(
 }
 
 /// `POST /sim/faults` `{"fail500": n, "drop": n, "wrongDigest": n,
-/// "expireTokens": true, "expireAfter": n, "legacy": true, "clear": true}`.
+/// "lostAnswer": n, "expireTokens": true, "expireAfter": n, "legacy": true,
+/// "clear": true}`.
 pub async fn faults(State(s): State<Shared>, body: Bytes) -> Response {
     let v = body_json(&body);
     let mut hub = lock(&s);
@@ -224,6 +225,7 @@ impl Hub {
         self.faults.fail500 += n("fail500");
         self.faults.drop += n("drop");
         self.faults.wrong_digest += n("wrongDigest");
+        self.faults.lost_answer += n("lostAnswer");
         if let Some(legacy) = v["legacy"].as_bool() {
             self.faults.legacy = legacy;
         }
@@ -238,6 +240,18 @@ impl Hub {
     /// The fault the next API call meets, consumed: `Some(true)` a 500,
     /// `Some(false)` a dropped connection.
     pub fn next_fault(&mut self) -> Option<bool> {
+        self.fault_before()
+    }
+
+    /// Whether the event being posted is to be created and its answer lost
+    /// (consumed).
+    pub fn loses_answer(&mut self) -> bool {
+        let lose = self.faults.lost_answer > 0;
+        self.faults.lost_answer = self.faults.lost_answer.saturating_sub(1);
+        lose
+    }
+
+    fn fault_before(&mut self) -> Option<bool> {
         if self.faults.expire_after > 0 {
             self.faults.expire_after -= 1;
             if self.faults.expire_after == 0 {

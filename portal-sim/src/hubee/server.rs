@@ -60,7 +60,22 @@ pub fn router(hub: Shared) -> Router {
 /// The armed faults, before the API answers: a 500, or the connection
 /// dropped (the connection's task unwinds without a word).
 async fn faults(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    let fault = lock(&s).next_fault();
+    let posts_event =
+        req.method() == axum::http::Method::POST && req.uri().path().ends_with("/events");
+    let (fault, lose) = {
+        let mut hub = lock(&s);
+        let fault = hub.next_fault();
+        (fault, fault.is_none() && posts_event && hub.loses_answer())
+    };
+    if lose {
+        // Created, then the answer lost: what makes a post not idempotent.
+        let _ = next.run(req).await;
+        return api::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "Internal Server Error",
+        );
+    }
     match fault {
         Some(true) => api::error(
             StatusCode::INTERNAL_SERVER_ERROR,
