@@ -47,22 +47,21 @@ fn scm_turn() -> std::sync::MutexGuard<'static, ()> {
 /// leaves it stopped on a new prefix (schtasks then fails with
 /// SCHED_E_SERVICE_NOT_RUNNING, 0x80041315, and a later call can hang),
 /// where Windows always runs it. `net start` is asked again until it says
-/// started (0) or already running (2): its first try on a new prefix
-/// times out.
+/// so: on a new prefix it first answers "Service database locked" or
+/// "Service request timeout" while Wine's first boot settles.
 fn task_scheduler() -> std::sync::MutexGuard<'static, ()> {
     let turn = scm_turn();
-    for _ in 0..5 {
-        let started = loader()
+    for _ in 0..20 {
+        let said = loader()
             .args(["net", "start", "schedule"])
             .env("WINEDEBUG", "-all")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
+            .output()
             .expect("wine runs");
-        if matches!(started.code(), Some(0 | 2)) {
+        let said = String::from_utf8_lossy(&said.stdout).to_lowercase();
+        if said.contains("started successfully") || said.contains("already") {
             break;
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_secs(2));
     }
     turn
 }
