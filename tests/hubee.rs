@@ -534,6 +534,36 @@ fn a_purged_attachment_is_trouble_naming_the_case_and_the_others_go_on() {
     assert_eq!(h.numeros(), ["RCO-2026-P002"]);
 }
 
+#[test]
+fn a_case_whose_files_are_still_checked_waits_and_a_corrupted_one_is_trouble() {
+    let h = Hub::start();
+    h.case("recensementCitoyen", "RCO-2026-V001");
+    h.case("recensementCitoyen", "RCO-2026-V002");
+    h.post(
+        "/sim/cases/RCO-2026-V001/files",
+        json!({"status": "PENDING"}),
+    );
+    h.post(
+        "/sim/cases/RCO-2026-V002/files",
+        json!({"status": "CORRUPTED"}),
+    );
+    let r = h.env.run(&[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let log = h.env.last_log();
+    common::assert_has(&log, "hubee case RCO-2026-V001");
+    common::assert_has(&log, "is still being checked by the hub (PENDING)");
+    common::assert_has(&log, "hubee case RCO-2026-V002");
+    common::assert_has(&log, "is CORRUPTED on the hub: the case cannot be received");
+    assert!(h.numeros().is_empty(), "{:?}", h.numeros());
+    // The antivirus done: the waiting case is received, the other still not.
+    h.post(
+        "/sim/cases/RCO-2026-V001/files",
+        json!({"status": "RECEIVED"}),
+    );
+    h.env.run(&[]);
+    assert_eq!(h.numeros(), ["RCO-2026-V001"]);
+}
+
 /// Cases the portal sends between two kills.
 const PER_ROUND: usize = 6;
 

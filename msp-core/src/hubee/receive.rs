@@ -171,7 +171,30 @@ impl Receiver<'_> {
             match f.status.as_str() {
                 "RECEIVED" => {}
                 "DELETED" => return Err(purged(case, f)),
-                _ => continue,
+                // Still with the hub's antivirus: the case waits, whole.
+                "PENDING" => {
+                    return Err(Error::trouble(format!(
+                        "hubee case {} ({}): file \"{}\" is still being checked by the hub (PENDING): received at a next run",
+                        case.external_id, case.id, f.file_name
+                    )))
+                }
+                // Refused by the hub's antivirus: without its data document
+                // the case cannot be imported; a piece is left out, said.
+                other if f.is_data() => {
+                    return Err(Error::trouble(format!(
+                        "hubee case {} ({}): its data document \"{}\" is {other} on the hub: the case cannot be received; ask the portal to send it again",
+                        case.external_id, case.id, f.file_name
+                    )))
+                }
+                other => {
+                    tracing::warn!(
+                        "hubee case {} ({}): file \"{}\" is {other} on the hub: received without it",
+                        case.external_id,
+                        case.id,
+                        f.file_name
+                    );
+                    continue;
+                }
             }
             let bytes = self.checked(case, f, |h| h.attachment(&case.id, &f.id), hub)?;
             entries.push((bundle_entry('c', i, &f.file_name), bytes));

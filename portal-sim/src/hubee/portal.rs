@@ -148,7 +148,9 @@ pub async fn create(State(s): State<Shared>, body: Bytes) -> Response {
     json_ok(StatusCode::CREATED, lock(&s).create_case(&new))
 }
 
-/// `POST /sim/cases/{externalId}/{message|close|complement|purge}`.
+/// `POST /sim/cases/{externalId}/{message|close|complement|purge|files}`
+/// (`files`: `{"status": "PENDING" | "CORRUPTED" | "RECEIVED" ...}`, the
+/// status of every file of the case, as the hub's antivirus sets it).
 pub async fn act(
     State(s): State<Shared>,
     Path((ext, what)): Path<(String, String)>,
@@ -186,6 +188,15 @@ pub async fn act(
                 Some("Pièces complémentaires".into()),
                 vec![f],
             )
+        }
+        "files" => {
+            let status = v["status"].as_str().unwrap_or("RECEIVED").to_string();
+            hub.by_external(&ext).map(|c| {
+                for f in &mut c.files {
+                    f.status = status.clone();
+                }
+                c.id.clone()
+            })
         }
         "purge" => hub.by_external(&ext).map(|c| {
             for f in &mut c.files {
