@@ -461,24 +461,6 @@ pub async fn get_event_file(
 
 /// Standard base64 decoding (HTTP Basic), `None` when malformed.
 fn decode64(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in s {
-        acc = acc << 6 | val(c)? as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
